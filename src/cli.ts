@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { loadSettings, type Settings } from './config.js';
+import { ConfigurationError } from './errors.js';
+import { createLogger } from './log.js';
+import { createRuntime } from './runtime.js';
+import { SERVER_VERSION, serveStdio } from './server.js';
+import { selectTools } from './tools/registry.js';
+import { createIdentityTokenVerifier } from './verify/identity-token.js';
+import { stdioPrincipalResolver } from './verify/stdio-principal.js';
+
+const HELP = `stripe-billing-mcp ${SERVER_VERSION}
+Answer a merchant's customers' billing questions from Stripe, safely, over MCP.
+
+Usage:
+  stripe-billing-mcp [stdio] [--staff] [--demo]
+
+Modes:
+  stdio (default)   MCP over stdin/stdout, for Claude Desktop, Claude Code and agents.
+  --staff           Run as merchant staff: customer tools take \`email\` or \`customer_id\`.
+                    Without it (customer mode) the customer is the one named by the
+                    host-signed CUSTOMER_TOKEN, and tools have no way to choose another.
+  --demo            Use the built-in demo Stripe account, in-process: no key, no network.
+                    In customer mode the demo customer is alice@example.com.
+  --help, --version
+
+Settings (environment variables):
+  STRIPE_API_KEY          rk_… (recommended) or sk_…; pk_… is refused. Required unless --demo.
+  STRIPE_API_BASE         Base URL of a Stripe-compatible API (default https://api.stripe.com).
+  CUSTOMER_TOKEN          stdio customer mode: host-signed identity token (JWT with email, exp).
+  IDENTITY_SECRET         HS256 secret for identity tokens (at least 32 bytes).
+  IDENTITY_JWKS_URL       JWKS URL for RS256/ES256 identity tokens.
+  IDENTITY_ISSUER, IDENTITY_AUDIENCE   Checked when set.
+  VERIFY_MODE             code (default) or trust-email (unverified email matching; opt-in).
+  SMTP_URL, MAIL_FROM, MERCHANT_NAME   Where one-time codes are mailed from.
+  STORE_URL               redis://… for state shared across processes (default in-memory).
+  TOOLS                   Comma list: only these tools (default every read tool + portal + cancel).
+  WRITE_TOOLS             Comma list enabling resend_invoice, apply_coupon (or \`all\`).
+  COUPON_ALLOWLIST        Coupon ids the model may apply directly (promotion codes need none).
+  PORTAL_RETURN_URL       Where the billing portal sends the customer back.
+  PORTAL_CONFIGURATION    A billing-portal configuration id (bpc_…) instead of the default.
+  HOST, PORT              HTTP bind address (default 127.0.0.1:8787).
+  HOST_KEYS, STAFF_KEYS   HTTP bearer keys, name:secret comma lists.
+  ALLOWED_ORIGINS         Browser origins allowed to call the HTTP endpoints.
+  STRIPE_WEBHOOK_SECRET   whsec_… for /webhooks/stripe.
+  LOG_LEVEL               fatal, error, warn, info (default), debug, trace or silent. Logs go to stderr.
+
+Examples:
+  STRIPE_API_KEY=rk_live_… stripe-billing-mcp --staff
+  STRIPE_API_KEY=rk_live_… IDENTITY_SECRET=… CUSTOMER_TOKEN=eyJ… stripe-billing-mcp
+  stripe-billing-mcp --demo --staff
+`;
+
+async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      staff: { type: 'boolean', default: false },
+      demo: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+      version: { type: 'boolean', short: 'v', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  if (values.version) {
+    process.stdout.write(`${SERVER_VERSION}\n`);
+    return;
+  }
+  const command = positionals[0] ?? 'stdio';
+  if (command !== 'stdio' || positionals.length > 1) {
+    throw new ConfigurationError(`Unknown command "${positionals.join(' ')}". Run stripe-billing-mcp --help.`);
+  }
+
+  let settings = loadSettings(process.env);
+  const log = createLogger({ level: settings.LOG_LEVEL });
+  let fetchOverride: Parameters<typeof createRuntime>[0]['fetch'];
+  if (values.demo) {
+    const demo = await import('./demo/in-process.js');
+    const setup = await demo.inProcessDemo(settings, { staff: values.staff });
+    settings = setup.settings;
+    fetchOverride = setup.fetch;
+    log.info({ customer: values.staff ? undefined : demo.DEMO_CUSTOMER_EMAIL }, 'demo mode: built-in demo Stripe account, in-process');
+  }
+
+  const runtime = createRuntime({ settings, log, fetch: fetchOverride });
+  const verifier = createIdentityTokenVerifier(settings);
+  if (!values.staff && settings.CUSTOMER_TOKEN && !verifier) {
+    throw new ConfigurationError('CUSTOMER_TOKEN is set but neither IDENTITY_SECRET nor IDENTITY_JWKS_URL is, so it cannot be verified.');
+  }
+  if (!values.staff && !settings.CUSTOMER_TOKEN) {
+    log.warn('customer mode without CUSTOMER_TOKEN: customer tools will answer that the customer is not verified (use --staff for merchant staff)');
+  }
+  if (runtime.key.mode === 'live' && values.demo) throw new ConfigurationError('--demo cannot be used with a live key.');
+
+  await serveStdio({
+    tools: selectTools(toolSelection(settings)),
+    runtime,
+    mode: values.staff ? 'staff' : 'customer',
+    resolvePrincipal: stdioPrincipalResolver({ staff: values.staff, customerToken: settings.CUSTOMER_TOKEN, verifier, log }),
+  });
+  log.info({ mode: values.staff ? 'staff' : 'customer', key: runtime.key.redacted }, 'stripe-billing-mcp serving over stdio');
+}
+
+function toolSelection(settings: Settings) {
+  return { allowlist: settings.TOOLS, writeTools: settings.WRITE_TOOLS };
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof ConfigurationError || (error as { code?: string })?.code?.startsWith('ERR_PARSE_ARGS')) {
+    process.stderr.write(`stripe-billing-mcp: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`stripe-billing-mcp: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { ConfigurationError } from './errors.js';
+
+const list = z
+  .string()
+  .optional()
+  .transform((value) => (value ?? '').split(',').map((item) => item.trim()).filter(Boolean));
+
+const optionalUrl = (name: string, example: string) =>
+  z
+    .string()
+    .optional()
+    .refine((value) => value === undefined || value === '' || URL.canParse(value), {
+      message: `${name} must be a URL, e.g. ${example}`,
+    })
+    .transform((value) => (value ? value : undefined));
+
+/** The settings of DESIGN.md. Names are part of the interface: keep them. */
+export const settingsSchema = z.object({
+  STRIPE_API_KEY: z.string().optional(),
+  STRIPE_API_BASE: optionalUrl('STRIPE_API_BASE', 'http://127.0.0.1:12111'),
+  CUSTOMER_TOKEN: z.string().optional(),
+  IDENTITY_SECRET: z
+    .string()
+    .optional()
+    .refine((value) => value === undefined || value === '' || Buffer.byteLength(value) >= 32, {
+      message: 'IDENTITY_SECRET must be at least 32 bytes (generate one with `openssl rand -base64 48`)',
+    })
+    .transform((value) => (value ? value : undefined)),
+  IDENTITY_JWKS_URL: optionalUrl('IDENTITY_JWKS_URL', 'https://app.example.com/.well-known/jwks.json'),
+  IDENTITY_ISSUER: z.string().optional(),
+  IDENTITY_AUDIENCE: z.string().optional(),
+  VERIFY_MODE: z.enum(['code', 'trust-email'], { message: 'VERIFY_MODE must be `code` or `trust-email`' }).default('code'),
+  SMTP_URL: z.string().optional(),
+  MAIL_FROM: z.string().optional(),
+  MERCHANT_NAME: z.string().optional(),
+  STORE_URL: z.string().optional(),
+  TOOLS: list,
+  WRITE_TOOLS: list,
+  COUPON_ALLOWLIST: list,
+  PORTAL_RETURN_URL: optionalUrl('PORTAL_RETURN_URL', 'https://app.example.com/account'),
+  PORTAL_CONFIGURATION: z
+    .string()
+    .optional()
+    .refine((value) => !value || /^bpc_[A-Za-z0-9]+$/.test(value), { message: 'PORTAL_CONFIGURATION must be a portal configuration id (bpc_…)' })
+    .transform((value) => (value ? value : undefined)),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: z.coerce.number({ message: 'PORT must be a number' }).int().min(0).max(65535).default(8787),
+  HOST_KEYS: list,
+  STAFF_KEYS: list,
+  ALLOWED_ORIGINS: list,
+  STRIPE_WEBHOOK_SECRET: z.string().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Settings = z.output<typeof settingsSchema>;
+
+/** Parses settings from the environment; a bad value names the setting and the fix. */
+export function loadSettings(env: Record<string, string | undefined>): Settings {
+  const result = settingsSchema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const setting = String(issue.path[0] ?? 'settings');
+    return issue.message.includes(setting) ? `- ${issue.message}` : `- ${setting}: ${issue.message}`;
+  });
+  throw new ConfigurationError(`Invalid settings:\n${problems.join('\n')}`);
+}

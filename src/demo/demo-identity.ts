@@ -1,0 +1,15 @@
+import { SignJWT } from 'jose';
+
+/** Fake credentials of the built-in demo account: they open nothing but the fake Stripe. */
+export const DEMO_STRIPE_KEY = 'rk_test_fake_demo_0000000000000000';
+export const DEMO_IDENTITY_SECRET = 'demo-identity-secret-for-the-fake-stripe-only-0001';
+export const DEMO_CUSTOMER_EMAIL = 'alice@example.com';
+
+/** What a merchant's backend would do for a logged-in user: sign their email (HS256). */
+export async function mintIdentityToken(email: string, secret: string, ttlSeconds = 30 * 24 * 3600): Promise<string> {
+  return new SignJWT({ email })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setIssuedAt()
+    .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
+    .sign(new TextEncoder().encode(secret));
+}

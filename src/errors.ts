@@ -1,0 +1,40 @@
+/**
+ * The only errors a tool result may carry. Each kind maps to one safe message the model
+ * can act on; upstream detail (Stripe's own text, permission names, stack traces) goes to
+ * the log through `logDetail`, never to the result.
+ */
+export type ToolErrorKind =
+  | 'input' // the model or the customer gave something we cannot use
+  | 'not_verified' // customer mode without a verified identity
+  | 'not_found' // no billing account / no such invoice for this principal
+  | 'not_available' // the Stripe key lacks a permission, or a feature is not set up
+  | 'temporarily_unavailable' // rate limits, connection trouble, Stripe 5xx
+  | 'configuration' // the merchant's set-up is wrong (bad key, no portal configuration)
+  | 'internal';
+
+export class ToolError extends Error {
+  readonly kind: ToolErrorKind;
+  /** Logged, never returned. */
+  readonly logDetail: Record<string, unknown> | undefined;
+
+  constructor(kind: ToolErrorKind, safeMessage: string, logDetail?: Record<string, unknown>) {
+    super(safeMessage);
+    this.name = 'ToolError';
+    this.kind = kind;
+    this.logDetail = logDetail;
+  }
+}
+
+export class UserInputError extends ToolError {
+  constructor(safeMessage: string) {
+    super('input', safeMessage);
+  }
+}
+
+/** A start-up problem with a setting; the CLI prints it and exits non-zero. */
+export class ConfigurationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigurationError';
+  }
+}

@@ -1,0 +1,33 @@
+/** Money as the model sees it: integer minor units, ISO currency, and a string a person reads. */
+export interface Money {
+  amount: number;
+  currency: string;
+  formatted: string;
+}
+
+// Stripe's own lists (docs: "Zero-decimal currencies", "Three-decimal currencies"); Intl's
+// digits differ from Stripe's for a few of these (e.g. ISK, UGX), and Stripe's are the ones
+// amounts are stored in.
+const ZERO_DECIMAL = new Set([
+  'bif', 'clp', 'djf', 'gnf', 'jpy', 'kmf', 'krw', 'mga', 'pyg', 'rwf', 'ugx', 'vnd', 'vuv', 'xaf', 'xof', 'xpf',
+]);
+const THREE_DECIMAL = new Set(['bhd', 'jod', 'kwd', 'omr', 'tnd']);
+
+export function minorUnitDigits(currency: string): number {
+  const code = currency.toLowerCase();
+  if (ZERO_DECIMAL.has(code)) return 0;
+  if (THREE_DECIMAL.has(code)) return 3;
+  return 2;
+}
+
+export function money(amount: number, currency: string): Money {
+  const code = currency.toLowerCase();
+  const digits = minorUnitDigits(code);
+  const formatted = new Intl.NumberFormat('en-US', {
+    style: 'currency',
+    currency: code.toUpperCase(),
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  }).format(amount / 10 ** digits);
+  return { amount, currency: code, formatted };
+}

@@ -1,0 +1,55 @@
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { ToolRuntime } from './tools/lib/context.js';
+import type { AnyToolDefinition } from './tools/lib/define-tool.js';
+import { inputShapeFor, runTool, type ServerMode } from './tools/lib/run-tool.js';
+import type { Principal } from './verify/principal.js';
+
+export const SERVER_NAME = 'stripe-billing-mcp';
+export const SERVER_VERSION = '0.1.0';
+
+export interface McpServerOptions {
+  tools: readonly AnyToolDefinition[];
+  runtime: ToolRuntime;
+  mode: ServerMode;
+  /** Asked on every call: a grant can appear (or expire) while a session is open. */
+  resolvePrincipal: () => Promise<Principal>;
+}
+
+const INSTRUCTIONS: Record<ServerMode, string> = {
+  customer:
+    "Billing tools for the customer you are talking to. The server already knows who the customer is; never ask for another person's details. Amounts come formatted; quote them as given.",
+  staff: 'Billing tools for merchant staff. Choose the customer with `email` (all their Stripe records) or `customer_id`.',
+};
+
+/** The only module that knows the MCP SDK: a registry of tools becomes an McpServer. */
+export function createMcpServer(options: McpServerOptions): McpServer {
+  const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION }, { instructions: INSTRUCTIONS[options.mode] });
+  for (const tool of options.tools) {
+    server.registerTool(
+      tool.name,
+      {
+        title: tool.title,
+        description: tool.description,
+        inputSchema: inputShapeFor(tool, options.mode),
+        outputSchema: tool.outputSchema,
+        annotations: { title: tool.title, ...tool.annotations },
+      },
+      async (args: Record<string, unknown>): Promise<CallToolResult> => {
+        const principal = await options.resolvePrincipal();
+        const outcome = await runTool(tool, args, { runtime: options.runtime, principal, mode: options.mode });
+        if (!outcome.ok) return { isError: true, content: [{ type: 'text', text: outcome.error.message }] };
+        return { structuredContent: outcome.output, content: [{ type: 'text', text: outcome.text }] };
+      },
+    );
+  }
+  return server;
+}
+
+/** stdio: one process, one conversation. Resolves when the client disconnects. */
+export async function serveStdio(options: McpServerOptions): Promise<McpServer> {
+  const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
+  const server = createMcpServer(options);
+  await server.connect(new StdioServerTransport());
+  return server;
+}

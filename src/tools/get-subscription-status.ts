@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { defineTool } from './lib/define-tool.js';
+import { isoDateSchema, moneySchema } from './lib/schemas.js';
+import { describeSubscriptions, listSubscriptions } from './lib/subscriptions.js';
+
+const subscriptionSchema = z.object({
+  id: z.string(),
+  status: z.string().describe('trialing, active, past_due, unpaid, paused, incomplete, incomplete_expired or canceled'),
+  plan: z.string(),
+  items: z.array(z.object({ product: z.string(), quantity: z.number().int(), unit_amount: moneySchema, interval: z.string() })),
+  current_period_start: isoDateSchema.optional(),
+  current_period_end: isoDateSchema.optional(),
+  trial_end: isoDateSchema.optional(),
+  cancel_at_period_end: z.boolean(),
+  cancel_at: isoDateSchema.optional(),
+  canceled_at: isoDateSchema.optional(),
+  next_payment: z.object({ date: isoDateSchema, amount: moneySchema, basis: z.string() }).optional(),
+  note: z.string(),
+});
+
+export default defineTool({
+  name: 'get_subscription_status',
+  title: 'Subscription status',
+  description:
+    "The customer's subscriptions: plan, status, billing period, next payment date and amount, trial end, scheduled cancellation. Use for 'what plan am I on', 'when do I pay next', 'is my subscription active'. Read-only.",
+  audience: 'customer',
+  permissions: ['rak_customer_read', 'rak_subscription_read', 'rak_product_read', 'rak_price_read'],
+  inputSchema: {},
+  outputSchema: {
+    subscriptions: z.array(subscriptionSchema),
+    summary: z.string(),
+  },
+  annotations: { readOnlyHint: true, openWorldHint: false },
+  async handler(_input, ctx) {
+    const { customers } = await ctx.customer();
+    const subscriptions = await describeSubscriptions(ctx, await listSubscriptions(ctx, customers));
+    const live = subscriptions.filter((sub) => sub.status !== 'canceled' && sub.status !== 'incomplete_expired');
+    const summary =
+      subscriptions.length === 0
+        ? 'No subscriptions.'
+        : live.length === 0
+          ? 'No current subscription; only canceled ones.'
+          : `${live.length} current subscription${live.length === 1 ? '' : 's'}.`;
+    return { subscriptions, summary };
+  },
+  summarize(output) {
+    const lines = output.subscriptions.slice(0, 5).map((sub) => {
+      const next = sub.next_payment ? `; next payment ${sub.next_payment.amount.formatted} on ${sub.next_payment.date.slice(0, 10)}` : '';
+      return `- ${sub.plan}: ${sub.status}${next}. ${sub.note}`;
+    });
+    return [output.summary, ...lines].join('\n');
+  },
+});

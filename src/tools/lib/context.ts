@@ -1,0 +1,42 @@
+import type Stripe from 'stripe';
+import type { Logger } from '../../log.js';
+import type { Principal } from '../../verify/principal.js';
+import type { StripeKeyInfo } from '../../stripe/key.js';
+import type { PriceCatalog } from '../../stripe/price-catalog.js';
+import type { Store } from '../../verify/store.js';
+
+/** Settings tools read; a subset of Settings so tests can build it by hand. */
+export interface ToolSettings {
+  couponAllowlist: readonly string[];
+  portalReturnUrl?: string | undefined;
+  portalConfiguration?: string | undefined;
+}
+
+/** What one process (or one HTTP app) shares across tool calls. */
+export interface ToolRuntime {
+  stripe: Stripe;
+  key: StripeKeyInfo;
+  settings: ToolSettings;
+  log: Logger;
+  catalog: PriceCatalog;
+  /** Shared state with TTLs: cooldowns now, grants and codes later (memory or Redis). */
+  store: Store;
+}
+
+/** The customer records a call is about, chosen by the server, never by the model. */
+export interface CustomerTarget {
+  /** Normalised email the records share; null when staff chose a record by id and it has none. */
+  email: string | null;
+  /** One or more live records (one person may have several), newest first. */
+  customers: Stripe.Customer[];
+  /** True under VERIFY_MODE=trust-email: results say the identity was not verified. */
+  unverified: boolean;
+}
+
+export interface ToolContext extends ToolRuntime {
+  principal: Principal;
+  /** The target for customer tools; throws a ToolError (not verified / no billing account). */
+  customer(): Promise<CustomerTarget>;
+  /** The target if one is known and exists, for account tools that personalise. */
+  optionalCustomer(): Promise<CustomerTarget | undefined>;
+}

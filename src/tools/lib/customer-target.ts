@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { ToolError, UserInputError } from '../../errors.js';
+import { findCustomersByEmail } from '../../stripe/find-customers.js';
+import { mapStripeError } from '../../stripe/errors.js';
+import { isPlausibleEmail, normalizeEmail, type Principal } from '../../verify/principal.js';
+import type { CustomerTarget, ToolContext, ToolRuntime } from './context.js';
+
+/** The only way staff choose whom a tool is about; customer-mode schemas never have these. */
+export const staffTargetShape = {
+  email: z.string().max(254).optional().describe("The customer's email (all of their Stripe records are included)."),
+  customer_id: z.string().regex(/^cus_[A-Za-z0-9]+$/, 'customer_id looks like cus_…').optional().describe('A Stripe customer id (cus_…), instead of email.'),
+};
+
+export interface StaffTarget {
+  email?: string | undefined;
+  customer_id?: string | undefined;
+}
+
+export const NOT_VERIFIED_MESSAGE =
+  "The customer's identity has not been verified, so no billing details can be shared yet. Ask the customer to sign in to their account in this chat so the site can confirm who they are; do not ask for or accept an email address as proof.";
+
+export const NO_BILLING_ACCOUNT_MESSAGE =
+  'No billing account was found for this email address. The customer may have signed up with a different email; they can check the address on their receipts.';
+
+/** Undefined when there is nobody to look up, or nobody found. */
+async function resolveTarget(runtime: ToolRuntime, principal: Principal, staffTarget: StaffTarget | undefined): Promise<CustomerTarget | undefined> {
+  if (principal.kind === 'unverified') return undefined;
+  if (principal.kind === 'customer') {
+    const customers = await findCustomersByEmail(runtime.stripe, principal.email).catch((error: unknown) => {
+      throw mapStripeError(error, 'find customers by email');
+    });
+    if (customers.length === 0) return undefined;
+    return { email: principal.email, customers, unverified: principal.verifiedBy === 'trust-email' };
+  }
+  return resolveStaffTarget(runtime, staffTarget);
+}
+
+async function resolveStaffTarget(runtime: ToolRuntime, staffTarget: StaffTarget | undefined): Promise<CustomerTarget | undefined> {
+  const customerId = staffTarget?.customer_id;
+  const email = staffTarget?.email?.trim();
+  if (customerId) {
+    const customer = await runtime.stripe.customers.retrieve(customerId).catch((error: unknown) => {
+      throw mapStripeError(error, 'retrieve customer');
+    });
+    if (customer.deleted) throw new ToolError('not_found', `Customer ${customerId} has been deleted.`);
+    return { email: customer.email ? normalizeEmail(customer.email) : null, customers: [customer], unverified: false };
+  }
+  if (email) {
+    if (!isPlausibleEmail(email)) throw new UserInputError('That does not look like an email address.');
+    const customers = await findCustomersByEmail(runtime.stripe, email).catch((error: unknown) => {
+      throw mapStripeError(error, 'find customers by email');
+    });
+    if (customers.length === 0) return undefined;
+    return { email: normalizeEmail(email), customers, unverified: false };
+  }
+  return undefined;
+}
+
+/** Builds the per-call context; the target is looked up at most once per call. */
+export function createToolContext(runtime: ToolRuntime, principal: Principal, staffTarget: StaffTarget | undefined): ToolContext {
+  let lookup: Promise<CustomerTarget | undefined> | undefined;
+  const load = () => (lookup ??= resolveTarget(runtime, principal, staffTarget));
+  return {
+    ...runtime,
+    principal,
+    async customer() {
+      if (principal.kind === 'unverified') throw new ToolError('not_verified', NOT_VERIFIED_MESSAGE);
+      if (principal.kind === 'staff' && !staffTarget?.customer_id && !staffTarget?.email?.trim()) {
+        throw new UserInputError('Say which customer: give their email or customer_id.');
+      }
+      const target = await load();
+      if (!target) throw new ToolError('not_found', NO_BILLING_ACCOUNT_MESSAGE);
+      return target;
+    },
+    optionalCustomer: load,
+  };
+}

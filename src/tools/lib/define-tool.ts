@@ -1,0 +1,47 @@
+import type { z } from 'zod';
+import type { ToolContext } from './context.js';
+
+/** MCP tool annotations (hints for clients; never a security boundary). */
+export interface ToolAnnotations {
+  title?: string;
+  readOnlyHint?: boolean;
+  destructiveHint?: boolean;
+  idempotentHint?: boolean;
+  openWorldHint?: boolean;
+}
+
+/**
+ * `customer`: answers about one customer, chosen by the server (customer mode) or by staff
+ * arguments (staff mode). `account`: about the merchant's catalogue; a known customer only
+ * personalises the answer.
+ */
+export type ToolAudience = 'customer' | 'account';
+
+export interface ToolDefinition<Input extends z.ZodRawShape = z.ZodRawShape, Output extends z.ZodRawShape = z.ZodRawShape> {
+  name: string;
+  title: string;
+  /** When to use it and what it will not do, in a few lines: the model reads this on every turn. */
+  description: string;
+  audience: ToolAudience;
+  /** Changes something on the Stripe account; off until WRITE_TOOLS enables it. */
+  write?: boolean;
+  /** The restricted-key permissions it needs (rak_…), for the permission probe and the doctor. */
+  permissions: readonly string[];
+  inputSchema: Input;
+  outputSchema: Output;
+  annotations: ToolAnnotations;
+  handler(input: z.output<z.ZodObject<Input>>, ctx: ToolContext): Promise<z.input<z.ZodObject<Output>>>;
+  /** One or two lines a person (or a text-only model) reads instead of the JSON. */
+  summarize(output: z.output<z.ZodObject<Output>>): string;
+}
+
+/** Identity function whose only job is type inference (the sentry-mcp pattern). */
+export function defineTool<Input extends z.ZodRawShape, Output extends z.ZodRawShape>(
+  definition: ToolDefinition<Input, Output>,
+): ToolDefinition<Input, Output> {
+  return definition;
+}
+
+// The registry holds tools of different shapes; variance makes a precise common type useless.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyToolDefinition = ToolDefinition<any, any>;

@@ -1,0 +1,35 @@
+import { ConfigurationError } from '../errors.js';
+import type { AnyToolDefinition } from './lib/define-tool.js';
+import getSubscriptionStatus from './get-subscription-status.js';
+
+/** Every tool, in the order clients list them. Adding a tool touches its file and this list. */
+export const ALL_TOOLS: readonly AnyToolDefinition[] = [
+  getSubscriptionStatus,
+];
+
+export interface ToolSelection {
+  /** TOOLS: when non-empty, only these. */
+  allowlist: readonly string[];
+  /** WRITE_TOOLS: write tools stay off unless named here (or `all`). */
+  writeTools: readonly string[];
+}
+
+/**
+ * Fail-closed selection: the default is every read tool plus the portal tools; write tools
+ * need WRITE_TOOLS even when TOOLS names them. Unknown names stop start-up.
+ */
+export function selectTools(selection: ToolSelection, tools: readonly AnyToolDefinition[] = ALL_TOOLS): AnyToolDefinition[] {
+  const known = new Set(tools.map((tool) => tool.name));
+  for (const [setting, names] of [['TOOLS', selection.allowlist], ['WRITE_TOOLS', selection.writeTools]] as const) {
+    const unknown = names.filter((name) => !known.has(name) && !(setting === 'WRITE_TOOLS' && name === 'all'));
+    if (unknown.length > 0) {
+      throw new ConfigurationError(`${setting} names unknown tools: ${unknown.join(', ')}. Known tools: ${[...known].join(', ')}.`);
+    }
+  }
+  const allWrites = selection.writeTools.includes('all');
+  return tools.filter((tool) => {
+    if (selection.allowlist.length > 0 && !selection.allowlist.includes(tool.name)) return false;
+    if (tool.write) return allWrites || selection.writeTools.includes(tool.name);
+    return true;
+  });
+}

@@ -1,0 +1,78 @@
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { ConfigurationError } from '../errors.js';
+import { customerPrincipal, isPlausibleEmail, type CustomerPrincipal } from './principal.js';
+
+export interface IdentityTokenSettings {
+  IDENTITY_SECRET?: string | undefined;
+  IDENTITY_JWKS_URL?: string | undefined;
+  IDENTITY_ISSUER?: string | undefined;
+  IDENTITY_AUDIENCE?: string | undefined;
+}
+
+/** Why a token was refused; logged, and safe to tell the host (never includes the token). */
+export class IdentityTokenError extends Error {
+  constructor(readonly reason: 'expired' | 'not_yet_valid' | 'bad_signature' | 'malformed' | 'claims' | 'not_configured') {
+    super(`identity token refused: ${reason}`);
+    this.name = 'IdentityTokenError';
+  }
+}
+
+export interface IdentityTokenVerifier {
+  verify(token: string): Promise<CustomerPrincipal>;
+}
+
+/**
+ * Verifies the merchant backend's signed statement "this visitor is <email>" (the Intercom /
+ * Zendesk identity-verification pattern). HS256 with a shared secret, or RS256/ES256 keys
+ * from a JWKS URL; `email` and `exp` are required, `alg: none` never verifies.
+ */
+export function createIdentityTokenVerifier(settings: IdentityTokenSettings): IdentityTokenVerifier | undefined {
+  if (settings.IDENTITY_SECRET && settings.IDENTITY_JWKS_URL) {
+    throw new ConfigurationError('Set either IDENTITY_SECRET (HS256) or IDENTITY_JWKS_URL (RS256/ES256), not both.');
+  }
+  let key: Uint8Array | JWTVerifyGetKey;
+  let algorithms: string[];
+  if (settings.IDENTITY_SECRET) {
+    key = new TextEncoder().encode(settings.IDENTITY_SECRET);
+    algorithms = ['HS256'];
+  } else if (settings.IDENTITY_JWKS_URL) {
+    key = createRemoteJWKSet(new URL(settings.IDENTITY_JWKS_URL), { timeoutDuration: 5_000, cooldownDuration: 30_000 });
+    algorithms = ['RS256', 'ES256'];
+  } else {
+    return undefined;
+  }
+
+  return {
+    async verify(token: string): Promise<CustomerPrincipal> {
+      let payload: Record<string, unknown>;
+      try {
+        const result = await jwtVerify(token, key as Uint8Array, {
+          algorithms,
+          requiredClaims: ['exp', 'email'],
+          clockTolerance: 5,
+          ...(settings.IDENTITY_ISSUER ? { issuer: settings.IDENTITY_ISSUER } : {}),
+          ...(settings.IDENTITY_AUDIENCE ? { audience: settings.IDENTITY_AUDIENCE } : {}),
+        });
+        payload = result.payload;
+      } catch (error) {
+        throw new IdentityTokenError(classify(error));
+      }
+      const email = payload.email;
+      if (typeof email !== 'string' || !isPlausibleEmail(email)) throw new IdentityTokenError('claims');
+      // A host may say it has not verified the address itself; we then refuse rather than trust it.
+      if (payload.email_verified === false) throw new IdentityTokenError('claims');
+      return customerPrincipal(email, 'identity-token');
+    },
+  };
+}
+
+function classify(error: unknown): IdentityTokenError['reason'] {
+  if (error instanceof joseErrors.JWTExpired) return 'expired';
+  if (error instanceof joseErrors.JWTClaimValidationFailed) {
+    return error.claim === 'nbf' || error.claim === 'iat' ? 'not_yet_valid' : 'claims';
+  }
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed || error instanceof joseErrors.JOSEAlgNotAllowed || error instanceof joseErrors.JWKSNoMatchingKey) {
+    return 'bad_signature';
+  }
+  return 'malformed';
+}

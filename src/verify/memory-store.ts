@@ -1,0 +1,45 @@
+import { LRUCache } from 'lru-cache';
+import type { Store } from './store.js';
+
+/** The single-process store: bounded in count and in time. */
+export class MemoryStore implements Store {
+  private readonly entries: LRUCache<string, string>;
+
+  constructor(options: { maxEntries?: number } = {}) {
+    this.entries = new LRUCache<string, string>({ max: options.maxEntries ?? 100_000, ttlAutopurge: false });
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    return this.entries.get(key);
+  }
+
+  async set(key: string, value: string, ttlMs: number): Promise<void> {
+    this.entries.set(key, value, { ttl: ttlMs });
+  }
+
+  async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
+    if (this.entries.has(key)) return false;
+    this.entries.set(key, value, { ttl: ttlMs });
+    return true;
+  }
+
+  async increment(key: string, ttlMs: number): Promise<number> {
+    const current = this.entries.get(key);
+    if (current === undefined) {
+      this.entries.set(key, '1', { ttl: ttlMs });
+      return 1;
+    }
+    const next = Number(current) + 1;
+    // Keep the original expiry: a counter's window starts with its first hit.
+    this.entries.set(key, String(next), { ttl: this.entries.getRemainingTTL(key), noUpdateTTL: true });
+    return next;
+  }
+
+  async delete(key: string): Promise<void> {
+    this.entries.delete(key);
+  }
+
+  async close(): Promise<void> {
+    this.entries.clear();
+  }
+}

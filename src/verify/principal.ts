@@ -1,0 +1,49 @@
+/**
+ * Who a tool call runs for. Resolved by the server from the transport (environment, request
+ * headers, grants), never from tool arguments.
+ */
+export type Principal = StaffPrincipal | CustomerPrincipal | UnverifiedVisitor;
+
+export interface StaffPrincipal {
+  kind: 'staff';
+  /** Which staff credential: `stdio` or the STAFF_KEYS name. */
+  name: string;
+}
+
+export type VerificationMethod = 'identity-token' | 'email-code' | 'trust-email';
+
+export interface CustomerPrincipal {
+  kind: 'customer';
+  /** Normalised (trimmed, lower-cased) verified email. */
+  email: string;
+  verifiedBy: VerificationMethod;
+}
+
+/** Customer mode before any verification: account-level tools only. */
+export interface UnverifiedVisitor {
+  kind: 'unverified';
+}
+
+export function staffPrincipal(name: string): StaffPrincipal {
+  return { kind: 'staff', name };
+}
+
+export function customerPrincipal(email: string, verifiedBy: VerificationMethod): CustomerPrincipal {
+  return { kind: 'customer', email: normalizeEmail(email), verifiedBy };
+}
+
+export const UNVERIFIED: UnverifiedVisitor = { kind: 'unverified' };
+
+/** Emails are compared trimmed and case-folded, as the customer lookup does. */
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+// Deliberately plain: RFC 5322 admits far more, but a billing email a person types has one @,
+// a dotted domain and no spaces or quotes (which also keeps it out of search-query syntax).
+const EMAIL_PATTERN = /^[^\s@"\\]+@[^\s@"\\]+\.[^\s@"\\]+$/;
+
+export function isPlausibleEmail(email: string): boolean {
+  const trimmed = email.trim();
+  return trimmed.length <= 254 && EMAIL_PATTERN.test(trimmed);
+}

@@ -1,0 +1,80 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { loadSettings, type Settings } from '../../src/config.js';
+import { silentLogger } from '../../src/log.js';
+import { createRuntime } from '../../src/runtime.js';
+import { createMcpServer } from '../../src/server.js';
+import type { ToolRuntime } from '../../src/tools/lib/context.js';
+import type { AnyToolDefinition } from '../../src/tools/lib/define-tool.js';
+import { ALL_TOOLS, selectTools } from '../../src/tools/registry.js';
+import { customerPrincipal, staffPrincipal, UNVERIFIED, type Principal } from '../../src/verify/principal.js';
+
+export const TEST_STRIPE_KEY = 'rk_test_fake_tests_0000000000000000';
+
+export function testSettings(env: Record<string, string> = {}): Settings {
+  return loadSettings({ STRIPE_API_KEY: TEST_STRIPE_KEY, LOG_LEVEL: 'silent', ...env });
+}
+
+/** A runtime on the msw-routed fake Stripe; retries off so failure tests see each failure. */
+export function testRuntime(env: Record<string, string> = {}): ToolRuntime {
+  return createRuntime({ settings: testSettings(env), log: silentLogger(), maxNetworkRetries: 0 });
+}
+
+export type Who = { customer: string } | 'staff' | 'unverified' | Principal;
+
+function principalOf(who: Who): Principal {
+  if (who === 'staff') return staffPrincipal('test');
+  if (who === 'unverified') return UNVERIFIED;
+  if ('customer' in who) return customerPrincipal(who.customer, 'identity-token');
+  return who;
+}
+
+export interface ConnectedClient {
+  client: Client;
+  runtime: ToolRuntime;
+  call(name: string, args?: Record<string, unknown>): Promise<CallToolResult>;
+  close(): Promise<void>;
+}
+
+/** A real MCP Client talking to our server over the SDK's in-memory transport. */
+export async function connectClient(
+  who: Who,
+  options: { env?: Record<string, string>; tools?: readonly AnyToolDefinition[]; runtime?: ToolRuntime } = {},
+): Promise<ConnectedClient> {
+  const principal = principalOf(who);
+  const runtime = options.runtime ?? testRuntime(options.env);
+  const settings = testSettings(options.env);
+  const tools = options.tools ?? selectTools({ allowlist: settings.TOOLS, writeTools: settings.WRITE_TOOLS.length ? settings.WRITE_TOOLS : ['all'] }, ALL_TOOLS);
+  const server = createMcpServer({
+    tools,
+    runtime,
+    mode: principal.kind === 'staff' ? 'staff' : 'customer',
+    resolvePrincipal: async () => principal,
+  });
+  const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
+  const client = new Client({ name: 'test-client', version: '1.0.0' });
+  await Promise.all([server.connect(serverTransport), client.connect(clientTransport)]);
+  return {
+    client,
+    runtime,
+    call: async (name, args = {}) => (await client.callTool({ name, arguments: args })) as CallToolResult,
+    close: async () => {
+      await client.close();
+      await server.close();
+    },
+  };
+}
+
+/** The structured result of a successful call, failing the test with the error text otherwise. */
+export function structured<T = Record<string, unknown>>(result: CallToolResult): T {
+  if (result.isError) throw new Error(`tool returned an error: ${JSON.stringify(result.content)}`);
+  if (!result.structuredContent) throw new Error('tool returned no structuredContent');
+  return result.structuredContent as T;
+}
+
+export function errorText(result: CallToolResult): string {
+  if (!result.isError) throw new Error(`expected an error result, got ${JSON.stringify(result.structuredContent)}`);
+  const first = result.content[0];
+  return first && first.type === 'text' ? first.text : '';
+}
