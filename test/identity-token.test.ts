@@ -1,0 +1,95 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type JWK } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createIdentityTokenVerifier, IdentityTokenError } from '../src/verify/identity-token.js';
+
+const SECRET = 'test-identity-secret-that-is-at-least-32-bytes';
+const now = () => Math.floor(Date.now() / 1000);
+
+function hs256(claims: Record<string, unknown>, secret = SECRET) {
+  return new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(secret));
+}
+
+async function refusal(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(IdentityTokenError);
+    return (error as IdentityTokenError).reason;
+  }
+  throw new Error('token was accepted');
+}
+
+describe('HS256 identity tokens', () => {
+  const verifier = createIdentityTokenVerifier({ IDENTITY_SECRET: SECRET })!;
+
+  it('turns a valid token into a customer principal with a normalised email', async () => {
+    const token = await hs256({ email: '  Alice@Example.com ', exp: now() + 600 });
+    await expect(verifier.verify(token)).resolves.toEqual({ kind: 'customer', email: 'alice@example.com', verifiedBy: 'identity-token' });
+  });
+
+  it('refuses alg none, a wrong key, expired and not-yet-valid tokens', async () => {
+    const unsigned = new UnsecuredJWT({ email: 'alice@example.com', exp: now() + 600 }).encode();
+    expect(await refusal(verifier.verify(unsigned))).toBe('bad_signature');
+    expect(await refusal(verifier.verify(await hs256({ email: 'alice@example.com', exp: now() + 600 }, 'another-secret-that-is-also-32-bytes-long')))).toBe('bad_signature');
+    expect(await refusal(verifier.verify(await hs256({ email: 'alice@example.com', exp: now() - 60 })))).toBe('expired');
+    expect(await refusal(verifier.verify(await hs256({ email: 'alice@example.com', exp: now() + 600, nbf: now() + 300 })))).toBe('not_yet_valid');
+  });
+
+  it('requires email and exp, and refuses a host that says the email is unverified', async () => {
+    expect(await refusal(verifier.verify(await hs256({ exp: now() + 600 })))).toBe('claims');
+    expect(await refusal(verifier.verify(await hs256({ email: 'alice@example.com' })))).toBe('claims');
+    expect(await refusal(verifier.verify(await hs256({ email: 'not an email', exp: now() + 600 })))).toBe('claims');
+    expect(await refusal(verifier.verify(await hs256({ email: 'alice@example.com', email_verified: false, exp: now() + 600 })))).toBe('claims');
+    expect(await refusal(verifier.verify('not.a.jwt'))).toBe('malformed');
+  });
+
+  it('checks issuer and audience when they are set', async () => {
+    const strict = createIdentityTokenVerifier({ IDENTITY_SECRET: SECRET, IDENTITY_ISSUER: 'https://app.example.com', IDENTITY_AUDIENCE: 'billing-bot' })!;
+    const good = await hs256({ email: 'alice@example.com', exp: now() + 600, iss: 'https://app.example.com', aud: 'billing-bot' });
+    await expect(strict.verify(good)).resolves.toMatchObject({ email: 'alice@example.com' });
+    expect(await refusal(strict.verify(await hs256({ email: 'alice@example.com', exp: now() + 600, iss: 'https://evil.example', aud: 'billing-bot' })))).toBe('claims');
+    expect(await refusal(strict.verify(await hs256({ email: 'alice@example.com', exp: now() + 600, iss: 'https://app.example.com', aud: 'other' })))).toBe('claims');
+  });
+
+  it('is not configured without a secret or JWKS, and refuses both at once', () => {
+    expect(createIdentityTokenVerifier({})).toBeUndefined();
+    expect(() => createIdentityTokenVerifier({ IDENTITY_SECRET: SECRET, IDENTITY_JWKS_URL: 'http://127.0.0.1:1/jwks' })).toThrow(/either IDENTITY_SECRET/);
+  });
+});
+
+describe('RS256 and ES256 identity tokens through a JWKS URL', () => {
+  let server: Server;
+  let jwksUrl: string;
+  const keys: Record<string, { privateKey: CryptoKey; jwk: JWK }> = {};
+
+  beforeAll(async () => {
+    for (const alg of ['RS256', 'ES256'] as const) {
+      const pair = await generateKeyPair(alg, { extractable: true });
+      keys[alg] = { privateKey: pair.privateKey, jwk: { ...(await exportJWK(pair.publicKey)), kid: `kid-${alg}`, alg, use: 'sig' } };
+    }
+    server = createServer((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ keys: Object.values(keys).map((key) => key.jwk) }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    jwksUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it.each(['RS256', 'ES256'] as const)('accepts %s tokens signed by a published key', async (alg) => {
+    const verifier = createIdentityTokenVerifier({ IDENTITY_JWKS_URL: jwksUrl })!;
+    const token = await new SignJWT({ email: 'bob@example.com', exp: now() + 600 }).setProtectedHeader({ alg, kid: `kid-${alg}` }).sign(keys[alg]!.privateKey);
+    await expect(verifier.verify(token)).resolves.toMatchObject({ email: 'bob@example.com' });
+  });
+
+  it('refuses a token signed by a key that is not published, and HS256 confusion', async () => {
+    const verifier = createIdentityTokenVerifier({ IDENTITY_JWKS_URL: jwksUrl })!;
+    const stranger = await generateKeyPair('ES256');
+    const forged = await new SignJWT({ email: 'bob@example.com', exp: now() + 600 }).setProtectedHeader({ alg: 'ES256', kid: 'kid-ES256' }).sign(stranger.privateKey);
+    expect(await refusal(verifier.verify(forged))).toBe('bad_signature');
+    const hmac = await hs256({ email: 'bob@example.com', exp: now() + 600 });
+    expect(await refusal(verifier.verify(hmac))).toBe('bad_signature');
+  });
+});
