@@ -1,0 +1,106 @@
+import type Stripe from 'stripe';
+import { z } from 'zod';
+import { resourceMissing } from '../errors.js';
+import { replaceSubscriptionDiscounts } from '../discounts.js';
+import { paginate } from '../paginate.js';
+import { defineRoute, type RouteContext } from '../router.js';
+import { emptyable, expandParam, formEnum, matchesRange, paginationShape, rangeParam } from '../validate.js';
+
+export const SUBSCRIPTION_STATUSES = [
+  'active',
+  'all',
+  'canceled',
+  'ended',
+  'incomplete',
+  'incomplete_expired',
+  'past_due',
+  'paused',
+  'trialing',
+  'unpaid',
+] as const;
+
+export function requireSubscription(ctx: RouteContext, id: string, param = 'id'): Stripe.Subscription {
+  const subscription = ctx.store.subscriptions.get(id);
+  if (!subscription) throw resourceMissing('subscription', id, param);
+  return subscription;
+}
+
+const customerId = (s: Stripe.Subscription): string => (typeof s.customer === 'string' ? s.customer : s.customer.id);
+
+function statusMatches(status: Stripe.Subscription.Status, filter: (typeof SUBSCRIPTION_STATUSES)[number] | undefined): boolean {
+  // Without a status filter Stripe leaves canceled subscriptions out.
+  if (filter === undefined) return status !== 'canceled';
+  if (filter === 'all') return true;
+  if (filter === 'ended') return status === 'canceled' || status === 'incomplete_expired';
+  return status === filter;
+}
+
+export const listSubscriptions = defineRoute({
+  key: 'GET /v1/subscriptions',
+  params: z.strictObject({
+    ...paginationShape,
+    automatic_tax: z.strictObject({ enabled: z.string() }).optional(),
+    collection_method: formEnum(['charge_automatically', 'send_invoice']).optional(),
+    created: rangeParam,
+    current_period_end: rangeParam,
+    current_period_start: rangeParam,
+    customer: z.string().optional(),
+    customer_account: z.string().optional(),
+    price: z.string().optional(),
+    status: formEnum(SUBSCRIPTION_STATUSES).optional(),
+    test_clock: z.string().optional(),
+  }),
+  handle(ctx, params) {
+    const subscriptions = [...ctx.store.subscriptions.values()].filter(
+      (s) =>
+        statusMatches(s.status, params.status) &&
+        (params.customer === undefined || customerId(s) === params.customer) &&
+        (params.price === undefined || s.items.data.some((item) => item.price.id === params.price)) &&
+        (params.collection_method === undefined || s.collection_method === params.collection_method) &&
+        matchesRange(s.created, params.created) &&
+        (params.current_period_end === undefined || s.items.data.some((i) => matchesRange(i.current_period_end, params.current_period_end))) &&
+        (params.current_period_start === undefined || s.items.data.some((i) => matchesRange(i.current_period_start, params.current_period_start))),
+    );
+    return paginate(subscriptions, params, '/v1/subscriptions', 'subscription');
+  },
+});
+
+export const retrieveSubscription = defineRoute({
+  key: 'GET /v1/subscriptions/:id',
+  params: z.strictObject({ expand: expandParam }),
+  handle(ctx) {
+    return requireSubscription(ctx, ctx.pathParams.id ?? '');
+  },
+});
+
+const discountItem = z.strictObject({
+  coupon: z.string().optional(),
+  discount: z.string().optional(),
+  promotion_code: z.string().optional(),
+});
+
+export const updateSubscription = defineRoute({
+  key: 'POST /v1/subscriptions/:id',
+  params: z.strictObject({
+    discounts: emptyable(z.array(discountItem)).optional(),
+    expand: expandParam,
+    metadata: emptyable(z.record(z.string(), z.string())).optional(),
+    proration_behavior: formEnum(['always_invoice', 'create_prorations', 'none']).optional(),
+  }),
+  handle(ctx, params) {
+    const subscription = requireSubscription(ctx, ctx.pathParams.id ?? '');
+    if (params.discounts !== undefined) replaceSubscriptionDiscounts(ctx.store, subscription, params.discounts, ctx.now);
+    if (params.metadata !== undefined) {
+      // Stripe merges metadata keys; '' as a value deletes the key, '' as the whole hash clears it.
+      const merged: Record<string, string> = params.metadata === '' ? {} : { ...subscription.metadata };
+      for (const [k, v] of Object.entries(params.metadata === '' ? {} : params.metadata)) {
+        if (v === '') delete merged[k];
+        else merged[k] = v;
+      }
+      subscription.metadata = merged;
+    }
+    return subscription;
+  },
+});
+
+export const subscriptionRoutes = [listSubscriptions, retrieveSubscription, updateSubscription];

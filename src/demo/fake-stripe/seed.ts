@@ -1,0 +1,426 @@
+/**
+ * The seeded demo account. Every billing tool has a customer that exercises it, including the
+ * traps: two customer records for one email in different case, `+tag` and word-sequence
+ * look-alikes that Stripe search also returns, secrets (metadata, card fingerprint) that must
+ * never reach a chat, a JPY (zero-decimal) customer, a credit balance, and promotion codes that
+ * fail each of Stripe's restrictions. Ids are fixed and all times are relative to `now`.
+ */
+import type Stripe from 'stripe';
+import {
+  FAKE_ACCOUNT_ID,
+  makeCardPaymentMethod,
+  makeCharge,
+  makeCoupon,
+  makeCustomer,
+  makeCustomerBalanceTransaction,
+  makeDeletedCustomer,
+  makeDiscount,
+  makeInvoice,
+  makeInvoiceLineItem,
+  makePortalConfiguration,
+  makePrice,
+  makeProduct,
+  makePromotionCode,
+  makeSubscription,
+  makeSubscriptionItem,
+  type CardSpec,
+} from './factories.js';
+import type { FakeStripeStore } from './store.js';
+
+const DAY = 86_400;
+
+export const DEMO = {
+  accountId: FAKE_ACCOUNT_ID,
+  /** Any key matching rk_/sk_ test/live works; this is the one the demo uses. */
+  apiKey: 'rk_test_fake_demo_0000000000000000',
+  emails: {
+    alice: 'alice@example.com',
+    /** A second customer record for the same person, email in different case. */
+    aliceUppercase: 'Alice@Example.com',
+    /** A different person (+tag), must not be merged with alice. */
+    aliceWork: 'alice+work@example.com',
+    /** A different person that Stripe search returns for alice's email (word sequence). */
+    bobAlice: 'bob.alice@example.com',
+    bob: 'bob@example.com',
+    carol: 'carol@example.com',
+    dave: 'dave@example.com',
+    erin: 'erin@example.jp',
+    frank: 'frank@example.com',
+    /** Only on a deleted customer. */
+    grace: 'grace@example.com',
+    /** No customer at all. */
+    nobody: 'nobody@example.com',
+  },
+  customers: {
+    alice: 'cus_DemoAlice',
+    aliceUppercase: 'cus_DemoAliceUpper',
+    aliceWork: 'cus_DemoAliceWork',
+    bobAlice: 'cus_DemoBobAlice',
+    bob: 'cus_DemoBob',
+    carol: 'cus_DemoCarol',
+    dave: 'cus_DemoDave',
+    erin: 'cus_DemoErin',
+    frank: 'cus_DemoFrank',
+    grace: 'cus_DemoGraceDeleted',
+  },
+  products: {
+    starter: 'prod_DemoStarter',
+    pro: 'prod_DemoPro',
+    team: 'prod_DemoTeam',
+    legacy: 'prod_DemoLegacy',
+    proJapan: 'prod_DemoProJapan',
+    setupFee: 'prod_DemoSetupFee',
+  },
+  prices: {
+    starterMonthly: 'price_DemoStarterMonthly',
+    proMonthly: 'price_DemoProMonthly',
+    proYearly: 'price_DemoProYearly',
+    teamMonthly: 'price_DemoTeamMonthly',
+    /** Inactive: must not be offered as a plan. */
+    legacyMonthly: 'price_DemoLegacyMonthly',
+    jpyMonthly: 'price_DemoProJapanMonthly',
+    /** One-time: must not be offered as a plan. */
+    setupFee: 'price_DemoSetupFee',
+  },
+  subscriptions: {
+    /** active, Pro monthly, carries the LOYAL5 discount. */
+    alice: 'sub_DemoAlicePro',
+    /** canceled, on the uppercase duplicate record. */
+    aliceUppercaseCanceled: 'sub_DemoAliceUpperStarter',
+    aliceWork: 'sub_DemoAliceWorkTeam',
+    bobAlice: 'sub_DemoBobAliceStarter',
+    /** trialing, no payment method. */
+    bob: 'sub_DemoBobTrial',
+    /** past_due. */
+    carol: 'sub_DemoCarolPastDue',
+    /** active, cancel_at_period_end. */
+    dave: 'sub_DemoDaveYearly',
+    /** active, JPY. */
+    erin: 'sub_DemoErinJpy',
+    frank: 'sub_DemoFrankStarter',
+  },
+  paymentMethods: {
+    aliceVisa: 'pm_DemoAliceVisa4242',
+    aliceWorkAmex: 'pm_DemoAliceWorkAmex',
+    bobAliceVisa: 'pm_DemoBobAliceVisa',
+    carolMastercard: 'pm_DemoCarolMc4444',
+    daveVisa: 'pm_DemoDaveVisa',
+    erinJcb: 'pm_DemoErinJcb',
+    frankVisa: 'pm_DemoFrankVisa',
+  },
+  /** Secrets seeded on alice that no tool result may contain. */
+  secrets: {
+    aliceCardFingerprint: 'DemoFpAliceVisa9x7Q',
+    aliceMetadata: { crm_note: 'VIP - internal only', risk_score: '12' } as Record<string, string>,
+  },
+  invoices: {
+    alicePaid: ['in_DemoAlice0001', 'in_DemoAlice0002', 'in_DemoAlice0003'] as const,
+    /** draft: no hosted/pdf links. */
+    aliceDraft: 'in_DemoAliceDraft',
+    aliceUppercase: 'in_DemoAliceUpper0001',
+    aliceWork: 'in_DemoAliceWork0001',
+    bobAlice: 'in_DemoBobAlice0001',
+    bobTrial: 'in_DemoBobTrial0001',
+    carolPaid: 'in_DemoCarol0001',
+    /** open, charge_automatically, unpaid. */
+    carolOpen: 'in_DemoCarolOpen',
+    /** open, send_invoice, with a due date. */
+    daveSendInvoice: 'in_DemoDaveSendInvoice',
+    davePaid: 'in_DemoDave0001',
+    erinPaid: ['in_DemoErin0001', 'in_DemoErin0002'] as const,
+    frankPaid: 'in_DemoFrank0001',
+  },
+  charges: {
+    alicePaid: ['ch_DemoAlice0001', 'ch_DemoAlice0002', 'ch_DemoAlice0003'] as const,
+    aliceFailed: 'ch_DemoAliceFailed',
+    aliceRefunded: 'ch_DemoAliceRefunded',
+    carolFailed: 'ch_DemoCarolFailed',
+  },
+  coupons: {
+    welcome20: 'DEMO_WELCOME20',
+    expired10: 'DEMO_TEN',
+    aliceOnly: 'DEMO_ALICE15',
+    firstTime: 'DEMO_FIRST50',
+    bigSpend: 'DEMO_BIG25',
+    maxed: 'DEMO_MAXED30',
+    inactive: 'DEMO_INACTIVE5',
+    /** $5 off forever: the existing discount on alice's subscription. */
+    loyal5: 'DEMO_LOYAL5',
+  },
+  /** Typed by customers; Stripe's code filter is case-insensitive. */
+  promotionCodes: {
+    WELCOME20: { id: 'promo_DemoWelcome20', code: 'WELCOME20' },
+    EXPIRED10: { id: 'promo_DemoExpired10', code: 'EXPIRED10' },
+    ALICEONLY: { id: 'promo_DemoAliceOnly', code: 'ALICEONLY' },
+    FIRSTTIME: { id: 'promo_DemoFirstTime', code: 'FIRSTTIME' },
+    BIGSPEND: { id: 'promo_DemoBigSpend', code: 'BIGSPEND' },
+    MAXED: { id: 'promo_DemoMaxed', code: 'MAXED' },
+    INACTIVE: { id: 'promo_DemoInactive', code: 'INACTIVE' },
+  },
+  discounts: { aliceLoyal5: 'di_DemoAliceLoyal5' },
+  portalConfiguration: 'bpc_DemoDefault',
+  /** frank's credit balance, in cents (negative = credit the customer has). */
+  frankBalance: -2500,
+} as const;
+
+const cards = {
+  aliceVisa: { brand: 'visa', last4: '4242', expMonth: 12, expYear: 2030, fingerprint: DEMO.secrets.aliceCardFingerprint },
+  aliceWorkAmex: { brand: 'amex', last4: '8431', expMonth: 6, expYear: 2029, fingerprint: 'DemoFpAliceWorkAmex' },
+  bobAliceVisa: { brand: 'visa', last4: '1881', expMonth: 1, expYear: 2028, fingerprint: 'DemoFpBobAliceVisa' },
+  carolMastercard: { brand: 'mastercard', last4: '4444', expMonth: 3, expYear: 2027, fingerprint: 'DemoFpCarolMc' },
+  daveVisa: { brand: 'visa', last4: '0077', expMonth: 9, expYear: 2031, fingerprint: 'DemoFpDaveVisa' },
+  erinJcb: { brand: 'jcb', last4: '0505', expMonth: 11, expYear: 2029, fingerprint: 'DemoFpErinJcb', country: 'JP' },
+  frankVisa: { brand: 'visa', last4: '5556', expMonth: 4, expYear: 2030, fingerprint: 'DemoFpFrankVisa' },
+} satisfies Record<keyof typeof DEMO.paymentMethods, CardSpec>;
+
+export interface SeedOptions {
+  now: number;
+  portalConfigured: boolean;
+}
+
+export function seedDemoAccount(store: FakeStripeStore, { now, portalConfigured }: SeedOptions): void {
+  const ago = (days: number) => now - Math.round(days * DAY);
+  const ahead = (days: number) => now + Math.round(days * DAY);
+  const put = <T extends { id: string }>(map: Map<string, T>, value: T): T => {
+    map.set(value.id, value);
+    return value;
+  };
+
+  // Catalog ---------------------------------------------------------------------------------
+  const P = DEMO.products;
+  put(store.products, makeProduct({ id: P.starter, created: ago(900), name: 'Starter', defaultPrice: DEMO.prices.starterMonthly }));
+  put(store.products, makeProduct({ id: P.pro, created: ago(899), name: 'Pro', defaultPrice: DEMO.prices.proMonthly }));
+  put(store.products, makeProduct({ id: P.team, created: ago(898), name: 'Team', defaultPrice: DEMO.prices.teamMonthly }));
+  put(store.products, makeProduct({ id: P.legacy, created: ago(1200), name: 'Basic (legacy)', active: false }));
+  put(store.products, makeProduct({ id: P.proJapan, created: ago(897), name: 'Pro (Japan)', defaultPrice: DEMO.prices.jpyMonthly }));
+  put(store.products, makeProduct({ id: P.setupFee, created: ago(896), name: 'Setup fee' }));
+
+  const price = (spec: Parameters<typeof makePrice>[0]) => put(store.prices, makePrice(spec));
+  const starter = price({ id: DEMO.prices.starterMonthly, created: ago(900), product: P.starter, currency: 'usd', unitAmount: 1900, recurring: { interval: 'month' }, lookupKey: 'starter_monthly', nickname: 'Starter monthly' });
+  const proMonthly = price({ id: DEMO.prices.proMonthly, created: ago(899), product: P.pro, currency: 'usd', unitAmount: 4900, recurring: { interval: 'month' }, lookupKey: 'pro_monthly', nickname: 'Pro monthly' });
+  const proYearly = price({ id: DEMO.prices.proYearly, created: ago(898.5), product: P.pro, currency: 'usd', unitAmount: 49000, recurring: { interval: 'year' }, lookupKey: 'pro_yearly', nickname: 'Pro yearly' });
+  const team = price({ id: DEMO.prices.teamMonthly, created: ago(898), product: P.team, currency: 'usd', unitAmount: 9900, recurring: { interval: 'month' }, lookupKey: 'team_monthly', nickname: 'Team monthly' });
+  price({ id: DEMO.prices.legacyMonthly, created: ago(1200), product: P.legacy, currency: 'usd', unitAmount: 2900, recurring: { interval: 'month' }, active: false, nickname: 'Basic monthly (legacy)' });
+  const jpy = price({ id: DEMO.prices.jpyMonthly, created: ago(897), product: P.proJapan, currency: 'jpy', unitAmount: 2000, recurring: { interval: 'month' }, lookupKey: 'pro_monthly_jpy', nickname: 'Pro monthly (JPY)' });
+  const setupFee = price({ id: DEMO.prices.setupFee, created: ago(896), product: P.setupFee, currency: 'usd', unitAmount: 9900, recurring: null, nickname: 'One-time setup' });
+
+  // Customers and payment methods ---------------------------------------------------------
+  const C = DEMO.customers;
+  const E = DEMO.emails;
+  const PM = DEMO.paymentMethods;
+  const customer = (spec: Parameters<typeof makeCustomer>[0]): Stripe.Customer => {
+    const created = makeCustomer(spec);
+    store.customers.set(created.id, created);
+    return created;
+  };
+  const card = (key: keyof typeof PM, owner: string, created: number, name: string) =>
+    put(store.paymentMethods, makeCardPaymentMethod({ id: PM[key], customer: owner, created, card: cards[key], billingName: name }));
+
+  const alice = customer({ id: C.alice, created: ago(400), email: E.alice, name: 'Alice Example', phone: '+15555550101', defaultPaymentMethod: PM.aliceVisa, metadata: DEMO.secrets.aliceMetadata, invoicePrefix: 'ALICE' });
+  const aliceUpper = customer({ id: C.aliceUppercase, created: ago(800), email: E.aliceUppercase, name: 'Alice Example', invoicePrefix: 'ALICEOLD' });
+  const aliceWork = customer({ id: C.aliceWork, created: ago(300), email: E.aliceWork, name: 'Alice Worker', defaultPaymentMethod: PM.aliceWorkAmex, invoicePrefix: 'ALICEWRK' });
+  const bobAlice = customer({ id: C.bobAlice, created: ago(250), email: E.bobAlice, name: 'Bob Alice', defaultPaymentMethod: PM.bobAliceVisa, invoicePrefix: 'BOBALICE' });
+  const bob = customer({ id: C.bob, created: ago(4), email: E.bob, name: 'Bob Builder', invoicePrefix: 'BOB' });
+  const carol = customer({ id: C.carol, created: ago(200), email: E.carol, name: 'Carol Danvers', defaultPaymentMethod: PM.carolMastercard, invoicePrefix: 'CAROL' });
+  const dave = customer({ id: C.dave, created: ago(500), email: E.dave, name: 'Dave Grohl', defaultPaymentMethod: PM.daveVisa, invoicePrefix: 'DAVE' });
+  const erin = customer({ id: C.erin, created: ago(150), email: E.erin, name: 'Erin Tanaka', currency: 'jpy', defaultPaymentMethod: PM.erinJcb, invoicePrefix: 'ERIN' });
+  const frank = customer({ id: C.frank, created: ago(120), email: E.frank, name: 'Frank Castle', balance: DEMO.frankBalance, defaultPaymentMethod: PM.frankVisa, invoicePrefix: 'FRANK' });
+  store.customers.set(C.grace, makeDeletedCustomer(C.grace));
+
+  card('aliceVisa', C.alice, ago(399), 'Alice Example');
+  card('aliceWorkAmex', C.aliceWork, ago(299), 'Alice Worker');
+  card('bobAliceVisa', C.bobAlice, ago(249), 'Bob Alice');
+  card('carolMastercard', C.carol, ago(199), 'Carol Danvers');
+  card('daveVisa', C.dave, ago(499), 'Dave Grohl');
+  card('erinJcb', C.erin, ago(149), 'Erin Tanaka');
+  card('frankVisa', C.frank, ago(119), 'Frank Castle');
+
+  // Coupons, promotion codes, discounts --------------------------------------------------------
+  const K = DEMO.coupons;
+  const coupon = (spec: Parameters<typeof makeCoupon>[0]) => put(store.coupons, makeCoupon(spec));
+  coupon({ id: K.welcome20, created: ago(100), name: '20% off for 3 months', percentOff: 20, duration: 'repeating', durationInMonths: 3 });
+  coupon({ id: K.expired10, created: ago(200), name: '10% off once', percentOff: 10, duration: 'once' });
+  coupon({ id: K.aliceOnly, created: ago(90), name: '15% off for Alice', percentOff: 15, duration: 'once' });
+  coupon({ id: K.firstTime, created: ago(80), name: '50% off first month', percentOff: 50, duration: 'once' });
+  coupon({ id: K.bigSpend, created: ago(70), name: '25% off big orders', percentOff: 25, duration: 'once' });
+  coupon({ id: K.maxed, created: ago(60), name: '30% off (limited)', percentOff: 30, duration: 'once', timesRedeemed: 5 });
+  coupon({ id: K.inactive, created: ago(50), name: '5% off (retired)', percentOff: 5, duration: 'once' });
+  const loyal5 = coupon({ id: K.loyal5, created: ago(365), name: '$5 off forever', amountOff: 500, currency: 'usd', duration: 'forever', timesRedeemed: 1 });
+
+  const PC = DEMO.promotionCodes;
+  const promo = (spec: Parameters<typeof makePromotionCode>[0]) => put(store.promotionCodes, makePromotionCode(spec));
+  promo({ ...PC.WELCOME20, created: ago(100), coupon: K.welcome20 });
+  promo({ ...PC.EXPIRED10, created: ago(200), coupon: K.expired10, expiresAt: ago(10) });
+  promo({ ...PC.ALICEONLY, created: ago(90), coupon: K.aliceOnly, customer: C.alice });
+  promo({ ...PC.FIRSTTIME, created: ago(80), coupon: K.firstTime, firstTimeTransaction: true });
+  promo({ ...PC.BIGSPEND, created: ago(70), coupon: K.bigSpend, minimumAmount: 100000, minimumAmountCurrency: 'usd' });
+  promo({ ...PC.MAXED, created: ago(60), coupon: K.maxed, maxRedemptions: 5, timesRedeemed: 5 });
+  promo({ ...PC.INACTIVE, created: ago(50), coupon: K.inactive, active: false });
+
+  put(store.discounts, makeDiscount({ id: DEMO.discounts.aliceLoyal5, start: ago(190), coupon: loyal5, customer: C.alice, subscription: DEMO.subscriptions.alice }));
+
+  // Subscriptions ------------------------------------------------------------------------------
+  const S = DEMO.subscriptions;
+  const subscription = (
+    id: string,
+    owner: Stripe.Customer,
+    created: number,
+    itemPrice: Stripe.Price,
+    period: { start: number; end: number },
+    extra: Partial<Parameters<typeof makeSubscription>[0]> = {},
+  ) =>
+    put(
+      store.subscriptions,
+      makeSubscription({
+        id,
+        customer: owner.id,
+        created,
+        status: 'active',
+        currency: itemPrice.currency,
+        items: [
+          makeSubscriptionItem({
+            id: `si_${id.slice(4)}`,
+            subscription: id,
+            created,
+            price: itemPrice,
+            quantity: 1,
+            currentPeriodStart: period.start,
+            currentPeriodEnd: period.end,
+          }),
+        ],
+        ...extra,
+      }),
+    );
+
+  subscription(S.alice, alice, ago(190), proMonthly, { start: ago(10), end: ahead(20) }, {
+    discounts: [DEMO.discounts.aliceLoyal5],
+    latestInvoice: DEMO.invoices.alicePaid[2],
+    metadata: { internal_segment: 'enterprise-trial-upsell' },
+  });
+  subscription(S.aliceUppercaseCanceled, aliceUpper, ago(790), starter, { start: ago(530), end: ago(500) }, {
+    status: 'canceled',
+    canceledAt: ago(505),
+    endedAt: ago(500),
+    latestInvoice: DEMO.invoices.aliceUppercase,
+  });
+  subscription(S.aliceWork, aliceWork, ago(290), team, { start: ago(15), end: ahead(15) }, { latestInvoice: DEMO.invoices.aliceWork });
+  subscription(S.bobAlice, bobAlice, ago(240), starter, { start: ago(5), end: ahead(25) }, { latestInvoice: DEMO.invoices.bobAlice });
+  subscription(S.bob, bob, ago(4), proMonthly, { start: ago(4), end: ahead(10) }, {
+    status: 'trialing',
+    trialStart: ago(4),
+    trialEnd: ahead(10),
+    latestInvoice: DEMO.invoices.bobTrial,
+  });
+  subscription(S.carol, carol, ago(190), starter, { start: ago(5), end: ahead(25) }, { status: 'past_due', latestInvoice: DEMO.invoices.carolOpen });
+  subscription(S.dave, dave, ago(265), proYearly, { start: ago(265), end: ahead(100) }, {
+    cancelAtPeriodEnd: true,
+    cancelAt: ahead(100),
+    latestInvoice: DEMO.invoices.davePaid,
+  });
+  subscription(S.erin, erin, ago(140), jpy, { start: ago(20), end: ahead(10) }, { latestInvoice: DEMO.invoices.erinPaid[1] });
+  subscription(S.frank, frank, ago(115), starter, { start: ago(25), end: ahead(5) }, { latestInvoice: DEMO.invoices.frankPaid });
+
+  // Invoices and charges -------------------------------------------------------------------
+  // Stripe numbers invoices per customer: <invoice_prefix>-0001, -0002, …
+  const invoiceSequence = new Map<string, number>();
+  const invoice = (
+    id: string,
+    owner: Stripe.Customer,
+    created: number,
+    linePrice: Stripe.Price,
+    extra: Partial<Parameters<typeof makeInvoice>[0]> & { subscription?: string | null; periodDays?: number },
+  ) => {
+    const sequence = (invoiceSequence.get(owner.id) ?? 0) + 1;
+    invoiceSequence.set(owner.id, sequence);
+    const amount = linePrice.unit_amount ?? 0;
+    const periodEnd = created + (extra.periodDays ?? 30) * DAY;
+    return put(
+      store.invoices,
+      makeInvoice({
+        id,
+        customer: owner.id,
+        customerEmail: owner.email,
+        customerName: owner.name ?? null,
+        created,
+        currency: linePrice.currency,
+        status: 'paid',
+        subtotal: amount,
+        number: extra.status === 'draft' ? null : `${owner.invoice_prefix ?? 'DEMO'}-${String(sequence).padStart(4, '0')}`,
+        periodStart: created,
+        periodEnd,
+        lines: [
+          makeInvoiceLineItem({
+            id: `il_${id.slice(3)}`,
+            invoice: id,
+            amount,
+            currency: linePrice.currency,
+            description: `1 × ${linePrice.nickname ?? 'item'}`,
+            quantity: 1,
+            periodStart: created,
+            periodEnd,
+            price: linePrice,
+            subscription: extra.subscription ?? null,
+            subscriptionItem: extra.subscription ? `si_${extra.subscription.slice(4)}` : null,
+          }),
+        ],
+        ...extra,
+      }),
+    );
+  };
+  const charge = (id: string, owner: Stripe.Customer, created: number, amount: number, currency: string, pmKey: keyof typeof PM, extra: Partial<Parameters<typeof makeCharge>[0]> = {}) =>
+    put(
+      store.charges,
+      makeCharge({ id, customer: owner.id, created, amount, currency, description: 'Subscription update', paymentMethod: PM[pmKey], card: cards[pmKey], receiptEmail: owner.email, ...extra }),
+    );
+
+  const I = DEMO.invoices;
+  const CH = DEMO.charges;
+  // alice: three paid Pro invoices (the last with her $5 loyalty discount), a draft, payments.
+  invoice(I.alicePaid[0], alice, ago(70), proMonthly, { subscription: S.alice, total: 4400 });
+  invoice(I.alicePaid[1], alice, ago(40), proMonthly, { subscription: S.alice, total: 4400, attemptCount: 2 });
+  invoice(I.alicePaid[2], alice, ago(10), proMonthly, { subscription: S.alice, total: 4400 });
+  invoice(I.aliceDraft, alice, ago(1), setupFee, { status: 'draft', billingReason: 'manual', periodDays: 0 });
+  charge(CH.alicePaid[0], alice, ago(70) + 3600, 4400, 'usd', 'aliceVisa');
+  charge(CH.aliceFailed, alice, ago(40) + 3600, 4400, 'usd', 'aliceVisa', { status: 'failed', failureCode: 'card_declined', failureMessage: 'Your card was declined.' });
+  charge(CH.alicePaid[1], alice, ago(39), 4400, 'usd', 'aliceVisa');
+  charge(CH.alicePaid[2], alice, ago(10) + 3600, 4400, 'usd', 'aliceVisa');
+  charge(CH.aliceRefunded, alice, ago(180), 9900, 'usd', 'aliceVisa', { description: 'One-time setup', amountRefunded: 9900 });
+
+  // The uppercase duplicate: one paid invoice on its canceled subscription.
+  invoice(I.aliceUppercase, aliceUpper, ago(530), starter, { subscription: S.aliceUppercaseCanceled });
+
+  invoice(I.aliceWork, aliceWork, ago(15), team, { subscription: S.aliceWork });
+  charge('ch_DemoAliceWork0001', aliceWork, ago(15) + 3600, 9900, 'usd', 'aliceWorkAmex');
+  invoice(I.bobAlice, bobAlice, ago(5), starter, { subscription: S.bobAlice });
+  charge('ch_DemoBobAlice0001', bobAlice, ago(5) + 3600, 1900, 'usd', 'bobAliceVisa');
+
+  // bob: the $0 invoice Stripe issues when a trial starts.
+  invoice(I.bobTrial, bob, ago(4), proMonthly, { subscription: S.bob, total: 0, amountPaid: 0, amountDue: 0, billingReason: 'subscription_create', periodDays: 14 });
+
+  // carol: paid last month, this month's invoice open after failed attempts.
+  invoice(I.carolPaid, carol, ago(35), starter, { subscription: S.carol });
+  charge('ch_DemoCarol0001', carol, ago(35) + 3600, 1900, 'usd', 'carolMastercard');
+  invoice(I.carolOpen, carol, ago(5), starter, { subscription: S.carol, status: 'open', attemptCount: 2, nextPaymentAttempt: ahead(2) });
+  charge(CH.carolFailed, carol, ago(5) + 3600, 1900, 'usd', 'carolMastercard', { status: 'failed', failureCode: 'card_declined', failureMessage: 'Your card has insufficient funds.' });
+
+  // dave: yearly plan paid, and a manual invoice he pays by bank transfer (send_invoice).
+  invoice(I.davePaid, dave, ago(265), proYearly, { subscription: S.dave, periodDays: 365 });
+  charge('ch_DemoDave0001', dave, ago(265) + 3600, 49000, 'usd', 'daveVisa');
+  invoice(I.daveSendInvoice, dave, ago(10), setupFee, { status: 'open', collectionMethod: 'send_invoice', dueDate: ahead(20), billingReason: 'manual', periodDays: 0 });
+
+  // erin: JPY, zero-decimal (2000 = ¥2,000).
+  invoice(I.erinPaid[0], erin, ago(50), jpy, { subscription: S.erin });
+  charge('ch_DemoErin0001', erin, ago(50) + 3600, 2000, 'jpy', 'erinJcb');
+  invoice(I.erinPaid[1], erin, ago(20), jpy, { subscription: S.erin });
+  charge('ch_DemoErin0002', erin, ago(20) + 3600, 2000, 'jpy', 'erinJcb');
+
+  // frank: a goodwill credit, partly used on his last invoice.
+  invoice(I.frankPaid, frank, ago(25), starter, { subscription: S.frank, startingBalance: -5000, amountDue: 0, amountPaid: 0 });
+  put(store.balanceTransactions, makeCustomerBalanceTransaction({ id: 'cbtxn_DemoFrankCredit', customer: C.frank, created: ago(60), amount: -5000, currency: 'usd', endingBalance: -5000, type: 'adjustment', description: 'Goodwill credit for the outage' }));
+  put(store.balanceTransactions, makeCustomerBalanceTransaction({ id: 'cbtxn_DemoFrankApplied', customer: C.frank, created: ago(25), amount: 2500, currency: 'usd', endingBalance: DEMO.frankBalance, type: 'applied_to_invoice', invoice: I.frankPaid }));
+
+  // Customer portal -------------------------------------------------------------------------
+  if (portalConfigured) {
+    put(store.portalConfigurations, makePortalConfiguration({ id: DEMO.portalConfiguration, created: ago(365), isDefault: true, cancelEnabled: true }));
+  }
+}

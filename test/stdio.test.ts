@@ -1,0 +1,94 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_IDENTITY_SECRET, mintIdentityToken } from '../src/demo/demo-identity.js';
+import { FakeStripe } from '../src/demo/fake-stripe/index.js';
+import { serveFakeStripe } from '../src/demo/serve-fake-stripe.js';
+import { ALL_TOOLS } from '../src/tools/registry.js';
+import { CLI_PATH, cleanEnv } from './support/cli.js';
+
+async function connectStdio(args: string[], env: Record<string, string>): Promise<Client> {
+  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI_PATH, ...args], env: cleanEnv({ LOG_LEVEL: 'silent', ...env }), stderr: 'ignore' });
+  const client = new Client({ name: 'stdio-test', version: '1.0.0' });
+  await client.connect(transport);
+  return client;
+}
+
+function structured(result: CallToolResult): Record<string, unknown> {
+  expect(result.isError, JSON.stringify(result.content)).toBeFalsy();
+  expect(result.structuredContent).toBeTypeOf('object');
+  return result.structuredContent!;
+}
+
+/** Arguments each tool needs beyond the server-chosen customer. */
+async function argsFor(client: Client, tool: string, staff: boolean): Promise<Record<string, unknown>> {
+  const who = staff ? { email: 'alice@example.com' } : {};
+  if (tool === 'resend_invoice') {
+    const history = structured((await client.callTool({ name: 'get_invoice_history', arguments: who })) as CallToolResult);
+    const invoices = history.invoices as Array<{ number?: string; id: string }>;
+    return { ...who, invoice: invoices[0]!.number ?? invoices[0]!.id };
+  }
+  if (tool === 'apply_coupon') return { ...who, code: 'WELCOME20' };
+  return ALL_TOOLS.find((candidate) => candidate.name === tool)!.audience === 'customer' ? who : {};
+}
+
+describe.each([
+  ['customer mode', ['--demo'], false],
+  ['staff mode', ['--demo', '--staff'], true],
+] as const)('the built CLI over real stdio, %s, on the in-process demo account', (_mode, args, staff) => {
+  let client: Client;
+  beforeAll(async () => {
+    client = await connectStdio([...args], { WRITE_TOOLS: 'all' });
+  });
+  afterAll(() => client.close());
+
+  it('lists every tool', async () => {
+    const { tools } = await client.listTools();
+    expect(tools.map((tool) => tool.name).sort()).toEqual(ALL_TOOLS.map((tool) => tool.name).sort());
+  });
+
+  it.each(ALL_TOOLS.map((tool) => tool.name))('answers %s with structured content that fits its output schema', async (name) => {
+    // The SDK client validates structuredContent against the listed outputSchema on every call.
+    const result = (await client.callTool({ name, arguments: await argsFor(client, name, staff) })) as CallToolResult;
+    const content = structured(result);
+    expect(JSON.stringify(content)).not.toMatch(/fingerprint|"metadata"/);
+    const text = result.content[0];
+    expect(text?.type).toBe('text');
+  });
+});
+
+describe('the built CLI with a real key and STRIPE_API_BASE pointing at a Stripe-compatible server', () => {
+  let served: Awaited<ReturnType<typeof serveFakeStripe>>;
+  beforeAll(async () => {
+    served = await serveFakeStripe(new FakeStripe(), { port: 0 });
+  });
+  afterAll(() => served.close());
+
+  it('serves the customer named by CUSTOMER_TOKEN, and only them', async () => {
+    const token = await mintIdentityToken('Bob@Example.com', DEMO_IDENTITY_SECRET);
+    const client = await connectStdio([], { STRIPE_API_KEY: 'rk_test_fake_stdio_00000000', STRIPE_API_BASE: served.url, IDENTITY_SECRET: DEMO_IDENTITY_SECRET, CUSTOMER_TOKEN: token });
+    const status = structured((await client.callTool({ name: 'get_subscription_status', arguments: { email: 'alice@example.com' } })) as CallToolResult);
+    await client.close();
+    expect((status.subscriptions as Array<{ status: string }>).map((sub) => sub.status)).toEqual(['trialing']);
+  });
+
+  it('answers "not verified" without a token, and keeps serving', async () => {
+    const client = await connectStdio([], { STRIPE_API_KEY: 'rk_test_fake_stdio_00000000', STRIPE_API_BASE: served.url });
+    const first = (await client.callTool({ name: 'get_billing_info', arguments: {} })) as CallToolResult;
+    const plans = (await client.callTool({ name: 'get_available_plans', arguments: {} })) as CallToolResult;
+    await client.close();
+    expect(first.isError).toBe(true);
+    expect(JSON.stringify(first.content)).toMatch(/not been verified/);
+    expect(plans.isError).toBeFalsy();
+  });
+
+  it('refuses an expired token', async () => {
+    const expired = await mintIdentityToken('bob@example.com', DEMO_IDENTITY_SECRET, -120);
+    const client = await connectStdio([], { STRIPE_API_KEY: 'rk_test_fake_stdio_00000000', STRIPE_API_BASE: served.url, IDENTITY_SECRET: DEMO_IDENTITY_SECRET, CUSTOMER_TOKEN: expired });
+    const result = (await client.callTool({ name: 'get_subscription_status', arguments: {} })) as CallToolResult;
+    await client.close();
+    expect(result.isError).toBe(true);
+    expect(JSON.stringify(result.content)).toMatch(/not been verified/);
+  });
+});
