@@ -1,10 +1,32 @@
 import { ConfigurationError } from '../errors.js';
 import type { AnyToolDefinition } from './lib/define-tool.js';
 import getSubscriptionStatus from './get-subscription-status.js';
+import getInvoiceHistory from './get-invoice-history.js';
+import getPaymentHistory from './get-payment-history.js';
+import getBillingInfo from './get-billing-info.js';
+import getUpcomingInvoice from './get-upcoming-invoice.js';
+import getCreditBalance from './get-credit-balance.js';
+import getAvailablePlans from './get-available-plans.js';
+import getCustomerOverview from './get-customer-overview.js';
+import getBillingPortalLink from './get-billing-portal-link.js';
+import cancelSubscription from './cancel-subscription.js';
+import resendInvoice from './resend-invoice.js';
+import applyCoupon from './apply-coupon.js';
 
 /** Every tool, in the order clients list them. Adding a tool touches its file and this list. */
 export const ALL_TOOLS: readonly AnyToolDefinition[] = [
   getSubscriptionStatus,
+  getInvoiceHistory,
+  getPaymentHistory,
+  getBillingInfo,
+  getUpcomingInvoice,
+  getCreditBalance,
+  getAvailablePlans,
+  getCustomerOverview,
+  getBillingPortalLink,
+  cancelSubscription,
+  resendInvoice,
+  applyCoupon,
 ];
 
 export interface ToolSelection {

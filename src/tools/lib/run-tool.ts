@@ -47,7 +47,8 @@ export async function runTool(
     const handlerInput = mode === 'staff' ? input : parsed.data;
     const ctx = createToolContext(runtime, principal, staffTarget);
     const raw = await tool.handler(handlerInput, ctx);
-    const output = z.object(tool.outputSchema).parse(raw) as Record<string, unknown>;
+    // The JSON round trip drops `undefined` members, so every transport sees the same object.
+    const output = JSON.parse(JSON.stringify(z.object(tool.outputSchema).parse(raw))) as Record<string, unknown>;
     log.info({ outcome: 'ok', ms: Math.round(performance.now() - started) }, 'tool call');
     return { ok: true, output, text: `${tool.summarize(output)}\n\n${JSON.stringify(output)}` };
   } catch (caught) {

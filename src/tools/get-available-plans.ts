@@ -1,0 +1,130 @@
+import type Stripe from 'stripe';
+import { z } from 'zod';
+import { money } from '../format/money.js';
+import type { CatalogPrice } from '../stripe/price-catalog.js';
+import type { ToolContext } from './lib/context.js';
+import { defineTool } from './lib/define-tool.js';
+import { moneySchema } from './lib/schemas.js';
+import { LIVE_STATUSES } from './lib/subscriptions.js';
+
+const planSchema = z.object({
+  price_id: z.string(),
+  product: z.string(),
+  description: z.string().optional(),
+  amount: moneySchema,
+  interval: z.string().describe("billing interval, e.g. 'month', 'year', '3 months'"),
+  current: z.boolean().optional().describe("true on the customer's current plan"),
+});
+
+type PlanView = z.input<typeof planSchema>;
+
+const DAYS_PER_INTERVAL: Partial<Record<string, number>> = { day: 1, week: 7, month: 30, year: 365 };
+
+function intervalLabel(recurring: Stripe.Price.Recurring): string {
+  return recurring.interval_count === 1 ? recurring.interval : `${recurring.interval_count} ${recurring.interval}s`;
+}
+
+function intervalDays(price: Stripe.Price): number {
+  const recurring = price.recurring!;
+  return (DAYS_PER_INTERVAL[recurring.interval] ?? 30) * recurring.interval_count;
+}
+
+/** Cost per day, to order plans cheapest first whatever their interval. */
+function dailyCost(price: Stripe.Price): number {
+  return (price.unit_amount ?? 0) / intervalDays(price);
+}
+
+interface CurrentPlans {
+  priceIds: Set<string>;
+  currencies: Set<string>;
+}
+
+/** Prices and currencies of the customer's live subscriptions; empty when nobody is known. */
+async function currentPlans(ctx: ToolContext): Promise<CurrentPlans> {
+  const target = await ctx.optionalCustomer();
+  if (!target) return { priceIds: new Set(), currencies: new Set() };
+  const pages = await Promise.all(target.customers.map((customer) => ctx.stripe.subscriptions.list({ customer: customer.id, status: 'all', limit: 100 })));
+  const live = pages.flatMap((page) => page.data).filter((sub) => LIVE_STATUSES.has(sub.status));
+  return {
+    priceIds: new Set(live.flatMap((sub) => sub.items.data.map((item) => item.price.id))),
+    currencies: new Set([...live.map((sub) => sub.currency), ...target.customers.flatMap((customer) => (customer.currency ? [customer.currency] : []))]),
+  };
+}
+
+/** Active, recurring, with a fixed per-unit amount: tiered and metered prices have no single price to quote. */
+function isQuotable({ price, product }: CatalogPrice): boolean {
+  return (
+    price.active &&
+    product.active &&
+    price.type === 'recurring' &&
+    price.recurring?.usage_type === 'licensed' &&
+    price.billing_scheme === 'per_unit' &&
+    price.unit_amount !== null
+  );
+}
+
+export default defineTool({
+  name: 'get_available_plans',
+  title: 'Available plans',
+  description:
+    "The plans on offer (active recurring prices) with product name, price and billing interval, cheapest first; marks the customer's current plan when known. Use for 'what plans do you have', 'how much is the yearly plan'. Read-only; it cannot change a plan.",
+  audience: 'account',
+  permissions: ['rak_price_read', 'rak_product_read', 'rak_customer_read', 'rak_subscription_read'],
+  inputSchema: {
+    currency: z
+      .string()
+      .regex(/^[A-Za-z]{3}$/, 'a 3-letter currency code such as usd')
+      .transform((code) => code.toLowerCase())
+      .optional()
+      .describe('Only prices in this currency (ISO code, e.g. usd).'),
+  },
+  outputSchema: {
+    plans: z.array(planSchema),
+    note: z.string().optional(),
+    summary: z.string(),
+  },
+  annotations: { readOnlyHint: true, openWorldHint: false },
+  async handler(input, ctx) {
+    const [catalog, current] = await Promise.all([ctx.catalog.prices(), currentPlans(ctx)]);
+    const offered = catalog.filter(isQuotable);
+    const inCurrency = input.currency ? offered.filter(({ price }) => price.currency === input.currency) : offered;
+    // Group each product's prices together, products ordered by their cheapest price.
+    const cheapestOfProduct = new Map<string, number>();
+    for (const { price, product } of inCurrency) {
+      cheapestOfProduct.set(product.id, Math.min(cheapestOfProduct.get(product.id) ?? Infinity, dailyCost(price)));
+    }
+    // The customer's own currency first, then the rest alphabetically.
+    const currencyRank = (currency: string) => (current.currencies.has(currency) ? `0${currency}` : `1${currency}`);
+    const sorted = [...inCurrency].sort(
+      (a, b) =>
+        currencyRank(a.price.currency).localeCompare(currencyRank(b.price.currency)) ||
+        cheapestOfProduct.get(a.product.id)! - cheapestOfProduct.get(b.product.id)! ||
+        a.product.name.localeCompare(b.product.name) ||
+        intervalDays(a.price) - intervalDays(b.price) ||
+        a.price.id.localeCompare(b.price.id),
+    );
+    const plans: PlanView[] = sorted.map(({ price, product }) => ({
+      price_id: price.id,
+      product: product.name,
+      description: product.description ?? undefined,
+      amount: money(price.unit_amount!, price.currency),
+      interval: intervalLabel(price.recurring!),
+      ...(current.priceIds.has(price.id) ? { current: true } : {}),
+    }));
+    const offeredIds = new Set(offered.map(({ price }) => price.id));
+    const legacy = [...current.priceIds].some((id) => !offeredIds.has(id));
+    const note = legacy ? "The customer's current plan is no longer offered, so it is not in this list." : undefined;
+    const currencies = [...new Set(offered.map(({ price }) => price.currency.toUpperCase()))].sort();
+    const summary =
+      plans.length > 0
+        ? `${plans.length} plan price${plans.length === 1 ? '' : 's'} on offer.`
+        : input.currency && currencies.length > 0
+          ? `No plans are offered in ${input.currency.toUpperCase()}; prices exist in ${currencies.join(', ')}.`
+          : 'No plans are currently offered.';
+    return { plans, ...(note ? { note } : {}), summary };
+  },
+  summarize(output) {
+    const lines = output.plans.slice(0, 8).map((plan) => `- ${plan.product}: ${plan.amount.formatted} per ${plan.interval}${plan.current ? ' (current plan)' : ''}`);
+    return [output.summary, ...lines, ...(output.note ? [output.note] : [])].join('\n');
+  },
+});

@@ -1,0 +1,126 @@
+import type Stripe from 'stripe';
+import { z } from 'zod';
+import { maskPaymentMethod, maskSource, type MaskedPaymentMethod } from '../format/card.js';
+import type { ToolContext } from './lib/context.js';
+import { defineTool } from './lib/define-tool.js';
+import { productIdOf, productNames } from './lib/products.js';
+import { maskedPaymentMethodSchema } from './lib/schemas.js';
+import { LIVE_STATUSES } from './lib/subscriptions.js';
+
+const NO_PAYMENT_METHOD: MaskedPaymentMethod = { type: 'none', description: 'No default payment method.' };
+
+const billingAccountSchema = z.object({
+  customer_id: z.string(),
+  name: z.string().optional(),
+  email: z.string().optional(),
+  country: z.string().optional().describe('billing address country (ISO code)'),
+  tax_status: z.string().optional(),
+  default_payment_method: maskedPaymentMethodSchema.describe("used for invoices unless a subscription sets its own; type 'none' when there is none"),
+  subscriptions: z.array(
+    z.object({
+      id: z.string(),
+      plan: z.string(),
+      status: z.string(),
+      payment_method: maskedPaymentMethodSchema,
+      payment_method_source: z.enum(['subscription', 'account default']).describe('set on the subscription itself, or inherited from the account default'),
+    }),
+  ),
+});
+
+type BillingAccountView = z.input<typeof billingAccountSchema>;
+
+const TAX_STATUS: Partial<Record<string, string>> = {
+  exempt: 'Tax exempt.',
+  reverse: 'Reverse charge applies (the customer accounts for tax).',
+};
+
+function maskExpandedSource(source: string | Stripe.CustomerSource | null, customerSource: Stripe.CustomerSource | undefined): MaskedPaymentMethod | undefined {
+  if (!source) return undefined;
+  const full = typeof source === 'string' ? (customerSource?.id === source ? customerSource : undefined) : source;
+  return (full && maskSource(full)) ?? { type: 'source', description: 'A saved payment source (details not available).' };
+}
+
+function maskExpandedMethod(method: string | Stripe.PaymentMethod | null): MaskedPaymentMethod | undefined {
+  if (!method) return undefined;
+  return typeof method === 'string' ? { type: 'payment_method', description: 'A saved payment method (details not available).' } : maskPaymentMethod(method);
+}
+
+/** The account default, as Stripe falls back to it: invoice_settings.default_payment_method, then default_source. */
+function accountDefault(customer: Stripe.Customer): MaskedPaymentMethod | undefined {
+  const source = customer.default_source && typeof customer.default_source !== 'string' ? customer.default_source : undefined;
+  return maskExpandedMethod(customer.invoice_settings.default_payment_method) ?? maskExpandedSource(customer.default_source, source);
+}
+
+async function loadAccount(ctx: ToolContext, record: Stripe.Customer): Promise<{ customer: Stripe.Customer; subscriptions: Stripe.Subscription[] } | undefined> {
+  // default_source is only expanded when set: most accounts have none, and sources are legacy.
+  const expand = ['invoice_settings.default_payment_method', ...(record.default_source ? ['default_source'] : [])];
+  const [customer, subscriptions] = await Promise.all([
+    ctx.stripe.customers.retrieve(record.id, { expand }),
+    ctx.stripe.subscriptions.list({ customer: record.id, status: 'all', limit: 100, expand: ['data.default_payment_method'] }),
+  ]);
+  if (customer.deleted) return undefined;
+  return { customer, subscriptions: subscriptions.data.filter((sub) => LIVE_STATUSES.has(sub.status)) };
+}
+
+export default defineTool({
+  name: 'get_billing_info',
+  title: 'Billing details',
+  description:
+    "The customer's billing name, email, country and the (masked) card or payment method each subscription is charged to. Use for 'which card is on file', 'what email do invoices go to'. Read-only: changing them needs get_billing_portal_link.",
+  audience: 'customer',
+  permissions: ['rak_customer_read', 'rak_payment_method_read', 'rak_subscription_read', 'rak_price_read', 'rak_product_read'],
+  inputSchema: {},
+  outputSchema: {
+    billing_accounts: z.array(billingAccountSchema),
+    summary: z.string(),
+  },
+  annotations: { readOnlyHint: true, openWorldHint: false },
+  async handler(_input, ctx) {
+    const { customers } = await ctx.customer();
+    const loaded = (await Promise.all(customers.map((record) => loadAccount(ctx, record)))).filter((account) => account !== undefined);
+    const names = await productNames(
+      ctx,
+      loaded.flatMap(({ subscriptions }) => subscriptions.flatMap((sub) => sub.items.data.map((item) => productIdOf(item.price)))),
+    );
+    const billing_accounts: BillingAccountView[] = loaded.map(({ customer, subscriptions }) => {
+      const fallback = accountDefault(customer);
+      const customerSource = customer.default_source && typeof customer.default_source !== 'string' ? customer.default_source : undefined;
+      return {
+        customer_id: customer.id,
+        name: customer.name ?? undefined,
+        email: customer.email ?? undefined,
+        country: customer.address?.country ?? undefined,
+        tax_status: customer.tax_exempt ? TAX_STATUS[customer.tax_exempt] : undefined,
+        default_payment_method: fallback ?? NO_PAYMENT_METHOD,
+        subscriptions: subscriptions.map((sub) => {
+          // Stripe's precedence: subscription PM > subscription source > the account default.
+          const own = maskExpandedMethod(sub.default_payment_method) ?? maskExpandedSource(sub.default_source, customerSource);
+          return {
+            id: sub.id,
+            plan: sub.items.data.map((item) => names.get(productIdOf(item.price)) ?? 'Subscription').join(' + ') || 'Subscription',
+            status: sub.status,
+            payment_method: own ?? fallback ?? NO_PAYMENT_METHOD,
+            payment_method_source: own ? 'subscription' : 'account default',
+          };
+        }),
+      };
+    });
+    const withoutMethod = billing_accounts.filter(
+      (account) => account.default_payment_method.type === 'none' && account.subscriptions.every((sub) => sub.payment_method.type === 'none'),
+    );
+    const summary =
+      billing_accounts.length === 0
+        ? 'No billing account found.'
+        : withoutMethod.length === billing_accounts.length
+          ? 'No default payment method on file.'
+          : `${billing_accounts.length} billing account${billing_accounts.length === 1 ? '' : 's'}.`;
+    return { billing_accounts, summary };
+  },
+  summarize(output) {
+    const lines = output.billing_accounts.slice(0, 5).flatMap((account) => [
+      `- ${account.name ?? account.email ?? account.customer_id}: ${account.default_payment_method.description}`,
+      ...account.subscriptions.map((sub) => `  - ${sub.plan}: ${sub.payment_method.description}`),
+    ]);
+    return [output.summary, ...lines].join('\n');
+  },
+});

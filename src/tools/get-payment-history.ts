@@ -1,0 +1,115 @@
+import type Stripe from 'stripe';
+import { z } from 'zod';
+import { maskCard, type MaskedPaymentMethod } from '../format/card.js';
+import { isoDate } from '../format/dates.js';
+import { money } from '../format/money.js';
+import { listAcrossRecords } from './lib/across-records.js';
+import type { ToolContext } from './lib/context.js';
+import { defineTool } from './lib/define-tool.js';
+import { isoDateSchema, maskedPaymentMethodSchema, moneySchema } from './lib/schemas.js';
+
+const paymentSchema = z.object({
+  id: z.string(),
+  date: isoDateSchema,
+  amount: moneySchema,
+  status: z.string().describe('succeeded, failed or pending'),
+  description: z.string().optional(),
+  payment_method: maskedPaymentMethodSchema.optional(),
+  failure_reason: z.string().optional(),
+  refund: z.string().optional().describe('refund state in words'),
+  amount_refunded: moneySchema.optional(),
+  receipt_url: z.string().optional(),
+  receipt_note: z.string().optional(),
+});
+
+type PaymentView = z.input<typeof paymentSchema>;
+
+/**
+ * Only brand, last4 and expiry leave this function: never the fingerprint, BIN, country,
+ * network ids or checks that `payment_method_details.card` also carries.
+ */
+function maskChargePaymentMethod(details: Stripe.Charge.PaymentMethodDetails | null): MaskedPaymentMethod | undefined {
+  if (!details) return undefined;
+  const card = details.card;
+  if (details.type === 'card' && card?.brand && card.last4) {
+    return maskCard({ brand: card.brand, last4: card.last4, exp_month: card.exp_month, exp_year: card.exp_year }, card.wallet?.type ?? null);
+  }
+  const last4 = details.sepa_debit?.last4 ?? details.us_bank_account?.last4 ?? undefined;
+  const label = details.type.replace(/_/g, ' ');
+  return last4 ? { type: details.type, last4, description: `${label} ending in ${last4}` } : { type: details.type, description: label };
+}
+
+/**
+ * Why a payment failed, in words the customer can act on. `failure_message` is Stripe's
+ * customer-facing text; `seller_message` is meant for the merchant (it can mention risk
+ * checks), so only staff see it.
+ */
+function failureReason(charge: Stripe.Charge, ctx: ToolContext): string | undefined {
+  if (charge.status !== 'failed') return undefined;
+  const forCustomer = charge.failure_message ?? (charge.outcome?.type === 'issuer_declined' ? 'The card was declined by the bank.' : undefined);
+  const sellerMessage = ctx.principal.kind === 'staff' ? charge.outcome?.seller_message : undefined;
+  const reason = sellerMessage ?? forCustomer ?? 'The payment did not go through.';
+  return `${reason.slice(0, 200)}${reason.endsWith('.') ? '' : '.'} Updating the payment method in the billing portal usually fixes this.`;
+}
+
+function refundOf(charge: Stripe.Charge): Pick<PaymentView, 'refund' | 'amount_refunded'> {
+  if (charge.amount_refunded <= 0) return {};
+  return {
+    refund: charge.refunded ? 'Fully refunded.' : 'Partly refunded.',
+    amount_refunded: money(charge.amount_refunded, charge.currency),
+  };
+}
+
+function viewCharge(charge: Stripe.Charge, ctx: ToolContext): PaymentView {
+  return {
+    id: charge.id,
+    date: isoDate(charge.created),
+    amount: money(charge.amount, charge.currency),
+    status: charge.status,
+    description: charge.description ?? charge.calculated_statement_descriptor ?? undefined,
+    payment_method: maskChargePaymentMethod(charge.payment_method_details),
+    failure_reason: failureReason(charge, ctx),
+    ...refundOf(charge),
+    ...(charge.receipt_url ? { receipt_url: charge.receipt_url } : { receipt_note: 'No receipt link for this payment.' }),
+  };
+}
+
+export default defineTool({
+  name: 'get_payment_history',
+  title: 'Payment history',
+  description:
+    "The customer's recent payments (charges), newest first: amount, status, card used (masked), why a payment failed, refunds, receipt links. Use for 'was I charged', 'why did my payment fail', 'where is my receipt', 'did I get my refund'. Read-only.",
+  audience: 'customer',
+  permissions: ['rak_customer_read', 'rak_charge_read'],
+  inputSchema: {
+    limit: z.number().int().min(1).max(24).default(10).describe('How many payments (1–24).'),
+  },
+  outputSchema: {
+    payments: z.array(paymentSchema),
+    more_available: z.boolean().describe('older payments exist beyond this list'),
+    summary: z.string(),
+  },
+  annotations: { readOnlyHint: true, openWorldHint: false },
+  async handler(input, ctx) {
+    const { customers } = await ctx.customer();
+    const { items, more } = await listAcrossRecords(customers, input.limit, (customer, limit) => ctx.stripe.charges.list({ customer: customer.id, limit }));
+    const payments = items.map((charge) => viewCharge(charge, ctx));
+    const failed = payments.filter((payment) => payment.status === 'failed').length;
+    const refunded = payments.filter((payment) => payment.amount_refunded).length;
+    const notes = [failed > 0 ? `${failed} failed` : '', refunded > 0 ? `${refunded} refunded` : ''].filter(Boolean);
+    const summary =
+      payments.length === 0
+        ? 'No payments found.'
+        : `${payments.length} payment${payments.length === 1 ? '' : 's'}, newest first${notes.length > 0 ? ` (${notes.join(', ')})` : ''}.`;
+    return { payments, more_available: more, summary };
+  },
+  summarize(output) {
+    const lines = output.payments.slice(0, 5).map((payment) => {
+      const card = payment.payment_method ? ` with ${payment.payment_method.description}` : '';
+      const refund = payment.refund ? ` ${payment.refund}` : '';
+      const failure = payment.failure_reason ? ` ${payment.failure_reason}` : '';
+      return `- ${payment.date.slice(0, 10)}: ${payment.amount.formatted} ${payment.status}${card}.${refund}${failure}`;
+    });
+    return [output.summary, ...lines].join('\n');
+  },
+});

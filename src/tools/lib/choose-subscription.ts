@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import type Stripe from 'stripe';
+import { ToolError, UserInputError } from '../../errors.js';
+import type { ToolContext } from './context.js';
+import { describeSubscriptions, LIVE_STATUSES, listSubscriptions, type SubscriptionView } from './subscriptions.js';
+
+/** One message for "no such id" and "someone else's id", so ids cannot be probed. */
+export const SUBSCRIPTION_NOT_FOUND_MESSAGE = 'No subscription with that id was found on this account. Call get_subscription_status to see this customer’s subscriptions.';
+
+export interface ChosenSubscription {
+  subscription: Stripe.Subscription;
+  view: SubscriptionView;
+}
+
+export const subscriptionIdSchema = z.string().trim().regex(/^sub_[A-Za-z0-9]+$/, 'subscription_id looks like sub_…');
+
+function listPlans(views: readonly SubscriptionView[]): string {
+  return views.map((view) => `${view.plan} (${view.id}, ${view.status})`).join('; ');
+}
+
+/**
+ * The subscription an action is about: the given id when it is one of the customer's own
+ * (any record), else their only live subscription. Several live ones and no id is an input
+ * error that lists them, so the model can ask the customer which one.
+ */
+export async function chooseSubscription(
+  ctx: ToolContext,
+  customers: readonly Stripe.Customer[],
+  subscriptionId: string | undefined,
+  action: string,
+): Promise<ChosenSubscription> {
+  const subscriptions = await listSubscriptions(ctx, customers);
+  if (subscriptionId) {
+    const subscription = subscriptions.find((sub) => sub.id === subscriptionId);
+    if (!subscription) throw new ToolError('not_found', SUBSCRIPTION_NOT_FOUND_MESSAGE);
+    const [view] = await describeSubscriptions(ctx, [subscription]);
+    return { subscription, view: view! };
+  }
+  const live = subscriptions.filter((sub) => LIVE_STATUSES.has(sub.status));
+  if (live.length === 0) {
+    throw new ToolError('not_found', `There is no current subscription to ${action}.`);
+  }
+  const views = await describeSubscriptions(ctx, live);
+  if (live.length > 1) {
+    throw new UserInputError(`This customer has ${live.length} current subscriptions; ask which one and pass its subscription_id: ${listPlans(views)}.`);
+  }
+  return { subscription: live[0]!, view: views[0]! };
+}

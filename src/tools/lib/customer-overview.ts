@@ -1,0 +1,196 @@
+/**
+ * Everything a support agent's panel shows about one customer, loaded in one round of parallel
+ * Stripe requests. Shared by the get_customer_overview tool and the web insight panel.
+ */
+import type Stripe from 'stripe';
+import { z } from 'zod';
+import { maskPaymentMethod, maskSource, type MaskedPaymentMethod } from '../../format/card.js';
+import { isoDate } from '../../format/dates.js';
+import { money } from '../../format/money.js';
+import { stripeErrorCode } from '../../stripe/errors.js';
+import { listAcrossRecords } from './across-records.js';
+import type { CustomerTarget, ToolContext } from './context.js';
+import { isoDateSchema, maskedPaymentMethodSchema, moneySchema } from './schemas.js';
+import { describeSubscriptions, LIVE_STATUSES, listSubscriptions } from './subscriptions.js';
+
+const RECENT_INVOICES = 5;
+const RECENT_CHARGES = 10;
+const OPEN_INVOICES = 5;
+
+export const customerOverviewShape = {
+  customer: z.object({
+    name: z.string().optional(),
+    email: z.string().optional(),
+    customer_ids: z.array(z.string()).describe('every Stripe record of this person, newest first'),
+    customer_since: isoDateSchema,
+  }),
+  subscriptions: z.array(
+    z.object({
+      id: z.string(),
+      plan: z.string(),
+      status: z.string(),
+      next_payment: z.object({ date: isoDateSchema, amount: moneySchema }).optional(),
+      note: z.string(),
+    }),
+  ),
+  recent_invoices: z.array(
+    z.object({
+      id: z.string(),
+      number: z.string().optional(),
+      status: z.string(),
+      total: moneySchema,
+      amount_remaining: moneySchema.optional().describe('still owed, for open invoices'),
+      created: isoDateSchema,
+      hosted_invoice_url: z.string().optional(),
+      invoice_pdf: z.string().optional(),
+    }),
+  ),
+  payment_method: maskedPaymentMethodSchema.describe("what the next payment is charged to; type 'none' when nothing is on file"),
+  balances: z.array(z.object({ kind: z.enum(['credit', 'owed']), amount: moneySchema })).describe('account credit or amount owed per currency; empty when none'),
+  upcoming_invoice: z.object({ date: isoDateSchema, amount_due: moneySchema }).optional().describe('absent when nothing is upcoming'),
+  payment_problems: z.array(
+    z.object({ date: isoDateSchema, amount: moneySchema, kind: z.enum(['failed', 'refunded', 'partly refunded']), detail: z.string() }),
+  ),
+  attention: z.array(z.string()).describe('what needs action now, with links; empty when all is well'),
+  summary: z.string(),
+};
+
+export type CustomerOverview = z.input<z.ZodObject<typeof customerOverviewShape>>;
+
+const NO_PAYMENT_METHOD: MaskedPaymentMethod = { type: 'none', description: 'No default payment method.' };
+
+const FAILURE_REASONS: Partial<Record<string, string>> = {
+  card_declined: 'Card declined by the bank.',
+  insufficient_funds: 'Insufficient funds.',
+  expired_card: 'The card has expired.',
+  incorrect_cvc: 'Incorrect security code.',
+  processing_error: 'A processing error; retrying usually works.',
+  authentication_required: 'The bank asked the customer to authenticate the payment.',
+};
+
+async function previewOrNone(ctx: ToolContext, customer: string): Promise<Stripe.Invoice | undefined> {
+  try {
+    return await ctx.stripe.invoices.createPreview({ customer });
+  } catch (error) {
+    if (stripeErrorCode(error) === 'invoice_upcoming_none') return undefined;
+    throw error;
+  }
+}
+
+function maskDefault(customer: Stripe.Customer): MaskedPaymentMethod | undefined {
+  const method = customer.invoice_settings.default_payment_method;
+  if (method && typeof method !== 'string') return maskPaymentMethod(method);
+  if (method) return { type: 'payment_method', description: 'A saved payment method (details not available).' };
+  const source = customer.default_source;
+  if (source && typeof source !== 'string') return maskSource(source) ?? { type: 'source', description: 'A saved payment source.' };
+  if (source) return { type: 'source', description: 'A saved payment source (details not available).' };
+  return undefined;
+}
+
+export async function loadCustomerOverview(ctx: ToolContext, target: CustomerTarget): Promise<CustomerOverview> {
+  const { customers } = target;
+  const now = Math.floor(Date.now() / 1000);
+  // One round: every request below is independent of the others.
+  const [subscriptions, , invoices, openPages, fullCustomers, charges, previews] = await Promise.all([
+    listSubscriptions(ctx, customers),
+    ctx.catalog.prices(), // warms the product names describeSubscriptions needs
+    listAcrossRecords(customers, RECENT_INVOICES, (customer, limit) => ctx.stripe.invoices.list({ customer: customer.id, limit })),
+    Promise.all(customers.map((customer) => ctx.stripe.invoices.list({ customer: customer.id, status: 'open', limit: OPEN_INVOICES }))),
+    Promise.all(customers.map((customer) => ctx.stripe.customers.retrieve(customer.id, { expand: ['invoice_settings.default_payment_method'] }))),
+    listAcrossRecords(customers, RECENT_CHARGES, (customer, limit) => ctx.stripe.charges.list({ customer: customer.id, limit })),
+    Promise.all(customers.map((customer) => previewOrNone(ctx, customer.id))),
+  ]);
+  const views = await describeSubscriptions(ctx, subscriptions);
+  const records: Stripe.Customer[] = fullCustomers.flatMap((customer) => (customer.deleted ? [] : [customer]));
+  const live = subscriptions.find((sub) => LIVE_STATUSES.has(sub.status));
+  const liveOwner = live ? (typeof live.customer === 'string' ? live.customer : live.customer.id) : undefined;
+  const primary = records.find((record) => record.id === liveOwner) ?? records[0] ?? customers[0]!;
+
+  // Stripe's precedence: the subscription's own payment method, then the account default.
+  let paymentMethod = maskDefault(primary);
+  const ownMethod = live?.default_payment_method;
+  if (ownMethod) {
+    paymentMethod = maskPaymentMethod(typeof ownMethod === 'string' ? await ctx.stripe.paymentMethods.retrieve(ownMethod) : ownMethod);
+  }
+
+  const balances = new Map<string, number>();
+  for (const record of records) if (record.currency && record.balance !== 0) balances.set(record.currency, (balances.get(record.currency) ?? 0) + record.balance);
+
+  const upcoming = previews
+    .filter((preview): preview is Stripe.Invoice => preview !== undefined)
+    .map((preview) => ({ date: preview.next_payment_attempt ?? preview.period_end, amount_due: money(preview.amount_due, preview.currency) }))
+    .sort((a, b) => a.date - b.date)[0];
+
+  const attention: string[] = [];
+  const openInvoices = openPages.flatMap((page) => page.data).filter((invoice) => invoice.amount_remaining > 0);
+  for (const invoice of openInvoices.sort((a, b) => (a.due_date ?? a.created) - (b.due_date ?? b.created))) {
+    const overdue = (invoice.due_date !== null && invoice.due_date < now) || invoice.attempt_count > 0;
+    const amount = money(invoice.amount_remaining, invoice.currency).formatted;
+    const due = invoice.due_date ? ` due ${isoDate(invoice.due_date).slice(0, 10)}` : '';
+    const link = invoice.hosted_invoice_url ? `: pay it at ${invoice.hosted_invoice_url}` : '';
+    attention.push(`Invoice ${invoice.number ?? invoice.id} for ${amount} is ${overdue ? 'past due' : 'unpaid'}${due}${link}.`);
+  }
+  for (const view of views) {
+    if (view.status === 'past_due' || view.status === 'unpaid') {
+      attention.push(`${view.plan} is ${view.status.replace('_', ' ')}: paying the open invoice or updating the card in the billing portal (get_billing_portal_link) restores it.`);
+    }
+  }
+  if (live && !paymentMethod && live.status !== 'canceled') {
+    const trial = live.status === 'trialing' && live.trial_end ? ` before the trial ends on ${isoDate(live.trial_end).slice(0, 10)}` : '';
+    attention.push(`No payment method on file: the customer should add one in the billing portal${trial}.`);
+  }
+
+  const payment_problems = charges.items.flatMap((charge): CustomerOverview['payment_problems'] => {
+    const amount = money(charge.amount, charge.currency);
+    const date = isoDate(charge.created);
+    if (charge.status === 'failed') {
+      return [{ date, amount, kind: 'failed' as const, detail: FAILURE_REASONS[charge.outcome?.reason ?? ''] ?? FAILURE_REASONS[charge.failure_code ?? ''] ?? 'The payment did not go through.' }];
+    }
+    if (charge.amount_refunded > 0) {
+      const refunded = money(charge.amount_refunded, charge.currency).formatted;
+      return [{ date, amount, kind: charge.refunded ? ('refunded' as const) : ('partly refunded' as const), detail: `${refunded} refunded to the original payment method.` }];
+    }
+    return [];
+  });
+
+  const nameSource = records.find((record) => record.name) ?? primary;
+  const liveViews = views.filter((view) => LIVE_STATUSES.has(view.status));
+  const summaryParts = [
+    liveViews.length === 0 ? 'No current subscription' : liveViews.map((view) => `${view.plan} (${view.status.replace('_', ' ')})`).join(', '),
+    upcoming ? `next invoice ${upcoming.amount_due.formatted} on ${isoDate(upcoming.date).slice(0, 10)}` : 'nothing upcoming',
+    attention.length > 0 ? `${attention.length} item${attention.length === 1 ? '' : 's'} need attention` : 'nothing needs attention',
+  ];
+  return {
+    customer: {
+      name: nameSource.name ?? undefined,
+      email: primary.email ?? target.email ?? undefined,
+      customer_ids: customers.map((customer) => customer.id),
+      customer_since: isoDate(Math.min(...customers.map((customer) => customer.created))),
+    },
+    subscriptions: views.map((view) => ({
+      id: view.id,
+      plan: view.plan,
+      status: view.status,
+      next_payment: view.next_payment ? { date: view.next_payment.date, amount: view.next_payment.amount } : undefined,
+      note: view.note,
+    })),
+    recent_invoices: invoices.items.map((invoice) => ({
+      id: invoice.id,
+      number: invoice.number ?? undefined,
+      status: invoice.status ?? 'unknown',
+      total: money(invoice.total, invoice.currency),
+      amount_remaining: invoice.status === 'open' ? money(invoice.amount_remaining, invoice.currency) : undefined,
+      created: isoDate(invoice.created),
+      hosted_invoice_url: invoice.hosted_invoice_url ?? undefined,
+      invoice_pdf: invoice.invoice_pdf ?? undefined,
+    })),
+    payment_method: paymentMethod ?? NO_PAYMENT_METHOD,
+    balances: [...balances]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([currency, amount]) => ({ kind: amount < 0 ? ('credit' as const) : ('owed' as const), amount: money(Math.abs(amount), currency) })),
+    upcoming_invoice: upcoming ? { date: isoDate(upcoming.date), amount_due: upcoming.amount_due } : undefined,
+    payment_problems,
+    attention,
+    summary: `${summaryParts.join('; ')}.`,
+  };
+}

@@ -1,0 +1,177 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { DEMO } from '../../src/demo/fake-stripe/index.js';
+import { useFakeStripe } from '../support/fake-stripe-msw.js';
+import { connectClient, errorText, structured, type Who } from '../support/mcp-harness.js';
+
+const NOW = 1_790_000_000;
+const stripe = useFakeStripe({ now: NOW });
+
+// "past due" is judged against the tool's clock; make it the fake Stripe's clock.
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(NOW * 1000);
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+async function overview(who: Who, args: Record<string, unknown> = {}) {
+  const session = await connectClient(who);
+  try {
+    return await session.call('get_customer_overview', args);
+  } finally {
+    await session.close();
+  }
+}
+
+/** As a client on a real transport receives it (JSON drops undefined fields). */
+const json = <T,>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+
+describe('get_customer_overview', () => {
+  it('shows a past-due customer everything at once, with the unpaid invoice’s link', async () => {
+    const result = json(structured(await overview({ customer: DEMO.emails.carol })));
+    expect(result).toMatchInlineSnapshot(`
+      {
+        "attention": [
+          "Invoice CAROL-0002 for $19.00 is past due: pay it at https://invoice.stripe.com/i/acct_1DemoFakeAccount/test_DemoCarolOpen.",
+          "Starter is past due: paying the open invoice or updating the card in the billing portal (get_billing_portal_link) restores it.",
+        ],
+        "balances": [],
+        "customer": {
+          "customer_ids": [
+            "cus_DemoCarol",
+          ],
+          "customer_since": "2026-03-05T14:13:20.000Z",
+          "email": "carol@example.com",
+          "name": "Carol Danvers",
+        },
+        "payment_method": {
+          "brand": "mastercard",
+          "description": "Mastercard ending in 4444, expires 03/2027",
+          "exp": "03/2027",
+          "last4": "4444",
+          "type": "card",
+        },
+        "payment_problems": [
+          {
+            "amount": {
+              "amount": 1900,
+              "currency": "usd",
+              "formatted": "$19.00",
+            },
+            "date": "2026-09-16T15:13:20.000Z",
+            "detail": "Card declined by the bank.",
+            "kind": "failed",
+          },
+        ],
+        "recent_invoices": [
+          {
+            "amount_remaining": {
+              "amount": 1900,
+              "currency": "usd",
+              "formatted": "$19.00",
+            },
+            "created": "2026-09-16T14:13:20.000Z",
+            "hosted_invoice_url": "https://invoice.stripe.com/i/acct_1DemoFakeAccount/test_DemoCarolOpen",
+            "id": "in_DemoCarolOpen",
+            "invoice_pdf": "https://pay.stripe.com/invoice/acct_1DemoFakeAccount/test_DemoCarolOpen/pdf",
+            "number": "CAROL-0002",
+            "status": "open",
+            "total": {
+              "amount": 1900,
+              "currency": "usd",
+              "formatted": "$19.00",
+            },
+          },
+          {
+            "created": "2026-08-17T14:13:20.000Z",
+            "hosted_invoice_url": "https://invoice.stripe.com/i/acct_1DemoFakeAccount/test_DemoCarol0001",
+            "id": "in_DemoCarol0001",
+            "invoice_pdf": "https://pay.stripe.com/invoice/acct_1DemoFakeAccount/test_DemoCarol0001/pdf",
+            "number": "CAROL-0001",
+            "status": "paid",
+            "total": {
+              "amount": 1900,
+              "currency": "usd",
+              "formatted": "$19.00",
+            },
+          },
+        ],
+        "subscriptions": [
+          {
+            "id": "sub_DemoCarolPastDue",
+            "next_payment": {
+              "amount": {
+                "amount": 1900,
+                "currency": "usd",
+                "formatted": "$19.00",
+              },
+              "date": "2026-10-16T14:13:20.000Z",
+            },
+            "note": "Payment failed; Stripe is retrying. Updating the payment method in the billing portal fixes it.",
+            "plan": "Starter",
+            "status": "past_due",
+          },
+        ],
+        "summary": "Starter (past due); next invoice $19.00 on 2026-10-16; 2 items need attention.",
+        "upcoming_invoice": {
+          "amount_due": {
+            "amount": 1900,
+            "currency": "usd",
+            "formatted": "$19.00",
+          },
+          "date": "2026-10-16T14:13:20.000Z",
+        },
+      }
+    `);
+  });
+
+  it('merges every record of the customer, and never leaks metadata or card fingerprints', async () => {
+    const result = json(structured<{ customer: { customer_ids: string[] }; payment_problems: Array<{ kind: string }> }>(await overview({ customer: DEMO.emails.alice })));
+    expect(result.customer.customer_ids).toEqual([DEMO.customers.alice, DEMO.customers.aliceUppercase]);
+    expect(result.payment_problems.map((problem) => problem.kind)).toEqual(['failed', 'refunded']);
+    const text = JSON.stringify(result);
+    expect(text).not.toContain(DEMO.secrets.aliceCardFingerprint);
+    expect(text).not.toContain('VIP - internal only');
+    expect(text).not.toContain('enterprise-trial-upsell');
+    expect(text).not.toContain(DEMO.customers.aliceWork);
+  });
+
+  it('makes one request per topic, all in one parallel round after finding the customer', async () => {
+    await overview({ customer: DEMO.emails.frank });
+    const paths = stripe.fake().requests.map((r) => `${r.method} ${r.path}`).filter((p) => !p.includes('/v1/customers/search') && p !== 'GET /v1/customers');
+    expect(paths.sort()).toEqual(
+      [
+        'GET /v1/charges',
+        `GET /v1/customers/${DEMO.customers.frank}`,
+        'GET /v1/invoices',
+        'GET /v1/invoices',
+        'GET /v1/prices',
+        'GET /v1/subscriptions',
+        'POST /v1/invoices/create_preview',
+      ].sort(),
+    );
+  });
+
+  it('shows credit and the next invoice', async () => {
+    const result = json(structured<{ balances: unknown; upcoming_invoice?: unknown; attention: string[] }>(await overview({ customer: DEMO.emails.frank })));
+    expect(result.balances).toEqual([{ kind: 'credit', amount: { amount: 2500, currency: 'usd', formatted: '$25.00' } }]);
+    expect(result.upcoming_invoice).toEqual({ date: '2026-09-26T14:13:20.000Z', amount_due: { amount: 0, currency: 'usd', formatted: '$0.00' } });
+    expect(result.attention).toEqual([]);
+  });
+
+  it('says there is nothing upcoming for a subscription set to cancel, and flags a trial without a card', async () => {
+    const dave = json(structured<{ upcoming_invoice?: unknown; summary: string }>(await overview({ customer: DEMO.emails.dave })));
+    expect(dave.upcoming_invoice).toBeUndefined();
+    expect(dave.summary).toMatch(/nothing upcoming/);
+    const bob = json(structured<{ payment_method: { type: string }; attention: string[] }>(await overview({ customer: DEMO.emails.bob })));
+    expect(bob.payment_method.type).toBe('none');
+    expect(bob.attention).toEqual([expect.stringMatching(/No payment method on file.*before the trial ends on 2026-10-01/)]);
+  });
+
+  it('works for staff by email and refuses an unverified visitor', async () => {
+    const staff = json(structured<{ customer: { customer_ids: string[] } }>(await overview('staff', { email: DEMO.emails.erin })));
+    expect(staff.customer.customer_ids).toEqual([DEMO.customers.erin]);
+    expect(errorText(await overview('unverified'))).toMatch(/not been verified/);
+  });
+});
