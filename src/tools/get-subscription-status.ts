@@ -24,7 +24,7 @@ export default defineTool({
   description:
     "The customer's subscriptions: plan, status, billing period, next payment date and amount, trial end, scheduled cancellation. Use for 'what plan am I on', 'when do I pay next', 'is my subscription active'. Read-only.",
   audience: 'customer',
-  permissions: ['rak_customer_read', 'rak_subscription_read', 'rak_product_read', 'rak_price_read'],
+  permissions: ['rak_customer_read', 'rak_subscription_read', 'rak_coupon_read', 'rak_product_read', 'rak_price_read'],
   inputSchema: {},
   outputSchema: {
     subscriptions: z.array(subscriptionSchema),

@@ -24,7 +24,7 @@ import { validateParams } from './validate.js';
 export { DEMO } from './seed.js';
 export { FakeConnectionDropped } from './failure-injection.js';
 export { FakeStripeStore } from './store.js';
-export { ROUTE_PERMISSIONS, PERMISSIONS_BY_ROUTE, type Permission } from './permissions.js';
+export { ROUTE_PERMISSIONS, type Permission } from './permissions.js';
 
 export interface FakeStripeOptions {
   /** Unix seconds used for the seed and for `created` of new objects; default: the current time. */

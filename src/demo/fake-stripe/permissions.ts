@@ -49,9 +49,6 @@ export const ROUTE_PERMISSIONS = {
 
 export type RouteKey = keyof typeof ROUTE_PERMISSIONS;
 
-/** The same table under the name other modules and tests use. */
-export const PERMISSIONS_BY_ROUTE = ROUTE_PERMISSIONS;
-
 /** The permission needed to see a resource when it is expanded into a response. */
 export const READ_PERMISSION: Record<ResourceKind, Permission> = {
   customer: 'rak_customer_read',

@@ -69,7 +69,7 @@ const STATUS_NOTES: Record<string, string> = {
   paused: 'Paused: no invoices are being created.',
   incomplete: 'The first payment has not completed yet.',
   incomplete_expired: 'The first payment never completed, so the subscription did not start.',
-  canceled: 'Canceled.',
+  canceled: 'Ended; no further payments.',
 };
 
 export async function describeSubscriptions(ctx: ToolContext, subscriptions: readonly Stripe.Subscription[]): Promise<SubscriptionView[]> {
