@@ -35,6 +35,17 @@ export class MemoryStore implements Store {
     return next;
   }
 
+  async take(key: string): Promise<string | undefined> {
+    const value = this.entries.get(key);
+    this.entries.delete(key);
+    return value;
+  }
+
+  async ttl(key: string): Promise<number | undefined> {
+    if (!this.entries.has(key)) return undefined;
+    return Math.max(0, Math.round(this.entries.getRemainingTTL(key)));
+  }
+
   async delete(key: string): Promise<void> {
     this.entries.delete(key);
   }

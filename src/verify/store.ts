@@ -1,14 +1,19 @@
 /**
  * Shared state with a TTL on every key, so nothing grows without bound. One interface, one
- * implementation per backend (memory by default; Redis for several processes).
+ * implementation per backend (memory by default; Redis for several processes). Every
+ * operation that decides something (claim, count, consume) is atomic in both backends.
  */
 export interface Store {
   get(key: string): Promise<string | undefined>;
   set(key: string, value: string, ttlMs: number): Promise<void>;
   /** Atomic: sets the key only when absent; true when this call set it (SET NX PX). */
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
-  /** Atomic counter; the TTL starts with the first increment (INCR + PEXPIRE NX). */
+  /** Atomic counter; the TTL starts with the first increment and is not extended by later ones. */
   increment(key: string, ttlMs: number): Promise<number>;
+  /** Atomic read-and-delete (GETDEL): of several concurrent takers, one gets the value. */
+  take(key: string): Promise<string | undefined>;
+  /** Remaining lifetime in ms, or undefined when the key does not exist. */
+  ttl(key: string): Promise<number | undefined>;
   delete(key: string): Promise<void>;
   close(): Promise<void>;
 }
