@@ -7,7 +7,7 @@ import { createRuntime } from './runtime.js';
 import { SERVER_VERSION, serveStdio } from './server.js';
 import { selectTools } from './tools/registry.js';
 import { createIdentityTokenVerifier } from './verify/identity-token.js';
-import { stdioPrincipalResolver } from './verify/stdio-principal.js';
+import { stdioConversationKey, stdioPrincipalResolver } from './verify/stdio-principal.js';
 
 const HELP = `stripe-billing-mcp ${SERVER_VERSION}
 Answer a merchant's customers' billing questions from Stripe, safely, over MCP.
@@ -21,7 +21,9 @@ Modes:
                     Without it (customer mode) the customer is the one named by the
                     host-signed CUSTOMER_TOKEN, and tools have no way to choose another.
   --demo            Use the built-in demo Stripe account, in-process: no key, no network.
-                    In customer mode the demo customer is alice@example.com.
+                    In customer mode the demo customer is alice@example.com; with
+                    --demo-verify the visitor starts unverified and verification codes
+                    are printed to stderr (DEMO OUTBOX) instead of mailed.
   --help, --version
 
 Settings (environment variables):
@@ -32,8 +34,12 @@ Settings (environment variables):
   IDENTITY_JWKS_URL       JWKS URL for RS256/ES256 identity tokens.
   IDENTITY_ISSUER, IDENTITY_AUDIENCE   Checked when set.
   VERIFY_MODE             code (default) or trust-email (unverified email matching; opt-in).
-  SMTP_URL, MAIL_FROM, MERCHANT_NAME   Where one-time codes are mailed from.
+  SMTP_URL, MAIL_FROM, MERCHANT_NAME   Where one-time codes are mailed from (enables
+                          verify_email_start / verify_email_confirm in customer mode).
   STORE_URL               redis://… for state shared across processes (default in-memory).
+  VERIFY_SECRET           HMAC key for one-time codes (≥ 32 bytes); required with STORE_URL.
+  GRANT_MAX_AGE_MINUTES   How long an email verification lasts (default 1440).
+  GRANT_IDLE_MINUTES      A verification unused this long lapses (default 60).
   TOOLS                   Comma list: only these tools (default every read tool + portal + cancel).
   WRITE_TOOLS             Comma list enabling resend_invoice, apply_coupon (or \`all\`).
   COUPON_ALLOWLIST        Coupon ids the model may apply directly (promotion codes need none).
@@ -58,6 +64,7 @@ async function main(argv: string[]): Promise<void> {
     options: {
       staff: { type: 'boolean', default: false },
       demo: { type: 'boolean', default: false },
+      'demo-verify': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
       version: { type: 'boolean', short: 'v', default: false },
     },
@@ -77,30 +84,31 @@ async function main(argv: string[]): Promise<void> {
 
   let settings = loadSettings(process.env);
   const log = createLogger({ level: settings.LOG_LEVEL });
-  let fetchOverride: Parameters<typeof createRuntime>[0]['fetch'];
+  let demoSetup: Awaited<ReturnType<typeof import('./demo/in-process.js')['inProcessDemo']>> | undefined;
   if (values.demo) {
     const demo = await import('./demo/in-process.js');
-    const setup = await demo.inProcessDemo(settings, { staff: values.staff });
-    settings = setup.settings;
-    fetchOverride = setup.fetch;
+    demoSetup = await demo.inProcessDemo(settings, { staff: values.staff, verify: values['demo-verify'] });
+    settings = demoSetup.settings;
     log.info({ customer: values.staff ? undefined : demo.DEMO_CUSTOMER_EMAIL }, 'demo mode: built-in demo Stripe account, in-process');
   }
 
-  const runtime = createRuntime({ settings, log, fetch: fetchOverride });
+  const runtime = createRuntime({ settings, log, fetch: demoSetup?.fetch, mailer: demoSetup?.mailer });
   const verifier = createIdentityTokenVerifier(settings);
   if (!values.staff && settings.CUSTOMER_TOKEN && !verifier) {
     throw new ConfigurationError('CUSTOMER_TOKEN is set but neither IDENTITY_SECRET nor IDENTITY_JWKS_URL is, so it cannot be verified.');
   }
-  if (!values.staff && !settings.CUSTOMER_TOKEN) {
-    log.warn('customer mode without CUSTOMER_TOKEN: customer tools will answer that the customer is not verified (use --staff for merchant staff)');
+  if (!values.staff && !settings.CUSTOMER_TOKEN && !runtime.verification) {
+    log.warn('customer mode without CUSTOMER_TOKEN or email verification (SMTP_URL): customer tools will answer that the customer is not verified (use --staff for merchant staff)');
   }
   if (runtime.key.mode === 'live' && values.demo) throw new ConfigurationError('--demo cannot be used with a live key.');
 
+  const conversation = stdioConversationKey();
   await serveStdio({
     tools: selectTools(toolSelection(settings)),
     runtime,
     mode: values.staff ? 'staff' : 'customer',
-    resolvePrincipal: stdioPrincipalResolver({ staff: values.staff, customerToken: settings.CUSTOMER_TOKEN, verifier, log }),
+    resolvePrincipal: stdioPrincipalResolver({ staff: values.staff, customerToken: settings.CUSTOMER_TOKEN, verifier, grants: runtime.verification?.grants, log }, conversation),
+    conversation,
   });
   log.info({ mode: values.staff ? 'staff' : 'customer', key: runtime.key.redacted }, 'stripe-billing-mcp serving over stdio');
 }

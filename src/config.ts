@@ -35,6 +35,15 @@ export const settingsSchema = z.object({
   MAIL_FROM: z.string().optional(),
   MERCHANT_NAME: z.string().optional(),
   STORE_URL: z.string().optional(),
+  VERIFY_SECRET: z
+    .string()
+    .optional()
+    .refine((value) => value === undefined || value === '' || Buffer.byteLength(value) >= 32, {
+      message: 'VERIFY_SECRET must be at least 32 bytes (generate one with `openssl rand -base64 48`)',
+    })
+    .transform((value) => (value ? value : undefined)),
+  GRANT_MAX_AGE_MINUTES: z.coerce.number({ message: 'GRANT_MAX_AGE_MINUTES must be a number of minutes' }).int().min(1).max(30 * 24 * 60).default(24 * 60),
+  GRANT_IDLE_MINUTES: z.coerce.number({ message: 'GRANT_IDLE_MINUTES must be a number of minutes' }).int().min(1).max(30 * 24 * 60).default(60),
   TOOLS: list,
   WRITE_TOOLS: list,
   COUPON_ALLOWLIST: list,

@@ -3,7 +3,9 @@ import type { Logger } from './log.js';
 import { createStripeClient, type StripeClientOptions } from './stripe/client.js';
 import { PriceCatalog } from './stripe/price-catalog.js';
 import type { ToolRuntime } from './tools/lib/context.js';
-import { MemoryStore } from './verify/memory-store.js';
+import { createStore } from './verify/create-store.js';
+import { createVerification } from './verify/create-verification.js';
+import type { CodeMailer } from './verify/mailer.js';
 import type { Store } from './verify/store.js';
 
 export interface RuntimeOptions {
@@ -12,6 +14,8 @@ export interface RuntimeOptions {
   /** In-process Stripe transport (demo, tests); otherwise the network or STRIPE_API_BASE. */
   fetch?: StripeClientOptions['fetch'];
   store?: Store;
+  /** Where codes go instead of SMTP_URL (the demo outbox, tests). */
+  mailer?: CodeMailer;
   /** Tests turn retries off to see each injected failure. */
   maxNetworkRetries?: number;
 }
@@ -26,12 +30,14 @@ export function createRuntime(options: RuntimeOptions): ToolRuntime {
     ...(options.maxNetworkRetries !== undefined ? { maxNetworkRetries: options.maxNetworkRetries } : {}),
     warn: (message) => log.warn(message),
   });
+  const store = options.store ?? createStore(settings.STORE_URL);
   return {
     stripe,
     key,
     log,
     catalog: new PriceCatalog(stripe),
-    store: options.store ?? new MemoryStore(),
+    store,
+    verification: createVerification({ settings, store, stripe, log, mailer: options.mailer }),
     settings: {
       couponAllowlist: settings.COUPON_ALLOWLIST,
       portalReturnUrl: settings.PORTAL_RETURN_URL,

@@ -2,7 +2,8 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolRuntime } from './tools/lib/context.js';
 import type { AnyToolDefinition } from './tools/lib/define-tool.js';
-import { inputShapeFor, runTool, type ServerMode } from './tools/lib/run-tool.js';
+import { inputShapeFor, outputShapeFor, runTool, type ServerMode } from './tools/lib/run-tool.js';
+import { toolsForMode } from './tools/registry.js';
 import type { Principal } from './verify/principal.js';
 
 export const SERVER_NAME = 'stripe-billing-mcp';
@@ -14,6 +15,8 @@ export interface McpServerOptions {
   mode: ServerMode;
   /** Asked on every call: a grant can appear (or expire) while a session is open. */
   resolvePrincipal: () => Promise<Principal>;
+  /** The conversation key verification grants belong to (stdio: one per process). */
+  conversation?: string | undefined;
 }
 
 const INSTRUCTIONS: Record<ServerMode, string> = {
@@ -25,19 +28,19 @@ const INSTRUCTIONS: Record<ServerMode, string> = {
 /** The only module that knows the MCP SDK: a registry of tools becomes an McpServer. */
 export function createMcpServer(options: McpServerOptions): McpServer {
   const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION }, { instructions: INSTRUCTIONS[options.mode] });
-  for (const tool of options.tools) {
+  for (const tool of toolsForMode(options.tools, options.mode, options.runtime.verification !== undefined)) {
     server.registerTool(
       tool.name,
       {
         title: tool.title,
         description: tool.description,
         inputSchema: inputShapeFor(tool, options.mode),
-        outputSchema: tool.outputSchema,
+        outputSchema: outputShapeFor(tool),
         annotations: { title: tool.title, ...tool.annotations },
       },
       async (args: Record<string, unknown>): Promise<CallToolResult> => {
         const principal = await options.resolvePrincipal();
-        const outcome = await runTool(tool, args, { runtime: options.runtime, principal, mode: options.mode });
+        const outcome = await runTool(tool, args, { runtime: options.runtime, principal, mode: options.mode, conversation: options.conversation });
         if (!outcome.ok) return { isError: true, content: [{ type: 'text', text: outcome.error.message }] };
         return { structuredContent: outcome.output, content: [{ type: 'text', text: outcome.text }] };
       },

@@ -135,6 +135,13 @@ describe('3. expand', () => {
     expect(codes.data[0]!.promotion.coupon).toMatchObject({ object: 'coupon', percent_off: 20 });
   });
 
+  it('expands a legacy card source (default_source)', async () => {
+    const customer = (await sdk().customers.retrieve(DEMO.customers.heidi, { expand: ['default_source'] })) as Stripe.Customer;
+    expect(customer.default_source).toMatchObject({ id: DEMO.sources.heidiVisa, object: 'card', last4: '1117', exp_month: 7, exp_year: 2028 });
+    const plain = (await sdk().customers.retrieve(DEMO.customers.heidi)) as Stripe.Customer;
+    expect(plain.default_source).toBe(DEMO.sources.heidiVisa);
+  });
+
   it('refuses more than 4 levels and non-expandable paths', async () => {
     const deep = await failure(sdk().subscriptions.list({ expand: ['data.items.data.price.product'] }));
     expect(deep.statusCode).toBe(400);
@@ -165,7 +172,7 @@ describe('4. lists', () => {
     expect(back.has_more).toBe(false);
 
     const defaultLimit = await sdk().customers.list();
-    expect(defaultLimit.data).toHaveLength(9); // 9 live customers, the deleted one is not listed
+    expect(defaultLimit.data).toHaveLength(10); // 10 live customers, the deleted one is not listed
   });
 
   it('filters customers by email exactly and case-sensitively', async () => {
@@ -209,9 +216,13 @@ describe('4. lists', () => {
   it('lists customer balance transactions (negative = credit)', async () => {
     const txns = await sdk().customers.listBalanceTransactions(DEMO.customers.frank);
     expect(txns.data.map((t) => [t.amount, t.ending_balance])).toEqual([
-      [2500, -2500],
-      [-5000, -5000],
+      [1900, -2500],
+      [-4400, -4400],
     ]);
+    // The same numbers as the customer and the invoice the credit was applied to.
+    expect((await sdk().customers.retrieve(DEMO.customers.frank)) as Stripe.Customer).toMatchObject({ balance: -2500 });
+    const invoice = await sdk().invoices.retrieve(DEMO.invoices.frankPaid);
+    expect([invoice.total, invoice.starting_balance, invoice.ending_balance, invoice.amount_due]).toEqual([1900, -4400, -2500, 0]);
   });
 });
 

@@ -5,7 +5,7 @@ import { DEMO } from '../src/demo/fake-stripe/index.js';
 import { ROUTE_PERMISSIONS } from '../src/demo/fake-stripe/permissions.js';
 import { REDACT_PATHS } from '../src/log.js';
 import { createRuntime } from '../src/runtime.js';
-import { ALL_TOOLS } from '../src/tools/registry.js';
+import { BILLING_TOOLS } from '../src/tools/registry.js';
 import { useFakeStripe } from './support/fake-stripe-msw.js';
 import { connectClient, errorText, TEST_STRIPE_KEY, testSettings } from './support/mcp-harness.js';
 
@@ -41,7 +41,7 @@ describe.each(PERMISSIONS)('a restricted key without %s', (permission) => {
   it('makes exactly the tools that declare it answer "not available", naming the permission only in the log', async () => {
     const { runtime, lines } = capturingRuntime();
     stripe.fake().restrictKey(TEST_STRIPE_KEY, [permission]);
-    for (const tool of ALL_TOOLS) {
+    for (const tool of BILLING_TOOLS) {
       const { email, args } = callFor(tool.name);
       const session = await connectClient({ customer: email }, { runtime, env: { WRITE_TOOLS: 'all' } });
       const result = await session.call(tool.name, args);
@@ -55,7 +55,7 @@ describe.each(PERMISSIONS)('a restricted key without %s', (permission) => {
         expect(result.isError, `${tool.name} failed without ${permission}: ${JSON.stringify(result.content)}`).toBeFalsy();
       }
     }
-    const users = ALL_TOOLS.filter((tool) => tool.permissions.includes(permission));
+    const users = BILLING_TOOLS.filter((tool) => tool.permissions.includes(permission));
     if (users.length > 0) expect(lines.join('')).toContain(`"permission":"${permission}"`);
     expect(lines.join('')).not.toContain(TEST_STRIPE_KEY);
   });

@@ -2,7 +2,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import Stripe from 'stripe';
 import { mapStripeError } from '../src/stripe/errors.js';
 import { describe, expect, it } from 'vitest';
-import { ALL_TOOLS } from '../src/tools/registry.js';
+import { BILLING_TOOLS } from '../src/tools/registry.js';
 import { useFakeStripe } from './support/fake-stripe-msw.js';
 import { connectClient, errorText, structured, TEST_STRIPE_KEY } from './support/mcp-harness.js';
 
@@ -11,7 +11,7 @@ const stripe = useFakeStripe({ now: 1_790_000_000 });
 // Anything that only Stripe would say: its own messages, ids, permission names.
 const UPSTREAM_TEXT = /rak_|acct_|req_|rk_test|Invalid API Key|Request rate limit|does not have the required permissions|api\.stripe\.com|No such/i;
 
-const READ_TOOLS = ALL_TOOLS.filter((tool) => !tool.write).map((tool) => tool.name);
+const READ_TOOLS = BILLING_TOOLS.filter((tool) => !tool.write).map((tool) => tool.name);
 const ALICE = { customer: 'alice@example.com' } as const;
 
 async function callAndRecover(inject: () => void, expected: RegExp) {

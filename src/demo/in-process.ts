@@ -1,4 +1,5 @@
 import type { Settings } from '../config.js';
+import { createOutboxMailer, type CodeMailer } from '../verify/mailer.js';
 import { FakeStripe } from './fake-stripe/index.js';
 import { DEMO_CUSTOMER_EMAIL, DEMO_IDENTITY_SECRET, DEMO_STRIPE_KEY, mintIdentityToken } from './demo-identity.js';
 
@@ -9,7 +10,10 @@ export { DEMO_CUSTOMER_EMAIL };
  * needs no key and no network; in customer mode the demo customer's token is minted here,
  * exactly as a merchant's backend would.
  */
-export async function inProcessDemo(settings: Settings, options: { staff: boolean }): Promise<{ settings: Settings; fetch: (input: string | URL | Request, init?: RequestInit) => Promise<Response> }> {
+export async function inProcessDemo(
+  settings: Settings,
+  options: { staff: boolean; verify?: boolean },
+): Promise<{ settings: Settings; fetch: (input: string | URL | Request, init?: RequestInit) => Promise<Response>; mailer: CodeMailer }> {
   const fake = new FakeStripe();
   const demoSettings: Settings = {
     ...settings,
@@ -18,8 +22,10 @@ export async function inProcessDemo(settings: Settings, options: { staff: boolea
     IDENTITY_SECRET: settings.IDENTITY_SECRET ?? DEMO_IDENTITY_SECRET,
     IDENTITY_JWKS_URL: undefined,
   };
-  if (!options.staff && !settings.CUSTOMER_TOKEN) {
+  if (!options.staff && !settings.CUSTOMER_TOKEN && !options.verify) {
     demoSettings.CUSTOMER_TOKEN = await mintIdentityToken(DEMO_CUSTOMER_EMAIL, demoSettings.IDENTITY_SECRET!);
   }
-  return { settings: demoSettings, fetch: (input, init) => fake.handle(new Request(input, init)) };
+  // Demo mail never leaves the process: the outbox prints each code to stderr, labelled.
+  const mailer = createOutboxMailer({ merchantName: settings.MERCHANT_NAME ?? 'Demo SaaS', print: (text) => process.stderr.write(`${text}\n`) });
+  return { settings: demoSettings, fetch: (input, init) => fake.handle(new Request(input, init)), mailer };
 }

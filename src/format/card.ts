@@ -60,8 +60,16 @@ export function maskPaymentMethod(pm: Stripe.PaymentMethod): MaskedPaymentMethod
   return { type: pm.type, description: pm.type.replace(/_/g, ' ') };
 }
 
+// Legacy sources name brands as printed ("MasterCard"); PaymentMethods use codes ("mastercard").
+const SOURCE_BRAND_CODES: Record<string, string> = {
+  'American Express': 'amex',
+  'Diners Club': 'diners',
+  'Eftpos Australia': 'eftpos_au',
+};
+
 /** A legacy `card_…` source (customer.default_source) has the same safe fields. */
 export function maskSource(source: Stripe.CustomerSource): MaskedPaymentMethod | undefined {
-  if (source.object === 'card') return maskCard(source);
-  return undefined;
+  if (source.object !== 'card') return undefined;
+  const brand = SOURCE_BRAND_CODES[source.brand] ?? source.brand.toLowerCase();
+  return maskCard({ brand, last4: source.last4, exp_month: source.exp_month, exp_year: source.exp_year });
 }

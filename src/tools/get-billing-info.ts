@@ -1,13 +1,11 @@
 import type Stripe from 'stripe';
 import { z } from 'zod';
-import { maskPaymentMethod, maskSource, type MaskedPaymentMethod } from '../format/card.js';
 import type { ToolContext } from './lib/context.js';
+import { accountDefaultPaymentMethod, NO_PAYMENT_METHOD, paymentMethodExpansions, subscriptionOwnPaymentMethod } from './lib/default-payment-method.js';
 import { defineTool } from './lib/define-tool.js';
 import { productIdOf, productNames } from './lib/products.js';
 import { maskedPaymentMethodSchema } from './lib/schemas.js';
 import { LIVE_STATUSES } from './lib/subscriptions.js';
-
-const NO_PAYMENT_METHOD: MaskedPaymentMethod = { type: 'none', description: 'No default payment method.' };
 
 const billingAccountSchema = z.object({
   customer_id: z.string(),
@@ -34,28 +32,9 @@ const TAX_STATUS: Partial<Record<string, string>> = {
   reverse: 'Reverse charge applies (the customer accounts for tax).',
 };
 
-function maskExpandedSource(source: string | Stripe.CustomerSource | null, customerSource: Stripe.CustomerSource | undefined): MaskedPaymentMethod | undefined {
-  if (!source) return undefined;
-  const full = typeof source === 'string' ? (customerSource?.id === source ? customerSource : undefined) : source;
-  return (full && maskSource(full)) ?? { type: 'source', description: 'A saved payment source (details not available).' };
-}
-
-function maskExpandedMethod(method: string | Stripe.PaymentMethod | null): MaskedPaymentMethod | undefined {
-  if (!method) return undefined;
-  return typeof method === 'string' ? { type: 'payment_method', description: 'A saved payment method (details not available).' } : maskPaymentMethod(method);
-}
-
-/** The account default, as Stripe falls back to it: invoice_settings.default_payment_method, then default_source. */
-function accountDefault(customer: Stripe.Customer): MaskedPaymentMethod | undefined {
-  const source = customer.default_source && typeof customer.default_source !== 'string' ? customer.default_source : undefined;
-  return maskExpandedMethod(customer.invoice_settings.default_payment_method) ?? maskExpandedSource(customer.default_source, source);
-}
-
 async function loadAccount(ctx: ToolContext, record: Stripe.Customer): Promise<{ customer: Stripe.Customer; subscriptions: Stripe.Subscription[] } | undefined> {
-  // default_source is only expanded when set: most accounts have none, and sources are legacy.
-  const expand = ['invoice_settings.default_payment_method', ...(record.default_source ? ['default_source'] : [])];
   const [customer, subscriptions] = await Promise.all([
-    ctx.stripe.customers.retrieve(record.id, { expand }),
+    ctx.stripe.customers.retrieve(record.id, { expand: paymentMethodExpansions(record) }),
     ctx.stripe.subscriptions.list({ customer: record.id, status: 'all', limit: 100, expand: ['data.default_payment_method'] }),
   ]);
   if (customer.deleted) return undefined;
@@ -83,8 +62,7 @@ export default defineTool({
       loaded.flatMap(({ subscriptions }) => subscriptions.flatMap((sub) => sub.items.data.map((item) => productIdOf(item.price)))),
     );
     const billing_accounts: BillingAccountView[] = loaded.map(({ customer, subscriptions }) => {
-      const fallback = accountDefault(customer);
-      const customerSource = customer.default_source && typeof customer.default_source !== 'string' ? customer.default_source : undefined;
+      const fallback = accountDefaultPaymentMethod(customer);
       return {
         customer_id: customer.id,
         name: customer.name ?? undefined,
@@ -93,8 +71,7 @@ export default defineTool({
         tax_status: customer.tax_exempt ? TAX_STATUS[customer.tax_exempt] : undefined,
         default_payment_method: fallback ?? NO_PAYMENT_METHOD,
         subscriptions: subscriptions.map((sub) => {
-          // Stripe's precedence: subscription PM > subscription source > the account default.
-          const own = maskExpandedMethod(sub.default_payment_method) ?? maskExpandedSource(sub.default_source, customerSource);
+          const own = subscriptionOwnPaymentMethod(sub, customer);
           return {
             id: sub.id,
             plan: sub.items.data.map((item) => names.get(productIdOf(item.price)) ?? 'Subscription').join(' + ') || 'Subscription',

@@ -1,7 +1,7 @@
-import type Stripe from 'stripe';
 import { z } from 'zod';
 import { isoDate } from '../format/dates.js';
 import { money } from '../format/money.js';
+import { balanceTotals, loadBalanceHistories } from './lib/balances.js';
 import { defineTool } from './lib/define-tool.js';
 import { isoDateSchema, moneySchema } from './lib/schemas.js';
 
@@ -36,23 +36,6 @@ const TRANSACTION_TYPES: Partial<Record<string, string>> = {
   checkout_session_subscription_payment_canceled: 'Returned from a canceled checkout payment',
 };
 
-/**
- * One record's balance per currency, in Stripe's `balance` sign (negative = credit the customer
- * has). `balance` covers the record's default currency. Other currencies: the newest balance
- * transaction's `ending_balance` in that currency (same sign), unless Stripe included
- * `invoice_credit_balance`, which has the OPPOSITE sign (positive = credit).
- */
-function balancesOf(customer: Stripe.Customer, transactions: readonly Stripe.CustomerBalanceTransaction[]): Map<string, number> {
-  const byCurrency = new Map<string, number>();
-  for (const transaction of transactions) {
-    // Newest first: the first one seen per currency holds the current balance.
-    if (!byCurrency.has(transaction.currency)) byCurrency.set(transaction.currency, transaction.ending_balance);
-  }
-  for (const [currency, creditAmount] of Object.entries(customer.invoice_credit_balance ?? {})) byCurrency.set(currency, -creditAmount);
-  if (customer.currency) byCurrency.set(customer.currency, customer.balance);
-  return byCurrency;
-}
-
 function explain(kind: 'credit' | 'owed', formatted: string): string {
   return kind === 'credit'
     ? `${formatted} credit will be applied to your next invoice.`
@@ -75,30 +58,11 @@ export default defineTool({
   annotations: { readOnlyHint: true, openWorldHint: false },
   async handler(_input, ctx) {
     const { customers } = await ctx.customer();
-    const perRecord = await Promise.all(
-      customers.map(async (customer) => {
-        const page = await ctx.stripe.customers.listBalanceTransactions(customer.id, { limit: TRANSACTION_LIMIT });
-        return { customer, transactions: [...page.data].sort((a, b) => b.created - a.created) };
-      }),
-    );
-    // Credit and debt on different records do not cancel out: Stripe applies each record's
-    // balance to that record's invoices only. So they are added up separately.
-    const totals = new Map<string, { currency: string; kind: 'credit' | 'owed'; amount: number }>();
-    for (const { customer, transactions } of perRecord) {
-      for (const [currency, amount] of balancesOf(customer, transactions)) {
-        if (amount === 0) continue;
-        const kind = amount < 0 ? 'credit' : 'owed';
-        const entry = totals.get(`${currency}:${kind}`) ?? { currency, kind, amount: 0 };
-        entry.amount += Math.abs(amount);
-        totals.set(`${currency}:${kind}`, entry);
-      }
-    }
-    const balances = [...totals.values()]
-      .sort((a, b) => a.currency.localeCompare(b.currency) || a.kind.localeCompare(b.kind))
-      .map(({ currency, kind, amount }) => {
-        const shown = money(amount, currency);
-        return { kind, amount: shown, explanation: explain(kind, shown.formatted) };
-      });
+    const perRecord = await loadBalanceHistories(ctx, customers, TRANSACTION_LIMIT);
+    const balances = balanceTotals(perRecord).map(({ currency, kind, amount }) => {
+      const shown = money(amount, currency);
+      return { kind, amount: shown, explanation: explain(kind, shown.formatted) };
+    });
     const items = perRecord
       .flatMap((record) => record.transactions)
       .sort((a, b) => b.created - a.created)

@@ -16,6 +16,7 @@ export default defineTool({
     'rak_invoice_read',
     'rak_charge_read',
     'rak_payment_method_read',
+    'rak_customer_balance_transaction_read',
   ],
   inputSchema: {},
   outputSchema: customerOverviewShape,

@@ -1,6 +1,9 @@
 import { ConfigurationError } from '../errors.js';
 import type { AnyToolDefinition } from './lib/define-tool.js';
 import getSubscriptionStatus from './get-subscription-status.js';
+import getVerificationStatus from './get-verification-status.js';
+import verifyEmailConfirm from './verify-email-confirm.js';
+import verifyEmailStart from './verify-email-start.js';
 import getInvoiceHistory from './get-invoice-history.js';
 import getPaymentHistory from './get-payment-history.js';
 import getBillingInfo from './get-billing-info.js';
@@ -15,6 +18,9 @@ import applyCoupon from './apply-coupon.js';
 
 /** Every tool, in the order clients list them. Adding a tool touches its file and this list. */
 export const ALL_TOOLS: readonly AnyToolDefinition[] = [
+  verifyEmailStart,
+  verifyEmailConfirm,
+  getVerificationStatus,
   getSubscriptionStatus,
   getInvoiceHistory,
   getPaymentHistory,
@@ -28,6 +34,9 @@ export const ALL_TOOLS: readonly AnyToolDefinition[] = [
   resendInvoice,
   applyCoupon,
 ];
+
+/** The billing tools proper: everything but the email-code verification tools. */
+export const BILLING_TOOLS: readonly AnyToolDefinition[] = ALL_TOOLS.filter((tool) => tool.audience !== 'verification');
 
 export interface ToolSelection {
   /** TOOLS: when non-empty, only these. */
@@ -54,4 +63,12 @@ export function selectTools(selection: ToolSelection, tools: readonly AnyToolDef
     if (tool.write) return allWrites || selection.writeTools.includes(tool.name);
     return true;
   });
+}
+
+/**
+ * What one server lists for its mode: the email-code tools only in customer mode and only when
+ * verification is set up; staff choose customers directly.
+ */
+export function toolsForMode(tools: readonly AnyToolDefinition[], mode: 'customer' | 'staff', verificationEnabled: boolean): AnyToolDefinition[] {
+  return tools.filter((tool) => tool.audience !== 'verification' || (mode === 'customer' && verificationEnabled));
 }

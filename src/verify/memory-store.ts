@@ -1,6 +1,12 @@
 import { LRUCache } from 'lru-cache';
 import type { Store } from './store.js';
 
+/** lru-cache reads a TTL of 0 as "forever"; every key here must expire. */
+function boundedTtl(ttlMs: number): number {
+  if (!Number.isFinite(ttlMs)) throw new RangeError('Store TTLs must be finite');
+  return Math.max(1, Math.ceil(ttlMs));
+}
+
 /** The single-process store: bounded in count and in time. */
 export class MemoryStore implements Store {
   private readonly entries: LRUCache<string, string>;
@@ -14,19 +20,19 @@ export class MemoryStore implements Store {
   }
 
   async set(key: string, value: string, ttlMs: number): Promise<void> {
-    this.entries.set(key, value, { ttl: ttlMs });
+    this.entries.set(key, value, { ttl: boundedTtl(ttlMs) });
   }
 
   async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
     if (this.entries.has(key)) return false;
-    this.entries.set(key, value, { ttl: ttlMs });
+    this.entries.set(key, value, { ttl: boundedTtl(ttlMs) });
     return true;
   }
 
   async increment(key: string, ttlMs: number): Promise<number> {
     const current = this.entries.get(key);
     if (current === undefined) {
-      this.entries.set(key, '1', { ttl: ttlMs });
+      this.entries.set(key, '1', { ttl: boundedTtl(ttlMs) });
       return 1;
     }
     const next = Number(current) + 1;

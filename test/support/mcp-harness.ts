@@ -8,7 +8,10 @@ import { createMcpServer } from '../../src/server.js';
 import type { ToolRuntime } from '../../src/tools/lib/context.js';
 import type { AnyToolDefinition } from '../../src/tools/lib/define-tool.js';
 import { ALL_TOOLS, selectTools } from '../../src/tools/registry.js';
+import { resolveCustomerPrincipal } from '../../src/verify/customer-identity.js';
+import { createOutboxMailer, type CodeMailer, type OutboxMessage } from '../../src/verify/mailer.js';
 import { customerPrincipal, staffPrincipal, UNVERIFIED, type Principal } from '../../src/verify/principal.js';
+import type { Store } from '../../src/verify/store.js';
 
 export const TEST_STRIPE_KEY = 'rk_test_fake_tests_0000000000000000';
 
@@ -17,13 +20,19 @@ export function testSettings(env: Record<string, string> = {}): Settings {
 }
 
 /** A runtime on the msw-routed fake Stripe; retries off so failure tests see each failure. */
-export function testRuntime(env: Record<string, string> = {}): ToolRuntime {
-  return createRuntime({ settings: testSettings(env), log: silentLogger(), maxNetworkRetries: 0 });
+/** A mailer that keeps codes in memory for the test to read (as the customer reads their inbox). */
+export function testMailer(): CodeMailer & { messages: OutboxMessage[] } {
+  return createOutboxMailer({ merchantName: 'Test SaaS', print: () => {} });
 }
 
-export type Who = { customer: string } | 'staff' | 'unverified' | Principal;
+export function testRuntime(env: Record<string, string> = {}, extra: { mailer?: CodeMailer; store?: Store } = {}): ToolRuntime {
+  return createRuntime({ settings: testSettings(env), log: silentLogger(), maxNetworkRetries: 0, mailer: extra.mailer ?? testMailer(), ...(extra.store ? { store: extra.store } : {}) });
+}
 
-function principalOf(who: Who): Principal {
+/** `visitor`: a chat visitor in that conversation, resolved from its verification grant on every call. */
+export type Who = { customer: string } | { visitor: string } | 'staff' | 'unverified' | Principal;
+
+function principalOf(who: Exclude<Who, { visitor: string }>): Principal {
   if (who === 'staff') return staffPrincipal('test');
   if (who === 'unverified') return UNVERIFIED;
   if ('customer' in who) return customerPrincipal(who.customer, 'identity-token');
@@ -42,15 +51,21 @@ export async function connectClient(
   who: Who,
   options: { env?: Record<string, string>; tools?: readonly AnyToolDefinition[]; runtime?: ToolRuntime } = {},
 ): Promise<ConnectedClient> {
-  const principal = principalOf(who);
   const runtime = options.runtime ?? testRuntime(options.env);
+  const conversation = typeof who === 'object' && 'visitor' in who ? who.visitor : 'test-conversation';
+  const resolvePrincipal =
+    typeof who === 'object' && 'visitor' in who
+      ? () => resolveCustomerPrincipal({ token: undefined, verifier: undefined, grants: runtime.verification?.grants, conversation, log: runtime.log })
+      : async () => principalOf(who);
+  const mode = who === 'staff' || (typeof who === 'object' && 'kind' in who && who.kind === 'staff') ? 'staff' : 'customer';
   const settings = testSettings(options.env);
   const tools = options.tools ?? selectTools({ allowlist: settings.TOOLS, writeTools: settings.WRITE_TOOLS.length ? settings.WRITE_TOOLS : ['all'] }, ALL_TOOLS);
   const server = createMcpServer({
     tools,
     runtime,
-    mode: principal.kind === 'staff' ? 'staff' : 'customer',
-    resolvePrincipal: async () => principal,
+    mode,
+    resolvePrincipal,
+    conversation,
   });
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
   const client = new Client({ name: 'test-client', version: '1.0.0' });

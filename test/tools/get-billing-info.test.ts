@@ -103,6 +103,46 @@ describe('get_billing_info', () => {
     expect(aliceUpper).toMatchObject({ default_payment_method: { type: 'none' }, subscriptions: [] });
   });
 
+  it('shows a legacy card source (default_source, no payment methods) masked: brand, last4 and expiry only', async () => {
+    const result = await billingOf({ customer: DEMO.emails.heidi });
+    expect(result).toMatchInlineSnapshot(`
+      {
+        "billing_accounts": [
+          {
+            "customer_id": "cus_DemoHeidi",
+            "default_payment_method": {
+              "brand": "visa",
+              "description": "Visa ending in 1117, expires 07/2028",
+              "exp": "07/2028",
+              "last4": "1117",
+              "type": "card",
+            },
+            "email": "heidi@example.com",
+            "name": "Heidi Legacy",
+            "subscriptions": [
+              {
+                "id": "sub_DemoHeidiStarter",
+                "payment_method": {
+                  "brand": "visa",
+                  "description": "Visa ending in 1117, expires 07/2028",
+                  "exp": "07/2028",
+                  "last4": "1117",
+                  "type": "card",
+                },
+                "payment_method_source": "account default",
+                "plan": "Starter",
+                "status": "active",
+              },
+            ],
+          },
+        ],
+        "summary": "1 billing account.",
+      }
+    `);
+    const text = JSON.stringify(result);
+    for (const secret of ['DemoFpHeidiLegacyVisa', 'fingerprint', 'cvc', 'funding', DEMO.sources.heidiVisa]) expect(text).not.toContain(secret);
+  });
+
   it('shows the country only, and a tax exemption in words', async () => {
     const store = stripe.fake().store;
     const alice = store.liveCustomer(DEMO.customers.alice)!;

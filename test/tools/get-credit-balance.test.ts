@@ -47,9 +47,9 @@ describe('get_credit_balance', () => {
         "transactions": [
           {
             "amount": {
-              "amount": 2500,
+              "amount": 1900,
               "currency": "usd",
-              "formatted": "$25.00",
+              "formatted": "$19.00",
             },
             "date": "2026-08-27T14:13:20.000Z",
             "effect": "credit used or amount owed added",
@@ -57,9 +57,9 @@ describe('get_credit_balance', () => {
           },
           {
             "amount": {
-              "amount": 5000,
+              "amount": 4400,
               "currency": "usd",
-              "formatted": "$50.00",
+              "formatted": "$44.00",
             },
             "date": "2026-07-23T14:13:20.000Z",
             "description": "Goodwill credit for the outage",

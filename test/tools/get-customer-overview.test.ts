@@ -144,6 +144,7 @@ describe('get_customer_overview', () => {
       [
         'GET /v1/charges',
         `GET /v1/customers/${DEMO.customers.frank}`,
+        `GET /v1/customers/${DEMO.customers.frank}/balance_transactions`,
         'GET /v1/invoices',
         'GET /v1/invoices',
         'GET /v1/prices',
@@ -167,6 +168,24 @@ describe('get_customer_overview', () => {
     const bob = json(structured<{ payment_method: { type: string }; attention: string[] }>(await overview({ customer: DEMO.emails.bob })));
     expect(bob.payment_method.type).toBe('none');
     expect(bob.attention).toEqual([expect.stringMatching(/No payment method on file.*before the trial ends on 2026-10-01/)]);
+  });
+
+  it("follows Stripe's payment-method precedence like get_billing_info: subscription method, then account default, then a legacy card", async () => {
+    type Result = { payment_method: { type: string; description: string }; attention: string[] };
+    const heidi = json(structured<Result>(await overview({ customer: DEMO.emails.heidi })));
+    expect(heidi.payment_method).toEqual({ type: 'card', brand: 'visa', last4: '1117', exp: '07/2028', description: 'Visa ending in 1117, expires 07/2028' });
+    expect(heidi.attention).toEqual([]);
+
+    const store = stripe.fake().store;
+    const sub = store.subscriptions.get(DEMO.subscriptions.frank)!;
+    store.subscriptions.set(sub.id, { ...sub, default_payment_method: DEMO.paymentMethods.frankVisa });
+    const customer = store.liveCustomer(DEMO.customers.frank)!;
+    // Only the subscription names the card, so the overview can show it only by following the subscription.
+    store.customers.set(customer.id, { ...customer, invoice_settings: { ...customer.invoice_settings, default_payment_method: null } });
+    const frank = json(structured<Result>(await overview({ customer: DEMO.emails.frank })));
+    expect(frank.payment_method.description).toBe('Visa ending in 5556, expires 04/2030');
+    // Expanded in the subscriptions list: no extra request for the subscription's own method.
+    expect(stripe.fake().requests.some((r) => r.path.startsWith('/v1/payment_methods'))).toBe(false);
   });
 
   it('works for staff by email and refuses an unverified visitor', async () => {

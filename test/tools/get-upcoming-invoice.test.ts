@@ -52,7 +52,7 @@ describe('get_upcoming_invoice', () => {
                   "currency": "jpy",
                   "formatted": "¥2,000",
                 },
-                "description": "1 × Pro monthly (JPY) (at 2000 / month)",
+                "description": "1 × Pro (Japan) (at ¥2,000 / month)",
                 "period": {
                   "end": "2026-11-01T14:13:20.000Z",
                   "start": "2026-10-01T14:13:20.000Z",

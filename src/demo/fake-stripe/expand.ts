@@ -13,10 +13,11 @@ import type { ResourceKind } from './store.js';
  * (they have their own entry).
  */
 export const EXPANDABLE_FIELDS: Readonly<Record<string, Readonly<Record<string, ResourceKind>>>> = {
-  customer: { 'invoice_settings.default_payment_method': 'payment_method' },
+  customer: { 'invoice_settings.default_payment_method': 'payment_method', default_source: 'source' },
   subscription: {
     customer: 'customer',
     default_payment_method: 'payment_method',
+    default_source: 'source',
     latest_invoice: 'invoice',
     discounts: 'discount',
   },

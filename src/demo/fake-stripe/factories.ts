@@ -28,6 +28,8 @@ export interface CustomerSpec {
   balance?: number;
   currency?: string | null;
   defaultPaymentMethod?: string | null;
+  /** A legacy card source (`card_…`) id. */
+  defaultSource?: string | null;
   metadata?: Record<string, string>;
   invoicePrefix?: string;
 }
@@ -41,7 +43,7 @@ export function makeCustomer(spec: CustomerSpec): Stripe.Customer {
     created: spec.created,
     currency: spec.currency === undefined ? 'usd' : spec.currency,
     customer_account: null,
-    default_source: null,
+    default_source: spec.defaultSource ?? null,
     delinquent: false,
     description: null,
     discount: null,
@@ -418,7 +420,8 @@ export function makeInvoice(spec: InvoiceSpec): Stripe.Invoice {
     discounts: [],
     due_date: spec.dueDate ?? null,
     effective_at: finalized ? spec.created : null,
-    ending_balance: finalized ? 0 : null,
+    // Credit left after this invoice (negative); a positive starting balance was added to amount_due.
+    ending_balance: finalized ? Math.min(0, total + (spec.startingBalance ?? 0)) : null,
     footer: null,
     from_invoice: null,
     hosted_invoice_url: finalized ? `https://invoice.stripe.com/i/acct_1DemoFakeAccount/test_${token}` : null,
@@ -521,6 +524,43 @@ export function makeCardPaymentMethod(spec: PaymentMethodSpec): Stripe.PaymentMe
     livemode: false,
     metadata: {},
     type: 'card',
+  };
+}
+
+export interface CardSourceSpec {
+  id: string;
+  customer: string;
+  card: CardSpec;
+  name?: string | null;
+}
+
+/** A legacy card source (Sources/Tokens API, `card_…`): brand as Stripe shows it there, e.g. "Visa". */
+export function makeCardSource(spec: CardSourceSpec): Stripe.Card {
+  return {
+    id: spec.id,
+    object: 'card',
+    address_city: null,
+    address_country: null,
+    address_line1: null,
+    address_line1_check: null,
+    address_line2: null,
+    address_state: null,
+    address_zip: null,
+    address_zip_check: null,
+    brand: spec.card.brand,
+    country: spec.card.country ?? 'US',
+    customer: spec.customer,
+    cvc_check: 'pass',
+    dynamic_last4: null,
+    exp_month: spec.card.expMonth,
+    exp_year: spec.card.expYear,
+    fingerprint: spec.card.fingerprint,
+    funding: 'credit',
+    last4: spec.card.last4,
+    metadata: {},
+    name: spec.name ?? null,
+    regulated_status: null,
+    tokenization_method: null,
   };
 }
 

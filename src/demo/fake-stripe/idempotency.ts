@@ -2,6 +2,11 @@
  * Stripe's idempotency: a POST retried with the same `Idempotency-Key` (per API key) replays the
  * first response verbatim (`Idempotent-Replayed: true`); the same key with different parameters
  * or another endpoint is refused with an `idempotency_error`, so a write can never apply twice.
+ *
+ * Stripe saves the result of any request that began executing, a 500 included, and replays it.
+ * Failures injected with `failNext` (and dropped connections) are deliberately NOT saved: they
+ * stand for failures before the endpoint ran (a load balancer 503, a 429, a network error), so
+ * a retry with the same key executes for real — the case our retry logic has to get right.
  */
 import { idempotencyMismatch } from './errors.js';
 

@@ -7,6 +7,7 @@
  * has nothing upcoming: Stripe answers 400 `invoice_upcoming_none`.
  */
 import type Stripe from 'stripe';
+import { money } from '../../format/money.js';
 import { invalidRequest, parameterMissing, resourceMissing } from './errors.js';
 import { makeInvoice, makeInvoiceLineItem } from './factories.js';
 import type { FakeStripeStore } from './store.js';
@@ -34,6 +35,16 @@ function addInterval(start: number, interval: Stripe.Price.Recurring.Interval, c
   else if (interval === 'month') d.setUTCMonth(d.getUTCMonth() + count);
   else d.setUTCFullYear(d.getUTCFullYear() + count);
   return Math.floor(d.getTime() / 1000);
+}
+
+/** As Stripe words a subscription line: "1 × Pro (at $49.00 / month)", the product's name and the unit price. */
+function lineDescription(store: FakeStripeStore, price: Stripe.Price, quantity: number): string {
+  const productId = typeof price.product === 'string' ? price.product : price.product.id;
+  const name = store.products.get(productId)?.name ?? price.nickname ?? price.id;
+  const unit = money(price.unit_amount ?? 0, price.currency).formatted;
+  const recurring = price.recurring;
+  const every = !recurring ? '' : recurring.interval_count === 1 ? ` / ${recurring.interval}` : ` / every ${recurring.interval_count} ${recurring.interval}s`;
+  return `${quantity} × ${name} (at ${unit}${every})`;
 }
 
 function discountAmount(store: FakeStripeStore, discountId: string, base: number, currency: string): number {
@@ -84,7 +95,7 @@ export function previewNextInvoice(
       invoice: null,
       amount: (item.price.unit_amount ?? 0) * quantity,
       currency,
-      description: `${quantity} × ${item.price.nickname ?? item.price.id} (at ${item.price.unit_amount ?? 0} / ${recurring?.interval ?? 'month'})`,
+      description: lineDescription(store, item.price, quantity),
       quantity,
       periodStart: start,
       periodEnd: addInterval(start, recurring?.interval ?? 'month', recurring?.interval_count ?? 1),

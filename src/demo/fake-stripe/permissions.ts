@@ -60,6 +60,8 @@ export const READ_PERMISSION: Record<ResourceKind, Permission> = {
   promotion_code: 'rak_promotion_code_read',
   coupon: 'rak_coupon_read',
   payment_method: 'rak_payment_method_read',
+  // A customer's legacy cards are read through the customer (GET /v1/customers/:id/sources).
+  source: 'rak_customer_read',
   // Discounts are read as part of the object they sit on.
   discount: 'rak_coupon_read',
   customer_balance_transaction: 'rak_customer_balance_transaction_read',

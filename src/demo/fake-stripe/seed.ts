@@ -3,12 +3,13 @@
  * traps: two customer records for one email in different case, `+tag` and word-sequence
  * look-alikes that Stripe search also returns, secrets (metadata, card fingerprint) that must
  * never reach a chat, a JPY (zero-decimal) customer, a credit balance, and promotion codes that
- * fail each of Stripe's restrictions. Ids are fixed and all times are relative to `now`.
+ * fail each of Stripe's restrictions, and an old account still paying with a legacy card source. Ids are fixed and all times are relative to `now`.
  */
 import type Stripe from 'stripe';
 import {
   FAKE_ACCOUNT_ID,
   makeCardPaymentMethod,
+  makeCardSource,
   makeCharge,
   makeCoupon,
   makeCustomer,
@@ -46,6 +47,8 @@ export const DEMO = {
     dave: 'dave@example.com',
     erin: 'erin@example.jp',
     frank: 'frank@example.com',
+    /** Pays with a legacy card source (default_source), no payment methods. */
+    heidi: 'heidi@example.com',
     /** Only on a deleted customer. */
     grace: 'grace@example.com',
     /** No customer at all. */
@@ -61,6 +64,7 @@ export const DEMO = {
     dave: 'cus_DemoDave',
     erin: 'cus_DemoErin',
     frank: 'cus_DemoFrank',
+    heidi: 'cus_DemoHeidi',
     grace: 'cus_DemoGraceDeleted',
   },
   products: {
@@ -98,6 +102,7 @@ export const DEMO = {
     /** active, JPY. */
     erin: 'sub_DemoErinJpy',
     frank: 'sub_DemoFrankStarter',
+    heidi: 'sub_DemoHeidiStarter',
   },
   paymentMethods: {
     aliceVisa: 'pm_DemoAliceVisa4242',
@@ -107,6 +112,10 @@ export const DEMO = {
     daveVisa: 'pm_DemoDaveVisa',
     erinJcb: 'pm_DemoErinJcb',
     frankVisa: 'pm_DemoFrankVisa',
+  },
+  /** Legacy card sources (`card_…`, object 'card'), from before PaymentMethods. */
+  sources: {
+    heidiVisa: 'card_DemoHeidiVisa',
   },
   /** Secrets seeded on alice that no tool result may contain. */
   secrets: {
@@ -173,6 +182,11 @@ const cards = {
   frankVisa: { brand: 'visa', last4: '5556', expMonth: 4, expYear: 2030, fingerprint: 'DemoFpFrankVisa' },
 } satisfies Record<keyof typeof DEMO.paymentMethods, CardSpec>;
 
+// The Sources API names brands as printed ("Visa"), not as PaymentMethods do ("visa").
+const sourceCards = {
+  heidiVisa: { brand: 'Visa', last4: '1117', expMonth: 7, expYear: 2028, fingerprint: 'DemoFpHeidiLegacyVisa' },
+} satisfies Record<keyof typeof DEMO.sources, CardSpec>;
+
 export interface SeedOptions {
   now: number;
   portalConfigured: boolean;
@@ -225,6 +239,7 @@ export function seedDemoAccount(store: FakeStripeStore, { now, portalConfigured 
   const dave = customer({ id: C.dave, created: ago(500), email: E.dave, name: 'Dave Grohl', defaultPaymentMethod: PM.daveVisa, invoicePrefix: 'DAVE' });
   const erin = customer({ id: C.erin, created: ago(150), email: E.erin, name: 'Erin Tanaka', currency: 'jpy', defaultPaymentMethod: PM.erinJcb, invoicePrefix: 'ERIN' });
   const frank = customer({ id: C.frank, created: ago(120), email: E.frank, name: 'Frank Castle', balance: DEMO.frankBalance, defaultPaymentMethod: PM.frankVisa, invoicePrefix: 'FRANK' });
+  const heidi = customer({ id: C.heidi, created: ago(2000), email: E.heidi, name: 'Heidi Legacy', defaultSource: DEMO.sources.heidiVisa, invoicePrefix: 'HEIDI' });
   store.customers.set(C.grace, makeDeletedCustomer(C.grace));
 
   card('aliceVisa', C.alice, ago(399), 'Alice Example');
@@ -234,6 +249,7 @@ export function seedDemoAccount(store: FakeStripeStore, { now, portalConfigured 
   card('daveVisa', C.dave, ago(499), 'Dave Grohl');
   card('erinJcb', C.erin, ago(149), 'Erin Tanaka');
   card('frankVisa', C.frank, ago(119), 'Frank Castle');
+  put(store.sources, makeCardSource({ id: DEMO.sources.heidiVisa, customer: C.heidi, card: sourceCards.heidiVisa, name: 'Heidi Legacy' }));
 
   // Coupons, promotion codes, discounts --------------------------------------------------------
   const K = DEMO.coupons;
@@ -319,6 +335,7 @@ export function seedDemoAccount(store: FakeStripeStore, { now, portalConfigured 
   });
   subscription(S.erin, erin, ago(140), jpy, { start: ago(20), end: ahead(10) }, { latestInvoice: DEMO.invoices.erinPaid[1] });
   subscription(S.frank, frank, ago(115), starter, { start: ago(25), end: ahead(5) }, { latestInvoice: DEMO.invoices.frankPaid });
+  subscription(S.heidi, heidi, ago(1990), starter, { start: ago(12), end: ahead(18) });
 
   // Invoices and charges -------------------------------------------------------------------
   // Stripe numbers invoices per customer: <invoice_prefix>-0001, -0002, …
@@ -414,10 +431,13 @@ export function seedDemoAccount(store: FakeStripeStore, { now, portalConfigured 
   invoice(I.erinPaid[1], erin, ago(20), jpy, { subscription: S.erin });
   charge('ch_DemoErin0002', erin, ago(20) + 3600, 2000, 'jpy', 'erinJcb');
 
-  // frank: a goodwill credit, partly used on his last invoice.
-  invoice(I.frankPaid, frank, ago(25), starter, { subscription: S.frank, startingBalance: -5000, amountDue: 0, amountPaid: 0 });
-  put(store.balanceTransactions, makeCustomerBalanceTransaction({ id: 'cbtxn_DemoFrankCredit', customer: C.frank, created: ago(60), amount: -5000, currency: 'usd', endingBalance: -5000, type: 'adjustment', description: 'Goodwill credit for the outage' }));
-  put(store.balanceTransactions, makeCustomerBalanceTransaction({ id: 'cbtxn_DemoFrankApplied', customer: C.frank, created: ago(25), amount: 2500, currency: 'usd', endingBalance: DEMO.frankBalance, type: 'applied_to_invoice', invoice: I.frankPaid }));
+  // frank: a goodwill credit, partly used on his last invoice. The numbers add up as Stripe's
+  // would: $44.00 credit − $19.00 invoice = $25.00 left (customer.balance, invoice ending_balance).
+  const starterAmount = starter.unit_amount ?? 0;
+  const frankCredit = DEMO.frankBalance - starterAmount;
+  invoice(I.frankPaid, frank, ago(25), starter, { subscription: S.frank, startingBalance: frankCredit, amountDue: 0, amountPaid: 0 });
+  put(store.balanceTransactions, makeCustomerBalanceTransaction({ id: 'cbtxn_DemoFrankCredit', customer: C.frank, created: ago(60), amount: frankCredit, currency: 'usd', endingBalance: frankCredit, type: 'adjustment', description: 'Goodwill credit for the outage' }));
+  put(store.balanceTransactions, makeCustomerBalanceTransaction({ id: 'cbtxn_DemoFrankApplied', customer: C.frank, created: ago(25), amount: starterAmount, currency: 'usd', endingBalance: DEMO.frankBalance, type: 'applied_to_invoice', invoice: I.frankPaid }));
 
   // Customer portal -------------------------------------------------------------------------
   if (portalConfigured) {

@@ -23,6 +23,7 @@ export type ResourceKind =
   | 'promotion_code'
   | 'coupon'
   | 'payment_method'
+  | 'source'
   | 'discount'
   | 'customer_balance_transaction'
   | 'billing_portal.configuration'
@@ -38,6 +39,8 @@ export class FakeStripeStore {
   readonly promotionCodes = new Map<string, Stripe.PromotionCode>();
   readonly coupons = new Map<string, Stripe.Coupon>();
   readonly paymentMethods = new Map<string, Stripe.PaymentMethod>();
+  /** Legacy card sources (`card_…`), as customer.default_source still points at them. */
+  readonly sources = new Map<string, Stripe.Card>();
   readonly discounts = new Map<string, Stripe.Discount>();
   readonly balanceTransactions = new Map<string, Stripe.CustomerBalanceTransaction>();
   readonly portalConfigurations = new Map<string, Stripe.BillingPortal.Configuration>();
@@ -73,6 +76,8 @@ export class FakeStripeStore {
         return this.coupons;
       case 'payment_method':
         return this.paymentMethods;
+      case 'source':
+        return this.sources;
       case 'discount':
         return this.discounts;
       case 'customer_balance_transaction':

@@ -4,6 +4,7 @@ import type { Principal } from '../../verify/principal.js';
 import type { StripeKeyInfo } from '../../stripe/key.js';
 import type { PriceCatalog } from '../../stripe/price-catalog.js';
 import type { Store } from '../../verify/store.js';
+import type { Verification } from '../../verify/verification.js';
 
 /** Settings tools read; a subset of Settings so tests can build it by hand. */
 export interface ToolSettings {
@@ -19,8 +20,10 @@ export interface ToolRuntime {
   settings: ToolSettings;
   log: Logger;
   catalog: PriceCatalog;
-  /** Shared state with TTLs: cooldowns now, grants and codes later (memory or Redis). */
+  /** Shared state with TTLs: cooldowns, grants, codes (memory or Redis). */
   store: Store;
+  /** How visitors verify their email; undefined when only identity tokens are accepted. */
+  verification: Verification | undefined;
 }
 
 /** The customer records a call is about, chosen by the server, never by the model. */
@@ -35,6 +38,8 @@ export interface CustomerTarget {
 
 export interface ToolContext extends ToolRuntime {
   principal: Principal;
+  /** The conversation key the server derived (stdio: the process); verification grants hang off it. */
+  conversation: string | undefined;
   /** The target for customer tools; throws a ToolError (not verified / no billing account). */
   customer(): Promise<CustomerTarget>;
   /** The target if one is known and exists, for account tools that personalise. */

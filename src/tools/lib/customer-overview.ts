@@ -4,18 +4,21 @@
  */
 import type Stripe from 'stripe';
 import { z } from 'zod';
-import { maskPaymentMethod, maskSource, type MaskedPaymentMethod } from '../../format/card.js';
 import { isoDate } from '../../format/dates.js';
 import { money } from '../../format/money.js';
 import { stripeErrorCode } from '../../stripe/errors.js';
 import { listAcrossRecords } from './across-records.js';
+import { balanceTotals, loadBalanceHistories } from './balances.js';
 import type { CustomerTarget, ToolContext } from './context.js';
+import { accountDefaultPaymentMethod, NO_PAYMENT_METHOD, paymentMethodExpansions, subscriptionOwnPaymentMethod } from './default-payment-method.js';
 import { isoDateSchema, maskedPaymentMethodSchema, moneySchema } from './schemas.js';
 import { describeSubscriptions, LIVE_STATUSES, listSubscriptions } from './subscriptions.js';
 
 const RECENT_INVOICES = 5;
 const RECENT_CHARGES = 10;
 const OPEN_INVOICES = 5;
+/** Only the newest transaction per currency matters here: it holds that currency's balance. */
+const BALANCE_TRANSACTIONS = 10;
 
 export const customerOverviewShape = {
   customer: z.object({
@@ -57,8 +60,6 @@ export const customerOverviewShape = {
 
 export type CustomerOverview = z.input<z.ZodObject<typeof customerOverviewShape>>;
 
-const NO_PAYMENT_METHOD: MaskedPaymentMethod = { type: 'none', description: 'No default payment method.' };
-
 const FAILURE_REASONS: Partial<Record<string, string>> = {
   card_declined: 'Card declined by the bank.',
   insufficient_funds: 'Insufficient funds.',
@@ -77,28 +78,19 @@ async function previewOrNone(ctx: ToolContext, customer: string): Promise<Stripe
   }
 }
 
-function maskDefault(customer: Stripe.Customer): MaskedPaymentMethod | undefined {
-  const method = customer.invoice_settings.default_payment_method;
-  if (method && typeof method !== 'string') return maskPaymentMethod(method);
-  if (method) return { type: 'payment_method', description: 'A saved payment method (details not available).' };
-  const source = customer.default_source;
-  if (source && typeof source !== 'string') return maskSource(source) ?? { type: 'source', description: 'A saved payment source.' };
-  if (source) return { type: 'source', description: 'A saved payment source (details not available).' };
-  return undefined;
-}
-
 export async function loadCustomerOverview(ctx: ToolContext, target: CustomerTarget): Promise<CustomerOverview> {
   const { customers } = target;
   const now = Math.floor(Date.now() / 1000);
   // One round: every request below is independent of the others.
-  const [subscriptions, , invoices, openPages, fullCustomers, charges, previews] = await Promise.all([
-    listSubscriptions(ctx, customers),
+  const [subscriptions, , invoices, openPages, fullCustomers, charges, previews, balanceHistories] = await Promise.all([
+    listSubscriptions(ctx, customers, { withPaymentMethod: true }),
     ctx.catalog.prices(), // warms the product names describeSubscriptions needs
     listAcrossRecords(customers, RECENT_INVOICES, (customer, limit) => ctx.stripe.invoices.list({ customer: customer.id, limit })),
     Promise.all(customers.map((customer) => ctx.stripe.invoices.list({ customer: customer.id, status: 'open', limit: OPEN_INVOICES }))),
-    Promise.all(customers.map((customer) => ctx.stripe.customers.retrieve(customer.id, { expand: ['invoice_settings.default_payment_method'] }))),
+    Promise.all(customers.map((customer) => ctx.stripe.customers.retrieve(customer.id, { expand: paymentMethodExpansions(customer) }))),
     listAcrossRecords(customers, RECENT_CHARGES, (customer, limit) => ctx.stripe.charges.list({ customer: customer.id, limit })),
     Promise.all(customers.map((customer) => previewOrNone(ctx, customer.id))),
+    loadBalanceHistories(ctx, customers, BALANCE_TRANSACTIONS),
   ]);
   const views = await describeSubscriptions(ctx, subscriptions);
   const records: Stripe.Customer[] = fullCustomers.flatMap((customer) => (customer.deleted ? [] : [customer]));
@@ -106,15 +98,7 @@ export async function loadCustomerOverview(ctx: ToolContext, target: CustomerTar
   const liveOwner = live ? (typeof live.customer === 'string' ? live.customer : live.customer.id) : undefined;
   const primary = records.find((record) => record.id === liveOwner) ?? records[0] ?? customers[0]!;
 
-  // Stripe's precedence: the subscription's own payment method, then the account default.
-  let paymentMethod = maskDefault(primary);
-  const ownMethod = live?.default_payment_method;
-  if (ownMethod) {
-    paymentMethod = maskPaymentMethod(typeof ownMethod === 'string' ? await ctx.stripe.paymentMethods.retrieve(ownMethod) : ownMethod);
-  }
-
-  const balances = new Map<string, number>();
-  for (const record of records) if (record.currency && record.balance !== 0) balances.set(record.currency, (balances.get(record.currency) ?? 0) + record.balance);
+  const paymentMethod = (live && subscriptionOwnPaymentMethod(live, primary)) ?? accountDefaultPaymentMethod(primary);
 
   const upcoming = previews
     .filter((preview): preview is Stripe.Invoice => preview !== undefined)
@@ -185,9 +169,7 @@ export async function loadCustomerOverview(ctx: ToolContext, target: CustomerTar
       invoice_pdf: invoice.invoice_pdf ?? undefined,
     })),
     payment_method: paymentMethod ?? NO_PAYMENT_METHOD,
-    balances: [...balances]
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([currency, amount]) => ({ kind: amount < 0 ? ('credit' as const) : ('owed' as const), amount: money(Math.abs(amount), currency) })),
+    balances: balanceTotals(balanceHistories).map(({ kind, currency, amount }) => ({ kind, amount: money(amount, currency) })),
     upcoming_invoice: upcoming ? { date: isoDate(upcoming.date), amount_due: upcoming.amount_due } : undefined,
     payment_problems,
     attention,

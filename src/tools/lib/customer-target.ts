@@ -19,6 +19,13 @@ export interface StaffTarget {
 export const NOT_VERIFIED_MESSAGE =
   "The customer's identity has not been verified, so no billing details can be shared yet. Ask the customer to sign in to their account in this chat so the site can confirm who they are; do not ask for or accept an email address as proof.";
 
+export const NOT_VERIFIED_CODE_MESSAGE =
+  "The customer's identity has not been verified, so no billing details can be shared yet. Ask the customer for the email address of their billing account, then call verify_email_start; they will receive a 6-digit code to give you for verify_email_confirm.";
+
+function notVerifiedMessage(runtime: ToolRuntime): string {
+  return runtime.verification ? NOT_VERIFIED_CODE_MESSAGE : NOT_VERIFIED_MESSAGE;
+}
+
 export const NO_BILLING_ACCOUNT_MESSAGE =
   'No billing account was found for this email address. The customer may have signed up with a different email; they can check the address on their receipts.';
 
@@ -57,14 +64,20 @@ async function resolveStaffTarget(runtime: ToolRuntime, staffTarget: StaffTarget
 }
 
 /** Builds the per-call context; the target is looked up at most once per call. */
-export function createToolContext(runtime: ToolRuntime, principal: Principal, staffTarget: StaffTarget | undefined): ToolContext {
+export function createToolContext(
+  runtime: ToolRuntime,
+  principal: Principal,
+  staffTarget: StaffTarget | undefined,
+  conversation: string | undefined,
+): ToolContext {
   let lookup: Promise<CustomerTarget | undefined> | undefined;
   const load = () => (lookup ??= resolveTarget(runtime, principal, staffTarget));
   return {
     ...runtime,
     principal,
+    conversation,
     async customer() {
-      if (principal.kind === 'unverified') throw new ToolError('not_verified', NOT_VERIFIED_MESSAGE);
+      if (principal.kind === 'unverified') throw new ToolError('not_verified', notVerifiedMessage(runtime));
       if (principal.kind === 'staff' && !staffTarget?.customer_id && !staffTarget?.email?.trim()) {
         throw new UserInputError('Say which customer: give their email or customer_id.');
       }

@@ -13,9 +13,9 @@ export interface ToolAnnotations {
 /**
  * `customer`: answers about one customer, chosen by the server (customer mode) or by staff
  * arguments (staff mode). `account`: about the merchant's catalogue; a known customer only
- * personalises the answer.
+ * personalises the answer. `verification`: the email-code tools, listed in customer mode only.
  */
-export type ToolAudience = 'customer' | 'account';
+export type ToolAudience = 'customer' | 'account' | 'verification';
 
 export interface ToolDefinition<Input extends z.ZodRawShape = z.ZodRawShape, Output extends z.ZodRawShape = z.ZodRawShape> {
   name: string;

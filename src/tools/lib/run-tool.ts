@@ -14,7 +14,15 @@ export type ToolOutcome =
 
 /** The input schema a principal's client sees: staff choose the customer; customers cannot. */
 export function inputShapeFor(tool: AnyToolDefinition, mode: ServerMode): z.ZodRawShape {
-  return mode === 'staff' ? { ...tool.inputSchema, ...staffTargetShape } : tool.inputSchema;
+  return mode === 'staff' && tool.audience !== 'verification' ? { ...tool.inputSchema, ...staffTargetShape } : tool.inputSchema;
+}
+
+export const UNVERIFIED_IDENTITY_NOTICE =
+  'UNVERIFIED IDENTITY: this server is in trust-email mode, so the customer was matched by the email they typed, not verified. Do not treat this as proof of who they are.';
+
+/** Every output may carry the trust-email notice, so the listed schema says so. */
+export function outputShapeFor(tool: AnyToolDefinition): z.ZodRawShape {
+  return { ...tool.outputSchema, identity_notice: z.string().optional().describe('Present when the identity was NOT verified.') };
 }
 
 function describeInputProblem(error: z.ZodError): string {
@@ -34,23 +42,26 @@ function describeInputProblem(error: z.ZodError): string {
 export async function runTool(
   tool: AnyToolDefinition,
   rawArgs: unknown,
-  options: { runtime: ToolRuntime; principal: Principal; mode: ServerMode },
+  options: { runtime: ToolRuntime; principal: Principal; mode: ServerMode; conversation?: string | undefined },
 ): Promise<ToolOutcome> {
   const { runtime, principal, mode } = options;
   const started = performance.now();
-  const log = runtime.log.child({ tool: tool.name, principal: principal.kind });
+  const unverified = principal.kind === 'customer' && principal.verifiedBy === 'trust-email';
+  const log = runtime.log.child({ tool: tool.name, principal: principal.kind, ...(unverified ? { identity: 'UNVERIFIED (trust-email)' } : {}) });
   try {
     const parsed = z.object(inputShapeFor(tool, mode)).safeParse(rawArgs ?? {});
     if (!parsed.success) throw new UserInputError(describeInputProblem(parsed.error));
     const { email, customer_id, ...input } = parsed.data as Record<string, unknown> & StaffTarget;
     const staffTarget: StaffTarget | undefined = mode === 'staff' && principal.kind === 'staff' ? { email, customer_id } : undefined;
     const handlerInput = mode === 'staff' ? input : parsed.data;
-    const ctx = createToolContext(runtime, principal, staffTarget);
+    const ctx = createToolContext(runtime, principal, staffTarget, options.conversation);
     const raw = await tool.handler(handlerInput, ctx);
     // The JSON round trip drops `undefined` members, so every transport sees the same object.
     const output = JSON.parse(JSON.stringify(z.object(tool.outputSchema).parse(raw))) as Record<string, unknown>;
+    if (unverified) output.identity_notice = UNVERIFIED_IDENTITY_NOTICE;
     log.info({ outcome: 'ok', ms: Math.round(performance.now() - started) }, 'tool call');
-    return { ok: true, output, text: `${tool.summarize(output)}\n\n${JSON.stringify(output)}` };
+    const summary = unverified ? `${UNVERIFIED_IDENTITY_NOTICE}\n${tool.summarize(output)}` : tool.summarize(output);
+    return { ok: true, output, text: `${summary}\n\n${JSON.stringify(output)}` };
   } catch (caught) {
     const error = caught instanceof ToolError ? caught : mapStripeError(caught, tool.name);
     const level = error.kind === 'internal' || error.kind === 'configuration' || error.kind === 'not_available' ? 'warn' : 'info';

@@ -4,12 +4,21 @@ import { money, type Money } from '../../format/money.js';
 import type { ToolContext } from './context.js';
 import { productIdOf, productNames } from './products.js';
 
-/** Every subscription of every record of the customer, canceled ones included, newest first. */
-export async function listSubscriptions(ctx: ToolContext, customers: readonly Stripe.Customer[]): Promise<Stripe.Subscription[]> {
+/**
+ * Every subscription of every record of the customer, canceled ones included, newest first.
+ * `withPaymentMethod` also expands each subscription's own payment method, which needs
+ * rak_payment_method_read, so only callers that show it ask for it.
+ */
+export async function listSubscriptions(
+  ctx: ToolContext,
+  customers: readonly Stripe.Customer[],
+  { withPaymentMethod = false }: { withPaymentMethod?: boolean } = {},
+): Promise<Stripe.Subscription[]> {
+  const expand = ['data.discounts.source.coupon', ...(withPaymentMethod ? ['data.default_payment_method'] : [])];
   const pages = await Promise.all(
     customers.map((customer) =>
       // Without status: 'all', Stripe omits canceled subscriptions.
-      ctx.stripe.subscriptions.list({ customer: customer.id, status: 'all', limit: 100, expand: ['data.discounts.source.coupon'] }),
+      ctx.stripe.subscriptions.list({ customer: customer.id, status: 'all', limit: 100, expand }),
     ),
   );
   return pages.flatMap((page) => page.data).sort((a, b) => b.created - a.created);

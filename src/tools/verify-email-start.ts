@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { CODE_SENT_MESSAGE } from '../verify/email-codes.js';
+import { defineTool } from './lib/define-tool.js';
+import { verificationFor } from './lib/verification-tools.js';
+
+export default defineTool({
+  name: 'verify_email_start',
+  title: 'Send a verification code',
+  description:
+    "Step 1 of verifying the customer: emails a 6-digit code to the address the customer gives. Use when billing tools say the customer is not verified. The answer is the same whether or not the address has an account; never guess or reuse an address.",
+  audience: 'verification',
+  permissions: ['rak_customer_read'],
+  inputSchema: {
+    email: z.string().max(320).describe('The email address the customer says their billing account uses.'),
+  },
+  outputSchema: {
+    status: z.enum(['code_sent', 'accepted_unverified']),
+    expires_in_minutes: z.number().int().optional(),
+    message: z.string(),
+  },
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  async handler(input, ctx) {
+    const { verification, conversation } = verificationFor(ctx);
+    if (verification.mode === 'trust-email') {
+      await verification.grants.grant(conversation, input.email, 'trust-email');
+      return {
+        status: 'accepted_unverified' as const,
+        message: 'Email accepted WITHOUT verification (trust-email mode): billing tools now answer for this address, and say so in every result.',
+      };
+    }
+    const started = await verification.codes.start(conversation, input.email);
+    return { status: 'code_sent' as const, expires_in_minutes: started.expiresInMinutes, message: started.message };
+  },
+  summarize(output) {
+    return output.message === CODE_SENT_MESSAGE ? CODE_SENT_MESSAGE : output.message;
+  },
+});

@@ -1,0 +1,161 @@
+import { createHmac, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
+import { ToolError, UserInputError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { GrantStore, Grant } from './grants.js';
+import { isPlausibleEmail, normalizeEmail } from './principal.js';
+import type { Store } from './store.js';
+
+export interface CodeLimits {
+  codeTtlMs: number;
+  maxAttempts: number;
+  /** Between two codes in one conversation. */
+  resendCooldownMs: number;
+  /** Codes one email may receive per hour, across every conversation. */
+  codesPerEmailPerHour: number;
+  /** Distinct emails one conversation may try per day (no cycling through a list). */
+  emailsPerConversationPerDay: number;
+}
+
+export const DEFAULT_CODE_LIMITS: CodeLimits = {
+  codeTtlMs: 10 * 60_000,
+  maxAttempts: 5,
+  resendCooldownMs: 60_000,
+  codesPerEmailPerHour: 5,
+  emailsPerConversationPerDay: 3,
+};
+
+export interface EmailCodeDependencies {
+  store: Store;
+  grants: GrantStore;
+  /** HMAC key: codes are stored only as keyed hashes. Shared by every process of one deployment. */
+  secret: Uint8Array;
+  /** Does a Stripe customer use this email? Decides only whether mail is sent. */
+  customerExists(email: string): Promise<boolean>;
+  /** Sends the code; rejects on delivery failure. */
+  sendCode(message: { to: string; code: string; expiresInMinutes: number }): Promise<void>;
+  log: Logger;
+  limits?: CodeLimits;
+  now?: () => number;
+}
+
+interface Challenge {
+  id: string;
+  email: string;
+  hash: string;
+  expiresAt: number;
+}
+
+/** The one answer to every accepted start, whether or not the email has a billing account. */
+export const CODE_SENT_MESSAGE =
+  'If a billing account uses this email address, a 6-digit code is on its way to it. Ask the customer to read the code from that email, then call verify_email_confirm. The code expires in 10 minutes.';
+
+const MAIL_OUTAGE_WINDOW_MS = 5 * 60_000;
+
+/**
+ * Email one-time codes. The model never sees a code; the customer reads it from their inbox
+ * and types it into the chat. Every limit lives in the shared store, so several processes
+ * enforce one budget.
+ */
+export class EmailCodeVerifier {
+  private readonly limits: CodeLimits;
+  private readonly now: () => number;
+  /** Set when delivery failed recently: a deployment-wide state, so reporting it enumerates nobody. */
+  private mailFailedAt: number | undefined;
+
+  constructor(private readonly deps: EmailCodeDependencies) {
+    this.limits = deps.limits ?? DEFAULT_CODE_LIMITS;
+    this.now = deps.now ?? Date.now;
+  }
+
+  private hash(challengeId: string, code: string): string {
+    return createHmac('sha256', this.deps.secret).update(`${challengeId}:${code}`).digest('hex');
+  }
+
+  private emailKey(email: string): string {
+    // Hashed so the store (and a Redis dump) holds no address in a key.
+    return createHmac('sha256', this.deps.secret).update(`email:${email}`).digest('hex').slice(0, 32);
+  }
+
+  async start(conversation: string, rawEmail: string): Promise<{ message: string; expiresInMinutes: number }> {
+    const trimmed = rawEmail.trim();
+    if (!isPlausibleEmail(trimmed)) throw new UserInputError('That does not look like an email address. Ask the customer to check it (for example name@example.com).');
+    const email = normalizeEmail(trimmed);
+    const { store } = this.deps;
+    const { limits } = this;
+
+    if (this.mailFailedAt !== undefined && this.now() - this.mailFailedAt < MAIL_OUTAGE_WINDOW_MS) {
+      throw new ToolError('temporarily_unavailable', 'Verification emails cannot be sent right now. Apologise and suggest trying again in a few minutes.');
+    }
+    const cooldownLeft = await store.ttl(`code-cooldown:${conversation}`);
+    if (cooldownLeft !== undefined) {
+      throw new ToolError('input', `A code was sent less than a minute ago. Ask the customer to check their inbox (and spam folder); a new code can be requested in ${Math.ceil(Math.min(cooldownLeft, limits.resendCooldownMs) / 1000)} seconds.`);
+    }
+    const emailHash = this.emailKey(email);
+    const isNewEmail = await store.setIfAbsent(`conv-email:${conversation}:${emailHash}`, '1', 24 * 3600_000);
+    if (isNewEmail && (await store.increment(`conv-emails:${conversation}`, 24 * 3600_000)) > limits.emailsPerConversationPerDay) {
+      throw new ToolError('input', 'Too many different email addresses were tried in this conversation. The customer should sign in to their account on the website instead.');
+    }
+    if ((await store.increment(`email-codes:${emailHash}`, 3600_000)) > limits.codesPerEmailPerHour) {
+      throw new ToolError('input', 'Too many codes were requested for this email address. Ask the customer to use the most recent code they received, or to try again in an hour.');
+    }
+    await store.set(`code-cooldown:${conversation}`, '1', limits.resendCooldownMs);
+
+    const challenge: Challenge = { id: randomUUID(), email, hash: '', expiresAt: this.now() + limits.codeTtlMs };
+    const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+    challenge.hash = this.hash(challenge.id, code);
+    // A new challenge replaces the old one: only the latest code works.
+    await store.set(`code:${conversation}`, JSON.stringify(challenge), limits.codeTtlMs);
+    await store.delete(`code-attempts:${conversation}`);
+
+    // Neither the lookup nor the mail is awaited: the answer must not reveal, by content or by
+    // timing, whether the address belongs to a customer.
+    void this.deliver(email, code);
+    return { message: CODE_SENT_MESSAGE, expiresInMinutes: Math.round(limits.codeTtlMs / 60_000) };
+  }
+
+  private async deliver(email: string, code: string): Promise<void> {
+    try {
+      if (!(await this.deps.customerExists(email))) return;
+      await this.deps.sendCode({ to: email, code, expiresInMinutes: Math.round(this.limits.codeTtlMs / 60_000) });
+      this.mailFailedAt = undefined;
+    } catch (error) {
+      this.mailFailedAt = this.now();
+      this.deps.log.error({ err: error instanceof Error ? { name: error.name, message: error.message } : String(error) }, 'verification code could not be delivered');
+    }
+  }
+
+  async confirm(conversation: string, rawCode: string): Promise<Grant> {
+    const code = rawCode.replace(/[\s-]/g, '');
+    if (!/^\d{6}$/.test(code)) throw new UserInputError('The code is 6 digits. Ask the customer to copy it exactly from the email.');
+    const { store } = this.deps;
+    const raw = await store.get(`code:${conversation}`);
+    if (!raw) throw new ToolError('input', 'There is no active code in this conversation (it may have expired or been used). Call verify_email_start to send a new one.');
+    const challenge = JSON.parse(raw) as Challenge;
+    if (this.now() >= challenge.expiresAt) {
+      await store.delete(`code:${conversation}`);
+      throw new ToolError('input', 'That code has expired. Call verify_email_start to send a new one.');
+    }
+    const attempts = await store.increment(`code-attempts:${conversation}`, this.limits.codeTtlMs);
+    if (attempts > this.limits.maxAttempts) {
+      await store.delete(`code:${conversation}`);
+      throw new ToolError('input', 'Too many wrong codes. That code no longer works; call verify_email_start to send a new one.');
+    }
+    const expected = Buffer.from(challenge.hash, 'hex');
+    const actual = Buffer.from(this.hash(challenge.id, code), 'hex');
+    if (!timingSafeEqual(expected, actual)) {
+      const left = this.limits.maxAttempts - attempts;
+      if (left <= 0) await store.delete(`code:${conversation}`);
+      throw new ToolError(
+        'input',
+        left > 0 ? `That code is not right. ${left} attempt${left === 1 ? '' : 's'} left.` : 'That code is not right, and it no longer works. Call verify_email_start to send a new one.',
+      );
+    }
+    // Single use, even against a concurrent confirm with the same code.
+    const taken = await store.take(`code:${conversation}`);
+    if (!taken || (JSON.parse(taken) as Challenge).id !== challenge.id) {
+      throw new ToolError('input', 'That code has already been used. Call verify_email_start to send a new one.');
+    }
+    await store.delete(`code-attempts:${conversation}`);
+    return this.deps.grants.grant(conversation, challenge.email, 'email-code');
+  }
+}

@@ -1,0 +1,78 @@
+import type { Store } from './store.js';
+import { customerPrincipal, type CustomerPrincipal, type VerificationMethod } from './principal.js';
+
+export interface GrantPolicy {
+  /** Absolute lifetime of a verification, from the moment it was granted. */
+  maxAgeMs: number;
+  /** A grant unused for this long lapses. */
+  idleMs: number;
+}
+
+export const DEFAULT_GRANT_POLICY: GrantPolicy = { maxAgeMs: 24 * 3600_000, idleMs: 3600_000 };
+
+interface StoredGrant {
+  email: string;
+  method: VerificationMethod;
+  grantedAt: number;
+  lastUsedAt: number;
+}
+
+export interface Grant extends CustomerPrincipal {
+  grantedAt: string;
+  expiresAt: string;
+}
+
+/**
+ * A verified email bound to one conversation key, which the model cannot choose (stdio: the
+ * process; HTTP: host key name + conversation id). Each use slides the idle window, never
+ * past the absolute lifetime.
+ */
+export class GrantStore {
+  constructor(
+    private readonly store: Store,
+    private readonly policy: GrantPolicy = DEFAULT_GRANT_POLICY,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private key(conversation: string): string {
+    return `grant:${conversation}`;
+  }
+
+  async grant(conversation: string, email: string, method: VerificationMethod): Promise<Grant> {
+    const now = this.now();
+    const stored: StoredGrant = { email: customerPrincipal(email, method).email, method, grantedAt: now, lastUsedAt: now };
+    await this.store.set(this.key(conversation), JSON.stringify(stored), Math.min(this.policy.idleMs, this.policy.maxAgeMs));
+    return this.describe(stored);
+  }
+
+  /** The conversation's live grant, refreshed for idle purposes; undefined when none or lapsed. */
+  async use(conversation: string): Promise<Grant | undefined> {
+    const raw = await this.store.get(this.key(conversation));
+    if (!raw) return undefined;
+    const stored = JSON.parse(raw) as StoredGrant;
+    const now = this.now();
+    // Checked here as well as by the store's TTL, so the policy holds on any clock.
+    const remaining = stored.grantedAt + this.policy.maxAgeMs - now;
+    if (remaining <= 0 || now - stored.lastUsedAt >= this.policy.idleMs) {
+      await this.store.delete(this.key(conversation));
+      return undefined;
+    }
+    const refreshed: StoredGrant = { ...stored, lastUsedAt: now };
+    await this.store.set(this.key(conversation), JSON.stringify(refreshed), Math.min(this.policy.idleMs, remaining));
+    return this.describe(refreshed);
+  }
+
+  async revoke(conversation: string): Promise<void> {
+    await this.store.delete(this.key(conversation));
+  }
+
+  private describe(stored: StoredGrant): Grant {
+    const idleEnd = this.now() + this.policy.idleMs;
+    const absoluteEnd = stored.grantedAt + this.policy.maxAgeMs;
+    return {
+      ...customerPrincipal(stored.email, stored.method),
+      grantedAt: new Date(stored.grantedAt).toISOString(),
+      expiresAt: new Date(Math.min(idleEnd, absoluteEnd)).toISOString(),
+    };
+  }
+}

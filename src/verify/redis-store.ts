@@ -1,0 +1,159 @@
+import { Redis } from 'ioredis';
+import type { Store } from './store.js';
+
+/** Counts, and starts the expiry only on the first hit so a window is never extended. */
+const INCREMENT_SCRIPT = `
+local count = redis.call('INCR', KEYS[1])
+if redis.call('PTTL', KEYS[1]) == -1 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
+return count
+`;
+
+/** GETDEL as a script, so servers older than 6.2 work too. */
+const TAKE_SCRIPT = `
+local value = redis.call('GET', KEYS[1])
+if value then redis.call('DEL', KEYS[1]) end
+return value
+`;
+
+/** A Redis operation failed; the message names the server without its credentials. */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+export interface RedisStoreOptions {
+  /** Prepended to every key, so several apps or environments can share one Redis. */
+  keyPrefix?: string;
+  /** Connection errors the client reports between commands; commands still reject on their own. */
+  onConnectionError?: (error: Error) => void;
+}
+
+/** The store for several processes: every operation is one atomic Redis command or script. */
+export class RedisStore implements Store {
+  private readonly client: Redis;
+  private readonly keyPrefix: string;
+  /** Why the connection is down, if it is: names the real cause when a command gives up. */
+  private connectionError: Error | undefined;
+  /** The URL without user or password, safe to put in messages and logs. */
+  readonly location: string;
+
+  constructor(url: string, options: RedisStoreOptions = {}) {
+    this.location = redactRedisUrl(url);
+    this.keyPrefix = options.keyPrefix ?? 'sbm:';
+    this.client = new Redis(url, {
+      lazyConnect: false,
+      enableOfflineQueue: true,
+      // A dead or unreachable Redis fails the command after a couple of reconnect attempts
+      // instead of queueing it forever; the client keeps reconnecting in the background.
+      connectTimeout: 2_000,
+      maxRetriesPerRequest: 2,
+      // A server that accepted the connection but stopped answering must not hang a request.
+      commandTimeout: 2_000,
+    });
+    const onConnectionError = options.onConnectionError ?? (() => {});
+    // Without a listener ioredis prints every reconnect failure to the console.
+    this.client.on('error', (error: Error) => {
+      this.connectionError = error;
+      onConnectionError(error);
+    });
+    this.client.on('ready', () => (this.connectionError = undefined));
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    const value = await this.run(() => this.client.get(this.keyFor(key)));
+    return value ?? undefined;
+  }
+
+  async set(key: string, value: string, ttlMs: number): Promise<void> {
+    await this.run(() => this.client.set(this.keyFor(key), value, 'PX', redisTtl(ttlMs)));
+  }
+
+  async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
+    const reply = await this.run(() => this.client.set(this.keyFor(key), value, 'PX', redisTtl(ttlMs), 'NX'));
+    return reply === 'OK';
+  }
+
+  async increment(key: string, ttlMs: number): Promise<number> {
+    const reply = await this.run(() => this.client.eval(INCREMENT_SCRIPT, 1, this.keyFor(key), redisTtl(ttlMs)));
+    return Number(reply);
+  }
+
+  async take(key: string): Promise<string | undefined> {
+    const reply = await this.run(() => this.client.eval(TAKE_SCRIPT, 1, this.keyFor(key)));
+    return typeof reply === 'string' ? reply : undefined;
+  }
+
+  async ttl(key: string): Promise<number | undefined> {
+    const remaining = await this.run(() => this.client.pttl(this.keyFor(key)));
+    if (remaining === -2) return undefined;
+    // -1 (no expiry) cannot come from this store, which sets a TTL on every key it writes.
+    if (remaining === -1) return Number.POSITIVE_INFINITY;
+    return remaining;
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.run(() => this.client.del(this.keyFor(key)));
+  }
+
+  /** For health checks: true when Redis answers PING, false on any failure. */
+  async ping(): Promise<boolean> {
+    try {
+      return (await this.client.ping()) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.client.status === 'end') return;
+    if (this.client.status === 'ready') {
+      try {
+        await this.client.quit();
+        return;
+      } catch {
+        // Fall through: drop the connection without waiting for replies.
+      }
+    }
+    this.client.disconnect();
+  }
+
+  private keyFor(key: string): string {
+    return this.keyPrefix + key;
+  }
+
+  private async run<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      const gaveUp = error instanceof Error && error.name === 'MaxRetriesPerRequestError';
+      if (gaveUp && this.connectionError !== undefined) {
+        const reason = this.connectionError.message;
+        throw new StoreUnavailableError(`Redis store at ${this.location} is unreachable: ${reason}`, { cause: error });
+      }
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new StoreUnavailableError(`Redis store at ${this.location} failed: ${reason}`, { cause: error });
+    }
+  }
+}
+
+/** Redis rejects a PX of 0 or a fraction; round up so a key never outlives its caller's TTL by much. */
+function redisTtl(ttlMs: number): number {
+  if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new RangeError(`TTL must be a positive number of ms, got ${ttlMs}`);
+  return Math.ceil(ttlMs);
+}
+
+/** `redis://user:secret@host:6379/0` → `redis://host:6379/0`. */
+export function redactRedisUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    return 'an unparseable STORE_URL';
+  }
+}
