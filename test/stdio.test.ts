@@ -92,3 +92,32 @@ describe('the built CLI with a real key and STRIPE_API_BASE pointing at a Stripe
     expect(JSON.stringify(result.content)).toMatch(/not been verified/);
   });
 });
+
+describe('the built CLI with --demo --demo-verify: a visitor verifies by emailed code over stdio', () => {
+  it('refuses billing data until the code from the demo outbox is confirmed', async () => {
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [CLI_PATH, '--demo', '--demo-verify'],
+      env: cleanEnv({ LOG_LEVEL: 'silent' }),
+      stderr: 'pipe',
+    });
+    let stderr = '';
+    transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const client = new Client({ name: 'stdio-visitor', version: '1.0.0' });
+    await client.connect(transport);
+
+    const before = (await client.callTool({ name: 'get_subscription_status', arguments: {} })) as CallToolResult;
+    expect(before.isError).toBe(true);
+    expect(JSON.stringify(before.content)).toMatch(/verify_email_start/);
+
+    structured((await client.callTool({ name: 'verify_email_start', arguments: { email: 'carol@example.com' } })) as CallToolResult);
+    await expect.poll(() => /DEMO OUTBOX/.test(stderr), { timeout: 5_000 }).toBe(true);
+    const code = /\b(\d{6})\b/.exec(stderr.slice(stderr.indexOf('DEMO OUTBOX')))![1]!;
+    const confirmed = structured((await client.callTool({ name: 'verify_email_confirm', arguments: { code } })) as CallToolResult);
+    expect(confirmed).toMatchObject({ verified: true, email: 'carol@example.com' });
+
+    const after = structured((await client.callTool({ name: 'get_subscription_status', arguments: {} })) as CallToolResult);
+    expect((after.subscriptions as Array<{ status: string }>).map((sub) => sub.status)).toEqual(['past_due']);
+    await client.close();
+  });
+});

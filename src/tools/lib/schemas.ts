@@ -17,6 +17,3 @@ export const maskedPaymentMethodSchema = z.object({
   wallet: z.string().optional(),
   description: z.string(),
 });
-
-/** Present only under VERIFY_MODE=trust-email, on every customer result. */
-export const identityNoticeSchema = z.string().optional();
