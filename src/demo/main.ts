@@ -53,6 +53,7 @@ Claude Desktop / Claude Code, staff mode (choose any customer by email):
 ${config('billing-demo-staff', ['--staff'], env)}
 
 Or without this process at all:  node ${cli} --demo [--staff]
+A visitor who verifies by emailed code (codes print to stderr): node ${cli} --demo --demo-verify
 Other demo customers: bob@example.com (trial), carol@example.com (past due), dave@example.com (send_invoice), erin@example.jp (JPY), frank@example.com (credit)
 Press Ctrl-C to stop.
 `);
