@@ -93,3 +93,13 @@ export function errorText(result: CallToolResult): string {
   const first = result.content[0];
   return first && first.type === 'text' ? first.text : '';
 }
+
+/** One call on a fresh connection, returning the structured result a client receives. */
+export async function callOnce<T = Record<string, unknown>>(who: Who, tool: string, args: Record<string, unknown> = {}): Promise<T> {
+  const session = await connectClient(who);
+  try {
+    return structured<T>(await session.call(tool, args));
+  } finally {
+    await session.close();
+  }
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEMO } from '../../src/demo/fake-stripe/index.js';
 import { useFakeStripe } from '../support/fake-stripe-msw.js';
-import { connectClient, errorText, structured } from '../support/mcp-harness.js';
+import { connectClient, errorText, callOnce, type Who } from '../support/mcp-harness.js';
 
 const stripe = useFakeStripe({ now: 1_790_000_000 });
 
@@ -19,15 +19,7 @@ interface Result {
   summary: string;
 }
 
-/** As a client on a real transport receives it (JSON drops undefined fields). */
-async function plansFor(who: Parameters<typeof connectClient>[0], args: Record<string, unknown> = {}) {
-  const session = await connectClient(who);
-  try {
-    return JSON.parse(JSON.stringify(structured<Result>(await session.call('get_available_plans', args)))) as Result;
-  } finally {
-    await session.close();
-  }
-}
+const plansFor = (who: Who, args: Record<string, unknown> = {}) => callOnce<Result>(who, 'get_available_plans', args);
 
 const currentOf = (result: Result) => result.plans.filter((plan) => plan.current).map((plan) => plan.price_id);
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEMO } from '../../src/demo/fake-stripe/index.js';
 import { useFakeStripe } from '../support/fake-stripe-msw.js';
-import { connectClient, structured } from '../support/mcp-harness.js';
+import { callOnce, type Who } from '../support/mcp-harness.js';
 
 const stripe = useFakeStripe({ now: 1_790_000_000 });
 
@@ -23,15 +23,7 @@ interface Result {
   summary: string;
 }
 
-/** As a client on a real transport receives it (JSON drops undefined fields). */
-async function billingOf(who: Parameters<typeof connectClient>[0], args: Record<string, unknown> = {}) {
-  const session = await connectClient(who);
-  try {
-    return JSON.parse(JSON.stringify(structured<Result>(await session.call('get_billing_info', args)))) as Result;
-  } finally {
-    await session.close();
-  }
-}
+const billingOf = (who: Who, args: Record<string, unknown> = {}) => callOnce<Result>(who, 'get_billing_info', args);
 
 describe('get_billing_info', () => {
   it('shows name, email and the masked card each subscription is charged to', async () => {

@@ -2,7 +2,7 @@ import type Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import { DEMO } from '../../src/demo/fake-stripe/index.js';
 import { useFakeStripe } from '../support/fake-stripe-msw.js';
-import { connectClient, structured } from '../support/mcp-harness.js';
+import { callOnce, type Who } from '../support/mcp-harness.js';
 
 const stripe = useFakeStripe({ now: 1_790_000_000 });
 
@@ -13,15 +13,7 @@ interface Result {
   summary: string;
 }
 
-/** As a client on a real transport receives it (JSON drops undefined fields). */
-async function creditOf(who: Parameters<typeof connectClient>[0], args: Record<string, unknown> = {}) {
-  const session = await connectClient(who);
-  try {
-    return JSON.parse(JSON.stringify(structured<Result>(await session.call('get_credit_balance', args)))) as Result;
-  } finally {
-    await session.close();
-  }
-}
+const creditOf = (who: Who, args: Record<string, unknown> = {}) => callOnce<Result>(who, 'get_credit_balance', args);
 
 function transaction(id: string, customer: string, created: number, amount: number, currency: string, endingBalance: number): Stripe.CustomerBalanceTransaction {
   const template = stripe.fake().store.balanceTransactions.get('cbtxn_DemoFrankCredit')!;

@@ -2,7 +2,7 @@ import type Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import { DEMO } from '../../src/demo/fake-stripe/index.js';
 import { useFakeStripe } from '../support/fake-stripe-msw.js';
-import { connectClient, structured } from '../support/mcp-harness.js';
+import { callOnce, type Who } from '../support/mcp-harness.js';
 
 const stripe = useFakeStripe({ now: 1_790_000_000 });
 
@@ -23,15 +23,7 @@ interface Result {
   summary: string;
 }
 
-/** As a client on a real transport receives it (JSON drops undefined fields). */
-async function paymentsOf(who: Parameters<typeof connectClient>[0], args: Record<string, unknown> = {}) {
-  const session = await connectClient(who);
-  try {
-    return JSON.parse(JSON.stringify(structured<Result>(await session.call('get_payment_history', args)))) as Result;
-  } finally {
-    await session.close();
-  }
-}
+const paymentsOf = (who: Who, args: Record<string, unknown> = {}) => callOnce<Result>(who, 'get_payment_history', args);
 
 describe('get_payment_history', () => {
   it('shows a JPY payment in whole yen with only the masked card', async () => {

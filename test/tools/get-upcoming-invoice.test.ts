@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEMO } from '../../src/demo/fake-stripe/index.js';
 import { useFakeStripe } from '../support/fake-stripe-msw.js';
-import { connectClient, structured } from '../support/mcp-harness.js';
+import { callOnce, type Who } from '../support/mcp-harness.js';
 
 const stripe = useFakeStripe({ now: 1_790_000_000 });
 
@@ -22,15 +22,7 @@ interface Result {
   summary: string;
 }
 
-/** As a client on a real transport receives it (JSON drops undefined fields). */
-async function upcomingOf(who: Parameters<typeof connectClient>[0], args: Record<string, unknown> = {}) {
-  const session = await connectClient(who);
-  try {
-    return JSON.parse(JSON.stringify(structured<Result>(await session.call('get_upcoming_invoice', args)))) as Result;
-  } finally {
-    await session.close();
-  }
-}
+const upcomingOf = (who: Who, args: Record<string, unknown> = {}) => callOnce<Result>(who, 'get_upcoming_invoice', args);
 
 describe('get_upcoming_invoice', () => {
   it('previews the next JPY invoice in whole yen', async () => {
