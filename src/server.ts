@@ -21,8 +21,9 @@ export interface McpServerOptions {
 
 const INSTRUCTIONS: Record<ServerMode, string> = {
   customer:
-    "Billing tools for the customer you are talking to. The server already knows who the customer is; never ask for another person's details. Amounts come formatted; quote them as given.",
-  staff: 'Billing tools for merchant staff. Choose the customer with `email` (all their Stripe records) or `customer_id`.',
+    "Billing tools for the customer you are talking to. The server already knows who the customer is; never ask for another person's details. Money is {amount in minor units, currency, formatted}: quote `formatted`. Dates are ISO 8601 UTC.",
+  staff:
+    'Billing tools for merchant staff. Choose the customer with `email` (all their Stripe records) or `customer_id`. Money is {amount in minor units, currency, formatted}: quote `formatted`. Dates are ISO 8601 UTC.',
 };
 
 /** The only module that knows the MCP SDK: a registry of tools becomes an McpServer. */

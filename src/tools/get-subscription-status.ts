@@ -7,7 +7,7 @@ const subscriptionSchema = z.object({
   id: z.string(),
   status: z.string().describe('trialing, active, past_due, unpaid, paused, incomplete, incomplete_expired or canceled'),
   plan: z.string(),
-  items: z.array(z.object({ product: z.string(), quantity: z.number().int(), unit_amount: moneySchema, interval: z.string() })),
+  items: z.array(z.object({ product: z.string(), quantity: z.number(), unit_amount: moneySchema, interval: z.string() })),
   current_period_start: isoDateSchema.optional(),
   current_period_end: isoDateSchema.optional(),
   trial_end: isoDateSchema.optional(),

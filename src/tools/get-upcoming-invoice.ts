@@ -21,7 +21,7 @@ const upcomingSchema = z.object({
   balance_added: moneySchema.optional().describe('an earlier unpaid balance added to this invoice'),
   amount_due: moneySchema,
   lines: z.array(z.object({ description: z.string(), amount: moneySchema, period: z.object({ start: isoDateSchema, end: isoDateSchema }) })),
-  more_lines: z.number().int().optional().describe('line items not shown'),
+  more_lines: z.number().optional().describe('line items not shown'),
 });
 
 type UpcomingView = z.input<typeof upcomingSchema>;

@@ -15,7 +15,7 @@ export default defineTool({
   },
   outputSchema: {
     status: z.enum(['code_sent', 'accepted_unverified']),
-    expires_in_minutes: z.number().int().optional(),
+    expires_in_minutes: z.number().optional(),
     message: z.string(),
   },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },

@@ -1,13 +1,18 @@
 import { z } from 'zod';
 
-/** Output building blocks shared by every tool, so the model sees one vocabulary. */
+/**
+ * Output building blocks shared by every tool, so the model sees one vocabulary. They repeat in
+ * every listed output schema, so they carry no descriptions (the server instructions explain
+ * money and dates once), checks that JSON Schema would spell out at length are refinements, and
+ * the two objects that repeat most are listed once per tool as definitions (`$ref`).
+ */
 export const moneySchema = z.object({
-  amount: z.number().int().describe('minor units (cents; yen for JPY)'),
-  currency: z.string().describe('ISO 4217, lower case'),
+  amount: z.number().refine(Number.isSafeInteger, 'amounts are integer minor units'),
+  currency: z.string(),
   formatted: z.string(),
-});
+}).meta({ id: 'Money' });
 
-export const isoDateSchema = z.string().describe('ISO 8601, UTC');
+export const isoDateSchema = z.string();
 
 export const maskedPaymentMethodSchema = z.object({
   type: z.string(),
@@ -16,4 +21,4 @@ export const maskedPaymentMethodSchema = z.object({
   exp: z.string().optional().describe('MM/YYYY'),
   wallet: z.string().optional(),
   description: z.string(),
-});
+}).meta({ id: 'PaymentMethod' });
