@@ -1,4 +1,7 @@
-import { createTransport } from 'nodemailer';
+import { createRequire } from 'node:module';
+
+// Loaded when an SMTP mailer is built: processes without SMTP_URL skip ~50 ms of start-up.
+const requireLazily = createRequire(import.meta.url);
 import { ConfigurationError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { renderCodeEmail } from './code-email.js';
@@ -78,6 +81,7 @@ export function createSmtpMailer(options: SmtpMailerOptions): CodeMailer {
   // not secret, and scrubbing a short one would mangle the server's reply.)
   const secrets = [safeDecode(url.password), url.password].filter((s) => s.length > 0);
 
+  const { createTransport } = requireLazily('nodemailer') as typeof import('nodemailer');
   const transporter = createTransport({
     url: options.smtpUrl,
     connectionTimeout: timeoutMs,

@@ -1,4 +1,9 @@
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis } from 'ioredis';
+
+// Loaded on first use: most processes (stdio, single-process HTTP) never talk to Redis, and the
+// client costs ~60 ms of start-up.
+const requireLazily = createRequire(import.meta.url);
 import type { Store } from './store.js';
 
 /** Counts, and starts the expiry only on the first hit so a window is never extended. */
@@ -44,7 +49,8 @@ export class RedisStore implements Store {
   constructor(url: string, options: RedisStoreOptions = {}) {
     this.location = redactRedisUrl(url);
     this.keyPrefix = options.keyPrefix ?? 'sbm:';
-    this.client = new Redis(url, {
+    const { Redis: RedisClient } = requireLazily('ioredis') as typeof import('ioredis');
+    this.client = new RedisClient(url, {
       lazyConnect: false,
       enableOfflineQueue: true,
       // A dead or unreachable Redis fails the command after a couple of reconnect attempts
