@@ -14,9 +14,14 @@ Answer a merchant's customers' billing questions from Stripe, safely, over MCP.
 
 Usage:
   stripe-billing-mcp [stdio] [--staff] [--demo]
+  stripe-billing-mcp serve [--demo]
 
 Modes:
   stdio (default)   MCP over stdin/stdout, for Claude Desktop, Claude Code and agents.
+  serve             HTTP for chatbot hosts and staff tools: Streamable HTTP at /mcp, plain
+                    JSON at /v1/tools, /healthz, /readyz, /metrics. Every request carries
+                    Authorization: Bearer <HOST_KEYS or STAFF_KEYS secret>; host requests
+                    name the customer with X-Customer-Token or X-Conversation-Id.
   --staff           Run as merchant staff: customer tools take \`email\` or \`customer_id\`.
                     Without it (customer mode) the customer is the one named by the
                     host-signed CUSTOMER_TOKEN, and tools have no way to choose another.
@@ -78,7 +83,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const command = positionals[0] ?? 'stdio';
-  if (command !== 'stdio' || positionals.length > 1) {
+  if (!['stdio', 'serve'].includes(command) || positionals.length > 1) {
     throw new ConfigurationError(`Unknown command "${positionals.join(' ')}". Run stripe-billing-mcp --help.`);
   }
 
@@ -87,7 +92,7 @@ async function main(argv: string[]): Promise<void> {
   let demoSetup: Awaited<ReturnType<typeof import('./demo/in-process.js')['inProcessDemo']>> | undefined;
   if (values.demo) {
     const demo = await import('./demo/in-process.js');
-    demoSetup = await demo.inProcessDemo(settings, { staff: values.staff, verify: values['demo-verify'] });
+    demoSetup = await demo.inProcessDemo(settings, { staff: values.staff, verify: values['demo-verify'] || command === 'serve', http: command === 'serve' });
     settings = demoSetup.settings;
     log.info({ customer: values.staff ? undefined : demo.DEMO_CUSTOMER_EMAIL }, 'demo mode: built-in demo Stripe account, in-process');
   }
@@ -101,6 +106,13 @@ async function main(argv: string[]): Promise<void> {
     log.warn('customer mode without CUSTOMER_TOKEN or email verification (SMTP_URL): customer tools will answer that the customer is not verified (use --staff for merchant staff)');
   }
   if (runtime.key.mode === 'live' && values.demo) throw new ConfigurationError('--demo cannot be used with a live key.');
+
+  if (command === 'serve') {
+    if (values.staff) throw new ConfigurationError('--staff is for stdio; over HTTP, STAFF_KEYS decide who is staff.');
+    const { serveHttp } = await import('./http/serve-command.js');
+    await serveHttp({ settings, runtime, verifier, tools: selectTools(toolSelection(settings)), log, demo: values.demo });
+    return;
+  }
 
   const conversation = stdioConversationKey();
   await serveStdio({

@@ -1,4 +1,5 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolRuntime } from './tools/lib/context.js';
 import type { AnyToolDefinition } from './tools/lib/define-tool.js';
@@ -56,4 +57,13 @@ export async function serveStdio(options: McpServerOptions): Promise<McpServer> 
   const server = createMcpServer(options);
   await server.connect(new StdioServerTransport());
   return server;
+}
+
+/**
+ * Streamable HTTP in stateless mode: no session id, one transport per request. The answer is a
+ * JSON body when the client lists application/json first in Accept, else an SSE stream.
+ */
+export function createStatelessMcpTransport(accept: string | undefined): WebStandardStreamableHTTPServerTransport {
+  const first = (accept ?? '').split(',')[0]?.trim().toLowerCase() ?? '';
+  return new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: first.startsWith('application/json') });
 }

@@ -4,6 +4,9 @@ import { SignJWT } from 'jose';
 export const DEMO_STRIPE_KEY = 'rk_test_fake_demo_0000000000000000';
 export const DEMO_IDENTITY_SECRET = 'demo-identity-secret-for-the-fake-stripe-only-0001';
 export const DEMO_CUSTOMER_EMAIL = 'alice@example.com';
+/** HTTP bearer keys of `serve --demo` (when HOST_KEYS / STAFF_KEYS are not set). */
+export const DEMO_HOST_KEY = 'demo_host_key_not_secret_0000000000';
+export const DEMO_STAFF_KEY = 'demo_staff_key_not_secret_000000000';
 
 /** What a merchant's backend would do for a logged-in user: sign their email (HS256). */
 export async function mintIdentityToken(email: string, secret: string, ttlSeconds = 30 * 24 * 3600): Promise<string> {

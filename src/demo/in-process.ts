@@ -1,7 +1,7 @@
 import type { Settings } from '../config.js';
 import { createOutboxMailer, type CodeMailer } from '../verify/mailer.js';
 import { FakeStripe } from './fake-stripe/index.js';
-import { DEMO_CUSTOMER_EMAIL, DEMO_IDENTITY_SECRET, DEMO_STRIPE_KEY, mintIdentityToken } from './demo-identity.js';
+import { DEMO_CUSTOMER_EMAIL, DEMO_HOST_KEY, DEMO_IDENTITY_SECRET, DEMO_STAFF_KEY, DEMO_STRIPE_KEY, mintIdentityToken } from './demo-identity.js';
 
 export { DEMO_CUSTOMER_EMAIL };
 
@@ -12,7 +12,7 @@ export { DEMO_CUSTOMER_EMAIL };
  */
 export async function inProcessDemo(
   settings: Settings,
-  options: { staff: boolean; verify?: boolean },
+  options: { staff: boolean; verify?: boolean; http?: boolean },
 ): Promise<{ settings: Settings; fetch: (input: string | URL | Request, init?: RequestInit) => Promise<Response>; mailer: CodeMailer }> {
   const fake = new FakeStripe();
   const demoSettings: Settings = {
@@ -22,7 +22,11 @@ export async function inProcessDemo(
     IDENTITY_SECRET: settings.IDENTITY_SECRET ?? DEMO_IDENTITY_SECRET,
     IDENTITY_JWKS_URL: undefined,
   };
-  if (!options.staff && !settings.CUSTOMER_TOKEN && !options.verify) {
+  if (options.http) {
+    // Over HTTP the keys decide who is who: demo keys unless the operator set their own.
+    if (demoSettings.HOST_KEYS.length === 0) demoSettings.HOST_KEYS = [`demo-host:${DEMO_HOST_KEY}`];
+    if (demoSettings.STAFF_KEYS.length === 0) demoSettings.STAFF_KEYS = [`demo-staff:${DEMO_STAFF_KEY}`];
+  } else if (!options.staff && !settings.CUSTOMER_TOKEN && !options.verify) {
     demoSettings.CUSTOMER_TOKEN = await mintIdentityToken(DEMO_CUSTOMER_EMAIL, demoSettings.IDENTITY_SECRET!);
   }
   // Demo mail never leaves the process: the outbox prints each code to stderr, labelled.

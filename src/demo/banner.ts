@@ -1,0 +1,59 @@
+import { fileURLToPath } from 'node:url';
+import type { ToolRuntime } from '../tools/lib/context.js';
+import { DEMO_CUSTOMER_EMAIL, DEMO_HOST_KEY, DEMO_IDENTITY_SECRET, DEMO_STAFF_KEY, mintIdentityToken } from './demo-identity.js';
+
+/**
+ * What a person trying `npm run demo` needs: where the server is, the demo keys, a customer
+ * token, a self-check through the real HTTP path, and configs to paste.
+ */
+export async function printDemoBanner(url: string, runtime: ToolRuntime): Promise<void> {
+  const token = await mintIdentityToken(DEMO_CUSTOMER_EMAIL, DEMO_IDENTITY_SECRET, 24 * 3600);
+  const cli = fileURLToPath(new URL('../cli.js', import.meta.url));
+  let check: string;
+  try {
+    const response = await fetch(`${url}/v1/tools/get_subscription_status`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${DEMO_HOST_KEY}`, 'x-customer-token': token, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    const body = (await response.json()) as { text?: string; error?: { message: string } };
+    check = body.text ? body.text.split('\n\n')[0]!.replace(/\n/g, '\n  ') : `FAILED: ${body.error?.message ?? response.status}`;
+  } catch (error) {
+    check = `FAILED: ${error instanceof Error ? error.message : String(error)}`;
+  }
+  const mcpConfig = JSON.stringify(
+    { mcpServers: { 'billing-demo': { type: 'http', url: `${url}/mcp`, headers: { Authorization: `Bearer ${DEMO_HOST_KEY}`, 'X-Customer-Token': token } } } },
+    null,
+    2,
+  );
+  process.stdout.write(`
+stripe-billing-mcp demo (built-in demo Stripe account, key ${runtime.key.redacted})
+================================================================================
+MCP endpoint:   ${url}/mcp          plain JSON: ${url}/v1/tools
+Host key:       ${DEMO_HOST_KEY}    (chatbot host → customer tools)
+Staff key:      ${DEMO_STAFF_KEY}   (merchant staff → any customer by email)
+Customer token for ${DEMO_CUSTOMER_EMAIL} (HS256, 24 h):
+  ${token}
+
+Self-check, get_subscription_status as ${DEMO_CUSTOMER_EMAIL} over HTTP:
+  ${check}
+
+MCP client config (Streamable HTTP, customer ${DEMO_CUSTOMER_EMAIL}):
+${mcpConfig}
+
+MCP Inspector:  npx @modelcontextprotocol/inspector  → Streamable HTTP, ${url}/mcp, header Authorization: Bearer ${DEMO_HOST_KEY}
+
+Plain JSON, as a function-calling bot would:
+  curl -s ${url}/v1/tools -H 'Authorization: Bearer ${DEMO_HOST_KEY}'
+  curl -s -X POST ${url}/v1/tools/get_invoice_history -H 'Authorization: Bearer ${DEMO_HOST_KEY}' -H 'X-Customer-Token: ${token}' -d '{}'
+A visitor without a token verifies by emailed code (codes print to this terminal as DEMO OUTBOX):
+  curl -s -X POST ${url}/v1/tools/verify_email_start -H 'Authorization: Bearer ${DEMO_HOST_KEY}' -H 'X-Conversation-Id: chat-1' -d '{"email":"bob@example.com"}'
+  curl -s -X POST ${url}/v1/tools/verify_email_confirm -H 'Authorization: Bearer ${DEMO_HOST_KEY}' -H 'X-Conversation-Id: chat-1' -d '{"code":"<code>"}'
+Staff, any customer:
+  curl -s -X POST ${url}/v1/tools/get_customer_overview -H 'Authorization: Bearer ${DEMO_STAFF_KEY}' -d '{"email":"carol@example.com"}'
+
+Claude Desktop over stdio instead: command "node", args ["${cli}", "--demo"] (customer ${DEMO_CUSTOMER_EMAIL}) or ["${cli}", "--demo", "--staff"].
+Other demo customers: bob@example.com (trial), carol@example.com (past due), dave@example.com (send_invoice), erin@example.jp (JPY), frank@example.com (credit)
+Press Ctrl-C to stop.
+`);
+}

@@ -1,0 +1,125 @@
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { timeout } from 'hono/timeout';
+import type { Settings } from '../config.js';
+import { createMcpServer, createStatelessMcpTransport } from '../server.js';
+import type { ToolRuntime } from '../tools/lib/context.js';
+import type { AnyToolDefinition } from '../tools/lib/define-tool.js';
+import { runTool, type ServerMode } from '../tools/lib/run-tool.js';
+import { toolsForMode } from '../tools/registry.js';
+import type { IdentityTokenVerifier } from '../verify/identity-token.js';
+import { ConversationIdError, conversationKey, resolveRequestPrincipal, type HttpCaller } from '../verify/request-principal.js';
+import type { Principal } from '../verify/principal.js';
+import { BearerKeys } from './auth.js';
+import { toolCatalog } from './tool-formats.js';
+import { originGuard } from './origin-guard.js';
+
+export const MAX_BODY_BYTES = 256 * 1024;
+export const REQUEST_TIMEOUT_MS = 30_000;
+
+export interface HttpAppOptions {
+  runtime: ToolRuntime;
+  settings: Settings;
+  tools: readonly AnyToolDefinition[];
+  verifier: IdentityTokenVerifier | undefined;
+  /** Extra routes (health, metrics) mounted before authentication. */
+  mount?: (app: Hono) => void;
+}
+
+type Env = { Variables: { caller: HttpCaller } };
+
+const modeOf = (caller: HttpCaller): ServerMode => (caller.kind === 'staff' ? 'staff' : 'customer');
+
+function jsonError(c: Context, status: 400 | 401 | 403 | 404 | 405 | 413 | 503 | 504, error: string, message: string) {
+  return c.json({ error, message }, status);
+}
+
+/**
+ * The HTTP surface: `/mcp` (Streamable HTTP, stateless: a fresh server and transport per
+ * request) and `/v1/tools` (plain JSON), both authenticated on every request and running the
+ * same tool code for the principal the server resolves.
+ */
+export function createHttpApp(options: HttpAppOptions): Hono<Env> {
+  const { runtime, settings, verifier } = options;
+  const keys = new BearerKeys(settings.HOST_KEYS, settings.STAFF_KEYS);
+  const app = new Hono<Env>();
+
+  app.use('*', originGuard({ allowedOrigins: settings.ALLOWED_ORIGINS, bindHost: settings.HOST }));
+  options.mount?.(app as unknown as Hono);
+
+  const guarded = ['/mcp', '/v1/*'] as const;
+  for (const path of guarded) {
+    app.use(path, timeout(REQUEST_TIMEOUT_MS));
+    app.use(path, bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => jsonError(c, 413, 'body_too_large', `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`) }));
+    app.use(path, async (c, next) => {
+      const caller = keys.authenticate(c.req.header('authorization'));
+      if (!caller) {
+        c.header('WWW-Authenticate', 'Bearer realm="stripe-billing-mcp"');
+        return jsonError(c, 401, 'unauthorized', 'Send Authorization: Bearer <host or staff key>.');
+      }
+      c.set('caller', caller);
+      await next();
+    });
+  }
+
+  /** The request's principal and conversation, or an HTTP error for a bad conversation id. */
+  async function identify(c: Context<Env>): Promise<{ principal: Principal; conversation: string | undefined; mode: ServerMode }> {
+    const caller = c.get('caller');
+    const conversation = conversationKey(caller, c.req.header('x-conversation-id') ?? undefined);
+    const principal = await resolveRequestPrincipal(
+      { caller, customerToken: caller.kind === 'host' ? c.req.header('x-customer-token') : undefined, conversation },
+      { verifier, grants: runtime.verification?.grants, log: runtime.log },
+    );
+    return { principal, conversation, mode: modeOf(caller) };
+  }
+
+  const toolsFor = (mode: ServerMode) => toolsForMode(options.tools, mode, runtime.verification !== undefined);
+
+  app.onError((error, c) => {
+    if (error instanceof ConversationIdError) return jsonError(c, 400, 'bad_conversation_id', error.message);
+    runtime.log.error({ err: { name: error.name, message: error.message } }, 'unhandled HTTP error');
+    return c.json({ error: 'internal', message: 'Something went wrong on our side.' }, 500);
+  });
+
+  app.all('/mcp', async (c) => {
+    if (c.req.method !== 'POST') {
+      c.header('Allow', 'POST');
+      return jsonError(c, 405, 'method_not_allowed', 'This server is stateless: POST JSON-RPC to /mcp; no GET stream or session to DELETE.');
+    }
+    const { principal, conversation, mode } = await identify(c);
+    const server = createMcpServer({ tools: options.tools, runtime, mode, resolvePrincipal: async () => principal, conversation });
+    const transport = createStatelessMcpTransport(c.req.header('accept'));
+    await server.connect(transport);
+    try {
+      return await transport.handleRequest(c.req.raw);
+    } finally {
+      // A JSON response is complete here; an SSE response closes itself when the stream ends.
+      void transport.close().catch(() => {});
+    }
+  });
+
+  app.get('/v1/tools', async (c) => {
+    const mode = modeOf(c.get('caller'));
+    return c.json({ mode, ...toolCatalog(toolsFor(mode), mode) });
+  });
+
+  app.post('/v1/tools/:name', async (c) => {
+    const { principal, conversation, mode } = await identify(c);
+    const tool = toolsFor(mode).find((candidate) => candidate.name === c.req.param('name'));
+    if (!tool) return jsonError(c, 404, 'unknown_tool', 'No such tool for this key. GET /v1/tools lists them.');
+    let args: unknown;
+    try {
+      const text = await c.req.text();
+      args = text.trim() === '' ? {} : JSON.parse(text);
+    } catch {
+      return jsonError(c, 400, 'malformed_json', 'The body must be a JSON object of tool arguments.');
+    }
+    if (typeof args !== 'object' || args === null || Array.isArray(args)) return jsonError(c, 400, 'malformed_json', 'The body must be a JSON object of tool arguments.');
+    const outcome = await runTool(tool, args, { runtime, principal, mode, conversation });
+    // Tool-level refusals are 200s: a function-calling bot hands them to its model as the result.
+    if (!outcome.ok) return c.json({ is_error: true, error: { kind: outcome.error.kind, message: outcome.error.message } });
+    return c.json({ is_error: false, result: outcome.output, text: outcome.text });
+  });
+
+  return app;
+}

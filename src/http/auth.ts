@@ -1,0 +1,51 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { ConfigurationError } from '../errors.js';
+import type { HttpCaller } from '../verify/request-principal.js';
+
+interface Credential extends HttpCaller {
+  digest: Buffer;
+}
+
+const digest = (secret: string) => createHash('sha256').update(secret).digest();
+
+function parseKeys(setting: 'HOST_KEYS' | 'STAFF_KEYS', entries: readonly string[], kind: HttpCaller['kind']): Credential[] {
+  return entries.map((entry) => {
+    const at = entry.indexOf(':');
+    const name = entry.slice(0, at).trim();
+    const secret = entry.slice(at + 1).trim();
+    if (at <= 0 || !/^[A-Za-z0-9_.-]{1,64}$/.test(name)) {
+      throw new ConfigurationError(`${setting} entries are name:secret (name of letters, digits, "_", ".", "-"); one entry is not.`);
+    }
+    if (secret.length < 24) throw new ConfigurationError(`${setting}: the secret of "${name}" must be at least 24 characters (generate one with \`openssl rand -hex 32\`).`);
+    return { kind, name, digest: digest(secret) };
+  });
+}
+
+/** Bearer keys of chatbot hosts and staff, compared in constant time against every key. */
+export class BearerKeys {
+  private readonly credentials: Credential[];
+
+  constructor(hostKeys: readonly string[], staffKeys: readonly string[]) {
+    this.credentials = [...parseKeys('HOST_KEYS', hostKeys, 'host'), ...parseKeys('STAFF_KEYS', staffKeys, 'staff')];
+    const names = this.credentials.map((credential) => `${credential.kind}:${credential.name}`);
+    if (new Set(names).size !== names.length) throw new ConfigurationError('HOST_KEYS and STAFF_KEYS must not repeat a name.');
+    const secrets = new Set(this.credentials.map((credential) => credential.digest.toString('hex')));
+    if (secrets.size !== this.credentials.length) throw new ConfigurationError('Every HOST_KEYS and STAFF_KEYS secret must be different.');
+  }
+
+  get size(): number {
+    return this.credentials.length;
+  }
+
+  /** The caller a presented secret belongs to; every key is compared, so timing says nothing. */
+  authenticate(authorization: string | undefined): HttpCaller | undefined {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+    if (!match) return undefined;
+    const presented = digest(match[1]!);
+    let found: HttpCaller | undefined;
+    for (const credential of this.credentials) {
+      if (timingSafeEqual(credential.digest, presented) && !found) found = { kind: credential.kind, name: credential.name };
+    }
+    return found;
+  }
+}

@@ -1,0 +1,38 @@
+import type { MiddlewareHandler } from 'hono';
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+function isLoopback(host: string): boolean {
+  return LOOPBACK_HOSTS.has(host) || host.startsWith('127.');
+}
+
+/**
+ * DNS-rebinding and cross-site protection (MCP transport security): a browser Origin must be
+ * allowlisted (ALLOWED_ORIGINS), and a server bound to loopback answers only loopback Host
+ * names, so a web page cannot reach it through a hostile DNS name.
+ */
+export function originGuard(options: { allowedOrigins: readonly string[]; bindHost: string }): MiddlewareHandler {
+  const allowed = new Set(options.allowedOrigins.map((origin) => origin.replace(/\/$/, '').toLowerCase()));
+  const loopbackOnly = isLoopback(options.bindHost);
+  return async (c, next) => {
+    const origin = c.req.header('origin');
+    if (origin !== undefined && !allowed.has(origin.toLowerCase())) {
+      return c.json({ error: 'forbidden_origin', message: 'This Origin is not allowed. Add it to ALLOWED_ORIGINS.' }, 403);
+    }
+    if (loopbackOnly) {
+      const host = (c.req.header('host') ?? '').toLowerCase().replace(/:\d+$/, '');
+      if (!isLoopback(host)) return c.json({ error: 'forbidden_host', message: 'This server only answers loopback Host names.' }, 403);
+    }
+    if (origin !== undefined) {
+      c.header('Access-Control-Allow-Origin', origin);
+      c.header('Vary', 'Origin');
+    }
+    if (c.req.method === 'OPTIONS' && origin !== undefined) {
+      c.header('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
+      c.header('Access-Control-Allow-Headers', 'Authorization, Content-Type, Accept, X-Customer-Token, X-Conversation-Id, Mcp-Protocol-Version');
+      c.header('Access-Control-Max-Age', '600');
+      return c.body(null, 204);
+    }
+    await next();
+  };
+}

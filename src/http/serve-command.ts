@@ -1,0 +1,35 @@
+import type { Settings } from '../config.js';
+import type { Logger } from '../log.js';
+import type { ToolRuntime } from '../tools/lib/context.js';
+import type { AnyToolDefinition } from '../tools/lib/define-tool.js';
+import type { IdentityTokenVerifier } from '../verify/identity-token.js';
+import { startHttpServer } from './serve.js';
+
+/** `stripe-billing-mcp serve`: the HTTP server until SIGTERM/SIGINT, then a graceful stop. */
+export async function serveHttp(options: {
+  settings: Settings;
+  runtime: ToolRuntime;
+  verifier: IdentityTokenVerifier | undefined;
+  tools: readonly AnyToolDefinition[];
+  log: Logger;
+  demo: boolean;
+}): Promise<void> {
+  const { settings, log } = options;
+  if (settings.HOST_KEYS.length === 0 && settings.STAFF_KEYS.length === 0) {
+    log.warn('serve: neither HOST_KEYS nor STAFF_KEYS is set, so every request to /mcp and /v1/tools will be refused (401)');
+  }
+  const running = await startHttpServer(options);
+  log.info({ url: running.url, key: options.runtime.key.redacted }, 'stripe-billing-mcp serving HTTP');
+  if (options.demo) {
+    const { printDemoBanner } = await import('../demo/banner.js');
+    await printDemoBanner(running.url, options.runtime);
+  }
+  const stop = async (signal: string) => {
+    log.info({ signal }, 'shutting down');
+    await running.close();
+    await options.runtime.store.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
