@@ -115,6 +115,8 @@ describe('the built CLI with --demo --demo-verify: a visitor verifies by emailed
     const code = /\b(\d{6})\b/.exec(stderr.slice(stderr.indexOf('DEMO OUTBOX')))![1]!;
     const confirmed = structured((await client.callTool({ name: 'verify_email_confirm', arguments: { code } })) as CallToolResult);
     expect(confirmed).toMatchObject({ verified: true, email: 'carol@example.com' });
+    const status = structured((await client.callTool({ name: 'get_verification_status', arguments: {} })) as CallToolResult);
+    expect(status).toMatchObject({ verified: true, email: 'carol@example.com', method: 'email-code' });
 
     const after = structured((await client.callTool({ name: 'get_subscription_status', arguments: {} })) as CallToolResult);
     expect((after.subscriptions as Array<{ status: string }>).map((sub) => sub.status)).toEqual(['past_due']);
