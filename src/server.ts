@@ -63,7 +63,8 @@ export async function serveStdio(options: McpServerOptions): Promise<McpServer> 
  * Streamable HTTP in stateless mode: no session id, one transport per request. The answer is a
  * JSON body when the client lists application/json first in Accept, else an SSE stream.
  */
-export function createStatelessMcpTransport(accept: string | undefined): WebStandardStreamableHTTPServerTransport {
+export function createStatelessMcpTransport(accept: string | undefined): { transport: WebStandardStreamableHTTPServerTransport; json: boolean } {
   const first = (accept ?? '').split(',')[0]?.trim().toLowerCase() ?? '';
-  return new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: first.startsWith('application/json') });
+  const json = first.startsWith('application/json');
+  return { transport: new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: json }), json };
 }

@@ -88,14 +88,12 @@ export function createHttpApp(options: HttpAppOptions): Hono<Env> {
     }
     const { principal, conversation, mode } = await identify(c);
     const server = createMcpServer({ tools: options.tools, runtime, mode, resolvePrincipal: async () => principal, conversation });
-    const transport = createStatelessMcpTransport(c.req.header('accept'));
+    const { transport, json } = createStatelessMcpTransport(c.req.header('accept'));
     await server.connect(transport);
-    try {
-      return await transport.handleRequest(c.req.raw);
-    } finally {
-      // A JSON response is complete here; an SSE response closes itself when the stream ends.
-      void transport.close().catch(() => {});
-    }
+    const response = await transport.handleRequest(c.req.raw);
+    // A JSON answer is complete here; an SSE stream ends by itself once the answer is written.
+    if (json) void server.close().catch(() => {});
+    return response;
   });
 
   app.get('/v1/tools', async (c) => {

@@ -1,0 +1,239 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO } from '../src/demo/fake-stripe/index.js';
+import { BILLING_TOOLS, ALL_TOOLS } from '../src/tools/registry.js';
+import { HOST_A, HOST_B, STAFF, startHttpFixture, type HttpFixture } from './support/http-harness.js';
+
+let fx: HttpFixture;
+beforeAll(async () => {
+  fx = await startHttpFixture();
+});
+afterAll(() => fx.close());
+
+async function mcpClient(headers: Record<string, string>): Promise<Client> {
+  const client = new Client({ name: 'http-test', version: '1.0.0' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${fx.url}/mcp`), { requestInit: { headers } }));
+  return client;
+}
+
+function structured(result: CallToolResult): Record<string, unknown> {
+  expect(result.isError, JSON.stringify(result.content)).toBeFalsy();
+  return result.structuredContent!;
+}
+
+const post = (path: string, headers: Record<string, string>, body: unknown = {}) =>
+  fetch(`${fx.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+
+function argsFor(tool: string, staff: boolean): Record<string, unknown> {
+  const who = staff ? { email: DEMO.emails.alice } : {};
+  if (tool === 'resend_invoice') return { ...who, invoice: DEMO.invoices.alicePaid[0] };
+  if (tool === 'apply_coupon') return { ...who, code: 'WELCOME20' };
+  return BILLING_TOOLS.find((candidate) => candidate.name === tool)!.audience === 'customer' ? who : {};
+}
+
+/** Verifies a conversation the way a visitor would: the code comes from the (test) inbox. */
+async function verifyConversation(key: string, conversation: string, email: string) {
+  const headers = { authorization: `Bearer ${key}`, 'x-conversation-id': conversation };
+  const started = await (await post('/v1/tools/verify_email_start', headers, { email })).json();
+  expect(started).toMatchObject({ is_error: false, result: { status: 'code_sent' } });
+  await expect.poll(() => fx.mailer.messages.some((message) => message.to === email)).toBe(true);
+  const code = [...fx.mailer.messages].reverse().find((message) => message.to === email)!.code;
+  const confirmed = await (await post('/v1/tools/verify_email_confirm', headers, { code })).json();
+  expect(confirmed).toMatchObject({ is_error: false, result: { verified: true, email } });
+}
+
+describe('Streamable HTTP with the SDK client', () => {
+  it('lists and calls every tool as host key + customer token', async () => {
+    const client = await mcpClient({ authorization: `Bearer ${HOST_A}`, 'x-customer-token': await fx.token(DEMO.emails.alice) });
+    const { tools } = await client.listTools();
+    expect(tools.map((tool) => tool.name).sort()).toEqual(ALL_TOOLS.map((tool) => tool.name).sort());
+    for (const tool of BILLING_TOOLS) structured((await client.callTool({ name: tool.name, arguments: argsFor(tool.name, false) })) as CallToolResult);
+    expect(structured((await client.callTool({ name: 'get_verification_status', arguments: {} })) as CallToolResult)).toMatchObject({ verified: true, method: 'identity-token' });
+    await client.close();
+  });
+
+  it('lists and calls every tool as host key + a conversation verified by emailed code', async () => {
+    await verifyConversation(HOST_A, 'conv-mcp-1', DEMO.emails.alice);
+    const client = await mcpClient({ authorization: `Bearer ${HOST_A}`, 'x-conversation-id': 'conv-mcp-1' });
+    for (const tool of BILLING_TOOLS) structured((await client.callTool({ name: tool.name, arguments: argsFor(tool.name, false) })) as CallToolResult);
+    expect(structured((await client.callTool({ name: 'get_verification_status', arguments: {} })) as CallToolResult)).toMatchObject({ email: DEMO.emails.alice, method: 'email-code' });
+    await client.close();
+  });
+
+  it('lists and calls every billing tool as staff, and offers staff no verification tools', async () => {
+    const client = await mcpClient({ authorization: `Bearer ${STAFF}` });
+    const { tools } = await client.listTools();
+    expect(tools.map((tool) => tool.name).sort()).toEqual(BILLING_TOOLS.map((tool) => tool.name).sort());
+    for (const tool of BILLING_TOOLS) structured((await client.callTool({ name: tool.name, arguments: argsFor(tool.name, true) })) as CallToolResult);
+    await client.close();
+  });
+
+  it('answers JSON or SSE as the Accept header prefers', async () => {
+    const body = { jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} };
+    const json = await post('/mcp', { authorization: `Bearer ${STAFF}`, accept: 'application/json, text/event-stream' }, body);
+    expect(json.headers.get('content-type')).toMatch(/application\/json/);
+    expect(((await json.json()) as { result: { tools: unknown[] } }).result.tools.length).toBe(BILLING_TOOLS.length);
+    const sse = await post('/mcp', { authorization: `Bearer ${STAFF}`, accept: 'text/event-stream, application/json' }, body);
+    expect(sse.headers.get('content-type')).toMatch(/text\/event-stream/);
+    expect(await sse.text()).toMatch(/^event: message\ndata: .*"tools"/m);
+  });
+});
+
+describe('plain JSON for non-MCP bots', () => {
+  it('lists the caller\'s tools in OpenAI and Anthropic formats, without identity fields for hosts', async () => {
+    const response = await fetch(`${fx.url}/v1/tools`, { headers: { authorization: `Bearer ${HOST_A}` } });
+    const catalog = (await response.json()) as {
+      mode: string;
+      openai: Array<{ type: string; function: { name: string; parameters: { properties?: Record<string, unknown> } } }>;
+      anthropic: Array<{ name: string; input_schema: { type: string; properties?: Record<string, unknown> } }>;
+    };
+    expect(catalog.mode).toBe('customer');
+    expect(catalog.openai.map((tool) => tool.function.name).sort()).toEqual(ALL_TOOLS.map((tool) => tool.name).sort());
+    expect(catalog.anthropic.every((tool) => tool.input_schema.type === 'object')).toBe(true);
+    for (const tool of catalog.openai.filter((candidate) => candidate.function.name !== 'verify_email_start')) {
+      expect(Object.keys(tool.function.parameters.properties ?? {}), tool.function.name).not.toContain('email');
+      expect(Object.keys(tool.function.parameters.properties ?? {}), tool.function.name).not.toContain('customer_id');
+    }
+    const staff = (await (await fetch(`${fx.url}/v1/tools`, { headers: { authorization: `Bearer ${STAFF}` } })).json()) as typeof catalog;
+    expect(Object.keys(staff.anthropic.find((tool) => tool.name === 'get_billing_info')!.input_schema.properties ?? {})).toEqual(expect.arrayContaining(['email', 'customer_id']));
+  });
+
+  it('calls every tool with the same results as MCP, for token, conversation and staff callers', async () => {
+    const token = await fx.token(DEMO.emails.alice);
+    await verifyConversation(HOST_A, 'conv-json-1', DEMO.emails.alice);
+    const client = await mcpClient({ authorization: `Bearer ${HOST_A}`, 'x-customer-token': token });
+    const staffClient = await mcpClient({ authorization: `Bearer ${STAFF}` });
+    for (const tool of BILLING_TOOLS.filter((candidate) => !candidate.write && !['get_billing_portal_link', 'cancel_subscription'].includes(candidate.name))) {
+      const viaMcp = structured((await client.callTool({ name: tool.name, arguments: argsFor(tool.name, false) })) as CallToolResult);
+      for (const headers of [{ 'x-customer-token': token }, { 'x-conversation-id': 'conv-json-1' }] as Array<Record<string, string>>) {
+        const viaJson = (await (await post(`/v1/tools/${tool.name}`, { authorization: `Bearer ${HOST_A}`, ...headers }, argsFor(tool.name, false))).json()) as { is_error: boolean; result: unknown };
+        expect(viaJson.is_error, tool.name).toBe(false);
+        expect(viaJson.result, tool.name).toEqual(viaMcp);
+      }
+      const staffViaMcp = structured((await staffClient.callTool({ name: tool.name, arguments: argsFor(tool.name, true) })) as CallToolResult);
+      const viaStaff = (await (await post(`/v1/tools/${tool.name}`, { authorization: `Bearer ${STAFF}` }, argsFor(tool.name, true))).json()) as { result: unknown };
+      expect(viaStaff.result, tool.name).toEqual(staffViaMcp);
+    }
+    await client.close();
+    await staffClient.close();
+  });
+});
+
+/**
+ * The status of a POST whose body the server refuses before reading it all. The body goes out
+ * in 16 KiB pieces until the answer arrives (as a well-behaved client would stop), with its
+ * length declared up front or, with `chunked`, not at all.
+ */
+async function rawPostStatus(path: string, body: string, chunked = false): Promise<number> {
+  const { request } = await import('node:http');
+  return new Promise((resolve, reject) => {
+    let answered = false;
+    const headers: Record<string, string | number> = { authorization: `Bearer ${STAFF}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+    if (!chunked) headers['content-length'] = Buffer.byteLength(body);
+    const req = request(`${fx.url}${path}`, { method: 'POST', headers }, (res) => {
+      answered = true;
+      res.resume();
+      resolve(res.statusCode ?? 0);
+      req.destroy();
+    });
+    req.on('error', (error) => (answered ? undefined : reject(error)));
+    const send = async () => {
+      for (let offset = 0; offset < body.length && !answered; offset += 16_384) {
+        req.write(body.slice(offset, offset + 16_384));
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      if (!answered) req.end();
+    };
+    void send();
+  });
+}
+
+describe('refusals: the right status and nothing served', () => {
+  const ALICE_MARKERS = [DEMO.customers.alice, DEMO.subscriptions.alice, DEMO.emails.alice];
+  const expectNoAliceData = (text: string) => {
+    for (const marker of ALICE_MARKERS) expect(text).not.toContain(marker);
+  };
+
+  it('401 with WWW-Authenticate for a missing or wrong key, on /mcp and /v1', async () => {
+    for (const headers of [{}, { authorization: 'Bearer nope' }, { authorization: `Basic ${HOST_A}` }, { authorization: `Bearer ${HOST_A}x` }] as Array<Record<string, string>>) {
+      for (const path of ['/mcp', '/v1/tools/get_billing_info']) {
+        const response = await post(path, headers, { jsonrpc: '2.0', id: 1, method: 'tools/list' });
+        expect(response.status, `${path} ${JSON.stringify(headers)}`).toBe(401);
+        expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/);
+        expectNoAliceData(await response.text());
+      }
+    }
+  });
+
+  it('ignores staff arguments sent with a host key', async () => {
+    const token = await fx.token(DEMO.emails.bob);
+    const response = await post('/v1/tools/get_subscription_status', { authorization: `Bearer ${HOST_A}`, 'x-customer-token': token }, { email: DEMO.emails.alice, customer_id: DEMO.customers.alice });
+    const body = (await response.json()) as { result: { subscriptions: Array<{ id: string }> } };
+    expect(body.result.subscriptions.map((sub) => sub.id)).toEqual([DEMO.subscriptions.bob]);
+    expectNoAliceData(JSON.stringify(body));
+  });
+
+  it("never lets one host key use another host key's verified conversation", async () => {
+    await verifyConversation(HOST_A, 'conv-shared-id', DEMO.emails.alice);
+    const response = await post('/v1/tools/get_billing_info', { authorization: `Bearer ${HOST_B}`, 'x-conversation-id': 'conv-shared-id' });
+    const body = (await response.json()) as { is_error: boolean; error: { kind: string } };
+    expect(body).toMatchObject({ is_error: true, error: { kind: 'not_verified' } });
+    expectNoAliceData(JSON.stringify(body));
+    // The owner still is verified.
+    expect(((await (await post('/v1/tools/get_billing_info', { authorization: `Bearer ${HOST_A}`, 'x-conversation-id': 'conv-shared-id' })).json()) as { is_error: boolean }).is_error).toBe(false);
+  });
+
+  it('treats a forged or expired token as not verified', async () => {
+    for (const token of [await fx.token(DEMO.emails.alice, 600, 'a-different-secret-that-is-32-bytes-long'), await fx.token(DEMO.emails.alice, -60), 'garbage.token.here']) {
+      const body = await (await post('/v1/tools/get_billing_info', { authorization: `Bearer ${HOST_A}`, 'x-customer-token': token })).text();
+      expect(JSON.parse(body)).toMatchObject({ is_error: true, error: { kind: 'not_verified' } });
+      expectNoAliceData(body);
+    }
+  });
+
+  it('403 for a disallowed Origin and a non-loopback Host', async () => {
+    const origin = await post('/v1/tools/get_billing_info', { authorization: `Bearer ${HOST_A}`, origin: 'https://evil.example', 'x-customer-token': await fx.token(DEMO.emails.alice) });
+    expect(origin.status).toBe(403);
+    expectNoAliceData(await origin.text());
+    const { request } = await import('node:http');
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(`${fx.url}/v1/tools`, { headers: { host: 'rebound.evil.example', authorization: `Bearer ${STAFF}` } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(status).toBe(403);
+  });
+
+  it('413 for an oversized body, 400 for malformed JSON, a JSON-RPC error for a malformed message; and keeps serving', async () => {
+    expect(await rawPostStatus('/v1/tools/get_billing_info', JSON.stringify({ email: 'x'.repeat(300_000) }))).toBe(413);
+    expect(await rawPostStatus('/mcp', JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { pad: 'x'.repeat(300_000) } }))).toBe(413);
+    expect(await rawPostStatus('/mcp', JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { pad: 'x'.repeat(300_000) } }), true)).toBe(413);
+    const badJson = await post('/v1/tools/get_billing_info', { authorization: `Bearer ${STAFF}` }, '{"email": ');
+    expect(badJson.status).toBe(400);
+    const notObject = await post('/v1/tools/get_billing_info', { authorization: `Bearer ${STAFF}` }, '[1,2]');
+    expect(notObject.status).toBe(400);
+    const badRpc = await post('/mcp', { authorization: `Bearer ${STAFF}`, accept: 'application/json, text/event-stream' }, '{"jsonrpc": "2.0", "method": ');
+    expect(badRpc.status).toBeGreaterThanOrEqual(400);
+    expect(badRpc.status).toBeLessThan(500);
+    expect(await badRpc.text()).toMatch(/"jsonrpc":"2.0".*"error"/);
+    const notRpc = await post('/mcp', { authorization: `Bearer ${STAFF}`, accept: 'application/json, text/event-stream' }, { hello: 'world' });
+    expect(notRpc.status).toBeGreaterThanOrEqual(400);
+    expect(notRpc.status).toBeLessThan(500);
+    const ok = await post('/v1/tools/get_subscription_status', { authorization: `Bearer ${STAFF}` }, { email: DEMO.emails.bob });
+    expect(ok.status).toBe(200);
+  });
+
+  it('405 for GET /mcp, 404 for an unknown or not-enabled tool, 400 for a bad conversation id', async () => {
+    const get = await fetch(`${fx.url}/mcp`, { headers: { authorization: `Bearer ${STAFF}`, accept: 'text/event-stream' } });
+    expect(get.status).toBe(405);
+    expect((await post('/v1/tools/drop_tables', { authorization: `Bearer ${STAFF}` })).status).toBe(404);
+    expect((await post('/v1/tools/verify_email_start', { authorization: `Bearer ${STAFF}` }, { email: 'x@example.com' })).status).toBe(404);
+    const badConversation = await post('/v1/tools/get_billing_info', { authorization: `Bearer ${HOST_A}`, 'x-conversation-id': 'has spaces and "quotes"' });
+    expect(badConversation.status).toBe(400);
+  });
+});

@@ -1,0 +1,51 @@
+import { FakeStripe } from '../../src/demo/fake-stripe/index.js';
+import { mintIdentityToken } from '../../src/demo/demo-identity.js';
+import { silentLogger } from '../../src/log.js';
+import { createRuntime } from '../../src/runtime.js';
+import { startHttpServer, type RunningHttpServer } from '../../src/http/serve.js';
+import { ALL_TOOLS, selectTools } from '../../src/tools/registry.js';
+import { createIdentityTokenVerifier } from '../../src/verify/identity-token.js';
+import { testMailer, testSettings } from './mcp-harness.js';
+
+export const HOST_A = 'host_a_secret_000000000000000000000';
+export const HOST_B = 'host_b_secret_000000000000000000000';
+export const STAFF = 'staff_secret_0000000000000000000000';
+export const IDENTITY_SECRET = 'http-test-identity-secret-32-bytes-long!';
+
+export interface HttpFixture {
+  url: string;
+  fake: FakeStripe;
+  mailer: ReturnType<typeof testMailer>;
+  server: RunningHttpServer;
+  token(email: string, ttlSeconds?: number, secret?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** The real HTTP server on a free loopback port, Stripe answered in-process by the fake. */
+export async function startHttpFixture(env: Record<string, string> = {}): Promise<HttpFixture> {
+  const fake = new FakeStripe({ now: 1_790_000_000 });
+  const mailer = testMailer();
+  const settings = testSettings({
+    HOST_KEYS: `host-a:${HOST_A},host-b:${HOST_B}`,
+    STAFF_KEYS: `support:${STAFF}`,
+    IDENTITY_SECRET,
+    PORT: '0',
+    WRITE_TOOLS: 'all',
+    ...env,
+  });
+  const runtime = createRuntime({ settings, log: silentLogger(), maxNetworkRetries: 0, mailer, fetch: (input, init) => fake.handle(new Request(input, init)) });
+  const server = await startHttpServer({
+    settings,
+    runtime,
+    tools: selectTools({ allowlist: settings.TOOLS, writeTools: settings.WRITE_TOOLS }, ALL_TOOLS),
+    verifier: createIdentityTokenVerifier(settings),
+  });
+  return {
+    url: server.url,
+    fake,
+    mailer,
+    server,
+    token: (email, ttlSeconds = 600, secret = IDENTITY_SECRET) => mintIdentityToken(email, secret, ttlSeconds),
+    close: () => server.close(),
+  };
+}
