@@ -12,6 +12,8 @@ import { ConversationIdError, conversationKey, resolveRequestPrincipal, type Htt
 import type { Principal } from '../verify/principal.js';
 import { BearerKeys } from './auth.js';
 import { toolCatalog } from './tool-formats.js';
+import { healthRoutes } from './health.js';
+import type { Metrics } from './metrics.js';
 import { originGuard } from './origin-guard.js';
 
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -22,8 +24,10 @@ export interface HttpAppOptions {
   settings: Settings;
   tools: readonly AnyToolDefinition[];
   verifier: IdentityTokenVerifier | undefined;
-  /** Extra routes (health, metrics) mounted before authentication. */
-  mount?: (app: Hono) => void;
+  /** Prometheus metrics; GET /metrics (staff key) renders them. */
+  metrics?: Metrics | undefined;
+  /** True once shutdown began: new requests are refused while in-flight ones finish. */
+  isDraining?: () => boolean;
 }
 
 type Env = { Variables: { caller: HttpCaller } };
@@ -44,10 +48,20 @@ export function createHttpApp(options: HttpAppOptions): Hono<Env> {
   const keys = new BearerKeys(settings.HOST_KEYS, settings.STAFF_KEYS);
   const app = new Hono<Env>();
 
+  const isDraining = options.isDraining ?? (() => false);
   app.use('*', originGuard({ allowedOrigins: settings.ALLOWED_ORIGINS, bindHost: settings.HOST }));
-  options.mount?.(app as unknown as Hono);
+  app.route('/', healthRoutes({ runtime, isDraining }));
+  app.use('*', async (c, next) => {
+    if (isDraining()) {
+      c.header('Connection', 'close');
+      return jsonError(c, 503, 'shutting_down', 'This server is shutting down; retry on another instance.');
+    }
+    await next();
+    // A request that was in flight when shutdown began ends its keep-alive connection.
+    if (isDraining()) c.header('Connection', 'close');
+  });
 
-  const guarded = ['/mcp', '/v1/*'] as const;
+  const guarded = ['/mcp', '/v1/*', '/metrics'] as const;
   for (const path of guarded) {
     app.use(path, timeout(REQUEST_TIMEOUT_MS));
     app.use(path, bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => jsonError(c, 413, 'body_too_large', `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`) }));
@@ -79,6 +93,13 @@ export function createHttpApp(options: HttpAppOptions): Hono<Env> {
     if (error instanceof ConversationIdError) return jsonError(c, 400, 'bad_conversation_id', error.message);
     runtime.log.error({ err: { name: error.name, message: error.message } }, 'unhandled HTTP error');
     return c.json({ error: 'internal', message: 'Something went wrong on our side.' }, 500);
+  });
+
+  app.get('/metrics', async (c) => {
+    if (c.get('caller').kind !== 'staff') return jsonError(c, 403, 'forbidden', 'Metrics need a staff key.');
+    if (!options.metrics) return jsonError(c, 404, 'no_metrics', 'Metrics are not enabled.');
+    const { contentType, body } = await options.metrics.render();
+    return c.body(body, 200, { 'content-type': contentType });
   });
 
   app.all('/mcp', async (c) => {

@@ -27,7 +27,7 @@ export async function serveHttp(options: {
   const stop = async (signal: string) => {
     log.info({ signal }, 'shutting down');
     await running.close();
-    await options.runtime.store.close();
+    log.info('stopped');
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));

@@ -6,11 +6,17 @@ import type { ToolRuntime } from '../tools/lib/context.js';
 import type { AnyToolDefinition } from '../tools/lib/define-tool.js';
 import type { IdentityTokenVerifier } from '../verify/identity-token.js';
 import { createHttpApp } from './app.js';
+import { Metrics } from './metrics.js';
 
 export interface RunningHttpServer {
   url: string;
   server: Server;
-  close(): Promise<void>;
+  metrics: Metrics;
+  /**
+   * Graceful stop: new requests get 503, in-flight ones finish (up to `graceMs`), then the
+   * listener and the store close.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 /** Binds the HTTP app on HOST:PORT (127.0.0.1 unless HOST says otherwise). */
@@ -20,19 +26,31 @@ export async function startHttpServer(options: {
   tools: readonly AnyToolDefinition[];
   verifier: IdentityTokenVerifier | undefined;
 }): Promise<RunningHttpServer> {
-  const app = createHttpApp(options);
+  const metrics = new Metrics();
+  metrics.attachStripe(options.runtime.stripe);
+  const runtime: ToolRuntime = { ...options.runtime, observe: (event) => metrics.observeToolCall(event) };
+  let draining = false;
+  const app = createHttpApp({ ...options, runtime, metrics, isDraining: () => draining });
   const hostname = options.settings.HOST;
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: app.fetch, port: options.settings.PORT, hostname }, (info: AddressInfo) => {
       const host = hostname.includes(':') ? `[${hostname}]` : hostname;
       resolve({
         url: `http://${host}:${info.port}`,
-        server: server as Server,
-        close: () =>
-          new Promise<void>((done) => {
-            server.close(() => done());
-            if ('closeIdleConnections' in server) server.closeIdleConnections();
-          }),
+        server,
+        metrics,
+        close: async (graceMs = 10_000) => {
+          draining = true;
+          await new Promise<void>((done) => {
+            const force = setTimeout(() => server.closeAllConnections(), graceMs).unref();
+            server.close(() => {
+              clearTimeout(force);
+              done();
+            });
+            server.closeIdleConnections();
+          });
+          await options.runtime.store.close();
+        },
       });
     }) as Server;
     server.once('error', reject);

@@ -56,6 +56,10 @@ export class MemoryStore implements Store {
     this.entries.delete(key);
   }
 
+  async ping(): Promise<boolean> {
+    return true;
+  }
+
   async close(): Promise<void> {
     this.entries.clear();
   }

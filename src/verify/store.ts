@@ -15,5 +15,7 @@ export interface Store {
   /** Remaining lifetime in ms, or undefined when the key does not exist. */
   ttl(key: string): Promise<number | undefined>;
   delete(key: string): Promise<void>;
+  /** Reachable? (readiness probes) */
+  ping(): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -5,6 +5,7 @@ import { createRuntime } from '../../src/runtime.js';
 import { startHttpServer, type RunningHttpServer } from '../../src/http/serve.js';
 import { ALL_TOOLS, selectTools } from '../../src/tools/registry.js';
 import { createIdentityTokenVerifier } from '../../src/verify/identity-token.js';
+import type { Store } from '../../src/verify/store.js';
 import { testMailer, testSettings } from './mcp-harness.js';
 
 export const HOST_A = 'host_a_secret_000000000000000000000';
@@ -22,7 +23,7 @@ export interface HttpFixture {
 }
 
 /** The real HTTP server on a free loopback port, Stripe answered in-process by the fake. */
-export async function startHttpFixture(env: Record<string, string> = {}): Promise<HttpFixture> {
+export async function startHttpFixture(env: Record<string, string> = {}, options: { stripeDelayMs?: number; store?: Store } = {}): Promise<HttpFixture> {
   const fake = new FakeStripe({ now: 1_790_000_000 });
   const mailer = testMailer();
   const settings = testSettings({
@@ -33,7 +34,17 @@ export async function startHttpFixture(env: Record<string, string> = {}): Promis
     WRITE_TOOLS: 'all',
     ...env,
   });
-  const runtime = createRuntime({ settings, log: silentLogger(), maxNetworkRetries: 0, mailer, fetch: (input, init) => fake.handle(new Request(input, init)) });
+  const runtime = createRuntime({
+    settings,
+    log: silentLogger(),
+    maxNetworkRetries: 0,
+    mailer,
+    ...(options.store ? { store: options.store } : {}),
+    fetch: async (input, init) => {
+      if (options.stripeDelayMs) await new Promise((resolve) => setTimeout(resolve, options.stripeDelayMs));
+      return fake.handle(new Request(input, init));
+    },
+  });
   const server = await startHttpServer({
     settings,
     runtime,

@@ -24,6 +24,8 @@ export interface ToolRuntime {
   store: Store;
   /** How visitors verify their email; undefined when only identity tokens are accepted. */
   verification: Verification | undefined;
+  /** Told of every tool call's outcome (metrics). */
+  observe?: ((event: { tool: string; outcome: string; ms: number }) => void) | undefined;
 }
 
 /** The customer records a call is about, chosen by the server, never by the model. */

@@ -59,13 +59,17 @@ export async function runTool(
     // The JSON round trip drops `undefined` members, so every transport sees the same object.
     const output = JSON.parse(JSON.stringify(z.object(tool.outputSchema).parse(raw))) as Record<string, unknown>;
     if (unverified) output.identity_notice = UNVERIFIED_IDENTITY_NOTICE;
-    log.info({ outcome: 'ok', ms: Math.round(performance.now() - started) }, 'tool call');
+    const ms = performance.now() - started;
+    log.info({ outcome: 'ok', ms: Math.round(ms) }, 'tool call');
+    runtime.observe?.({ tool: tool.name, outcome: 'ok', ms });
     const summary = unverified ? `${UNVERIFIED_IDENTITY_NOTICE}\n${tool.summarize(output)}` : tool.summarize(output);
     return { ok: true, output, text: `${summary}\n\n${JSON.stringify(output)}` };
   } catch (caught) {
     const error = caught instanceof ToolError ? caught : mapStripeError(caught, tool.name);
     const level = error.kind === 'internal' || error.kind === 'configuration' || error.kind === 'not_available' ? 'warn' : 'info';
-    log[level]({ outcome: error.kind, ms: Math.round(performance.now() - started), detail: error.logDetail }, 'tool call failed');
+    const ms = performance.now() - started;
+    log[level]({ outcome: error.kind, ms: Math.round(ms), detail: error.logDetail }, 'tool call failed');
+    runtime.observe?.({ tool: tool.name, outcome: error.kind, ms });
     if (error.kind === 'internal' && !(caught instanceof ToolError) && !(caught as { type?: string })?.type) {
       log.error({ err: caught }, 'unexpected error in tool');
     }
