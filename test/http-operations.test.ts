@@ -80,3 +80,27 @@ describe('graceful shutdown', () => {
     await expect(fetch(`${fx.url}/healthz`)).rejects.toThrow();
   });
 });
+
+describe('logs', () => {
+  it('are JSON lines that never carry keys, tokens, codes or emails', async () => {
+    const { Writable } = await import('node:stream');
+    const pino = (await import('pino')).default;
+    const { REDACT_PATHS } = await import('../src/log.js');
+    const lines: string[] = [];
+    const log = pino({ redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, new Writable({ write: (chunk, _e, done) => (lines.push(String(chunk)), done()) }));
+    const fx = await startHttpFixture({}, { log });
+    const token = await fx.token(DEMO.emails.alice);
+    await call(fx.url, 'get_customer_overview', { authorization: `Bearer ${HOST_A}`, 'x-customer-token': token });
+    await call(fx.url, 'verify_email_start', { authorization: `Bearer ${HOST_A}`, 'x-conversation-id': 'log-1' }, { email: DEMO.emails.bob });
+    await expect.poll(() => fx.mailer.messages.length).toBe(1);
+    const code = fx.mailer.messages[0]!.code;
+    await call(fx.url, 'verify_email_confirm', { authorization: `Bearer ${HOST_A}`, 'x-conversation-id': 'log-1' }, { code });
+    await call(fx.url, 'get_billing_info', { authorization: `Bearer ${STAFF}` }, { email: DEMO.emails.carol });
+    await fx.close();
+    const all = lines.join('');
+    expect(lines.some((line) => JSON.parse(line).msg === 'http request')).toBe(true);
+    for (const secret of [HOST_A, STAFF, token, DEMO.emails.alice, DEMO.emails.bob, DEMO.emails.carol, TEST_STRIPE_KEY]) expect(all).not.toContain(secret);
+    // Digit boundaries: a timestamp may contain the same six digits inside a longer number.
+    expect(all).not.toMatch(new RegExp(`(?<!\\d)${code}(?!\\d)`));
+  });
+});

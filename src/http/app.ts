@@ -49,6 +49,16 @@ export function createHttpApp(options: HttpAppOptions): Hono<Env> {
   const app = new Hono<Env>();
 
   const isDraining = options.isDraining ?? (() => false);
+  // One access-log line per request: never headers (keys, tokens) or bodies (emails, codes).
+  app.use('*', async (c, next) => {
+    const started = performance.now();
+    await next();
+    const caller = c.get('caller');
+    runtime.log.info(
+      { method: c.req.method, route: c.req.routePath, status: c.res.status, ms: Math.round(performance.now() - started), ...(caller ? { caller: `${caller.kind}:${caller.name}` } : {}) },
+      'http request',
+    );
+  });
   app.use('*', originGuard({ allowedOrigins: settings.ALLOWED_ORIGINS, bindHost: settings.HOST }));
   app.route('/', healthRoutes({ runtime, isDraining }));
   app.use('*', async (c, next) => {

@@ -1,6 +1,6 @@
 import { FakeStripe } from '../../src/demo/fake-stripe/index.js';
 import { mintIdentityToken } from '../../src/demo/demo-identity.js';
-import { silentLogger } from '../../src/log.js';
+import { silentLogger, type Logger } from '../../src/log.js';
 import { createRuntime } from '../../src/runtime.js';
 import { startHttpServer, type RunningHttpServer } from '../../src/http/serve.js';
 import { ALL_TOOLS, selectTools } from '../../src/tools/registry.js';
@@ -23,7 +23,7 @@ export interface HttpFixture {
 }
 
 /** The real HTTP server on a free loopback port, Stripe answered in-process by the fake. */
-export async function startHttpFixture(env: Record<string, string> = {}, options: { stripeDelayMs?: number; store?: Store } = {}): Promise<HttpFixture> {
+export async function startHttpFixture(env: Record<string, string> = {}, options: { stripeDelayMs?: number; store?: Store; log?: Logger } = {}): Promise<HttpFixture> {
   const fake = new FakeStripe({ now: 1_790_000_000 });
   const mailer = testMailer();
   const settings = testSettings({
@@ -36,7 +36,7 @@ export async function startHttpFixture(env: Record<string, string> = {}, options
   });
   const runtime = createRuntime({
     settings,
-    log: silentLogger(),
+    log: options.log ?? silentLogger(),
     maxNetworkRetries: 0,
     mailer,
     ...(options.store ? { store: options.store } : {}),
