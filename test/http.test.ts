@@ -150,6 +150,29 @@ async function rawPostStatus(path: string, body: string, chunked = false): Promi
   });
 }
 
+describe('every tool through /v1/tools', () => {
+  it('answers every tool for a token, a verified conversation and staff', async () => {
+    const token = await fx.token(DEMO.emails.alice);
+    await verifyConversation(HOST_A, 'conv-json-all', DEMO.emails.alice);
+    const callers: Array<[string, Record<string, string>, boolean]> = [
+      ['token', { authorization: `Bearer ${HOST_A}`, 'x-customer-token': token }, false],
+      ['conversation', { authorization: `Bearer ${HOST_A}`, 'x-conversation-id': 'conv-json-all' }, false],
+      ['staff', { authorization: `Bearer ${STAFF}` }, true],
+    ];
+    for (const [who, headers, staff] of callers) {
+      for (const tool of BILLING_TOOLS) {
+        const response = await post(`/v1/tools/${tool.name}`, headers, argsFor(tool.name, staff));
+        const body = (await response.json()) as { is_error: boolean; result: Record<string, unknown>; error?: unknown };
+        expect(response.status, `${who} ${tool.name}`).toBe(200);
+        expect(body.is_error, `${who} ${tool.name}: ${JSON.stringify(body.error)}`).toBe(false);
+        expect(body.result, `${who} ${tool.name}`).toBeTypeOf('object');
+      }
+    }
+    const status = (await (await post('/v1/tools/get_verification_status', callers[1]![1])).json()) as { result: unknown };
+    expect(status.result).toMatchObject({ verified: true, email: DEMO.emails.alice });
+  });
+});
+
 describe('refusals: the right status and nothing served', () => {
   const ALICE_MARKERS = [DEMO.customers.alice, DEMO.subscriptions.alice, DEMO.emails.alice];
   const expectNoAliceData = (text: string) => {
