@@ -1,5 +1,5 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolRuntime } from './tools/lib/context.js';
 import type { AnyToolDefinition } from './tools/lib/define-tool.js';
@@ -41,7 +41,14 @@ export function createMcpServer(options: McpServerOptions): McpServer {
         annotations: { title: tool.title, ...tool.annotations },
       },
       async (args: Record<string, unknown>): Promise<CallToolResult> => {
-        const principal = await options.resolvePrincipal();
+        let principal: Principal;
+        try {
+          principal = await options.resolvePrincipal();
+        } catch (error) {
+          // E.g. the grant store is down: its text names hosts, and the SDK would return it verbatim.
+          options.runtime.log.warn({ tool: tool.name, err: error instanceof Error ? { name: error.name, message: error.message } : String(error) }, 'could not resolve the principal');
+          return { isError: true, content: [{ type: 'text', text: 'The billing assistant is temporarily unavailable. Try again in a minute.' }] };
+        }
         const outcome = await runTool(tool, args, { runtime: options.runtime, principal, mode: options.mode, conversation: options.conversation });
         if (!outcome.ok) return { isError: true, content: [{ type: 'text', text: outcome.error.message }] };
         return { structuredContent: outcome.output, content: [{ type: 'text', text: outcome.text }] };
@@ -63,8 +70,10 @@ export async function serveStdio(options: McpServerOptions): Promise<McpServer> 
  * Streamable HTTP in stateless mode: no session id, one transport per request. The answer is a
  * JSON body when the client lists application/json first in Accept, else an SSE stream.
  */
-export function createStatelessMcpTransport(accept: string | undefined): { transport: WebStandardStreamableHTTPServerTransport; json: boolean } {
+export async function createStatelessMcpTransport(accept: string | undefined): Promise<{ transport: WebStandardStreamableHTTPServerTransport; json: boolean }> {
+  // Imported on first use, so stdio start-up does not pay for the HTTP transport.
+  const { WebStandardStreamableHTTPServerTransport: Transport } = await import('@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js');
   const first = (accept ?? '').split(',')[0]?.trim().toLowerCase() ?? '';
   const json = first.startsWith('application/json');
-  return { transport: new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: json }), json };
+  return { transport: new Transport({ sessionIdGenerator: undefined, enableJsonResponse: json }), json };
 }

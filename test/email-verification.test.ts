@@ -89,6 +89,18 @@ describe('email one-time codes over real SMTP', () => {
     await session.close();
   });
 
+  it('reports a mail outage the same way whether the first address asked about was a customer or not', async () => {
+    for (const first of [DEMO.emails.nobody, DEMO.emails.alice]) {
+      const runtime = createRuntime({ settings: testSettings({ SMTP_URL: 'smtp://127.0.0.1:1', MAIL_FROM: 'billing@acme.test' }), log: silentLogger(), maxNetworkRetries: 0 });
+      const a = await connectClient({ visitor: `host:outage-a-${first}` }, { runtime });
+      const b = await connectClient({ visitor: `host:outage-b-${first}` }, { runtime });
+      expect(structured(await a.call('verify_email_start', { email: first }))).toMatchObject({ status: 'code_sent' });
+      await vi.waitFor(async () => expect(errorText(await b.call('verify_email_start', { email: DEMO.emails.carol }))).toMatch(/cannot be sent right now/), { timeout: 15_000 });
+      await a.close();
+      await b.close();
+    }
+  });
+
   it('gives the model a clean error when mail cannot be delivered, and logs the cause without the code', async () => {
     const lines: string[] = [];
     const log = pino({ redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, new Writable({ write: (chunk, _e, done) => (lines.push(String(chunk)), done()) }));
@@ -215,6 +227,64 @@ describe.each([
     expect(refusal).toMatch(/less than a minute ago.*in (59|60) seconds/);
   });
 
+  it('keeps refusing an address over the per-conversation limit when it is tried again', async () => {
+    const sent: Array<{ to: string; code: string }> = [];
+    const [p1, p2] = processes(sent);
+    const conversation = `retry-${Math.random()}`;
+    for (const email of ['r1@example.com', 'r2@example.com', 'r3@example.com']) {
+      await p1.codes.start(conversation, email);
+      await settle();
+    }
+    await expect(p1.codes.start(conversation, 'r4@example.com')).rejects.toThrow(/Too many different email addresses/);
+    await settle();
+    await expect(p2.codes.start(conversation, 'r4@example.com')).rejects.toThrow(/Too many different email addresses/);
+    await settle();
+    expect(sent.map((message) => message.to)).not.toContain('r4@example.com');
+  });
+
+  it('issues one code for a burst of concurrent starts in one conversation', async () => {
+    const sent: Array<{ to: string; code: string }> = [];
+    const slow = { ...FAST, resendCooldownMs: 60_000 };
+    const procs = [verifierOn(env.stores[0], sent, slow), verifierOn(env.stores[1] ?? env.stores[0], sent, slow)];
+    const conversation = `burst-${Math.random()}`;
+    const results = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => procs[i % 2]!.codes.start(conversation, 'burst@example.com')));
+    expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+    await settle();
+    expect(sent.filter((message) => message.to === 'burst@example.com')).toHaveLength(1);
+  });
+
+  it('a new code does not reset the count of wrong guesses made at it while it was being issued', async () => {
+    const sent: Array<{ to: string; code: string }> = [];
+    const base = env.stores[0];
+    let whileIssuing: (() => Promise<void>) | undefined;
+    // Runs the hook right after the challenge is stored, as a confirm on another process could.
+    const hooked = new Proxy(base, {
+      get(target, property, receiver) {
+        if (property === 'set') {
+          return async (key: string, value: string, ttlMs: number) => {
+            await target.set(key, value, ttlMs);
+            const hook = key.startsWith('code:') ? whileIssuing : undefined;
+            whileIssuing = undefined;
+            if (hook) await hook();
+          };
+        }
+        const member = Reflect.get(target, property, receiver) as unknown;
+        return typeof member === 'function' ? member.bind(target) : member;
+      },
+    }) as Store;
+    const p = verifierOn(hooked, sent);
+    const conversation = `reset-${Math.random()}`;
+    whileIssuing = async () => {
+      for (let i = 0; i < 4; i++) await p.codes.confirm(conversation, '000000').catch(() => {});
+    };
+    await p.codes.start(conversation, 'frank@example.com');
+    await settle();
+    const right = sent.at(-1)!.code;
+    const wrong = right === '111111' ? '222222' : '111111';
+    await expect(p.codes.confirm(conversation, wrong)).rejects.toThrow(/no longer works|no active code/);
+    await expect(p.codes.confirm(conversation, right)).rejects.toThrow(/no active code|no longer works|Too many wrong/);
+  });
+
   it('refuses a used code and a code from another conversation', async () => {
     const sent: Array<{ to: string; code: string }> = [];
     const [p1, p2] = processes(sent);
@@ -289,6 +359,16 @@ describe('VERIFY_MODE=trust-email', () => {
     const toolLines = lines.filter((line) => /"tool":"get_/.test(line));
     expect(toolLines.length).toBeGreaterThan(0);
     for (const line of toolLines) expect(line).toContain('UNVERIFIED (trust-email)');
+    await session.close();
+  });
+
+  it('refuses what is not an email address instead of binding it to the conversation', async () => {
+    const session = await connectClient({ visitor: 'host:trusting-odd' }, { runtime: testRuntime({ VERIFY_MODE: 'trust-email' }) });
+    for (const email of ['', '   ', 'not-an-email', 'a"b@example.com']) {
+      expect(errorText(await session.call('verify_email_start', { email })), email).toMatch(/does not look like an email address/);
+    }
+    expect(structured(await session.call('get_verification_status'))).toMatchObject({ verified: false });
+    expect(structured(await session.call('get_verification_status')).email).toBeUndefined();
     await session.close();
   });
 

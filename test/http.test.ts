@@ -1,10 +1,16 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { bypass } from 'msw';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO } from '../src/demo/fake-stripe/index.js';
-import { BILLING_TOOLS, ALL_TOOLS } from '../src/tools/registry.js';
-import { HOST_A, HOST_B, STAFF, startHttpFixture, type HttpFixture } from './support/http-harness.js';
+import { mintIdentityToken } from '../src/demo/demo-identity.js';
+import { startHttpServer, type RunningHttpServer } from '../src/http/serve.js';
+import { BILLING_TOOLS, ALL_TOOLS, selectTools } from '../src/tools/registry.js';
+import { createIdentityTokenVerifier } from '../src/verify/identity-token.js';
+import { useFakeStripe } from './support/fake-stripe-msw.js';
+import { HOST_A, HOST_B, IDENTITY_SECRET, STAFF, startHttpFixture, type HttpFixture } from './support/http-harness.js';
+import { testMailer, testRuntime, testSettings } from './support/mcp-harness.js';
 
 let fx: HttpFixture;
 beforeAll(async () => {
@@ -89,12 +95,21 @@ describe('plain JSON for non-MCP bots', () => {
       openai: Array<{ type: string; function: { name: string; parameters: { properties?: Record<string, unknown> } } }>;
       anthropic: Array<{ name: string; input_schema: { type: string; properties?: Record<string, unknown> } }>;
     };
+    expect(response.status).toBe(200);
     expect(catalog.mode).toBe('customer');
+    expect(catalog.openai.every((tool) => tool.type === 'function' && typeof (tool.function as { description?: unknown }).description === 'string')).toBe(true);
+    expect(catalog.openai.every((tool) => (tool.function.parameters as { type?: string }).type === 'object')).toBe(true);
+    expect(catalog.anthropic.map((tool) => tool.name)).toEqual(catalog.openai.map((tool) => tool.function.name));
+    expect(catalog.anthropic.every((tool) => typeof (tool as { description?: unknown }).description === 'string')).toBe(true);
     expect(catalog.openai.map((tool) => tool.function.name).sort()).toEqual(ALL_TOOLS.map((tool) => tool.name).sort());
     expect(catalog.anthropic.every((tool) => tool.input_schema.type === 'object')).toBe(true);
     for (const tool of catalog.openai.filter((candidate) => candidate.function.name !== 'verify_email_start')) {
       expect(Object.keys(tool.function.parameters.properties ?? {}), tool.function.name).not.toContain('email');
       expect(Object.keys(tool.function.parameters.properties ?? {}), tool.function.name).not.toContain('customer_id');
+      expect(Object.keys(tool.function.parameters.properties ?? {}), tool.function.name).not.toContain('customer');
+    }
+    for (const tool of catalog.anthropic.filter((candidate) => candidate.name !== 'verify_email_start')) {
+      expect(JSON.stringify(tool.input_schema), tool.name).not.toMatch(/"(email|customer_id|customer)"/);
     }
     const staff = (await (await fetch(`${fx.url}/v1/tools`, { headers: { authorization: `Bearer ${STAFF}` } })).json()) as typeof catalog;
     expect(Object.keys(staff.anthropic.find((tool) => tool.name === 'get_billing_info')!.input_schema.properties ?? {})).toEqual(expect.arrayContaining(['email', 'customer_id']));
@@ -198,6 +213,15 @@ describe('refusals: the right status and nothing served', () => {
     expectNoAliceData(JSON.stringify(body));
   });
 
+  it('ignores staff arguments sent with a host key over MCP too', async () => {
+    const client = await mcpClient({ authorization: `Bearer ${HOST_A}`, 'x-customer-token': await fx.token(DEMO.emails.bob) });
+    const result = (await client.callTool({ name: 'get_subscription_status', arguments: { email: DEMO.emails.alice, customer_id: DEMO.customers.alice } })) as CallToolResult;
+    // Either the unknown arguments are dropped (Bob's answer) or the call is refused: never Alice's data.
+    if (!result.isError) expect((result.structuredContent as { subscriptions: Array<{ id: string }> }).subscriptions.map((sub) => sub.id)).toEqual([DEMO.subscriptions.bob]);
+    expectNoAliceData(JSON.stringify(result));
+    await client.close();
+  });
+
   it("never lets one host key use another host key's verified conversation", async () => {
     await verifyConversation(HOST_A, 'conv-shared-id', DEMO.emails.alice);
     const response = await post('/v1/tools/get_billing_info', { authorization: `Bearer ${HOST_B}`, 'x-conversation-id': 'conv-shared-id' });
@@ -217,19 +241,34 @@ describe('refusals: the right status and nothing served', () => {
   });
 
   it('403 for a disallowed Origin and a non-loopback Host', async () => {
-    const origin = await post('/v1/tools/get_billing_info', { authorization: `Bearer ${HOST_A}`, origin: 'https://evil.example', 'x-customer-token': await fx.token(DEMO.emails.alice) });
-    expect(origin.status).toBe(403);
-    expectNoAliceData(await origin.text());
+    const token = await fx.token(DEMO.emails.alice);
+    for (const origin of ['https://evil.example', 'null', `${fx.url}.evil.example`]) {
+      const response = await post('/v1/tools/get_billing_info', { authorization: `Bearer ${HOST_A}`, origin, 'x-customer-token': token });
+      expect(response.status, origin).toBe(403);
+      expect(response.headers.get('access-control-allow-origin')).toBeNull();
+      expectNoAliceData(await response.text());
+      const mcp = await post('/mcp', { authorization: `Bearer ${HOST_A}`, origin, 'x-customer-token': token, accept: 'application/json, text/event-stream' }, { jsonrpc: '2.0', id: 1, method: 'tools/list' });
+      expect(mcp.status, origin).toBe(403);
+    }
     const { request } = await import('node:http');
-    const status = await new Promise<number>((resolve, reject) => {
-      const req = request(`${fx.url}/v1/tools`, { headers: { host: 'rebound.evil.example', authorization: `Bearer ${STAFF}` } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
+    const withHost = (host: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request(`${fx.url}/v1/tools/get_billing_info`, { method: 'POST', headers: { host, authorization: `Bearer ${HOST_A}`, 'x-customer-token': token, 'content-type': 'application/json' } }, (res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+        req.end('{}');
       });
-      req.on('error', reject);
-      req.end();
-    });
-    expect(status).toBe(403);
+    // DNS-rebinding names, including ones that merely start like a loopback address.
+    for (const host of ['rebound.evil.example', '127.0.0.1.nip.io', '127.0.0.1.evil.example:8787', 'localhost.evil.example']) {
+      const answer = await withHost(host);
+      expect(answer.status, `Host: ${host}`).toBe(403);
+      expectNoAliceData(answer.body);
+    }
+    // Loopback names are served, so the refusals above are about the name.
+    for (const host of ['localhost', `127.0.0.1:${new URL(fx.url).port}`, '127.0.0.2']) expect((await withHost(host)).status, `Host: ${host}`).toBe(200);
   });
 
   it('413 for an oversized body, 400 for malformed JSON, a JSON-RPC error for a malformed message; and keeps serving', async () => {
@@ -258,5 +297,104 @@ describe('refusals: the right status and nothing served', () => {
     expect((await post('/v1/tools/verify_email_start', { authorization: `Bearer ${STAFF}` }, { email: 'x@example.com' })).status).toBe(404);
     const badConversation = await post('/v1/tools/get_billing_info', { authorization: `Bearer ${HOST_A}`, 'x-conversation-id': 'has spaces and "quotes"' });
     expect(badConversation.status).toBe(400);
+  });
+});
+
+/**
+ * The same server built from the test harness (testSettings / testRuntime), the Stripe SDK on
+ * its own HTTP client and routed to the fake by msw. msw refuses every request it has no
+ * handler for, the test's own loopback calls included, so those go out through `bypass`.
+ */
+describe('over real HTTP with the Stripe SDK routed by msw', () => {
+  const stripe = useFakeStripe({ now: 1_790_000_000 });
+  const env = { HOST_KEYS: `host-a:${HOST_A},host-b:${HOST_B}`, STAFF_KEYS: `support:${STAFF}`, IDENTITY_SECRET, PORT: '0', WRITE_TOOLS: 'all' };
+  const mailer = testMailer();
+  let running: RunningHttpServer;
+  beforeAll(async () => {
+    const settings = testSettings(env);
+    running = await startHttpServer({
+      settings,
+      runtime: testRuntime(env, { mailer }),
+      tools: selectTools({ allowlist: settings.TOOLS, writeTools: settings.WRITE_TOOLS }, ALL_TOOLS),
+      verifier: createIdentityTokenVerifier(settings),
+    });
+  });
+  afterAll(() => running?.close());
+
+  const loopback = async (input: string | URL | Request, init?: RequestInit) => {
+    const response = await fetch(bypass(input, init));
+    // A passed-through 202 carries an empty body stream whose cancel() never settles, and the
+    // SDK client awaits exactly that after notifications/initialized: hand it no body at all.
+    return response.status === 202 ? new Response(null, { status: 202, headers: response.headers }) : response;
+  };
+  const send = (path: string, headers: Record<string, string>, body: unknown = {}) =>
+    loopback(`${running.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const sdkClient = async (headers: Record<string, string>) => {
+    const client = new Client({ name: 'http-msw-test', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${running.url}/mcp`), { requestInit: { headers }, fetch: loopback }));
+    return client;
+  };
+  /** The billing accounts a result is about: alice's email is on two customer records (case differs). */
+  const ALICE_ACCOUNTS = [DEMO.customers.alice, DEMO.customers.aliceUppercase].sort();
+  const accountsOf = (result: unknown) => ((result as { billing_accounts: Array<{ customer_id: string }> }).billing_accounts ?? []).map((account) => account.customer_id).sort();
+
+  async function verifyThroughMail(conversation: string, email: string) {
+    const headers = { authorization: `Bearer ${HOST_A}`, 'x-conversation-id': conversation };
+    expect(await (await send('/v1/tools/verify_email_start', headers, { email })).json()).toMatchObject({ is_error: false, result: { status: 'code_sent' } });
+    const code = [...mailer.messages].reverse().find((message) => message.to === email)?.code;
+    expect(code).toMatch(/^\d{6}$/);
+    expect(await (await send('/v1/tools/verify_email_confirm', headers, { code })).json()).toMatchObject({ is_error: false, result: { verified: true, email } });
+  }
+
+  // Results that are the same on every call (links carry fresh session ids; writes change state).
+  const STABLE = BILLING_TOOLS.filter((tool) => !tool.write && !['get_billing_portal_link', 'cancel_subscription'].includes(tool.name));
+
+  it('(a) host key + customer token, (b) host key + verified conversation, (c) staff key: every tool over MCP and /v1/tools alike', async () => {
+    await verifyThroughMail('msw-conv-1', DEMO.emails.alice);
+    const callers: Array<[string, Record<string, string>, boolean]> = [
+      ['token', { authorization: `Bearer ${HOST_A}`, 'x-customer-token': await mintIdentityToken(DEMO.emails.alice, IDENTITY_SECRET, 600) }, false],
+      ['conversation', { authorization: `Bearer ${HOST_A}`, 'x-conversation-id': 'msw-conv-1' }, false],
+      ['staff', { authorization: `Bearer ${STAFF}` }, true],
+    ];
+    for (const [who, headers, staff] of callers) {
+      const client = await sdkClient(headers);
+      const listed = (await client.listTools()).tools.map((tool) => tool.name).sort();
+      expect(listed, who).toEqual((staff ? BILLING_TOOLS : ALL_TOOLS).map((tool) => tool.name).sort());
+      for (const tool of BILLING_TOOLS) {
+        const viaMcp = (await client.callTool({ name: tool.name, arguments: argsFor(tool.name, staff) })) as CallToolResult;
+        expect(viaMcp.isError, `${who} ${tool.name} over MCP: ${JSON.stringify(viaMcp.content)}`).toBeFalsy();
+        const response = await send(`/v1/tools/${tool.name}`, headers, argsFor(tool.name, staff));
+        expect(response.status, `${who} ${tool.name}`).toBe(200);
+        const viaJson = (await response.json()) as { is_error: boolean; result: unknown; error?: unknown };
+        expect(viaJson.is_error, `${who} ${tool.name} over /v1: ${JSON.stringify(viaJson.error)}`).toBe(false);
+        if (STABLE.includes(tool)) expect(viaJson.result, `${who} ${tool.name}`).toEqual(viaMcp.structuredContent);
+        else if (!tool.write) expect(Object.keys(viaJson.result as object).sort(), `${who} ${tool.name}`).toEqual(Object.keys(viaMcp.structuredContent!).sort());
+        else expect(viaJson.result, `${who} ${tool.name}`).toBeTypeOf('object');
+      }
+      expect(accountsOf((await client.callTool({ name: 'get_billing_info', arguments: argsFor('get_billing_info', staff) })).structuredContent), who).toEqual(ALICE_ACCOUNTS);
+      await client.close();
+    }
+    // The calls above reached Stripe through msw (and nothing reached the network: msw errors on that).
+    expect(stripe.fake().requests.length).toBeGreaterThan(0);
+  });
+
+  it('answers initialize and tools/list as JSON or as an SSE stream, as Accept prefers', async () => {
+    const initialize = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } };
+    const list = { jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} };
+    const auth = { authorization: `Bearer ${HOST_A}`, 'x-customer-token': await mintIdentityToken(DEMO.emails.alice, IDENTITY_SECRET, 600) };
+    for (const message of [initialize, list]) {
+      const json = await send('/mcp', { ...auth, accept: 'application/json, text/event-stream' }, message);
+      expect(json.status, message.method).toBe(200);
+      expect(json.headers.get('content-type')).toMatch(/^application\/json/);
+      const answer = (await json.json()) as { id: number; result: Record<string, unknown> };
+      expect(answer.id).toBe(message.id);
+      expect(answer.result).toHaveProperty(message.method === 'initialize' ? 'serverInfo' : 'tools');
+
+      const sse = await send('/mcp', { ...auth, accept: 'text/event-stream, application/json' }, message);
+      expect(sse.status, message.method).toBe(200);
+      expect(sse.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      const data = /^data: (.*)$/m.exec(await sse.text())?.[1];
+      expect(JSON.parse(data!)).toMatchObject({ jsonrpc: '2.0', id: message.id, result: answer.result });
+    }
   });
 });

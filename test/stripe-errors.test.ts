@@ -80,3 +80,31 @@ describe('mapStripeError', () => {
     expect(mapped.logDetail).toMatchObject({ operation: 'list charges', permission: 'rak_charge_read', statusCode: 403 });
   });
 });
+
+describe('a failure to resolve who is asking', () => {
+  it('is a safe isError result, never the store error text', async () => {
+    const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
+    const { InMemoryTransport } = await import('@modelcontextprotocol/sdk/inMemory.js');
+    const { createMcpServer } = await import('../src/server.js');
+    const { testRuntime } = await import('./support/mcp-harness.js');
+    const { StoreUnavailableError } = await import('../src/verify/redis-store.js');
+    const server = createMcpServer({
+      tools: BILLING_TOOLS,
+      runtime: testRuntime(),
+      mode: 'customer',
+      resolvePrincipal: () => Promise.reject(new StoreUnavailableError('Redis store at redis://10.9.8.7:6379/ is unreachable: connect ECONNREFUSED 10.9.8.7:6379')),
+      conversation: 'host:store-down',
+    });
+    const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
+    const client = new Client({ name: 'test-client', version: '1.0.0' });
+    await Promise.all([server.connect(serverTransport), client.connect(clientTransport)]);
+    try {
+      const text = errorText((await client.callTool({ name: 'get_subscription_status', arguments: {} })) as CallToolResult);
+      expect(text).toMatch(/temporarily unavailable/);
+      expect(text).not.toMatch(/redis|10\.9\.8\.7|ECONNREFUSED/i);
+    } finally {
+      await client.close();
+      await server.close();
+    }
+  });
+});

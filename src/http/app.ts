@@ -119,7 +119,7 @@ export function createHttpApp(options: HttpAppOptions): Hono<Env> {
     }
     const { principal, conversation, mode } = await identify(c);
     const server = createMcpServer({ tools: options.tools, runtime, mode, resolvePrincipal: async () => principal, conversation });
-    const { transport, json } = createStatelessMcpTransport(c.req.header('accept'));
+    const { transport, json } = await createStatelessMcpTransport(c.req.header('accept'));
     await server.connect(transport);
     const response = await transport.handleRequest(c.req.raw);
     // A JSON answer is complete here; an SSE stream ends by itself once the answer is written.

@@ -1,6 +1,25 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type Stripe from 'stripe';
 
+export interface ToolCallEvent {
+  tool: string;
+  outcome: string;
+  ms: number;
+}
+
+/** Verification outcomes worth a dashboard line; derived from the verification tools' outcomes. */
+export type VerificationEvent = 'code_sent' | 'start_refused' | 'confirmed' | 'wrong_code_or_limited' | (string & {});
+
+/**
+ * What a verification tool's outcome means. Input errors are the customer's doing (a cooldown, a
+ * limit, a wrong or expired code); other kinds keep their name so mail outages stay visible.
+ */
+function verificationEventOf(tool: string, outcome: string): VerificationEvent | undefined {
+  if (tool === 'verify_email_start') return outcome === 'ok' ? 'code_sent' : outcome === 'input' ? 'start_refused' : `start_${outcome}`;
+  if (tool === 'verify_email_confirm') return outcome === 'ok' ? 'confirmed' : outcome === 'input' ? 'wrong_code_or_limited' : `confirm_${outcome}`;
+  return undefined;
+}
+
 /** Prometheus metrics of one process, on its own registry (never the global one). */
 export class Metrics {
   readonly registry = new Registry();
@@ -14,24 +33,42 @@ export class Metrics {
   });
   private readonly stripeRequests = new Counter({ name: 'sbm_stripe_requests_total', help: 'Requests to Stripe by method and HTTP status.', labelNames: ['method', 'status'], registers: [this.registry] });
   private readonly verifications = new Counter({ name: 'sbm_verification_events_total', help: 'Email verification outcomes.', labelNames: ['event'], registers: [this.registry] });
+  private readonly httpRequests = new Counter({ name: 'sbm_http_requests_total', help: 'HTTP requests by route pattern and status.', labelNames: ['route', 'status'], registers: [this.registry] });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'sbm_' });
   }
 
-  observeToolCall(event: { tool: string; outcome: string; ms: number }): void {
+  /** Fed by `ToolRuntime.observe`; accepts the event object or its three parts. */
+  observeToolCall(event: ToolCallEvent): void;
+  observeToolCall(tool: string, outcome: string, ms: number): void;
+  observeToolCall(first: ToolCallEvent | string, outcome?: string, ms?: number): void {
+    const event: ToolCallEvent = typeof first === 'string' ? { tool: first, outcome: outcome ?? 'ok', ms: ms ?? 0 } : first;
     this.toolCalls.inc({ tool: event.tool, outcome: event.outcome });
     this.toolLatency.observe({ tool: event.tool }, event.ms / 1000);
-    if (event.tool === 'verify_email_start') this.verifications.inc({ event: event.outcome === 'ok' ? 'code_sent' : `start_${event.outcome}` });
-    if (event.tool === 'verify_email_confirm') this.verifications.inc({ event: event.outcome === 'ok' ? 'confirmed' : `confirm_${event.outcome}` });
+    const verification = verificationEventOf(event.tool, event.outcome);
+    if (verification) this.observeVerification(verification);
+  }
+
+  observeVerification(event: VerificationEvent): void {
+    this.verifications.inc({ event });
+  }
+
+  /** `route` must be the route pattern (`/v1/tools/:name`), never the raw path. */
+  observeHttp(route: string, status: number): void {
+    this.httpRequests.inc({ route, status: String(status) });
   }
 
   /** Counts every Stripe response (method and status only: paths carry ids). */
   attachStripe(stripe: Stripe): void {
-    stripe.on('response', (event: { method: string; status: number }) => this.stripeRequests.inc({ method: event.method, status: String(event.status) }));
+    stripe.on('response', (event: Stripe.ResponseEvent) => this.stripeRequests.inc({ method: event.method, status: String(event.status) }));
   }
 
   async render(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
+}
+
+export function createMetrics(): Metrics {
+  return new Metrics();
 }

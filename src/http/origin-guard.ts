@@ -2,8 +2,11 @@ import type { MiddlewareHandler } from 'hono';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
+/** 127.0.0.0/8 as an IPv4 literal: a DNS name such as `127.0.0.1.attacker.example` is not loopback. */
+const LOOPBACK_V4 = /^127\.(?:\d{1,3})\.(?:\d{1,3})\.(?:\d{1,3})$/;
+
 function isLoopback(host: string): boolean {
-  return LOOPBACK_HOSTS.has(host) || host.startsWith('127.');
+  return LOOPBACK_HOSTS.has(host) || LOOPBACK_V4.test(host);
 }
 
 /**

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { UserInputError } from '../errors.js';
 import { CODE_SENT_MESSAGE } from '../verify/email-codes.js';
+import { isPlausibleEmail } from '../verify/principal.js';
 import { defineTool } from './lib/define-tool.js';
 import { verificationFor } from './lib/verification-tools.js';
 
@@ -22,6 +24,8 @@ export default defineTool({
   async handler(input, ctx) {
     const { verification, conversation } = verificationFor(ctx);
     if (verification.mode === 'trust-email') {
+      // The same check as code mode: an empty or odd string must not become the conversation's identity.
+      if (!isPlausibleEmail(input.email)) throw new UserInputError('That does not look like an email address. Ask the customer to check it (for example name@example.com).');
       await verification.grants.grant(conversation, input.email, 'trust-email');
       return {
         status: 'accepted_unverified' as const,

@@ -47,6 +47,7 @@ export function createVerification(options: VerificationOptions): Verification |
     log,
     customerExists: async (email) => (await findCustomersByEmail(options.stripe, email)).length > 0,
     sendCode: (message) => mailer.sendCode(message),
+    ...(mailer.verify ? { checkMailServer: () => mailer.verify!() } : {}),
   });
   return { mode: 'code', grants, codes };
 }

@@ -33,6 +33,8 @@ export interface EmailCodeDependencies {
   customerExists(email: string): Promise<boolean>;
   /** Sends the code; rejects on delivery failure. */
   sendCode(message: { to: string; code: string; expiresInMinutes: number }): Promise<void>;
+  /** Connects and logs in to the mail server, without a recipient; rejects when it cannot. */
+  checkMailServer?: () => Promise<void>;
   log: Logger;
   limits?: CodeLimits;
   now?: () => number;
@@ -49,7 +51,8 @@ interface Challenge {
 export const CODE_SENT_MESSAGE =
   'If a billing account uses this email address, a 6-digit code is on its way to it. Ask the customer to read the code from that email, then call verify_email_confirm. The code expires in 10 minutes.';
 
-const MAIL_OUTAGE_WINDOW_MS = 5 * 60_000;
+/** How often a start may trigger a check of the mail server itself (connect + login). */
+const MAIL_CHECK_INTERVAL_MS = 60_000;
 
 /**
  * Email one-time codes. The model never sees a code; the customer reads it from their inbox
@@ -59,8 +62,13 @@ const MAIL_OUTAGE_WINDOW_MS = 5 * 60_000;
 export class EmailCodeVerifier {
   private readonly limits: CodeLimits;
   private readonly now: () => number;
-  /** Set when delivery failed recently: a deployment-wide state, so reporting it enumerates nobody. */
-  private mailFailedAt: number | undefined;
+  /**
+   * Whether the mail server answered its last check. The check is recipient-independent and
+   * triggered by any start, existing email or not, so the state it reports enumerates nobody
+   * (a failed delivery to one address must not change the answer for the next).
+   */
+  private mailServerDown = false;
+  private lastMailCheck = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly deps: EmailCodeDependencies) {
     this.limits = deps.limits ?? DEFAULT_CODE_LIMITS;
@@ -83,29 +91,40 @@ export class EmailCodeVerifier {
     const { store } = this.deps;
     const { limits } = this;
 
-    if (this.mailFailedAt !== undefined && this.now() - this.mailFailedAt < MAIL_OUTAGE_WINDOW_MS) {
+    this.checkMailServer();
+    if (this.mailServerDown) {
       throw new ToolError('temporarily_unavailable', 'Verification emails cannot be sent right now. Apologise and suggest trying again in a few minutes.');
     }
-    const cooldownLeft = await store.ttl(`code-cooldown:${conversation}`);
-    if (cooldownLeft !== undefined) {
+    // Claimed atomically: of several concurrent starts in one conversation (on any process), one goes on.
+    const cooldownKey = `code-cooldown:${conversation}`;
+    if (!(await store.setIfAbsent(cooldownKey, '1', limits.resendCooldownMs))) {
+      const cooldownLeft = (await store.ttl(cooldownKey)) ?? limits.resendCooldownMs;
       throw new ToolError('input', `A code was sent less than a minute ago. Ask the customer to check their inbox (and spam folder); a new code can be requested in ${Math.ceil(Math.min(cooldownLeft, limits.resendCooldownMs) / 1000)} seconds.`);
     }
-    const emailHash = this.emailKey(email);
-    const isNewEmail = await store.setIfAbsent(`conv-email:${conversation}:${emailHash}`, '1', 24 * 3600_000);
-    if (isNewEmail && (await store.increment(`conv-emails:${conversation}`, 24 * 3600_000)) > limits.emailsPerConversationPerDay) {
-      throw new ToolError('input', 'Too many different email addresses were tried in this conversation. The customer should sign in to their account on the website instead.');
+    try {
+      const emailHash = this.emailKey(email);
+      const seenKey = `conv-email:${conversation}:${emailHash}`;
+      const isNewEmail = await store.setIfAbsent(seenKey, '1', 24 * 3600_000);
+      if (isNewEmail && (await store.increment(`conv-emails:${conversation}`, 24 * 3600_000)) > limits.emailsPerConversationPerDay) {
+        // Not remembered as seen: otherwise a second try with the same refused address would pass.
+        await store.delete(seenKey);
+        throw new ToolError('input', 'Too many different email addresses were tried in this conversation. The customer should sign in to their account on the website instead.');
+      }
+      if ((await store.increment(`email-codes:${emailHash}`, 3600_000)) > limits.codesPerEmailPerHour) {
+        throw new ToolError('input', 'Too many codes were requested for this email address. Ask the customer to use the most recent code they received, or to try again in an hour.');
+      }
+    } catch (error) {
+      // A refused start sends nothing, so it starts no cooldown.
+      await store.delete(cooldownKey);
+      throw error;
     }
-    if ((await store.increment(`email-codes:${emailHash}`, 3600_000)) > limits.codesPerEmailPerHour) {
-      throw new ToolError('input', 'Too many codes were requested for this email address. Ask the customer to use the most recent code they received, or to try again in an hour.');
-    }
-    await store.set(`code-cooldown:${conversation}`, '1', limits.resendCooldownMs);
 
     const challenge: Challenge = { id: randomUUID(), email, hash: '', expiresAt: this.now() + limits.codeTtlMs };
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
     challenge.hash = this.hash(challenge.id, code);
     // A new challenge replaces the old one: only the latest code works.
+    // Wrong guesses are counted per challenge (see confirm), so nothing here resets a budget.
     await store.set(`code:${conversation}`, JSON.stringify(challenge), limits.codeTtlMs);
-    await store.delete(`code-attempts:${conversation}`);
 
     // Neither the lookup nor the mail is awaited: the answer must not reveal, by content or by
     // timing, whether the address belongs to a customer.
@@ -117,11 +136,24 @@ export class EmailCodeVerifier {
     try {
       if (!(await this.deps.customerExists(email))) return;
       await this.deps.sendCode({ to: email, code, expiresInMinutes: Math.round(this.limits.codeTtlMs / 60_000) });
-      this.mailFailedAt = undefined;
     } catch (error) {
-      this.mailFailedAt = this.now();
       this.deps.log.error({ err: error instanceof Error ? { name: error.name, message: error.message } : String(error) }, 'verification code could not be delivered');
     }
+  }
+
+  private checkMailServer(): void {
+    const check = this.deps.checkMailServer;
+    if (!check || this.now() - this.lastMailCheck < MAIL_CHECK_INTERVAL_MS) return;
+    this.lastMailCheck = this.now();
+    void check().then(
+      () => {
+        this.mailServerDown = false;
+      },
+      (error: unknown) => {
+        this.mailServerDown = true;
+        this.deps.log.error({ err: error instanceof Error ? { name: error.name, message: error.message } : String(error) }, 'mail server check failed; verification codes cannot be sent');
+      },
+    );
   }
 
   async confirm(conversation: string, rawCode: string): Promise<Grant> {
@@ -135,7 +167,9 @@ export class EmailCodeVerifier {
       await store.delete(`code:${conversation}`);
       throw new ToolError('input', 'That code has expired. Call verify_email_start to send a new one.');
     }
-    const attempts = await store.increment(`code-attempts:${conversation}`, this.limits.codeTtlMs);
+    // Keyed by challenge: a start racing this confirm cannot reset the count of guesses at its new code.
+    const attemptsKey = `code-attempts:${conversation}:${challenge.id}`;
+    const attempts = await store.increment(attemptsKey, this.limits.codeTtlMs);
     if (attempts > this.limits.maxAttempts) {
       await store.delete(`code:${conversation}`);
       throw new ToolError('input', 'Too many wrong codes. That code no longer works; call verify_email_start to send a new one.');
@@ -155,7 +189,7 @@ export class EmailCodeVerifier {
     if (!taken || (JSON.parse(taken) as Challenge).id !== challenge.id) {
       throw new ToolError('input', 'That code has already been used. Call verify_email_start to send a new one.');
     }
-    await store.delete(`code-attempts:${conversation}`);
+    await store.delete(attemptsKey);
     return this.deps.grants.grant(conversation, challenge.email, 'email-code');
   }
 }
