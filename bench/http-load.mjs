@@ -74,4 +74,4 @@ for (const n of NS) {
 }
 console.table(rows);
 console.log(`Stripe latency per request: ${latency} ms (in-process fake). Server and load generator share one process on ${(await import('node:os')).cpus().length} cores.`);
-await server.close(1000);
+await server.close();

@@ -4,7 +4,7 @@ import { request as httpRequest, type Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { describe, expect, it, vi } from 'vitest';
 import { DEMO } from '../src/demo/fake-stripe/index.js';
-import { healthRoutes, metricsRoute } from '../src/http/health.js';
+import { healthRoutes } from '../src/http/health.js';
 import { createMetrics, type Metrics } from '../src/http/metrics.js';
 import { gracefulShutdown, installSignalHandlers, refuseWhileDraining } from '../src/http/shutdown.js';
 import { silentLogger } from '../src/log.js';
@@ -167,14 +167,6 @@ describe('metrics from MCP tool calls', () => {
     expect((await second.render()).body).not.toContain('sbm_tool_calls_total{');
   });
 
-  it('metricsRoute renders the registry as Prometheus text', async () => {
-    const metrics = createMetrics();
-    metrics.observeVerification('code_sent');
-    const response = await metricsRoute(metrics).request('/metrics');
-    expect(response.status).toBe(200);
-    expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
-    expect(await response.text()).toContain('sbm_verification_events_total{event="code_sent"} 1');
-  });
 });
 
 describe('health routes in-process', () => {

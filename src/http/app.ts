@@ -15,6 +15,7 @@ import { toolCatalog } from './tool-formats.js';
 import { healthRoutes } from './health.js';
 import type { Metrics } from './metrics.js';
 import { originGuard } from './origin-guard.js';
+import { refuseWhileDraining } from './shutdown.js';
 
 export const MAX_BODY_BYTES = 256 * 1024;
 export const REQUEST_TIMEOUT_MS = 30_000;
@@ -58,18 +59,11 @@ export function createHttpApp(options: HttpAppOptions): Hono<Env> {
       { method: c.req.method, route: c.req.routePath, status: c.res.status, ms: Math.round(performance.now() - started), ...(caller ? { caller: `${caller.kind}:${caller.name}` } : {}) },
       'http request',
     );
+    options.metrics?.observeHttp(c.req.routePath, c.res.status);
   });
   app.use('*', originGuard({ allowedOrigins: settings.ALLOWED_ORIGINS, bindHost: settings.HOST }));
   app.route('/', healthRoutes({ runtime, isDraining }));
-  app.use('*', async (c, next) => {
-    if (isDraining()) {
-      c.header('Connection', 'close');
-      return jsonError(c, 503, 'shutting_down', 'This server is shutting down; retry on another instance.');
-    }
-    await next();
-    // A request that was in flight when shutdown began ends its keep-alive connection.
-    if (isDraining()) c.header('Connection', 'close');
-  });
+  app.use('*', refuseWhileDraining(isDraining));
 
   const guarded = ['/mcp', '/v1/*', '/metrics'] as const;
   for (const path of guarded) {

@@ -1,6 +1,5 @@
 import { Hono } from 'hono';
 import type { ToolRuntime } from '../tools/lib/context.js';
-import type { Metrics } from './metrics.js';
 
 const READY_CACHE_MS = 10_000;
 const PROBE_TIMEOUT_MS = 3_000;
@@ -67,16 +66,6 @@ export function healthRoutes(deps: { runtime: ToolRuntime; isDraining: () => boo
     const draining = deps.isDraining();
     const ready = !draining && stripe === 'ok' && store === 'ok';
     return c.json({ status: ready ? 'ready' : 'not_ready', stripe, store, draining }, ready ? 200 : 503);
-  });
-  return app;
-}
-
-/** `GET /metrics` in Prometheus text; mount it behind the staff-key check. */
-export function metricsRoute(metrics: Metrics): Hono {
-  const app = new Hono();
-  app.get('/metrics', async (c) => {
-    const { contentType, body } = await metrics.render();
-    return c.body(body, 200, { 'content-type': contentType });
   });
   return app;
 }

@@ -4,6 +4,7 @@ import type { ToolRuntime } from '../tools/lib/context.js';
 import type { AnyToolDefinition } from '../tools/lib/define-tool.js';
 import type { IdentityTokenVerifier } from '../verify/identity-token.js';
 import { startHttpServer } from './serve.js';
+import { installSignalHandlers } from './shutdown.js';
 
 /** `stripe-billing-mcp serve`: the HTTP server until SIGTERM/SIGINT, then a graceful stop. */
 export async function serveHttp(options: {
@@ -24,12 +25,5 @@ export async function serveHttp(options: {
     const { printDemoBanner } = await import('../demo/banner.js');
     await printDemoBanner(running.url, options.runtime);
   }
-  const stop = async (signal: string) => {
-    log.info({ signal }, 'shutting down');
-    await running.close();
-    log.info('stopped');
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
+  installSignalHandlers(() => running.close());
 }

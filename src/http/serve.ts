@@ -7,16 +7,17 @@ import type { AnyToolDefinition } from '../tools/lib/define-tool.js';
 import type { IdentityTokenVerifier } from '../verify/identity-token.js';
 import { createHttpApp } from './app.js';
 import { Metrics } from './metrics.js';
+import { gracefulShutdown } from './shutdown.js';
 
 export interface RunningHttpServer {
   url: string;
   server: Server;
   metrics: Metrics;
   /**
-   * Graceful stop: new requests get 503, in-flight ones finish (up to `graceMs`), then the
-   * listener and the store close.
+   * Graceful stop: new requests get 503, in-flight ones finish (up to 10 s), then the listener
+   * and the store close. Idempotent.
    */
-  close(graceMs?: number): Promise<void>;
+  close(): Promise<void>;
 }
 
 /** Binds the HTTP app on HOST:PORT (127.0.0.1 unless HOST says otherwise). */
@@ -29,8 +30,9 @@ export async function startHttpServer(options: {
   const metrics = new Metrics();
   metrics.attachStripe(options.runtime.stripe);
   const runtime: ToolRuntime = { ...options.runtime, observe: (event) => metrics.observeToolCall(event) };
-  let draining = false;
-  const app = createHttpApp({ ...options, runtime, metrics, isDraining: () => draining });
+  // Bound after listen; the app only asks once requests arrive.
+  let isDraining: () => boolean = () => false;
+  const app = createHttpApp({ ...options, runtime, metrics, isDraining: () => isDraining() });
   const hostname = options.settings.HOST;
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: app.fetch, port: options.settings.PORT, hostname }, (info: AddressInfo) => {
@@ -39,20 +41,11 @@ export async function startHttpServer(options: {
         url: `http://${host}:${info.port}`,
         server,
         metrics,
-        close: async (graceMs = 10_000) => {
-          draining = true;
-          await new Promise<void>((done) => {
-            const force = setTimeout(() => server.closeAllConnections(), graceMs).unref();
-            server.close(() => {
-              clearTimeout(force);
-              done();
-            });
-            server.closeIdleConnections();
-          });
-          await options.runtime.store.close();
-        },
+        close: () => stopping.shutdown(),
       });
     }) as Server;
+    const stopping = gracefulShutdown(server, { log: options.runtime.log, closeResources: () => options.runtime.store.close() });
+    isDraining = stopping.isDraining;
     server.once('error', reject);
   });
 }
