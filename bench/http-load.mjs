@@ -74,4 +74,5 @@ for (const n of NS) {
 }
 console.table(rows);
 console.log(`Stripe latency per request: ${latency} ms (in-process fake). Server and load generator share one process on ${(await import('node:os')).cpus().length} cores.`);
+console.log('Latency is measured at the client: it includes connecting and queueing in the shared event loop, so a conversation\'s first call (a new connection) makes the p99 at large N.');
 await server.close();
