@@ -22,18 +22,18 @@ describe('stripe-billing-mcp CLI', () => {
   });
 
   it.each([
-    ['pk_live_fake51Habcdefgh1234', /STRIPE_API_KEY is a publishable key/],
+    ['pk_live_fake_51H_abcdefgh_1234', /STRIPE_API_KEY is a publishable key/],
     ['rk_test_', /STRIPE_API_KEY is not a Stripe API key/],
     ['not-a-key', /STRIPE_API_KEY is not a Stripe API key/],
   ])('refuses the key %s with a message that names the setting', async (key, message) => {
     const run = await runCli([], { STRIPE_API_KEY: key });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(message);
-    expect(run.stderr).not.toContain('51Habcdefgh');
+    expect(run.stderr).not.toContain('51H_abcdefgh');
   });
 
   it('names each bad setting and how to fix it', async () => {
-    const run = await runCli([], { STRIPE_API_KEY: 'rk_test_fake51Habcdefgh1234', PORT: 'eighty', IDENTITY_SECRET: 'short', VERIFY_MODE: 'maybe' });
+    const run = await runCli([], { STRIPE_API_KEY: 'rk_test_fake_51H_abcdefgh_1234', PORT: 'eighty', IDENTITY_SECRET: 'short', VERIFY_MODE: 'maybe' });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/PORT must be a number/);
     expect(run.stderr).toMatch(/IDENTITY_SECRET must be at least 32 bytes/);
@@ -41,14 +41,14 @@ describe('stripe-billing-mcp CLI', () => {
   });
 
   it('refuses a CUSTOMER_TOKEN it has no way to verify', async () => {
-    const run = await runCli([], { STRIPE_API_KEY: 'rk_test_fake51Habcdefgh1234', CUSTOMER_TOKEN: 'eyJhbGciOiJIUzI1NiJ9.e30.x' });
+    const run = await runCli([], { STRIPE_API_KEY: 'rk_test_fake_51H_abcdefgh_1234', CUSTOMER_TOKEN: 'eyJhbGciOiJIUzI1NiJ9.e30.x' });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/CUSTOMER_TOKEN is set but neither IDENTITY_SECRET nor IDENTITY_JWKS_URL/);
     expect(run.stderr).not.toContain('eyJhbGciOiJIUzI1NiJ9');
   });
 
   it('refuses unknown tools in TOOLS and unknown commands', async () => {
-    const tools = await runCli([], { STRIPE_API_KEY: 'rk_test_fake51Habcdefgh1234', TOOLS: 'get_subscription_status,drop_database' });
+    const tools = await runCli([], { STRIPE_API_KEY: 'rk_test_fake_51H_abcdefgh_1234', TOOLS: 'get_subscription_status,drop_database' });
     expect(tools.code).toBe(2);
     expect(tools.stderr).toMatch(/TOOLS names unknown tools: drop_database/);
     const command = await runCli(['launch']);
