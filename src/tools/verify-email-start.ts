@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { UserInputError } from '../errors.js';
-import { CODE_SENT_MESSAGE } from '../verify/email-codes.js';
 import { isPlausibleEmail } from '../verify/principal.js';
 import { defineTool } from './lib/define-tool.js';
 import { verificationFor } from './lib/verification-tools.js';
@@ -36,6 +35,6 @@ export default defineTool({
     return { status: 'code_sent' as const, expires_in_minutes: started.expiresInMinutes, message: started.message };
   },
   summarize(output) {
-    return output.message === CODE_SENT_MESSAGE ? CODE_SENT_MESSAGE : output.message;
+    return output.message;
   },
 });
