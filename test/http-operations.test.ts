@@ -5,7 +5,7 @@ import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { describe, expect, it, vi } from 'vitest';
 import { DEMO } from '../src/demo/fake-stripe/index.js';
 import { healthRoutes } from '../src/http/health.js';
-import { createMetrics, type Metrics } from '../src/http/metrics.js';
+import { Metrics } from '../src/http/metrics.js';
 import { gracefulShutdown, installSignalHandlers, refuseWhileDraining } from '../src/http/shutdown.js';
 import { silentLogger } from '../src/log.js';
 import type { ToolRuntime } from '../src/tools/lib/context.js';
@@ -128,7 +128,7 @@ describe('metrics from MCP tool calls', () => {
   useFakeStripe({ now: 1_790_000_000 });
 
   it('counts calls by tool and outcome, their latency, Stripe responses by method and status, and verification events', async () => {
-    const metrics = createMetrics();
+    const metrics = new Metrics();
     const mailer = testMailer();
     const runtime = observedRuntime(metrics, { mailer });
     const alice = await connectClient({ customer: DEMO.emails.alice }, { runtime });
@@ -160,9 +160,9 @@ describe('metrics from MCP tool calls', () => {
   });
 
   it('each Metrics has its own registry, so two apps in one process do not share counts', async () => {
-    const first = createMetrics();
-    const second = createMetrics();
-    first.observeToolCall('get_billing_info', 'not_verified', 12);
+    const first = new Metrics();
+    const second = new Metrics();
+    first.observeToolCall({ tool: 'get_billing_info', outcome: 'not_verified', ms: 12 });
     expect((await first.render()).body).toContain('sbm_tool_calls_total{tool="get_billing_info",outcome="not_verified"} 1');
     expect((await second.render()).body).not.toContain('sbm_tool_calls_total{');
   });

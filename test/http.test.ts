@@ -9,6 +9,7 @@ import { startHttpServer, type RunningHttpServer } from '../src/http/serve.js';
 import { BILLING_TOOLS, ALL_TOOLS, selectTools } from '../src/tools/registry.js';
 import { createIdentityTokenVerifier } from '../src/verify/identity-token.js';
 import { useFakeStripe } from './support/fake-stripe-msw.js';
+import { sampleArgs } from './support/tool-args.js';
 import { HOST_A, HOST_B, IDENTITY_SECRET, STAFF, startHttpFixture, type HttpFixture } from './support/http-harness.js';
 import { testMailer, testRuntime, testSettings } from './support/mcp-harness.js';
 
@@ -32,13 +33,6 @@ function structured(result: CallToolResult): Record<string, unknown> {
 const post = (path: string, headers: Record<string, string>, body: unknown = {}) =>
   fetch(`${fx.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
 
-function argsFor(tool: string, staff: boolean): Record<string, unknown> {
-  const who = staff ? { email: DEMO.emails.alice } : {};
-  if (tool === 'resend_invoice') return { ...who, invoice: DEMO.invoices.alicePaid[0] };
-  if (tool === 'apply_coupon') return { ...who, code: 'WELCOME20' };
-  return BILLING_TOOLS.find((candidate) => candidate.name === tool)!.audience === 'customer' ? who : {};
-}
-
 /** Verifies a conversation the way a visitor would: the code comes from the (test) inbox. */
 async function verifyConversation(key: string, conversation: string, email: string) {
   const headers = { authorization: `Bearer ${key}`, 'x-conversation-id': conversation };
@@ -55,7 +49,7 @@ describe('Streamable HTTP with the SDK client', () => {
     const client = await mcpClient({ authorization: `Bearer ${HOST_A}`, 'x-customer-token': await fx.token(DEMO.emails.alice) });
     const { tools } = await client.listTools();
     expect(tools.map((tool) => tool.name).sort()).toEqual(ALL_TOOLS.map((tool) => tool.name).sort());
-    for (const tool of BILLING_TOOLS) structured((await client.callTool({ name: tool.name, arguments: argsFor(tool.name, false) })) as CallToolResult);
+    for (const tool of BILLING_TOOLS) structured((await client.callTool({ name: tool.name, arguments: sampleArgs(tool.name, { staff: false }) })) as CallToolResult);
     expect(structured((await client.callTool({ name: 'get_verification_status', arguments: {} })) as CallToolResult)).toMatchObject({ verified: true, method: 'identity-token' });
     await client.close();
   });
@@ -63,7 +57,7 @@ describe('Streamable HTTP with the SDK client', () => {
   it('lists and calls every tool as host key + a conversation verified by emailed code', async () => {
     await verifyConversation(HOST_A, 'conv-mcp-1', DEMO.emails.alice);
     const client = await mcpClient({ authorization: `Bearer ${HOST_A}`, 'x-conversation-id': 'conv-mcp-1' });
-    for (const tool of BILLING_TOOLS) structured((await client.callTool({ name: tool.name, arguments: argsFor(tool.name, false) })) as CallToolResult);
+    for (const tool of BILLING_TOOLS) structured((await client.callTool({ name: tool.name, arguments: sampleArgs(tool.name, { staff: false }) })) as CallToolResult);
     expect(structured((await client.callTool({ name: 'get_verification_status', arguments: {} })) as CallToolResult)).toMatchObject({ email: DEMO.emails.alice, method: 'email-code' });
     await client.close();
   });
@@ -72,7 +66,7 @@ describe('Streamable HTTP with the SDK client', () => {
     const client = await mcpClient({ authorization: `Bearer ${STAFF}` });
     const { tools } = await client.listTools();
     expect(tools.map((tool) => tool.name).sort()).toEqual(BILLING_TOOLS.map((tool) => tool.name).sort());
-    for (const tool of BILLING_TOOLS) structured((await client.callTool({ name: tool.name, arguments: argsFor(tool.name, true) })) as CallToolResult);
+    for (const tool of BILLING_TOOLS) structured((await client.callTool({ name: tool.name, arguments: sampleArgs(tool.name, { staff: true }) })) as CallToolResult);
     await client.close();
   });
 
@@ -121,14 +115,14 @@ describe('plain JSON for non-MCP bots', () => {
     const client = await mcpClient({ authorization: `Bearer ${HOST_A}`, 'x-customer-token': token });
     const staffClient = await mcpClient({ authorization: `Bearer ${STAFF}` });
     for (const tool of BILLING_TOOLS.filter((candidate) => !candidate.write && !['get_billing_portal_link', 'cancel_subscription'].includes(candidate.name))) {
-      const viaMcp = structured((await client.callTool({ name: tool.name, arguments: argsFor(tool.name, false) })) as CallToolResult);
+      const viaMcp = structured((await client.callTool({ name: tool.name, arguments: sampleArgs(tool.name, { staff: false }) })) as CallToolResult);
       for (const headers of [{ 'x-customer-token': token }, { 'x-conversation-id': 'conv-json-1' }] as Array<Record<string, string>>) {
-        const viaJson = (await (await post(`/v1/tools/${tool.name}`, { authorization: `Bearer ${HOST_A}`, ...headers }, argsFor(tool.name, false))).json()) as { is_error: boolean; result: unknown };
+        const viaJson = (await (await post(`/v1/tools/${tool.name}`, { authorization: `Bearer ${HOST_A}`, ...headers }, sampleArgs(tool.name, { staff: false }))).json()) as { is_error: boolean; result: unknown };
         expect(viaJson.is_error, tool.name).toBe(false);
         expect(viaJson.result, tool.name).toEqual(viaMcp);
       }
-      const staffViaMcp = structured((await staffClient.callTool({ name: tool.name, arguments: argsFor(tool.name, true) })) as CallToolResult);
-      const viaStaff = (await (await post(`/v1/tools/${tool.name}`, { authorization: `Bearer ${STAFF}` }, argsFor(tool.name, true))).json()) as { result: unknown };
+      const staffViaMcp = structured((await staffClient.callTool({ name: tool.name, arguments: sampleArgs(tool.name, { staff: true }) })) as CallToolResult);
+      const viaStaff = (await (await post(`/v1/tools/${tool.name}`, { authorization: `Bearer ${STAFF}` }, sampleArgs(tool.name, { staff: true }))).json()) as { result: unknown };
       expect(viaStaff.result, tool.name).toEqual(staffViaMcp);
     }
     await client.close();
@@ -176,7 +170,7 @@ describe('every tool through /v1/tools', () => {
     ];
     for (const [who, headers, staff] of callers) {
       for (const tool of BILLING_TOOLS) {
-        const response = await post(`/v1/tools/${tool.name}`, headers, argsFor(tool.name, staff));
+        const response = await post(`/v1/tools/${tool.name}`, headers, sampleArgs(tool.name, { staff: staff }));
         const body = (await response.json()) as { is_error: boolean; result: Record<string, unknown>; error?: unknown };
         expect(response.status, `${who} ${tool.name}`).toBe(200);
         expect(body.is_error, `${who} ${tool.name}: ${JSON.stringify(body.error)}`).toBe(false);
@@ -361,9 +355,9 @@ describe('over real HTTP with the Stripe SDK routed by msw', () => {
       const listed = (await client.listTools()).tools.map((tool) => tool.name).sort();
       expect(listed, who).toEqual((staff ? BILLING_TOOLS : ALL_TOOLS).map((tool) => tool.name).sort());
       for (const tool of BILLING_TOOLS) {
-        const viaMcp = (await client.callTool({ name: tool.name, arguments: argsFor(tool.name, staff) })) as CallToolResult;
+        const viaMcp = (await client.callTool({ name: tool.name, arguments: sampleArgs(tool.name, { staff: staff }) })) as CallToolResult;
         expect(viaMcp.isError, `${who} ${tool.name} over MCP: ${JSON.stringify(viaMcp.content)}`).toBeFalsy();
-        const response = await send(`/v1/tools/${tool.name}`, headers, argsFor(tool.name, staff));
+        const response = await send(`/v1/tools/${tool.name}`, headers, sampleArgs(tool.name, { staff: staff }));
         expect(response.status, `${who} ${tool.name}`).toBe(200);
         const viaJson = (await response.json()) as { is_error: boolean; result: unknown; error?: unknown };
         expect(viaJson.is_error, `${who} ${tool.name} over /v1: ${JSON.stringify(viaJson.error)}`).toBe(false);
@@ -371,7 +365,7 @@ describe('over real HTTP with the Stripe SDK routed by msw', () => {
         else if (!tool.write) expect(Object.keys(viaJson.result as object).sort(), `${who} ${tool.name}`).toEqual(Object.keys(viaMcp.structuredContent!).sort());
         else expect(viaJson.result, `${who} ${tool.name}`).toBeTypeOf('object');
       }
-      expect(accountsOf((await client.callTool({ name: 'get_billing_info', arguments: argsFor('get_billing_info', staff) })).structuredContent), who).toEqual(ALICE_ACCOUNTS);
+      expect(accountsOf((await client.callTool({ name: 'get_billing_info', arguments: sampleArgs('get_billing_info', { staff: staff }) })).structuredContent), who).toEqual(ALICE_ACCOUNTS);
       await client.close();
     }
     // The calls above reached Stripe through msw (and nothing reached the network: msw errors on that).

@@ -4,6 +4,7 @@ import { DEMO } from '../src/demo/fake-stripe/index.js';
 import type { FakeStripe } from '../src/demo/fake-stripe/index.js';
 import { ALL_TOOLS } from '../src/tools/registry.js';
 import { useFakeStripe } from './support/fake-stripe-msw.js';
+import { sampleArgs } from './support/tool-args.js';
 import { connectClient, structured } from './support/mcp-harness.js';
 
 /**
@@ -67,19 +68,13 @@ function expectStripeTouchedOnlyAlice(fake: FakeStripe, label: string) {
   }
 }
 
-/** Arguments a tool needs on top of the (server-chosen) customer. */
-function ownArgs(tool: string): Record<string, unknown> {
-  if (tool === 'resend_invoice') return { invoice: DEMO.invoices.alicePaid[0] };
-  if (tool === 'apply_coupon') return { code: 'WELCOME20' };
-  return {};
-}
 
 const env = { WRITE_TOOLS: 'all' };
 
 describe.each(CUSTOMER_TOOLS.map((tool) => tool.name))('%s never shows customer A anything of B', (name) => {
   it.each(Object.entries(OTHERS))('ignores arguments the model adds to name %s', async (_who, other) => {
     const session = await connectClient({ customer: DEMO.emails.alice }, { env });
-    const injected = { ...ownArgs(name), email: other.email, customer: other.id, customer_id: other.id, customer_email: other.email };
+    const injected = { ...sampleArgs(name), email: other.email, customer: other.id, customer_id: other.id, customer_email: other.email };
     const withInjection = await session.call(name, injected);
     expectNothingForeign(stripe.fake(), withInjection, name);
     if (PORTAL_TOOLS.includes(name)) {
@@ -89,7 +84,7 @@ describe.each(CUSTOMER_TOOLS.map((tool) => tool.name))('%s never shows customer 
       for (const portal of sessions) expect(A_RECORDS).toContain(portal.customer);
     } else if (!ALL_TOOLS.find((tool) => tool.name === name)!.write) {
       // A read tool gives exactly what it gives without the injected arguments.
-      const plain = await session.call(name, ownArgs(name));
+      const plain = await session.call(name, sampleArgs(name));
       expect(withInjection).toEqual(plain);
       expect(plain.isError, JSON.stringify(plain.content)).toBeFalsy();
     }
@@ -161,7 +156,7 @@ describe('near-miss emails are different people', () => {
   it('a customer with no Stripe record gets "no billing account", not somebody else\'s', async () => {
     const session = await connectClient({ customer: DEMO.emails.nobody });
     for (const tool of CUSTOMER_TOOLS) {
-      const result = await session.call(tool.name, ownArgs(tool.name));
+      const result = await session.call(tool.name, sampleArgs(tool.name));
       expect(result.isError, tool.name).toBe(true);
       expect(JSON.stringify(result.content), tool.name).toMatch(/No billing account was found/);
     }
@@ -171,7 +166,7 @@ describe('near-miss emails are different people', () => {
   it('an unverified visitor gets no customer data from any customer tool, whatever the arguments', async () => {
     const session = await connectClient('unverified', { env });
     for (const tool of CUSTOMER_TOOLS) {
-      const result = await session.call(tool.name, { ...ownArgs(tool.name), email: DEMO.emails.alice, customer_id: DEMO.customers.alice });
+      const result = await session.call(tool.name, { ...sampleArgs(tool.name), email: DEMO.emails.alice, customer_id: DEMO.customers.alice });
       expect(result.isError, tool.name).toBe(true);
       expect(JSON.stringify(result.content), tool.name).toMatch(/has not been verified/);
     }

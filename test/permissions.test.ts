@@ -7,6 +7,7 @@ import { REDACT_PATHS } from '../src/log.js';
 import { createRuntime } from '../src/runtime.js';
 import { BILLING_TOOLS } from '../src/tools/registry.js';
 import { useFakeStripe } from './support/fake-stripe-msw.js';
+import { sampleArgs } from './support/tool-args.js';
 import { connectClient, errorText, TEST_STRIPE_KEY, testSettings } from './support/mcp-harness.js';
 
 const stripe = useFakeStripe({ now: 1_790_000_000 });
@@ -15,8 +16,7 @@ const PERMISSIONS = [...new Set(Object.values(ROUTE_PERMISSIONS))].sort();
 /** Who calls each tool, with what, so that the tool does all of its work (resend actually sends). */
 function callFor(tool: string): { email: string; args: Record<string, unknown> } {
   if (tool === 'resend_invoice') return { email: DEMO.emails.dave, args: { invoice: DEMO.invoices.daveSendInvoice } };
-  if (tool === 'apply_coupon') return { email: DEMO.emails.alice, args: { code: 'WELCOME20' } };
-  return { email: DEMO.emails.alice, args: {} };
+  return { email: DEMO.emails.alice, args: sampleArgs(tool) };
 }
 
 function capturingRuntime() {

@@ -7,6 +7,7 @@ import { FakeStripe } from '../src/demo/fake-stripe/index.js';
 import { serveFakeStripe } from '../src/demo/serve-fake-stripe.js';
 import { ALL_TOOLS, BILLING_TOOLS } from '../src/tools/registry.js';
 import { CLI_PATH, cleanEnv } from './support/cli.js';
+import { sampleArgs } from './support/tool-args.js';
 
 async function connectStdio(args: string[], env: Record<string, string>): Promise<Client> {
   const transport = new StdioClientTransport({ command: process.execPath, args: [CLI_PATH, ...args], env: cleanEnv({ LOG_LEVEL: 'silent', ...env }), stderr: 'ignore' });
@@ -29,8 +30,7 @@ async function argsFor(client: Client, tool: string, staff: boolean): Promise<Re
     const invoices = history.invoices as Array<{ number?: string; id: string }>;
     return { ...who, invoice: invoices[0]!.number ?? invoices[0]!.id };
   }
-  if (tool === 'apply_coupon') return { ...who, code: 'WELCOME20' };
-  return ALL_TOOLS.find((candidate) => candidate.name === tool)!.audience === 'customer' ? who : {};
+  return sampleArgs(tool, { staff });
 }
 
 describe.each([

@@ -1,7 +1,9 @@
 import { SignJWT } from 'jose';
+import { DEMO } from './fake-stripe/seed.js';
 
 /** Fake credentials of the built-in demo account: they open nothing but the fake Stripe. */
-export const DEMO_STRIPE_KEY = 'rk_test_fake_demo_0000000000000000';
+/** The demo account's fake key (one value, kept with the seed). */
+export const DEMO_STRIPE_KEY = DEMO.apiKey;
 export const DEMO_IDENTITY_SECRET = 'demo-identity-secret-for-the-fake-stripe-only-0001';
 export const DEMO_CUSTOMER_EMAIL = 'alice@example.com';
 /** HTTP bearer keys of `serve --demo` (when HOST_KEYS / STAFF_KEYS are not set). */

@@ -39,11 +39,8 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'sbm_' });
   }
 
-  /** Fed by `ToolRuntime.observe`; accepts the event object or its three parts. */
-  observeToolCall(event: ToolCallEvent): void;
-  observeToolCall(tool: string, outcome: string, ms: number): void;
-  observeToolCall(first: ToolCallEvent | string, outcome?: string, ms?: number): void {
-    const event: ToolCallEvent = typeof first === 'string' ? { tool: first, outcome: outcome ?? 'ok', ms: ms ?? 0 } : first;
+  /** Fed by `ToolRuntime.observe`. */
+  observeToolCall(event: ToolCallEvent): void {
     this.toolCalls.inc({ tool: event.tool, outcome: event.outcome });
     this.toolLatency.observe({ tool: event.tool }, event.ms / 1000);
     const verification = verificationEventOf(event.tool, event.outcome);
@@ -67,8 +64,4 @@ export class Metrics {
   async render(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
-}
-
-export function createMetrics(): Metrics {
-  return new Metrics();
 }

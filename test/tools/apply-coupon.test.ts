@@ -1,20 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEMO } from '../../src/demo/fake-stripe/index.js';
 import { ALL_TOOLS, selectTools } from '../../src/tools/registry.js';
 import { useFakeStripe } from '../support/fake-stripe-msw.js';
+import { pinClock } from '../support/pin-clock.js';
 import { connectClient, errorText, structured, type Who } from '../support/mcp-harness.js';
 
 const NOW = 1_790_000_000;
 const stripe = useFakeStripe({ now: NOW });
 
-// The tool checks expiry against its own clock; make it the fake Stripe's clock.
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['Date'] });
-  vi.setSystemTime(NOW * 1000);
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+pinClock(NOW);
 
 interface Result {
   outcome: string;

@@ -1,19 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEMO } from '../../src/demo/fake-stripe/index.js';
 import { useFakeStripe } from '../support/fake-stripe-msw.js';
+import { pinClock } from '../support/pin-clock.js';
 import { connectClient, errorText, structured, type Who } from '../support/mcp-harness.js';
 
 const NOW = 1_790_000_000;
 const stripe = useFakeStripe({ now: NOW });
 
-// "past due" is judged against the tool's clock; make it the fake Stripe's clock.
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['Date'] });
-  vi.setSystemTime(NOW * 1000);
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+pinClock(NOW);
 
 async function overview(who: Who, args: Record<string, unknown> = {}) {
   const session = await connectClient(who);
@@ -24,12 +18,10 @@ async function overview(who: Who, args: Record<string, unknown> = {}) {
   }
 }
 
-/** As a client on a real transport receives it (JSON drops undefined fields). */
-const json = <T,>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
 describe('get_customer_overview', () => {
   it('shows a past-due customer everything at once, with the unpaid invoice’s link', async () => {
-    const result = json(structured(await overview({ customer: DEMO.emails.carol })));
+    const result = structured(await overview({ customer: DEMO.emails.carol }));
     expect(result).toMatchInlineSnapshot(`
       {
         "attention": [
@@ -127,7 +119,7 @@ describe('get_customer_overview', () => {
   });
 
   it('merges every record of the customer, and never leaks metadata or card fingerprints', async () => {
-    const result = json(structured<{ customer: { customer_ids: string[] }; payment_problems: Array<{ kind: string }> }>(await overview({ customer: DEMO.emails.alice })));
+    const result = structured<{ customer: { customer_ids: string[] }; payment_problems: Array<{ kind: string }> }>(await overview({ customer: DEMO.emails.alice }));
     expect(result.customer.customer_ids).toEqual([DEMO.customers.alice, DEMO.customers.aliceUppercase]);
     expect(result.payment_problems.map((problem) => problem.kind)).toEqual(['failed', 'refunded']);
     const text = JSON.stringify(result);
@@ -155,24 +147,24 @@ describe('get_customer_overview', () => {
   });
 
   it('shows credit and the next invoice', async () => {
-    const result = json(structured<{ balances: unknown; upcoming_invoice?: unknown; attention: string[] }>(await overview({ customer: DEMO.emails.frank })));
+    const result = structured<{ balances: unknown; upcoming_invoice?: unknown; attention: string[] }>(await overview({ customer: DEMO.emails.frank }));
     expect(result.balances).toEqual([{ kind: 'credit', amount: { amount: 2500, currency: 'usd', formatted: '$25.00' } }]);
     expect(result.upcoming_invoice).toEqual({ date: '2026-09-26T14:13:20.000Z', amount_due: { amount: 0, currency: 'usd', formatted: '$0.00' } });
     expect(result.attention).toEqual([]);
   });
 
   it('says there is nothing upcoming for a subscription set to cancel, and flags a trial without a card', async () => {
-    const dave = json(structured<{ upcoming_invoice?: unknown; summary: string }>(await overview({ customer: DEMO.emails.dave })));
+    const dave = structured<{ upcoming_invoice?: unknown; summary: string }>(await overview({ customer: DEMO.emails.dave }));
     expect(dave.upcoming_invoice).toBeUndefined();
     expect(dave.summary).toMatch(/nothing upcoming/);
-    const bob = json(structured<{ payment_method: { type: string }; attention: string[] }>(await overview({ customer: DEMO.emails.bob })));
+    const bob = structured<{ payment_method: { type: string }; attention: string[] }>(await overview({ customer: DEMO.emails.bob }));
     expect(bob.payment_method.type).toBe('none');
     expect(bob.attention).toEqual([expect.stringMatching(/No payment method on file.*before the trial ends on 2026-10-01/)]);
   });
 
   it("follows Stripe's payment-method precedence like get_billing_info: subscription method, then account default, then a legacy card", async () => {
     type Result = { payment_method: { type: string; description: string }; attention: string[] };
-    const heidi = json(structured<Result>(await overview({ customer: DEMO.emails.heidi })));
+    const heidi = structured<Result>(await overview({ customer: DEMO.emails.heidi }));
     expect(heidi.payment_method).toEqual({ type: 'card', brand: 'visa', last4: '1117', exp: '07/2028', description: 'Visa ending in 1117, expires 07/2028' });
     expect(heidi.attention).toEqual([]);
 
@@ -182,14 +174,14 @@ describe('get_customer_overview', () => {
     const customer = store.liveCustomer(DEMO.customers.frank)!;
     // Only the subscription names the card, so the overview can show it only by following the subscription.
     store.customers.set(customer.id, { ...customer, invoice_settings: { ...customer.invoice_settings, default_payment_method: null } });
-    const frank = json(structured<Result>(await overview({ customer: DEMO.emails.frank })));
+    const frank = structured<Result>(await overview({ customer: DEMO.emails.frank }));
     expect(frank.payment_method.description).toBe('Visa ending in 5556, expires 04/2030');
     // Expanded in the subscriptions list: no extra request for the subscription's own method.
     expect(stripe.fake().requests.some((r) => r.path.startsWith('/v1/payment_methods'))).toBe(false);
   });
 
   it('works for staff by email and refuses an unverified visitor', async () => {
-    const staff = json(structured<{ customer: { customer_ids: string[] } }>(await overview('staff', { email: DEMO.emails.erin })));
+    const staff = structured<{ customer: { customer_ids: string[] } }>(await overview('staff', { email: DEMO.emails.erin }));
     expect(staff.customer.customer_ids).toEqual([DEMO.customers.erin]);
     expect(errorText(await overview('unverified'))).toMatch(/not been verified/);
   });

@@ -1,0 +1,15 @@
+import { DEMO } from '../../src/demo/fake-stripe/index.js';
+import { ALL_TOOLS } from '../../src/tools/registry.js';
+
+/**
+ * Arguments that make each tool do its whole job for the demo customer alice: her paid invoice
+ * for resend_invoice, a valid code for apply_coupon. Staff also name her by email; customers
+ * never do (the server chooses).
+ */
+export function sampleArgs(tool: string, options: { staff?: boolean } = {}): Record<string, unknown> {
+  const customerTool = ALL_TOOLS.find((candidate) => candidate.name === tool)?.audience === 'customer';
+  const who = options.staff && customerTool ? { email: DEMO.emails.alice } : {};
+  if (tool === 'resend_invoice') return { ...who, invoice: DEMO.invoices.alicePaid[0] };
+  if (tool === 'apply_coupon') return { ...who, code: 'WELCOME20' };
+  return who;
+}
