@@ -5,6 +5,9 @@ import { ConfigurationError } from './errors.js';
 import { createLogger } from './log.js';
 import { createRuntime } from './runtime.js';
 import { SERVER_VERSION, serveStdio } from './server.js';
+import type { ToolRuntime } from './tools/lib/context.js';
+import type { AnyToolDefinition } from './tools/lib/define-tool.js';
+import { ToolAvailability } from './tools/lib/tool-availability.js';
 import { selectTools } from './tools/registry.js';
 import { createIdentityTokenVerifier } from './verify/identity-token.js';
 import { stdioConversationKey, stdioPrincipalResolver } from './verify/stdio-principal.js';
@@ -15,6 +18,7 @@ Answer a merchant's customers' billing questions from Stripe, safely, over MCP.
 Usage:
   stripe-billing-mcp [stdio] [--staff] [--demo]
   stripe-billing-mcp serve [--demo]
+  stripe-billing-mcp doctor [--json] [--demo]
 
 Modes:
   stdio (default)   MCP over stdin/stdout, for Claude Desktop, Claude Code and agents.
@@ -22,6 +26,11 @@ Modes:
                     JSON at /v1/tools, /healthz, /readyz, /metrics. Every request carries
                     Authorization: Bearer <HOST_KEYS or STAFF_KEYS secret>; host requests
                     name the customer with X-Customer-Token or X-Conversation-Id.
+  doctor            Check the set-up and exit: the Stripe key (format, test/live, restricted),
+                    each permission the enabled tools need, the billing-portal configuration,
+                    SMTP, Redis and identity tokens. Prints what each problem breaks and the
+                    fix; --json for machines. Exit 0 only when every enabled tool will work.
+                    Changes nothing on the Stripe account.
   --staff           Run as merchant staff: customer tools take \`email\` or \`customer_id\`.
                     Without it (customer mode) the customer is the one named by the
                     host-signed CUSTOMER_TOKEN, and tools have no way to choose another.
@@ -70,6 +79,7 @@ async function main(argv: string[]): Promise<void> {
       staff: { type: 'boolean', default: false },
       demo: { type: 'boolean', default: false },
       'demo-verify': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
       version: { type: 'boolean', short: 'v', default: false },
     },
@@ -83,7 +93,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const command = positionals[0] ?? 'stdio';
-  if (!['stdio', 'serve'].includes(command) || positionals.length > 1) {
+  if (!['stdio', 'serve', 'doctor'].includes(command) || positionals.length > 1) {
     throw new ConfigurationError(`Unknown command "${positionals.join(' ')}". Run stripe-billing-mcp --help.`);
   }
 
@@ -98,6 +108,12 @@ async function main(argv: string[]): Promise<void> {
   }
 
   const runtime = createRuntime({ settings, log, fetch: demoSetup?.fetch, mailer: demoSetup?.mailer });
+  const tools = selectTools(toolSelection(settings));
+  if (command === 'doctor') {
+    process.exitCode = await runDoctorCommand({ settings, runtime, tools, json: values.json });
+    await runtime.store.close();
+    return;
+  }
   const verifier = createIdentityTokenVerifier(settings);
   if (!values.staff && settings.CUSTOMER_TOKEN && !verifier) {
     throw new ConfigurationError('CUSTOMER_TOKEN is set but neither IDENTITY_SECRET nor IDENTITY_JWKS_URL is, so it cannot be verified.');
@@ -110,13 +126,15 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'serve') {
     if (values.staff) throw new ConfigurationError('--staff is for stdio; over HTTP, STAFF_KEYS decide who is staff.');
     const { serveHttp } = await import('./http/serve-command.js');
-    await serveHttp({ settings, runtime, verifier, tools: selectTools(toolSelection(settings)), log, demo: values.demo });
+    await startToolAvailability(runtime, tools, settings);
+    await serveHttp({ settings, runtime, verifier, tools, log, demo: values.demo });
     return;
   }
 
+  await startToolAvailability(runtime, tools, settings);
   const conversation = stdioConversationKey();
   await serveStdio({
-    tools: selectTools(toolSelection(settings)),
+    tools,
     runtime,
     mode: values.staff ? 'staff' : 'customer',
     resolvePrincipal: stdioPrincipalResolver({ staff: values.staff, customerToken: settings.CUSTOMER_TOKEN, verifier, grants: runtime.verification?.grants, log }, conversation),
@@ -127,6 +145,24 @@ async function main(argv: string[]): Promise<void> {
 
 function toolSelection(settings: Settings) {
   return { allowlist: settings.TOOLS, writeTools: settings.WRITE_TOOLS };
+}
+
+/** The start-up probe: tools the key or account rule out are not listed (refreshed every 10 min). */
+async function startToolAvailability(runtime: ToolRuntime, tools: AnyToolDefinition[], settings: Settings): Promise<void> {
+  runtime.availability = new ToolAvailability({ stripe: runtime.stripe, tools, portalConfiguration: settings.PORTAL_CONFIGURATION, log: runtime.log });
+  await runtime.availability.start();
+}
+
+async function runDoctorCommand(options: { settings: Settings; runtime: ToolRuntime; tools: AnyToolDefinition[]; json: boolean }): Promise<number> {
+  const { runDoctor } = await import('./doctor/run-doctor.js');
+  const report = await runDoctor(options);
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  } else {
+    const { renderDoctorReport } = await import('./doctor/render-report.js');
+    process.stdout.write(renderDoctorReport(report));
+  }
+  return report.ok ? 0 : 1;
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

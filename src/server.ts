@@ -1,4 +1,4 @@
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { McpServer, type RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolRuntime } from './tools/lib/context.js';
@@ -29,9 +29,19 @@ const INSTRUCTIONS: Record<ServerMode, string> = {
 
 /** The only module that knows the MCP SDK: a registry of tools becomes an McpServer. */
 export function createMcpServer(options: McpServerOptions): McpServer {
+  return buildMcpServer(options).server;
+}
+
+/**
+ * Every tool of the mode is registered; those the Stripe key or account rule out are disabled,
+ * so they are not listed and cannot be called. `syncAvailability` re-applies the latest probe
+ * (the SDK tells a connected client that the list changed).
+ */
+function buildMcpServer(options: McpServerOptions): { server: McpServer; syncAvailability: () => void } {
   const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION }, { instructions: INSTRUCTIONS[options.mode] });
+  const registered: Array<{ tool: AnyToolDefinition; handle: RegisteredTool }> = [];
   for (const tool of toolsForMode(options.tools, options.mode, options.runtime.verification !== undefined)) {
-    server.registerTool(
+    const handle = server.registerTool(
       tool.name,
       {
         title: tool.title,
@@ -54,14 +64,25 @@ export function createMcpServer(options: McpServerOptions): McpServer {
         return { structuredContent: outcome.output, content: [{ type: 'text', text: outcome.text }] };
       },
     );
+    registered.push({ tool, handle });
   }
-  return server;
+  const syncAvailability = () => {
+    for (const { tool, handle } of registered) {
+      const listed = options.runtime.availability?.isListed(tool) ?? true;
+      if (listed && !handle.enabled) handle.enable();
+      if (!listed && handle.enabled) handle.disable();
+    }
+  };
+  syncAvailability();
+  return { server, syncAvailability };
 }
 
-/** stdio: one process, one conversation. Resolves when the client disconnects. */
+/** stdio: one process, one conversation, following the periodic availability probe. */
 export async function serveStdio(options: McpServerOptions): Promise<McpServer> {
   const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
-  const server = createMcpServer(options);
+  const { server, syncAvailability } = buildMcpServer(options);
+  const unsubscribe = options.runtime.availability?.onChange(syncAvailability);
+  server.server.onclose = () => unsubscribe?.();
   await server.connect(new StdioServerTransport());
   return server;
 }

@@ -6,7 +6,7 @@ import { createMcpServer, createStatelessMcpTransport } from '../server.js';
 import type { ToolRuntime } from '../tools/lib/context.js';
 import type { AnyToolDefinition } from '../tools/lib/define-tool.js';
 import { runTool, type ServerMode } from '../tools/lib/run-tool.js';
-import { toolsForMode } from '../tools/registry.js';
+import { listedTools } from '../tools/registry.js';
 import type { IdentityTokenVerifier } from '../verify/identity-token.js';
 import { ConversationIdError, conversationKey, resolveRequestPrincipal, type HttpCaller } from '../verify/request-principal.js';
 import type { Principal } from '../verify/principal.js';
@@ -16,6 +16,7 @@ import { healthRoutes } from './health.js';
 import type { Metrics } from './metrics.js';
 import { originGuard } from './origin-guard.js';
 import { refuseWhileDraining } from './shutdown.js';
+import { statusReporter } from './status.js';
 
 export const MAX_BODY_BYTES = 256 * 1024;
 export const REQUEST_TIMEOUT_MS = 30_000;
@@ -91,7 +92,7 @@ export function createHttpApp(options: HttpAppOptions): Hono<Env> {
     return { principal, conversation, mode: modeOf(caller) };
   }
 
-  const toolsFor = (mode: ServerMode) => toolsForMode(options.tools, mode, runtime.verification !== undefined);
+  const toolsFor = (mode: ServerMode) => listedTools(options.tools, mode, runtime);
 
   app.onError((error, c) => {
     if (error instanceof ConversationIdError) return jsonError(c, 400, 'bad_conversation_id', error.message);
@@ -104,6 +105,12 @@ export function createHttpApp(options: HttpAppOptions): Hono<Env> {
     if (!options.metrics) return jsonError(c, 404, 'no_metrics', 'Metrics are not enabled.');
     const { contentType, body } = await options.metrics.render();
     return c.body(body, 200, { 'content-type': contentType });
+  });
+
+  const status = statusReporter({ settings, runtime, tools: options.tools });
+  app.get('/v1/status', async (c) => {
+    if (c.get('caller').kind !== 'staff') return jsonError(c, 403, 'forbidden', 'Status needs a staff key.');
+    return c.json(await status());
   });
 
   app.all('/mcp', async (c) => {

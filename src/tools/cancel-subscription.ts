@@ -14,6 +14,7 @@ export default defineTool({
   audience: 'customer',
   // rak_coupon_read: the shared subscription list expands discounts' coupons.
   permissions: ['rak_customer_read', 'rak_subscription_read', 'rak_coupon_read', 'rak_product_read', 'rak_price_read', 'rak_billing_portal_session_write'],
+  portal: 'cancel',
   inputSchema: {
     subscription_id: subscriptionIdSchema.optional().describe('Needed only when the customer has several current subscriptions (sub_…).'),
   },

@@ -19,6 +19,7 @@ export default defineTool({
     "A personal, short-lived link to the self-service billing portal, where the customer updates their card, downloads invoices or changes their plan. Use when they want to change something themselves. Changes nothing by itself.",
   audience: 'customer',
   permissions: ['rak_customer_read', 'rak_subscription_read', 'rak_billing_portal_session_write'],
+  portal: 'session',
   inputSchema: {},
   outputSchema: {
     url: z.string(),

@@ -1,4 +1,5 @@
 import { ConfigurationError } from '../errors.js';
+import type { ToolRuntime } from './lib/context.js';
 import type { AnyToolDefinition } from './lib/define-tool.js';
 import getSubscriptionStatus from './get-subscription-status.js';
 import getVerificationStatus from './get-verification-status.js';
@@ -66,9 +67,14 @@ export function selectTools(selection: ToolSelection, tools: readonly AnyToolDef
 }
 
 /**
- * What one server lists for its mode: the email-code tools only in customer mode and only when
+ * What one server offers in its mode: the email-code tools only in customer mode and only when
  * verification is set up; staff choose customers directly.
  */
 export function toolsForMode(tools: readonly AnyToolDefinition[], mode: 'customer' | 'staff', verificationEnabled: boolean): AnyToolDefinition[] {
   return tools.filter((tool) => tool.audience !== 'verification' || (mode === 'customer' && verificationEnabled));
+}
+
+/** What is listed now: the mode's tools less those the Stripe key or account rule out. */
+export function listedTools(tools: readonly AnyToolDefinition[], mode: 'customer' | 'staff', runtime: Pick<ToolRuntime, 'verification' | 'availability'>): AnyToolDefinition[] {
+  return toolsForMode(tools, mode, runtime.verification !== undefined).filter((tool) => runtime.availability?.isListed(tool) ?? true);
 }

@@ -58,6 +58,8 @@ export default defineTool({
   audience: 'customer',
   write: true,
   permissions: ['rak_customer_read', 'rak_invoice_read', 'rak_invoice_write'],
+  // The once-per-10-minutes claim per invoice.
+  usesStore: true,
   inputSchema: {
     invoice: z
       .string()

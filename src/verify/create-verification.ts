@@ -49,5 +49,5 @@ export function createVerification(options: VerificationOptions): Verification |
     sendCode: (message) => mailer.sendCode(message),
     ...(mailer.verify ? { checkMailServer: () => mailer.verify!() } : {}),
   });
-  return { mode: 'code', grants, codes };
+  return { mode: 'code', grants, codes, mailer };
 }

@@ -8,6 +8,8 @@ import { renderCodeEmail } from './code-email.js';
 
 /** Sends one-time codes. The SMTP mailer for real use, the outbox for `--demo`. */
 export interface CodeMailer {
+  /** `outbox`: the demo's, which prints codes instead of mailing them. */
+  readonly transport: 'smtp' | 'outbox';
   sendCode(message: { to: string; code: string; expiresInMinutes: number }): Promise<void>;
   /** Connects and logs in without sending anything (for `doctor`). */
   verify?(): Promise<void>;
@@ -98,6 +100,7 @@ export function createSmtpMailer(options: SmtpMailerOptions): CodeMailer {
   };
 
   return {
+    transport: 'smtp',
     async sendCode({ to, code, expiresInMinutes }) {
       const recipient = redactEmail(to);
       const scrub = [code, to];
@@ -158,6 +161,7 @@ export function createOutboxMailer(options: {
   const limit = options.limit ?? 100;
   const messages: OutboxMessage[] = [];
   return {
+    transport: 'outbox',
     messages,
     async sendCode({ to, code, expiresInMinutes }) {
       const email = renderCodeEmail({ code, merchantName: options.merchantName, expiresInMinutes });

@@ -45,6 +45,7 @@ export const ROUTE_PERMISSIONS = {
   'GET /v1/payment_methods/:id': 'rak_payment_method_read',
   'POST /v1/billing_portal/sessions': 'rak_billing_portal_session_write',
   'GET /v1/billing_portal/configurations': 'rak_billing_portal_configuration_read',
+  'GET /v1/billing_portal/configurations/:id': 'rak_billing_portal_configuration_read',
 } as const satisfies Record<string, Permission>;
 
 export type RouteKey = keyof typeof ROUTE_PERMISSIONS;

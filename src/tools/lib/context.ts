@@ -5,6 +5,7 @@ import type { StripeKeyInfo } from '../../stripe/key.js';
 import type { PriceCatalog } from '../../stripe/price-catalog.js';
 import type { Store } from '../../verify/store.js';
 import type { Verification } from '../../verify/verification.js';
+import type { ToolAvailability } from './tool-availability.js';
 
 /** Settings tools read; a subset of Settings so tests can build it by hand. */
 export interface ToolSettings {
@@ -24,6 +25,8 @@ export interface ToolRuntime {
   store: Store;
   /** How visitors verify their email; undefined when only identity tokens are accepted. */
   verification: Verification | undefined;
+  /** Which tools the Stripe key and account allow (start-up probe); absent: all are listed. */
+  availability?: ToolAvailability | undefined;
   /** Told of every tool call's outcome (metrics). */
   observe?: ((event: { tool: string; outcome: string; ms: number }) => void) | undefined;
 }

@@ -27,6 +27,13 @@ export interface ToolDefinition<Input extends z.ZodRawShape = z.ZodRawShape, Out
   write?: boolean;
   /** The restricted-key permissions it needs (rak_…), for the permission probe and the doctor. */
   permissions: readonly string[];
+  /**
+   * Needs a saved billing-portal configuration (`session`), with its cancel feature on
+   * (`cancel`): without one Stripe refuses every link, so the tool is not listed.
+   */
+  portal?: 'session' | 'cancel';
+  /** Keeps state in the shared store (STORE_URL) besides verification grants. */
+  usesStore?: boolean;
   inputSchema: Input;
   outputSchema: Output;
   annotations: ToolAnnotations;

@@ -153,4 +153,15 @@ export const listPortalConfigurations = defineRoute({
   },
 });
 
-export const billingPortalRoutes = [createPortalSession, listPortalConfigurations];
+export const retrievePortalConfiguration = defineRoute({
+  key: 'GET /v1/billing_portal/configurations/:id',
+  params: z.strictObject({ expand: expandParam }),
+  handle(ctx) {
+    const id = ctx.pathParams.id ?? '';
+    const configuration = ctx.store.portalConfigurations.get(id);
+    if (!configuration) throw resourceMissing('configuration', id, 'configuration');
+    return configuration;
+  },
+});
+
+export const billingPortalRoutes = [createPortalSession, listPortalConfigurations, retrievePortalConfiguration];

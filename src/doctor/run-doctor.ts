@@ -1,0 +1,236 @@
+/**
+ * `stripe-billing-mcp doctor` and `GET /v1/status`: every set-up problem a merchant can have,
+ * found before a customer meets it. Each check says which tools it affects and how to fix it.
+ * Nothing here changes the Stripe account, sends mail or writes to the store.
+ */
+import type { Settings } from '../config.js';
+import { probeStripeCapabilities, type PortalState, type StripeCapabilities } from '../stripe/capabilities.js';
+import { PERMISSIONS, type PermissionState } from '../stripe/permission-probes.js';
+import type { ToolRuntime } from '../tools/lib/context.js';
+import type { AnyToolDefinition } from '../tools/lib/define-tool.js';
+import { capabilityNeeds } from '../tools/lib/tool-availability.js';
+import { MailDeliveryError } from '../verify/mailer.js';
+import { checkIdentityTokens, type IdentityCheck } from './identity-check.js';
+
+/** `ok` works; `fail` breaks the tools it affects; `unknown` could not be checked (counts as a failure); `warn` works but deserves a look; `off` not configured. */
+export type CheckStatus = 'ok' | 'fail' | 'unknown' | 'warn' | 'off';
+
+export interface DoctorCheck {
+  id: string;
+  title: string;
+  status: CheckStatus;
+  detail: string;
+  /** Tool names (and, for identity, the sign-in path) this check decides. */
+  affects: string[];
+  fix?: string;
+}
+
+export interface DoctorReport {
+  /** Every enabled tool will work. */
+  ok: boolean;
+  checked_at: string;
+  stripe: { connected: boolean; key: string; key_kind: 'restricted' | 'secret'; mode: 'test' | 'live' };
+  permissions: Record<string, PermissionState>;
+  portal: PortalState | null;
+  store: { kind: 'memory' | 'redis'; status: 'ok' | 'unreachable' };
+  mail: { status: 'ok' | 'fail' | 'off'; detail: string };
+  identity: { kind: IdentityCheck['kind']; status: IdentityCheck['status'] };
+  tools: Array<{ name: string; works: boolean; reasons: string[] }>;
+  checks: DoctorCheck[];
+}
+
+export interface DoctorOptions {
+  settings: Settings;
+  runtime: ToolRuntime;
+  /** The enabled tools (TOOLS, WRITE_TOOLS); verification tools are checked only when verification is on. */
+  tools: readonly AnyToolDefinition[];
+  /** A probe already made (the start-up probe); else one is made now. */
+  capabilities?: StripeCapabilities;
+  fetch?: typeof fetch;
+}
+
+const KEY_PAGE = 'Dashboard → Developers → API keys';
+const PORTAL_PAGE = 'Dashboard → Settings → Billing → Customer portal';
+
+const MAIL_FIXES: Record<MailDeliveryError['reason'], string> = {
+  connection: 'Check the host and port in SMTP_URL and that this machine may connect to it.',
+  timeout: 'Check the host and port in SMTP_URL; the server did not answer in time.',
+  tls: 'Use smtps:// for port 465, or smtp:// (STARTTLS) for 587.',
+  auth: 'Check the user and password in SMTP_URL (percent-encode special characters).',
+  rejected: 'The mail server refused the sender: check MAIL_FROM.',
+  server: 'The mail server answered with an error; check its logs.',
+};
+
+const names = (tools: readonly AnyToolDefinition[]) => tools.map((tool) => tool.name);
+
+function keyCheck(runtime: ToolRuntime, capabilities: StripeCapabilities, all: string[]): DoctorCheck {
+  const { kind, mode, redacted } = runtime.key;
+  const sees = `${mode} mode: sees only ${mode}-mode customers and payments`;
+  const base = { id: 'stripe_key', title: 'Stripe key', affects: all };
+  if (capabilities.key === 'refused') {
+    return { ...base, status: 'fail', detail: `Stripe refused ${redacted}: it is revoked, rolled or mistyped`, fix: `Create a restricted key in ${KEY_PAGE} and set STRIPE_API_KEY to it.` };
+  }
+  if (capabilities.key === 'unreachable') {
+    return { ...base, status: 'unknown', detail: 'Stripe could not be reached, so nothing about the key could be checked', fix: 'Check the network (or STRIPE_API_BASE) and run doctor again.' };
+  }
+  if (kind === 'secret') {
+    return {
+      ...base,
+      status: 'warn',
+      detail: `secret key (${redacted}), ${sees}; it can do anything on the account`,
+      fix: `Create a restricted key (rk_${mode}_…) with only the permissions below in ${KEY_PAGE}.`,
+    };
+  }
+  return { ...base, status: 'ok', detail: `restricted key (${redacted}), ${sees}` };
+}
+
+function permissionChecks(capabilities: StripeCapabilities, tools: readonly AnyToolDefinition[]): DoctorCheck[] {
+  if (capabilities.key !== 'accepted') return [];
+  const byLabel = (a: string, b: string) => (PERMISSIONS[a]?.label ?? a).localeCompare(PERMISSIONS[b]?.label ?? b);
+  return capabilityNeeds(tools).permissions.sort(byLabel).map((permission) => {
+    const outcome = capabilities.permissions[permission] ?? { state: 'unknown' as const };
+    const label = PERMISSIONS[permission]?.label ?? permission;
+    const affects = names(tools.filter((tool) => tool.permissions.includes(permission)));
+    const fix = `Grant "${label}" (${permission}) to the restricted key: ${KEY_PAGE} → the key → Edit.`;
+    if (outcome.state === 'granted') return { id: `permission:${permission}`, title: label, status: 'ok', detail: 'granted', affects };
+    if (outcome.state === 'missing') return { id: `permission:${permission}`, title: label, status: 'fail', detail: `missing (${permission})`, affects, fix };
+    return { id: `permission:${permission}`, title: label, status: 'unknown', detail: `could not be checked: ${outcome.reason ?? 'no answer'}`, affects, fix: 'Run doctor again in a minute.' };
+  });
+}
+
+function portalChecks(capabilities: StripeCapabilities, tools: readonly AnyToolDefinition[], mode: 'test' | 'live'): DoctorCheck[] {
+  const portal = capabilities.portal;
+  const portalTools = tools.filter((tool) => tool.portal);
+  if (!portal || portalTools.length === 0) return [];
+  const cancelTools = names(portalTools.filter((tool) => tool.portal === 'cancel'));
+  const base = { id: 'billing_portal', title: 'Billing portal', affects: names(portalTools) };
+  const saveFix = `Save the customer portal settings in ${PORTAL_PAGE} (in ${mode} mode).`;
+  switch (portal.status) {
+    case 'ready': {
+      const checks: DoctorCheck[] = [{ ...base, status: 'ok', detail: `configuration ${portal.configuration} is active` }];
+      if (cancelTools.length > 0) {
+        checks.push(
+          portal.cancelEnabled
+            ? { id: 'billing_portal_cancel', title: 'Portal cancellation', status: 'ok', detail: 'customers can cancel in the portal', affects: cancelTools }
+            : {
+                id: 'billing_portal_cancel',
+                title: 'Portal cancellation',
+                status: 'fail',
+                detail: 'cancellation is switched off in the portal configuration',
+                affects: cancelTools,
+                fix: `Turn on "Cancel subscriptions" in ${PORTAL_PAGE}, or leave cancel_subscription out of TOOLS.`,
+              },
+        );
+      }
+      return checks;
+    }
+    case 'not_configured':
+      return [{ ...base, status: 'fail', detail: 'no default portal configuration is saved, so Stripe refuses every portal link', fix: saveFix }];
+    case 'configuration_missing':
+      return [{ ...base, status: 'fail', detail: `PORTAL_CONFIGURATION ${portal.configuration ?? ''} does not exist on this account`, fix: `Set PORTAL_CONFIGURATION to a bpc_… id from ${PORTAL_PAGE}, or unset it to use the default.` }];
+    case 'configuration_inactive':
+      return [{ ...base, status: 'fail', detail: `portal configuration ${portal.configuration ?? ''} is inactive`, fix: `Activate it in ${PORTAL_PAGE}, or point PORTAL_CONFIGURATION at an active one.` }];
+    case 'unknown':
+      return [
+        {
+          ...base,
+          status: 'unknown',
+          detail: `could not be checked: ${portal.reason}`,
+          fix: `Grant "Customer portal: Read" (rak_billing_portal_configuration_read) so the set-up can be checked: ${KEY_PAGE} → the key → Edit.`,
+        },
+      ];
+  }
+}
+
+async function mailCheck(runtime: ToolRuntime, verificationTools: string[]): Promise<DoctorCheck> {
+  const base = { id: 'mail', title: 'Mail (one-time codes)', affects: verificationTools };
+  const verification = runtime.verification;
+  if (verification?.mode === 'trust-email') {
+    return { ...base, status: 'warn', detail: 'VERIFY_MODE=trust-email: visitors are matched by the email they type, without verification', fix: 'Use identity tokens or email codes (VERIFY_MODE=code) unless the chat host verified the user itself.' };
+  }
+  if (!verification) {
+    return { ...base, affects: [], status: 'off', detail: 'no SMTP_URL: visitors who are not logged in cannot verify their email' };
+  }
+  if (verification.mailer.transport === 'outbox') {
+    return { ...base, status: 'ok', detail: 'demo outbox: codes are printed to stderr, not mailed' };
+  }
+  try {
+    await verification.mailer.verify?.();
+    return { ...base, status: 'ok', detail: 'the mail server accepted the connection and login' };
+  } catch (error) {
+    const reason = error instanceof MailDeliveryError ? error.reason : 'server';
+    return { ...base, status: 'fail', detail: `the mail server check failed (${reason})`, fix: MAIL_FIXES[reason] };
+  }
+}
+
+async function storeCheck(runtime: ToolRuntime, settings: Settings, tools: readonly AnyToolDefinition[]): Promise<DoctorCheck> {
+  const affects = names(tools.filter((tool) => tool.usesStore || tool.audience === 'verification'));
+  if (!settings.STORE_URL) {
+    return { id: 'store', title: 'Shared store', status: 'ok', detail: 'in-memory: codes, verifications and limits live in this one process', affects };
+  }
+  const up = await runtime.store.ping().catch(() => false);
+  return up
+    ? { id: 'store', title: 'Shared store (Redis)', status: 'ok', detail: 'Redis answered PING', affects }
+    : {
+        id: 'store',
+        title: 'Shared store (Redis)',
+        status: 'fail',
+        detail: 'Redis did not answer: email verification, verified conversations and resend limits stop working',
+        affects,
+        fix: 'Check that redis-server runs and that STORE_URL (host, port, password, db) is right.',
+      };
+}
+
+function identityCheckRow(identity: IdentityCheck, verificationOn: boolean): DoctorCheck {
+  const affects = ['customer sign-in by identity token'];
+  if (identity.status === 'off' && !verificationOn) {
+    return {
+      id: 'identity',
+      title: 'Identity tokens',
+      status: 'warn',
+      detail: `${identity.detail}; with no email codes either, customer mode verifies nobody`,
+      affects,
+      fix: 'Set IDENTITY_SECRET (HS256, ≥ 32 bytes) or IDENTITY_JWKS_URL, and/or SMTP_URL + MAIL_FROM for email codes.',
+    };
+  }
+  return { id: 'identity', title: 'Identity tokens', affects, ...identity, ...(identity.status === 'off' ? { affects: [] } : {}) };
+}
+
+export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
+  const { settings, runtime } = options;
+  const verificationOn = runtime.verification !== undefined;
+  const tools = options.tools.filter((tool) => tool.audience !== 'verification' || verificationOn);
+  const [capabilities, mail, store, identity] = await Promise.all([
+    options.capabilities ?? probeStripeCapabilities(runtime.stripe, { ...capabilityNeeds(tools), portalConfiguration: settings.PORTAL_CONFIGURATION }),
+    mailCheck(runtime, names(tools.filter((tool) => tool.audience === 'verification'))),
+    storeCheck(runtime, settings, tools),
+    checkIdentityTokens(settings, options.fetch),
+  ]);
+
+  const checks = [
+    keyCheck(runtime, capabilities, names(tools)),
+    ...permissionChecks(capabilities, tools),
+    ...portalChecks(capabilities, tools, runtime.key.mode),
+    mail,
+    store,
+    identityCheckRow(identity, verificationOn),
+  ];
+  const broken = checks.filter((check) => check.status === 'fail' || check.status === 'unknown');
+  const toolRows = tools.map((tool) => {
+    const reasons = broken.filter((check) => check.affects.includes(tool.name)).map((check) => `${check.title}: ${check.detail}`);
+    return { name: tool.name, works: reasons.length === 0, reasons };
+  });
+
+  return {
+    ok: toolRows.every((row) => row.works) && !broken.some((check) => check.affects.length > 0),
+    checked_at: new Date(capabilities.checkedAt).toISOString(),
+    stripe: { connected: capabilities.key === 'accepted', key: runtime.key.redacted, key_kind: runtime.key.kind, mode: runtime.key.mode },
+    permissions: Object.fromEntries(Object.entries(capabilities.permissions).map(([permission, outcome]) => [permission, outcome.state])),
+    portal: capabilities.portal ?? null,
+    store: { kind: settings.STORE_URL ? 'redis' : 'memory', status: store.status === 'ok' ? 'ok' : 'unreachable' },
+    mail: { status: mail.status === 'ok' ? 'ok' : mail.status === 'fail' ? 'fail' : 'off', detail: mail.detail },
+    identity: { kind: identity.kind, status: identity.status },
+    tools: toolRows,
+    checks,
+  };
+}
