@@ -7,7 +7,7 @@ import { createRuntime } from './runtime.js';
 import { SERVER_VERSION, serveStdio } from './server.js';
 import type { ToolRuntime } from './tools/lib/context.js';
 import type { AnyToolDefinition } from './tools/lib/define-tool.js';
-import { ToolAvailability } from './tools/lib/tool-availability.js';
+import { startToolAvailability } from './tools/lib/tool-availability.js';
 import { selectTools } from './tools/registry.js';
 import { createIdentityTokenVerifier } from './verify/identity-token.js';
 import { stdioConversationKey, stdioPrincipalResolver } from './verify/stdio-principal.js';
@@ -126,12 +126,12 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'serve') {
     if (values.staff) throw new ConfigurationError('--staff is for stdio; over HTTP, STAFF_KEYS decide who is staff.');
     const { serveHttp } = await import('./http/serve-command.js');
-    await startToolAvailability(runtime, tools, settings);
+    await startToolAvailability(runtime, tools, settings.PORTAL_CONFIGURATION);
     await serveHttp({ settings, runtime, verifier, tools, log, demo: values.demo });
     return;
   }
 
-  await startToolAvailability(runtime, tools, settings);
+  await startToolAvailability(runtime, tools, settings.PORTAL_CONFIGURATION);
   const conversation = stdioConversationKey();
   await serveStdio({
     tools,
@@ -145,12 +145,6 @@ async function main(argv: string[]): Promise<void> {
 
 function toolSelection(settings: Settings) {
   return { allowlist: settings.TOOLS, writeTools: settings.WRITE_TOOLS };
-}
-
-/** The start-up probe: tools the key or account rule out are not listed (refreshed every 10 min). */
-async function startToolAvailability(runtime: ToolRuntime, tools: AnyToolDefinition[], settings: Settings): Promise<void> {
-  runtime.availability = new ToolAvailability({ stripe: runtime.stripe, tools, portalConfiguration: settings.PORTAL_CONFIGURATION, log: runtime.log });
-  await runtime.availability.start();
 }
 
 async function runDoctorCommand(options: { settings: Settings; runtime: ToolRuntime; tools: AnyToolDefinition[]; json: boolean }): Promise<number> {

@@ -44,7 +44,11 @@ export async function startHttpServer(options: {
         close: () => stopping.shutdown(),
       });
     }) as Server;
-    const stopping = gracefulShutdown(server, { log: options.runtime.log, closeResources: () => options.runtime.store.close() });
+    const stopping = gracefulShutdown(server, { log: options.runtime.log, closeResources: async () => {
+        options.runtime.availability?.stop();
+        await options.runtime.store.close();
+      },
+    });
     isDraining = stopping.isDraining;
     server.once('error', reject);
   });

@@ -3,6 +3,7 @@ import { mintIdentityToken } from '../../src/demo/demo-identity.js';
 import { silentLogger, type Logger } from '../../src/log.js';
 import { createRuntime } from '../../src/runtime.js';
 import { startHttpServer, type RunningHttpServer } from '../../src/http/serve.js';
+import { startToolAvailability } from '../../src/tools/lib/tool-availability.js';
 import { ALL_TOOLS, selectTools } from '../../src/tools/registry.js';
 import { createIdentityTokenVerifier } from '../../src/verify/identity-token.js';
 import type { Store } from '../../src/verify/store.js';
@@ -23,8 +24,11 @@ export interface HttpFixture {
 }
 
 /** The real HTTP server on a free loopback port, Stripe answered in-process by the fake. */
-export async function startHttpFixture(env: Record<string, string> = {}, options: { stripeDelayMs?: number; store?: Store; log?: Logger } = {}): Promise<HttpFixture> {
-  const fake = new FakeStripe({ now: 1_790_000_000 });
+export async function startHttpFixture(
+  env: Record<string, string> = {},
+  options: { stripeDelayMs?: number; store?: Store; log?: Logger; fake?: FakeStripe; probeTools?: boolean } = {},
+): Promise<HttpFixture> {
+  const fake = options.fake ?? new FakeStripe({ now: 1_790_000_000 });
   const mailer = testMailer();
   const settings = testSettings({
     HOST_KEYS: `host-a:${HOST_A},host-b:${HOST_B}`,
@@ -45,10 +49,13 @@ export async function startHttpFixture(env: Record<string, string> = {}, options
       return fake.handle(new Request(input, init));
     },
   });
+  const tools = selectTools({ allowlist: settings.TOOLS, writeTools: settings.WRITE_TOOLS }, ALL_TOOLS);
+  // As `serve` does: probe the key and account first, so unusable tools are never listed.
+  if (options.probeTools) await startToolAvailability(runtime, tools, settings.PORTAL_CONFIGURATION);
   const server = await startHttpServer({
     settings,
     runtime,
-    tools: selectTools({ allowlist: settings.TOOLS, writeTools: settings.WRITE_TOOLS }, ALL_TOOLS),
+    tools,
     verifier: createIdentityTokenVerifier(settings),
   });
   return {

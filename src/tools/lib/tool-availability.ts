@@ -7,6 +7,7 @@ import type Stripe from 'stripe';
 import type { Logger } from '../../log.js';
 import { probeStripeCapabilities, type StripeCapabilities } from '../../stripe/capabilities.js';
 import { PERMISSIONS } from '../../stripe/permission-probes.js';
+import type { ToolRuntime } from './context.js';
 import type { AnyToolDefinition } from './define-tool.js';
 
 export const AVAILABILITY_REFRESH_MS = 10 * 60_000;
@@ -125,4 +126,12 @@ export class ToolAvailability {
     }
     if (changed) for (const listener of this.listeners) listener();
   }
+}
+
+/** The start-up probe for a serving process: sets `runtime.availability` once the first probe answered (or timed out). */
+export async function startToolAvailability(runtime: ToolRuntime, tools: readonly AnyToolDefinition[], portalConfiguration: string | undefined): Promise<ToolAvailability> {
+  const availability = new ToolAvailability({ stripe: runtime.stripe, tools, portalConfiguration, log: runtime.log });
+  await availability.start();
+  runtime.availability = availability;
+  return availability;
 }

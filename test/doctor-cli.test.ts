@@ -1,0 +1,96 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeStripe } from '../src/demo/fake-stripe/index.js';
+import { serveFakeStripe } from '../src/demo/serve-fake-stripe.js';
+import { BILLING_TOOLS } from '../src/tools/registry.js';
+import { CLI_PATH, cleanEnv, runCli } from './support/cli.js';
+
+/** One fake Stripe on loopback; each test uses its own key, restricted as the test needs. */
+const fake = new FakeStripe({ now: 1_790_000_000 });
+let served: Awaited<ReturnType<typeof serveFakeStripe>>;
+beforeAll(async () => {
+  served = await serveFakeStripe(fake, { port: 0 });
+});
+afterAll(() => served.close());
+
+let keys = 0;
+function keyDenied(permissions: string[]): string {
+  const key = `rk_test_fake_doctor_cli_${String(++keys).padStart(4, '0')}`;
+  fake.restrictKey(key, permissions);
+  return key;
+}
+
+const doctor = (key: string, args: string[] = [], env: Record<string, string> = {}) =>
+  runCli(['doctor', ...args], { STRIPE_API_KEY: key, STRIPE_API_BASE: served.url, LOG_LEVEL: 'silent', ...env });
+
+const needing = (permission: string) => BILLING_TOOLS.filter((tool) => tool.permissions.includes(permission)).map((tool) => tool.name);
+
+describe('stripe-billing-mcp doctor (the built CLI against a Stripe-compatible server on loopback)', () => {
+  it('exits 0 and says so when every enabled tool will work', async () => {
+    const run = await doctor(keyDenied([]));
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('✓  Stripe key');
+    expect(run.stdout).toContain('All set: every enabled tool will work.');
+    expect(run.stdout).not.toContain('rk_test_fake_doctor_cli_0001');
+  });
+
+  it('exits 1 with a ✗ row naming the missing permission, the tools it breaks and the fix', async () => {
+    const run = await doctor(keyDenied(['rak_charge_read']));
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/✗ {2}Charges: Read +missing \(rak_charge_read\)/);
+    expect(run.stdout).toContain(`affects: ${needing('rak_charge_read').join(', ')}`);
+    expect(run.stdout).toContain('fix: Grant "Charges: Read" (rak_charge_read)');
+    expect(run.stdout).toMatch(/Tools: \d+ of \d+ enabled tools will work/);
+  });
+
+  it('--json reports the same for machines', async () => {
+    const run = await doctor(keyDenied(['rak_subscription_write']), ['--json'], { WRITE_TOOLS: 'apply_coupon' });
+    expect(run.code).toBe(1);
+    const report = JSON.parse(run.stdout) as { ok: boolean; permissions: Record<string, string>; tools: Array<{ name: string; works: boolean }> };
+    expect(report.ok).toBe(false);
+    expect(Object.entries(report.permissions).filter(([, state]) => state === 'missing')).toEqual([['rak_subscription_write', 'missing']]);
+    expect(report.tools.filter((tool) => !tool.works).map((tool) => tool.name)).toEqual(['apply_coupon']);
+  });
+
+  it('exits 1 for a revoked key and 2 for a key that is not a key', async () => {
+    const revoked = keyDenied([]);
+    fake.revokeKey(revoked);
+    const refused = await doctor(revoked);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toMatch(/✗ {2}Stripe key/);
+    const malformed = await doctor('pk_test_fake_publishable_0000');
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toMatch(/publishable key/);
+  });
+
+  it('makes no change on the account: every write probe was refused', async () => {
+    const from = fake.requests.length;
+    const run = await doctor(keyDenied([]), [], { WRITE_TOOLS: 'all' });
+    expect(run.code).toBe(0);
+    const posts = fake.requests.slice(from).filter((request) => request.method === 'POST');
+    expect(posts.map((post) => post.path).sort()).toEqual(['/v1/billing_portal/sessions', '/v1/invoices/in_doctor_probe_does_not_exist/send', '/v1/subscriptions/sub_doctor_probe_does_not_exist']);
+    expect(posts.every((post) => post.status >= 400)).toBe(true);
+    expect(fake.store.portalSessions.size).toBe(0);
+    expect(fake.store.sentInvoices).toHaveLength(0);
+  });
+});
+
+describe('stdio leaves out of tools/list the tools the key cannot serve', () => {
+  it('lists every other tool to a staff client', async () => {
+    const key = keyDenied(['rak_payment_method_read']);
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [CLI_PATH, '--staff'],
+      env: cleanEnv({ STRIPE_API_KEY: key, STRIPE_API_BASE: served.url, LOG_LEVEL: 'silent' }),
+      stderr: 'ignore',
+    });
+    const client = new Client({ name: 'doctor-stdio', version: '1.0.0' });
+    await client.connect(transport);
+    const { tools } = await client.listTools();
+    await client.close();
+    const expected = BILLING_TOOLS.filter((tool) => !tool.write && !tool.permissions.includes('rak_payment_method_read')).map((tool) => tool.name);
+    expect(tools.map((tool) => tool.name).sort()).toEqual(expected.sort());
+    expect(expected).not.toContain('get_billing_info');
+  });
+});

@@ -1,0 +1,122 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FakeStripe } from '../src/demo/fake-stripe/index.js';
+import { BILLING_TOOLS } from '../src/tools/registry.js';
+import { HOST_A, STAFF, startHttpFixture, type HttpFixture } from './support/http-harness.js';
+import { TEST_STRIPE_KEY } from './support/mcp-harness.js';
+
+let fx: HttpFixture | undefined;
+afterEach(async () => {
+  await fx?.close();
+  fx = undefined;
+});
+
+const auth = (key: string) => ({ authorization: `Bearer ${key}` });
+const all = BILLING_TOOLS.map((tool) => tool.name).sort();
+const needing = (...permissions: string[]) => BILLING_TOOLS.filter((tool) => tool.permissions.some((p) => permissions.includes(p))).map((tool) => tool.name);
+const without = (names: string[]) => all.filter((name) => !names.includes(name));
+
+/** A fake whose key already lacks these permissions when the server starts and probes. */
+function fakeDenying(permissions: string[], setUp: (fake: FakeStripe) => void = () => {}): FakeStripe {
+  const fake = new FakeStripe({ now: 1_790_000_000 });
+  fake.restrictKey(TEST_STRIPE_KEY, permissions);
+  setUp(fake);
+  return fake;
+}
+
+async function listedOverJson(key: string): Promise<string[]> {
+  const body = (await (await fetch(`${fx!.url}/v1/tools`, { headers: auth(key) })).json()) as { anthropic: Array<{ name: string }> };
+  return body.anthropic.map((tool) => tool.name).filter((name) => all.includes(name)).sort();
+}
+
+async function listedOverMcp(key: string): Promise<string[]> {
+  const client = new Client({ name: 'availability-test', version: '1.0.0' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${fx!.url}/mcp`), { requestInit: { headers: auth(key) } }));
+  const { tools } = await client.listTools();
+  await client.close();
+  return tools.map((tool) => tool.name).filter((name) => all.includes(name)).sort();
+}
+
+function captureLog() {
+  const lines: string[] = [];
+  const log = pino({ level: 'info' }, new Writable({ write: (chunk: Buffer, _encoding, done) => (lines.push(chunk.toString()), done()) }));
+  return { log, lines };
+}
+
+describe('serve leaves out of tools/list exactly the tools the key or account cannot serve', () => {
+  it.each([
+    [['rak_charge_read']],
+    [['rak_invoice_write', 'rak_customer_balance_transaction_read']],
+    [['rak_billing_portal_session_write']],
+  ])('key denied %j: /v1/tools and /mcp list every other tool, for hosts and staff', async (denied) => {
+    fx = await startHttpFixture({}, { fake: fakeDenying(denied), probeTools: true });
+    const expected = without(needing(...denied));
+    expect(expected.length).toBeLessThan(all.length);
+    for (const key of [HOST_A, STAFF]) {
+      expect(await listedOverJson(key)).toEqual(expected);
+      expect(await listedOverMcp(key)).toEqual(expected);
+    }
+    const left = needing(...denied)[0]!;
+    const call = await fetch(`${fx.url}/v1/tools/${left}`, { method: 'POST', headers: { ...auth(STAFF), 'content-type': 'application/json' }, body: '{}' });
+    expect(call.status).toBe(404);
+  });
+
+  it('without a saved billing-portal configuration, leaves out the two portal tools', async () => {
+    fx = await startHttpFixture({}, { fake: fakeDenying([], (fake) => fake.setPortalConfigured(false)), probeTools: true });
+    expect(await listedOverJson(STAFF)).toEqual(without(['get_billing_portal_link', 'cancel_subscription']));
+  });
+
+  it('lists everything when the key has every permission', async () => {
+    fx = await startHttpFixture({}, { fake: fakeDenying([]), probeTools: true });
+    expect(await listedOverJson(STAFF)).toEqual(all);
+  });
+
+  it('logs why a tool is left out once, however often the probe runs', async () => {
+    const { log, lines } = captureLog();
+    fx = await startHttpFixture({}, { fake: fakeDenying(['rak_charge_read']), probeTools: true, log });
+    // The start-up probe, then a second one: /v1/status refreshes it.
+    await fetch(`${fx.url}/v1/status`, { headers: auth(STAFF) });
+    const leftOut = lines.filter((line) => line.includes('tool left out of tools/list') && line.includes('"tool":"get_payment_history"'));
+    expect(leftOut).toHaveLength(1);
+    expect(leftOut[0]).toContain('rak_charge_read');
+    expect(lines.join('')).not.toContain(TEST_STRIPE_KEY);
+  });
+});
+
+describe('GET /v1/status', () => {
+  it('gives staff the doctor report as JSON: connection, mode, key kind, permissions, portal, store, mail', async () => {
+    fx = await startHttpFixture({}, { fake: fakeDenying(['rak_charge_read']), probeTools: true });
+    const response = await fetch(`${fx.url}/v1/status`, { headers: auth(STAFF) });
+    expect(response.status).toBe(200);
+    const status = (await response.json()) as Record<string, unknown>;
+    expect(status).toMatchObject({
+      ok: false,
+      stripe: { connected: true, mode: 'test', key_kind: 'restricted', key: 'rk_test_…0000' },
+      portal: { status: 'ready', cancelEnabled: true },
+      store: { kind: 'memory', status: 'ok' },
+      mail: { status: 'ok' },
+    });
+    expect((status.permissions as Record<string, string>).rak_charge_read).toBe('missing');
+    expect((status.permissions as Record<string, string>).rak_customer_read).toBe('granted');
+    expect(JSON.stringify(status)).not.toContain(TEST_STRIPE_KEY);
+  });
+
+  it('refreshes the probe: a permission revoked after start-up drops its tools from the list', async () => {
+    const fake = fakeDenying([]);
+    fx = await startHttpFixture({}, { fake, probeTools: true });
+    expect(await listedOverJson(HOST_A)).toEqual(all);
+    fake.restrictKey(TEST_STRIPE_KEY, ['rak_invoice_read']);
+    const status = (await (await fetch(`${fx.url}/v1/status`, { headers: auth(STAFF) })).json()) as { permissions: Record<string, string> };
+    expect(status.permissions.rak_invoice_read).toBe('missing');
+    expect(await listedOverJson(HOST_A)).toEqual(without(needing('rak_invoice_read')));
+  });
+
+  it('is for staff only', async () => {
+    fx = await startHttpFixture({}, { probeTools: true });
+    expect((await fetch(`${fx.url}/v1/status`, { headers: auth(HOST_A) })).status).toBe(403);
+    expect((await fetch(`${fx.url}/v1/status`)).status).toBe(401);
+  });
+});
