@@ -11,7 +11,7 @@ describe('stripe-billing-mcp CLI', () => {
   it('--help documents the modes and every setting', async () => {
     const run = await runCli(['--help']);
     expect(run.code).toBe(0);
-    for (const word of ['stdio', 'serve', '--staff', '--demo', 'customer mode', ...SETTINGS]) expect(run.stdout).toContain(word);
+    for (const word of ['stdio', 'serve', 'doctor', '--json', '--staff', '--demo', 'customer mode', ...SETTINGS]) expect(run.stdout).toContain(word);
   });
 
   it('exits non-zero naming STRIPE_API_KEY when the key is missing', async () => {

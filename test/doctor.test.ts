@@ -58,7 +58,7 @@ describe('doctor on a fully set-up account', () => {
     expect(report.tools.every((tool) => tool.works)).toBe(true);
     expect(report.stripe).toEqual({ connected: true, key: 'rk_test_…0000', key_kind: 'restricted', mode: 'test' });
     expect(Object.values(report.permissions).every((state) => state === 'granted')).toBe(true);
-    expect(report.portal).toMatchObject({ status: 'ready', cancelEnabled: true });
+    expect(report.portal).toMatchObject({ status: 'ready', cancel_enabled: true });
     expectNoWriteLanded(stripe.fake(), before);
   });
 

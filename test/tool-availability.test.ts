@@ -95,7 +95,7 @@ describe('GET /v1/status', () => {
     expect(status).toMatchObject({
       ok: false,
       stripe: { connected: true, mode: 'test', key_kind: 'restricted', key: 'rk_test_…0000' },
-      portal: { status: 'ready', cancelEnabled: true },
+      portal: { status: 'ready', cancel_enabled: true },
       store: { kind: 'memory', status: 'ok' },
       mail: { status: 'ok' },
     });

@@ -51,6 +51,8 @@ A visitor without a token verifies by emailed code (codes print to this terminal
   curl -s -X POST ${url}/v1/tools/verify_email_confirm -H 'Authorization: Bearer ${DEMO_HOST_KEY}' -H 'X-Conversation-Id: chat-1' -d '{"code":"<code>"}'
 Staff, any customer:
   curl -s -X POST ${url}/v1/tools/get_customer_overview -H 'Authorization: Bearer ${DEMO_STAFF_KEY}' -d '{"email":"carol@example.com"}'
+Set-up report (what \`stripe-billing-mcp doctor\` checks; the key's permissions, portal, mail, store):
+  curl -s ${url}/v1/status -H 'Authorization: Bearer ${DEMO_STAFF_KEY}'
 
 Claude Desktop over stdio instead: command "node", args ["${cli}", "--demo"] (customer ${DEMO_CUSTOMER_EMAIL}) or ["${cli}", "--demo", "--staff"].
 Other demo customers: bob@example.com (trial), carol@example.com (past due), dave@example.com (send_invoice), erin@example.jp (JPY), frank@example.com (credit)

@@ -110,7 +110,7 @@ function portalChecks(capabilities: StripeCapabilities, tools: readonly AnyToolD
       const checks: DoctorCheck[] = [{ ...base, status: 'ok', detail: `configuration ${portal.configuration} is active` }];
       if (cancelTools.length > 0) {
         checks.push(
-          portal.cancelEnabled
+          portal.cancel_enabled
             ? { id: 'billing_portal_cancel', title: 'Portal cancellation', status: 'ok', detail: 'customers can cancel in the portal', affects: cancelTools }
             : {
                 id: 'billing_portal_cancel',

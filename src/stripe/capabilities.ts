@@ -7,7 +7,7 @@ import type Stripe from 'stripe';
 import { classifyProbeError, probePermissions, type PermissionState, type ProbeOutcome } from './permission-probes.js';
 
 export type PortalState =
-  | { status: 'ready'; configuration: string; cancelEnabled: boolean }
+  | { status: 'ready'; configuration: string; cancel_enabled: boolean }
   /** No default configuration saved, or PORTAL_CONFIGURATION names one that is missing or inactive. */
   | { status: 'not_configured' | 'configuration_missing' | 'configuration_inactive'; configuration?: string }
   /** Could not be checked: the key cannot read portal configurations, or Stripe did not answer. */
@@ -46,7 +46,7 @@ async function probePortal(stripe: Stripe, configurationId: string | undefined):
   }
   if (!configuration) return { status: 'not_configured' };
   if (!configuration.active) return { status: 'configuration_inactive', configuration: configuration.id };
-  return { status: 'ready', configuration: configuration.id, cancelEnabled: configuration.features.subscription_cancel.enabled };
+  return { status: 'ready', configuration: configuration.id, cancel_enabled: configuration.features.subscription_cancel.enabled };
 }
 
 export async function probeStripeCapabilities(stripe: Stripe, options: CapabilityProbeOptions): Promise<StripeCapabilities> {

@@ -25,7 +25,7 @@ export function toolBlockers(tool: AnyToolDefinition, capabilities: StripeCapabi
     if (portal.status === 'not_configured') blockers.push('no default billing-portal configuration is saved');
     if (portal.status === 'configuration_missing') blockers.push('PORTAL_CONFIGURATION names a configuration that does not exist');
     if (portal.status === 'configuration_inactive') blockers.push('the billing-portal configuration is inactive');
-    if (portal.status === 'ready' && tool.portal === 'cancel' && !portal.cancelEnabled) blockers.push('cancellation is switched off in the billing-portal configuration');
+    if (portal.status === 'ready' && tool.portal === 'cancel' && !portal.cancel_enabled) blockers.push('cancellation is switched off in the billing-portal configuration');
   }
   return blockers;
 }
