@@ -18,6 +18,11 @@ export interface McpServerOptions {
   resolvePrincipal: () => Promise<Principal>;
   /** The conversation key verification grants belong to (stdio: one per process). */
   conversation?: string | undefined;
+  /**
+   * A long-lived server (stdio) follows the periodic availability probe and tells its client
+   * when the list changes; a per-request HTTP server just takes the latest probe.
+   */
+  followAvailability?: boolean;
 }
 
 const INSTRUCTIONS: Record<ServerMode, string> = {
@@ -28,16 +33,12 @@ const INSTRUCTIONS: Record<ServerMode, string> = {
 };
 
 /** The only module that knows the MCP SDK: a registry of tools becomes an McpServer. */
-export function createMcpServer(options: McpServerOptions): McpServer {
-  return buildMcpServer(options).server;
-}
-
 /**
  * Every tool of the mode is registered; those the Stripe key or account rule out are disabled,
- * so they are not listed and cannot be called. `syncAvailability` re-applies the latest probe
- * (the SDK tells a connected client that the list changed).
+ * so they are not listed and cannot be called. Re-applying a later probe makes the SDK tell a
+ * connected client that the list changed.
  */
-function buildMcpServer(options: McpServerOptions): { server: McpServer; syncAvailability: () => void } {
+export function createMcpServer(options: McpServerOptions): McpServer {
   const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION }, { instructions: INSTRUCTIONS[options.mode] });
   const registered: Array<{ tool: AnyToolDefinition; handle: RegisteredTool }> = [];
   for (const tool of toolsForMode(options.tools, options.mode, options.runtime.verification !== undefined)) {
@@ -74,15 +75,17 @@ function buildMcpServer(options: McpServerOptions): { server: McpServer; syncAva
     }
   };
   syncAvailability();
-  return { server, syncAvailability };
+  if (options.followAvailability && options.runtime.availability) {
+    const unsubscribe = options.runtime.availability.onChange(syncAvailability);
+    server.server.onclose = () => unsubscribe();
+  }
+  return server;
 }
 
-/** stdio: one process, one conversation, following the periodic availability probe. */
+/** stdio: one process, one conversation. */
 export async function serveStdio(options: McpServerOptions): Promise<McpServer> {
   const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
-  const { server, syncAvailability } = buildMcpServer(options);
-  const unsubscribe = options.runtime.availability?.onChange(syncAvailability);
-  server.server.onclose = () => unsubscribe?.();
+  const server = createMcpServer({ ...options, followAvailability: true });
   await server.connect(new StdioServerTransport());
   return server;
 }

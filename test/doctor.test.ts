@@ -100,14 +100,15 @@ describe('doctor finds account and key problems', () => {
     expect(broken(report)).toEqual(toolsNeeding(['rak_charge_read', 'rak_invoice_write']));
   });
 
-  it('fails every tool when Stripe refuses the key (revoked or rolled)', async () => {
+  it('fails every tool that calls Stripe when Stripe refuses the key (revoked or rolled)', async () => {
     stripe.fake().revokeKey(TEST_STRIPE_KEY);
     const report = await doctor();
     const key = report.checks.find((check) => check.id === 'stripe_key')!;
     expect(key.status).toBe('fail');
     expect(key.detail).toMatch(/revoked, rolled or mistyped/);
     expect(report.stripe.connected).toBe(false);
-    expect(report.tools.every((tool) => !tool.works)).toBe(true);
+    expect(broken(report)).toEqual(toolsNeeding(PROBED));
+    expect(report.tools.filter((tool) => tool.works).map((tool) => tool.name).sort()).toEqual(['get_verification_status', 'verify_email_confirm']);
     expect(report.ok).toBe(false);
   });
 

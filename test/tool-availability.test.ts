@@ -1,12 +1,19 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeStripe } from '../src/demo/fake-stripe/index.js';
+import { silentLogger } from '../src/log.js';
+import { createRuntime } from '../src/runtime.js';
+import { createMcpServer } from '../src/server.js';
+import { startToolAvailability } from '../src/tools/lib/tool-availability.js';
 import { BILLING_TOOLS } from '../src/tools/registry.js';
+import { staffPrincipal } from '../src/verify/principal.js';
 import { HOST_A, STAFF, startHttpFixture, type HttpFixture } from './support/http-harness.js';
-import { TEST_STRIPE_KEY } from './support/mcp-harness.js';
+import { TEST_STRIPE_KEY, testSettings } from './support/mcp-harness.js';
 
 let fx: HttpFixture | undefined;
 afterEach(async () => {
@@ -118,5 +125,35 @@ describe('GET /v1/status', () => {
     fx = await startHttpFixture({}, { probeTools: true });
     expect((await fetch(`${fx.url}/v1/status`, { headers: auth(HOST_A) })).status).toBe(403);
     expect((await fetch(`${fx.url}/v1/status`)).status).toBe(401);
+  });
+});
+
+describe('a long-lived MCP server (stdio) follows the probe', () => {
+  it('tells its client that the tool list changed when a later probe rules tools out, and lists them again when fixed', async () => {
+    const fake = new FakeStripe({ now: 1_790_000_000 });
+    const runtime = createRuntime({ settings: testSettings(), log: silentLogger(), maxNetworkRetries: 0, fetch: (input, init) => fake.handle(new Request(input, init)) });
+    const tools = BILLING_TOOLS.filter((tool) => !tool.write);
+    const availability = await startToolAvailability(runtime, tools, undefined);
+    const server = createMcpServer({ tools, runtime, mode: 'staff', resolvePrincipal: async () => staffPrincipal('test'), followAvailability: true });
+    const client = new Client({ name: 'stdio-like', version: '1.0.0' });
+    let changes = 0;
+    client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+      changes += 1;
+    });
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    await Promise.all([server.connect(serverSide), client.connect(clientSide)]);
+    const listed = async () => (await client.listTools()).tools.map((tool) => tool.name).sort();
+    expect(await listed()).toEqual(tools.map((tool) => tool.name).sort());
+
+    fake.setPortalConfigured(false);
+    await availability.refresh();
+    await expect.poll(() => changes).toBeGreaterThan(0);
+    expect(await listed()).toEqual(tools.map((tool) => tool.name).filter((name) => name !== 'get_billing_portal_link' && name !== 'cancel_subscription').sort());
+
+    fake.setPortalConfigured(true);
+    await availability.refresh();
+    await expect.poll(async () => (await listed()).length).toBe(tools.length);
+    availability.stop();
+    await client.close();
   });
 });

@@ -208,7 +208,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   ]);
 
   const checks = [
-    keyCheck(runtime, capabilities, names(tools)),
+    keyCheck(runtime, capabilities, names(tools.filter((tool) => tool.permissions.length > 0))),
     ...permissionChecks(capabilities, tools),
     ...portalChecks(capabilities, tools, runtime.key.mode),
     mail,

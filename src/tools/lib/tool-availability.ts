@@ -16,7 +16,8 @@ export const FIRST_PROBE_TIMEOUT_MS = 5_000;
 
 /** Why a tool cannot work with these capabilities, in words for logs and `doctor`; empty when it can (or when unknown). */
 export function toolBlockers(tool: AnyToolDefinition, capabilities: StripeCapabilities): string[] {
-  if (capabilities.key === 'refused') return ['Stripe refused the API key'];
+  // Tools that never call Stripe (the code confirmation, the verification status) work without it.
+  if (capabilities.key === 'refused') return tool.permissions.length > 0 ? ['Stripe refused the API key'] : [];
   const blockers = tool.permissions
     .filter((permission) => capabilities.permissions[permission]?.state === 'missing')
     .map((permission) => `the key lacks ${permission} (${PERMISSIONS[permission]?.label ?? permission})`);
