@@ -126,12 +126,12 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'serve') {
     if (values.staff) throw new ConfigurationError('--staff is for stdio; over HTTP, STAFF_KEYS decide who is staff.');
     const { serveHttp } = await import('./http/serve-command.js');
-    await startToolAvailability(runtime, tools, settings.PORTAL_CONFIGURATION);
+    await startToolAvailability(runtime, tools, settings);
     await serveHttp({ settings, runtime, verifier, tools, log, demo: values.demo });
     return;
   }
 
-  await startToolAvailability(runtime, tools, settings.PORTAL_CONFIGURATION);
+  await startToolAvailability(runtime, tools, settings);
   const conversation = stdioConversationKey();
   await serveStdio({
     tools,

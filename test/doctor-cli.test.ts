@@ -5,6 +5,8 @@ import { FakeStripe } from '../src/demo/fake-stripe/index.js';
 import { serveFakeStripe } from '../src/demo/serve-fake-stripe.js';
 import { BILLING_TOOLS } from '../src/tools/registry.js';
 import { CLI_PATH, cleanEnv, runCli } from './support/cli.js';
+import { findFreePort } from './support/redis-server.js';
+import { startSmtpServer } from './support/smtp-server.js';
 
 /** One fake Stripe on loopback; each test uses its own key, restricted as the test needs. */
 const fake = new FakeStripe({ now: 1_790_000_000 });
@@ -62,6 +64,39 @@ describe('stripe-billing-mcp doctor (the built CLI against a Stripe-compatible s
     const malformed = await doctor('pk_test_fake_publishable_0000');
     expect(malformed.code).toBe(2);
     expect(malformed.stderr).toMatch(/publishable key/);
+  });
+
+  it('exits 1 without a saved billing-portal configuration, naming the portal tools', async () => {
+    fake.setPortalConfigured(false);
+    try {
+      const run = await doctor(keyDenied([]));
+      expect(run.code).toBe(1);
+      expect(run.stdout).toMatch(/✗ {2}Billing portal/);
+      expect(run.stdout).toContain('affects: get_billing_portal_link, cancel_subscription');
+    } finally {
+      fake.setPortalConfigured(true);
+    }
+  });
+
+  it('exits 1 when the SMTP server refuses the login (a real smtp-server), and 0 when it accepts', async () => {
+    const smtp = await startSmtpServer({ requireAuth: { user: 'billing', pass: 'right-password' } });
+    try {
+      const mail = (password: string) => ({ SMTP_URL: `smtp://billing:${password}@127.0.0.1:${smtp.port}`, MAIL_FROM: 'billing@example.com' });
+      const refused = await doctor(keyDenied([]), [], mail('wrong-password'));
+      expect(refused.code).toBe(1);
+      expect(refused.stdout).toMatch(/✗ {2}Mail \(one-time codes\) +the mail server check failed \(auth\)/);
+      expect(refused.stdout).not.toContain('wrong-password');
+      const accepted = await doctor(keyDenied([]), [], mail('right-password'));
+      expect(accepted.code, accepted.stdout).toBe(0);
+    } finally {
+      await smtp.stop();
+    }
+  });
+
+  it('exits 1 when Redis is unreachable', async () => {
+    const run = await doctor(keyDenied([]), [], { STORE_URL: `redis://127.0.0.1:${await findFreePort()}` });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/✗ {2}Shared store \(Redis\)/);
   });
 
   it('makes no change on the account: every write probe was refused', async () => {

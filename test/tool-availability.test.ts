@@ -14,6 +14,8 @@ import { BILLING_TOOLS } from '../src/tools/registry.js';
 import { staffPrincipal } from '../src/verify/principal.js';
 import { HOST_A, STAFF, startHttpFixture, type HttpFixture } from './support/http-harness.js';
 import { TEST_STRIPE_KEY, testSettings } from './support/mcp-harness.js';
+import { findFreePort } from './support/redis-server.js';
+import { startSmtpServer } from './support/smtp-server.js';
 
 let fx: HttpFixture | undefined;
 afterEach(async () => {
@@ -93,6 +95,54 @@ describe('serve leaves out of tools/list exactly the tools the key or account ca
   });
 });
 
+describe('serve leaves out the tools that mail or the shared store break', () => {
+  const verificationTools = ['get_verification_status', 'verify_email_confirm', 'verify_email_start'];
+  const hostTools = async () => {
+    const body = (await (await fetch(`${fx!.url}/v1/tools`, { headers: auth(HOST_A) })).json()) as { anthropic: Array<{ name: string }> };
+    return body.anthropic.map((tool) => tool.name).sort();
+  };
+  const unverifiedAnswer = async () => {
+    const response = await fetch(`${fx!.url}/v1/tools/get_billing_info`, { method: 'POST', headers: { ...auth(HOST_A), 'x-conversation-id': 'chat-1' }, body: '{}' });
+    return ((await response.json()) as { error: { message: string } }).error.message;
+  };
+
+  it('an SMTP server that refuses the login: no verification tools, and the model is not sent to them', async () => {
+    const smtp = await startSmtpServer({ requireAuth: { user: 'billing', pass: 'right-password' } });
+    try {
+      fx = await startHttpFixture({ SMTP_URL: `smtp://billing:wrong-password@127.0.0.1:${smtp.port}`, MAIL_FROM: 'billing@example.com' }, { probeTools: true, smtp: true });
+      const listed = await hostTools();
+      for (const name of verificationTools) expect(listed).not.toContain(name);
+      expect(listed).toContain('get_billing_info');
+      expect(await unverifiedAnswer()).not.toContain('verify_email_start');
+      expect(smtp.messages).toHaveLength(0);
+    } finally {
+      await smtp.stop();
+    }
+  });
+
+  it('an SMTP server that accepts the login: the verification tools are listed', async () => {
+    const smtp = await startSmtpServer({ requireAuth: { user: 'billing', pass: 'right-password' } });
+    try {
+      fx = await startHttpFixture({ SMTP_URL: `smtp://billing:right-password@127.0.0.1:${smtp.port}`, MAIL_FROM: 'billing@example.com' }, { probeTools: true, smtp: true });
+      const listed = await hostTools();
+      for (const name of verificationTools) expect(listed).toContain(name);
+      expect(await unverifiedAnswer()).toContain('verify_email_start');
+    } finally {
+      await smtp.stop();
+    }
+  });
+
+  it('an unreachable Redis: no verification tools and no resend_invoice; everything else stays', async () => {
+    const port = await findFreePort();
+    fx = await startHttpFixture({ STORE_URL: `redis://127.0.0.1:${port}`, VERIFY_SECRET: 'availability-verify-secret-32-bytes-long' }, { probeTools: true });
+    const listed = await hostTools();
+    for (const name of [...verificationTools, 'resend_invoice']) expect(listed).not.toContain(name);
+    expect(listed).toContain('get_invoice_history');
+    const status = (await (await fetch(`${fx.url}/v1/status`, { headers: auth(STAFF) })).json()) as { ok: boolean; store: unknown };
+    expect(status).toMatchObject({ ok: false, store: { kind: 'redis', status: 'unreachable' } });
+  });
+});
+
 describe('GET /v1/status', () => {
   it('gives staff the doctor report as JSON: connection, mode, key kind, permissions, portal, store, mail', async () => {
     fx = await startHttpFixture({}, { fake: fakeDenying(['rak_charge_read']), probeTools: true });
@@ -133,7 +183,7 @@ describe('a long-lived MCP server (stdio) follows the probe', () => {
     const fake = new FakeStripe({ now: 1_790_000_000 });
     const runtime = createRuntime({ settings: testSettings(), log: silentLogger(), maxNetworkRetries: 0, fetch: (input, init) => fake.handle(new Request(input, init)) });
     const tools = BILLING_TOOLS.filter((tool) => !tool.write);
-    const availability = await startToolAvailability(runtime, tools, undefined);
+    const availability = await startToolAvailability(runtime, tools, {});
     const server = createMcpServer({ tools, runtime, mode: 'staff', resolvePrincipal: async () => staffPrincipal('test'), followAvailability: true });
     const client = new Client({ name: 'stdio-like', version: '1.0.0' });
     let changes = 0;

@@ -26,7 +26,7 @@ export interface HttpFixture {
 /** The real HTTP server on a free loopback port, Stripe answered in-process by the fake. */
 export async function startHttpFixture(
   env: Record<string, string> = {},
-  options: { stripeDelayMs?: number; store?: Store; log?: Logger; fake?: FakeStripe; probeTools?: boolean } = {},
+  options: { stripeDelayMs?: number; store?: Store; log?: Logger; fake?: FakeStripe; probeTools?: boolean; smtp?: boolean } = {},
 ): Promise<HttpFixture> {
   const fake = options.fake ?? new FakeStripe({ now: 1_790_000_000 });
   const mailer = testMailer();
@@ -42,7 +42,8 @@ export async function startHttpFixture(
     settings,
     log: options.log ?? silentLogger(),
     maxNetworkRetries: 0,
-    mailer,
+    // `smtp`: codes go to SMTP_URL for real instead of the in-memory inbox.
+    ...(options.smtp ? {} : { mailer }),
     ...(options.store ? { store: options.store } : {}),
     fetch: async (input, init) => {
       if (options.stripeDelayMs) await new Promise((resolve) => setTimeout(resolve, options.stripeDelayMs));
@@ -51,7 +52,7 @@ export async function startHttpFixture(
   });
   const tools = selectTools({ allowlist: settings.TOOLS, writeTools: settings.WRITE_TOOLS }, ALL_TOOLS);
   // As `serve` does: probe the key and account first, so unusable tools are never listed.
-  if (options.probeTools) await startToolAvailability(runtime, tools, settings.PORTAL_CONFIGURATION);
+  if (options.probeTools) await startToolAvailability(runtime, tools, settings);
   const server = await startHttpServer({
     settings,
     runtime,

@@ -23,7 +23,9 @@ export const NOT_VERIFIED_CODE_MESSAGE =
   "The customer's identity has not been verified, so no billing details can be shared yet. Ask the customer for the email address of their billing account, then call verify_email_start; they will receive a 6-digit code to give you for verify_email_confirm.";
 
 function notVerifiedMessage(runtime: ToolRuntime): string {
-  return runtime.verification ? NOT_VERIFIED_CODE_MESSAGE : NOT_VERIFIED_MESSAGE;
+  // Never point the model at verify_email_start while it is left out of the list (mail or store down).
+  const codesWork = runtime.verification && (runtime.availability?.isListedByName('verify_email_start') ?? true);
+  return codesWork ? NOT_VERIFIED_CODE_MESSAGE : NOT_VERIFIED_MESSAGE;
 }
 
 export const NO_BILLING_ACCOUNT_MESSAGE =

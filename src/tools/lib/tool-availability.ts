@@ -9,18 +9,34 @@ import { probeStripeCapabilities, type StripeCapabilities } from '../../stripe/c
 import { PERMISSIONS } from '../../stripe/permission-probes.js';
 import type { ToolRuntime } from './context.js';
 import type { AnyToolDefinition } from './define-tool.js';
+import type { CodeMailer } from '../../verify/mailer.js';
+import type { Store } from '../../verify/store.js';
 
 export const AVAILABILITY_REFRESH_MS = 10 * 60_000;
 /** A chat host waits for start-up: past this, tools are listed and the probe finishes later. */
 export const FIRST_PROBE_TIMEOUT_MS = 5_000;
 
-/** Why a tool cannot work with these capabilities, in words for logs and `doctor`; empty when it can (or when unknown). */
-export function toolBlockers(tool: AnyToolDefinition, capabilities: StripeCapabilities): string[] {
+/** Services besides Stripe, as the last probe found them; absent when not configured. */
+export interface ServiceHealth {
+  /** SMTP_URL accepted the connection and login. */
+  mail?: boolean;
+  /** STORE_URL (Redis) answered PING. */
+  store?: boolean;
+}
+
+/** Why a tool cannot work, in words for logs and `doctor`; empty when it can (or when that is unknown). */
+export function toolBlockers(tool: AnyToolDefinition, capabilities: StripeCapabilities, services: ServiceHealth = {}): string[] {
+  const blockers: string[] = [];
+  if (services.mail === false && tool.audience === 'verification') blockers.push('the mail server (SMTP_URL) refused the check, so no code can be sent');
+  if (services.store === false && (tool.audience === 'verification' || tool.usesStore)) blockers.push('the shared store (STORE_URL) did not answer');
   // Tools that never call Stripe (the code confirmation, the verification status) work without it.
-  if (capabilities.key === 'refused') return tool.permissions.length > 0 ? ['Stripe refused the API key'] : [];
-  const blockers = tool.permissions
-    .filter((permission) => capabilities.permissions[permission]?.state === 'missing')
-    .map((permission) => `the key lacks ${permission} (${PERMISSIONS[permission]?.label ?? permission})`);
+  if (tool.permissions.length === 0) return blockers;
+  if (capabilities.key === 'refused') return [...blockers, 'Stripe refused the API key'];
+  blockers.push(
+    ...tool.permissions
+      .filter((permission) => capabilities.permissions[permission]?.state === 'missing')
+      .map((permission) => `the key lacks ${permission} (${PERMISSIONS[permission]?.label ?? permission})`),
+  );
   const portal = capabilities.portal;
   if (tool.portal && portal) {
     if (portal.status === 'not_configured') blockers.push('no default billing-portal configuration is saved');
@@ -43,9 +59,17 @@ export interface ToolAvailabilityOptions {
   stripe: Stripe;
   tools: readonly AnyToolDefinition[];
   portalConfiguration?: string | undefined;
+  /** The SMTP mailer, when codes are mailed (not the demo outbox). */
+  mailer?: CodeMailer | undefined;
+  /** The shared store, when it is Redis. */
+  store?: Store | undefined;
   log: Logger;
+  /** Between probes while everything works; while something does not, RETRY_MS. */
   refreshMs?: number;
 }
+
+/** While a tool is left out, look again soon: most outages and fixes take minutes, not ten. */
+export const RETRY_MS = 60_000;
 
 /**
  * The latest probe and the tools it rules out. Until the first probe answers (or when Stripe
@@ -53,8 +77,10 @@ export interface ToolAvailabilityOptions {
  */
 export class ToolAvailability {
   private latest: StripeCapabilities | undefined;
+  private services: ServiceHealth = {};
   private refreshing: Promise<StripeCapabilities> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
   /** tool → the blockers last logged, so each change is logged once. */
   private readonly logged = new Map<string, string>();
   private readonly listeners = new Set<() => void>();
@@ -66,18 +92,26 @@ export class ToolAvailability {
   }
 
   isListed(tool: AnyToolDefinition): boolean {
-    return !this.latest || toolBlockers(tool, this.latest).length === 0;
+    return this.blockers(tool).length === 0;
+  }
+
+  /** By name, for messages that point the model at another tool. Unknown names are not listed. */
+  isListedByName(name: string): boolean {
+    const tool = this.options.tools.find((candidate) => candidate.name === name);
+    return tool !== undefined && this.isListed(tool);
   }
 
   /** Runs the probe now (concurrent callers share one run) and tells listeners what changed. */
   refresh(): Promise<StripeCapabilities> {
-    this.refreshing ??= probeStripeCapabilities(this.options.stripe, {
-      ...capabilityNeeds(this.options.tools),
-      portalConfiguration: this.options.portalConfiguration,
-    })
-      .then((capabilities) => {
+    this.refreshing ??= Promise.all([
+      probeStripeCapabilities(this.options.stripe, { ...capabilityNeeds(this.options.tools), portalConfiguration: this.options.portalConfiguration }),
+      this.probeServices(),
+    ])
+      .then(([capabilities, services]) => {
+        this.services = services;
         // A probe that reached nobody says nothing about permissions: keep the last known answer.
-        if (capabilities.key !== 'unreachable' || !this.latest) this.apply(capabilities);
+        if (capabilities.key !== 'unreachable' || !this.latest) this.latest = capabilities;
+        this.announceChanges();
         return capabilities;
       })
       .finally(() => {
@@ -86,7 +120,7 @@ export class ToolAvailability {
     return this.refreshing;
   }
 
-  /** The first probe (waited for up to FIRST_PROBE_TIMEOUT_MS), then a refresh every few minutes. */
+  /** The first probe (waited for up to FIRST_PROBE_TIMEOUT_MS), then one every few minutes. */
   async start(): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<void>((resolve) => {
@@ -95,12 +129,12 @@ export class ToolAvailability {
     });
     await Promise.race([this.refresh().then(() => undefined, () => undefined), timedOut]);
     clearTimeout(timer);
-    this.timer ??= setInterval(() => void this.refresh().catch(() => undefined), this.options.refreshMs ?? AVAILABILITY_REFRESH_MS);
-    this.timer.unref();
+    this.scheduleNext();
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.stopped = true;
+    clearTimeout(this.timer);
     this.timer = undefined;
   }
 
@@ -110,19 +144,41 @@ export class ToolAvailability {
     return () => this.listeners.delete(listener);
   }
 
-  private apply(capabilities: StripeCapabilities): void {
-    this.latest = capabilities;
+  private blockers(tool: AnyToolDefinition): string[] {
+    return this.latest ? toolBlockers(tool, this.latest, this.services) : [];
+  }
+
+  private scheduleNext(): void {
+    if (this.stopped) return;
+    const somethingWrong = this.options.tools.some((tool) => !this.isListed(tool)) || this.latest?.key !== 'accepted';
+    this.timer = setTimeout(
+      () => void this.refresh().catch(() => undefined).finally(() => this.scheduleNext()),
+      somethingWrong ? RETRY_MS : (this.options.refreshMs ?? AVAILABILITY_REFRESH_MS),
+    );
+    this.timer.unref();
+  }
+
+  private async probeServices(): Promise<ServiceHealth> {
+    const { mailer, store } = this.options;
+    const [mail, storeUp] = await Promise.all([
+      mailer?.verify ? mailer.verify().then(() => true, () => false) : Promise.resolve(undefined),
+      store ? store.ping().catch(() => false) : Promise.resolve(undefined),
+    ]);
+    return { ...(mail !== undefined ? { mail } : {}), ...(storeUp !== undefined ? { store: storeUp } : {}) };
+  }
+
+  private announceChanges(): void {
     let changed = false;
     for (const tool of this.options.tools) {
-      const blockers = toolBlockers(tool, capabilities);
+      const blockers = this.blockers(tool);
       const signature = blockers.join('; ');
       if ((this.logged.get(tool.name) ?? '') === signature) continue;
       changed = true;
       this.logged.set(tool.name, signature);
       if (blockers.length > 0) {
-        this.options.log.warn({ tool: tool.name, reasons: blockers }, 'tool left out of tools/list: it cannot work with this Stripe key and account (run `stripe-billing-mcp doctor`)');
+        this.options.log.warn({ tool: tool.name, reasons: blockers }, 'tool left out of tools/list: it cannot work with this set-up (run `stripe-billing-mcp doctor`)');
       } else {
-        this.options.log.info({ tool: tool.name }, 'tool listed again: the Stripe key and account now allow it');
+        this.options.log.info({ tool: tool.name }, 'tool listed again: the set-up now allows it');
       }
     }
     if (changed) for (const listener of this.listeners) listener();
@@ -130,8 +186,20 @@ export class ToolAvailability {
 }
 
 /** The start-up probe for a serving process: sets `runtime.availability` once the first probe answered (or timed out). */
-export async function startToolAvailability(runtime: ToolRuntime, tools: readonly AnyToolDefinition[], portalConfiguration: string | undefined): Promise<ToolAvailability> {
-  const availability = new ToolAvailability({ stripe: runtime.stripe, tools, portalConfiguration, log: runtime.log });
+export async function startToolAvailability(
+  runtime: ToolRuntime,
+  tools: readonly AnyToolDefinition[],
+  settings: { PORTAL_CONFIGURATION?: string | undefined; STORE_URL?: string | undefined },
+): Promise<ToolAvailability> {
+  const verification = runtime.verification;
+  const availability = new ToolAvailability({
+    stripe: runtime.stripe,
+    tools,
+    portalConfiguration: settings.PORTAL_CONFIGURATION,
+    mailer: verification?.mode === 'code' && verification.mailer.transport === 'smtp' ? verification.mailer : undefined,
+    store: settings.STORE_URL ? runtime.store : undefined,
+    log: runtime.log,
+  });
   await availability.start();
   runtime.availability = availability;
   return availability;
