@@ -32,9 +32,9 @@ const INSTRUCTIONS: Record<ServerMode, string> = {
     'Billing tools for merchant staff. Choose the customer with `email` (all their Stripe records) or `customer_id`. Money is {amount in minor units, currency, formatted}: quote `formatted`. Dates are ISO 8601 UTC.',
 };
 
-/** The only module that knows the MCP SDK: a registry of tools becomes an McpServer. */
 /**
- * Every tool of the mode is registered; those the Stripe key or account rule out are disabled,
+ * The only module that knows the MCP SDK: a registry of tools becomes an McpServer. Every tool
+ * of the mode is registered; those the Stripe key or account rule out are disabled,
  * so they are not listed and cannot be called. Re-applying a later probe makes the SDK tell a
  * connected client that the list changed.
  */

@@ -93,10 +93,11 @@ describe('stripe-billing-mcp doctor (the built CLI against a Stripe-compatible s
     }
   });
 
-  it('exits 1 when Redis is unreachable', async () => {
-    const run = await doctor(keyDenied([]), [], { STORE_URL: `redis://127.0.0.1:${await findFreePort()}` });
+  it('exits 1 when Redis is unreachable, naming the tools that keep state there', async () => {
+    const run = await doctor(keyDenied([]), [], { STORE_URL: `redis://127.0.0.1:${await findFreePort()}`, WRITE_TOOLS: 'resend_invoice' });
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/✗ {2}Shared store \(Redis\)/);
+    expect(run.stdout).toMatch(/✗ {2}resend_invoice: the shared store \(STORE_URL\) did not answer/);
   });
 
   it('makes no change on the account: every write probe was refused', async () => {

@@ -116,6 +116,9 @@ describe('doctor finds account and key problems', () => {
     stripe.fake().failNext({ status: 503, times: 100 });
     const report = await doctor();
     expect(report.checks.find((check) => check.id === 'stripe_key')?.status).toBe('unknown');
+    expect(report.checks.find((check) => check.id === 'billing_portal')?.fix).toMatch(/once Stripe answers/);
+    expect(broken(report)).toEqual(toolsNeeding(PROBED));
+    expect(report.tools.find((tool) => tool.name === 'get_invoice_history')?.reasons).toEqual(['Stripe could not be reached']);
     expect(report.ok).toBe(false);
   });
 
@@ -181,13 +184,14 @@ describe('doctor checks the mail server for real (smtp-server on loopback)', () 
     expect(smtp.messages).toHaveLength(0);
   });
 
-  it('fails the verification tools with the fix when the server refuses the login, never echoing the password', async () => {
+  it('fails verify_email_start with the fix when the server refuses the login, never echoing the password', async () => {
     const report = await doctor({ SMTP_URL: smtpUrl('wrong-password'), MAIL_FROM: 'Billing <billing@example.com>' }, { outbox: false });
     const mail = report.checks.find((check) => check.id === 'mail')!;
     expect(mail.status).toBe('fail');
     expect(mail.detail).toContain('auth');
     expect(mail.fix).toMatch(/user and password in SMTP_URL/);
-    expect(broken(report)).toEqual(['get_verification_status', 'verify_email_confirm', 'verify_email_start']);
+    // A visitor who already has a code can still confirm it.
+    expect(broken(report)).toEqual(['verify_email_start']);
     expect(report.ok).toBe(false);
     expect(JSON.stringify(report)).not.toContain('wrong-password');
     expect(smtp.logins.some((login) => !login.accepted)).toBe(true);
@@ -231,6 +235,15 @@ describe('doctor checks identity-token settings', () => {
     jwks = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`, close: () => server.close() };
   });
   afterAll(() => jwks.close());
+
+  it('refuses what the server refuses: both a secret and a JWKS, or a CUSTOMER_TOKEN nothing can verify', async () => {
+    const both = await doctor({ IDENTITY_SECRET: 'doctor-identity-secret-that-is-32-bytes!', IDENTITY_JWKS_URL: jwks.url });
+    expect(both.checks.find((check) => check.id === 'identity')).toMatchObject({ status: 'fail', fix: expect.stringMatching(/not both/) });
+    expect(both.ok).toBe(false);
+    const unverifiable = await doctor({ CUSTOMER_TOKEN: 'eyJhbGciOiJIUzI1NiJ9.e30.x' });
+    expect(unverifiable.checks.find((check) => check.id === 'identity')?.status).toBe('fail');
+    expect(JSON.stringify(unverifiable)).not.toContain('eyJhbGciOiJIUzI1NiJ9');
+  });
 
   it('reports the HS256 secret it will use', async () => {
     const report = await doctor({ IDENTITY_SECRET: 'doctor-identity-secret-that-is-32-bytes!' });

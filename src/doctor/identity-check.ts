@@ -1,5 +1,7 @@
 import { importJWK, type JWK } from 'jose';
 import type { Settings } from '../config.js';
+import { ConfigurationError } from '../errors.js';
+import { createIdentityTokenVerifier } from '../verify/identity-token.js';
 
 export interface IdentityCheck {
   kind: 'hs256' | 'jwks' | 'none';
@@ -30,6 +32,17 @@ async function usableKeys(document: unknown): Promise<number> {
 
 /** Is the identity-token set-up usable: a long enough secret, or a JWKS that answers with usable keys. */
 export async function checkIdentityTokens(settings: Settings, fetchImpl: typeof fetch = fetch): Promise<IdentityCheck> {
+  // The same validation the server does at start-up, so doctor never passes what serve refuses.
+  let verifier: ReturnType<typeof createIdentityTokenVerifier>;
+  try {
+    verifier = createIdentityTokenVerifier(settings);
+  } catch (error) {
+    if (!(error instanceof ConfigurationError)) throw error;
+    return { kind: 'none', status: 'fail', detail: 'the identity-token settings contradict each other', fix: error.message };
+  }
+  if (settings.CUSTOMER_TOKEN && !verifier) {
+    return { kind: 'none', status: 'fail', detail: 'CUSTOMER_TOKEN is set but nothing can verify it', fix: 'Set IDENTITY_SECRET or IDENTITY_JWKS_URL to what the host signs tokens with.' };
+  }
   if (settings.IDENTITY_SECRET) {
     // loadSettings already refused secrets under 32 bytes.
     return { kind: 'hs256', status: 'ok', detail: `HS256 with a ${Buffer.byteLength(settings.IDENTITY_SECRET)}-byte IDENTITY_SECRET` };

@@ -11,7 +11,7 @@ export function renderDoctorReport(report: DoctorReport): string {
   for (const check of report.checks) {
     lines.push(`  ${MARK[check.status]}  ${pad(check.title, titleWidth)}  ${check.detail}`);
     const indent = ' '.repeat(titleWidth + 7);
-    if (check.affects.length > 0 && check.status !== 'ok') lines.push(`${indent}affects: ${check.affects.join(', ')}`);
+    if (check.affects.length > 0) lines.push(`${indent}affects: ${check.affects.join(', ')}`);
     if (check.fix && check.status !== 'ok') lines.push(`${indent}fix: ${check.fix}`);
   }
   const working = report.tools.filter((tool) => tool.works);

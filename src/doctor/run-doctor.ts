@@ -8,7 +8,7 @@ import { probeStripeCapabilities, type PortalState, type StripeCapabilities } fr
 import { PERMISSIONS, type PermissionState } from '../stripe/permission-probes.js';
 import type { ToolRuntime } from '../tools/lib/context.js';
 import type { AnyToolDefinition } from '../tools/lib/define-tool.js';
-import { capabilityNeeds } from '../tools/lib/tool-availability.js';
+import { capabilityNeeds, needsMail, needsStore, toolBlockers, toolUnknowns, type ServiceHealth } from '../tools/lib/tool-availability.js';
 import { MailDeliveryError } from '../verify/mailer.js';
 import { checkIdentityTokens, type IdentityCheck } from './identity-check.js';
 
@@ -136,14 +136,17 @@ function portalChecks(capabilities: StripeCapabilities, tools: readonly AnyToolD
           ...base,
           status: 'unknown',
           detail: `could not be checked: ${portal.reason}`,
-          fix: `Grant "Customer portal: Read" (rak_billing_portal_configuration_read) so the set-up can be checked: ${KEY_PAGE} → the key → Edit.`,
+          fix:
+            portal.cause === 'no_permission'
+              ? `Grant "Customer portal: Read" (rak_billing_portal_configuration_read) so the set-up can be checked: ${KEY_PAGE} → the key → Edit.`
+              : 'Run doctor again once Stripe answers.',
         },
       ];
   }
 }
 
-async function mailCheck(runtime: ToolRuntime, verificationTools: string[]): Promise<DoctorCheck> {
-  const base = { id: 'mail', title: 'Mail (one-time codes)', affects: verificationTools };
+async function mailCheck(runtime: ToolRuntime, mailTools: string[]): Promise<DoctorCheck> {
+  const base = { id: 'mail', title: 'Mail (one-time codes)', affects: mailTools };
   const verification = runtime.verification;
   if (verification?.mode === 'trust-email') {
     return { ...base, status: 'warn', detail: 'VERIFY_MODE=trust-email: visitors are matched by the email they type, without verification', fix: 'Use identity tokens or email codes (VERIFY_MODE=code) unless the chat host verified the user itself.' };
@@ -155,7 +158,7 @@ async function mailCheck(runtime: ToolRuntime, verificationTools: string[]): Pro
     return { ...base, status: 'ok', detail: 'demo outbox: codes are printed to stderr, not mailed' };
   }
   try {
-    await verification.mailer.verify?.();
+    await verification.mailer.verify?.({ quiet: true });
     return { ...base, status: 'ok', detail: 'the mail server accepted the connection and login' };
   } catch (error) {
     const reason = error instanceof MailDeliveryError ? error.reason : 'server';
@@ -164,7 +167,7 @@ async function mailCheck(runtime: ToolRuntime, verificationTools: string[]): Pro
 }
 
 async function storeCheck(runtime: ToolRuntime, settings: Settings, tools: readonly AnyToolDefinition[]): Promise<DoctorCheck> {
-  const affects = names(tools.filter((tool) => tool.usesStore || tool.audience === 'verification'));
+  const affects = names(tools.filter(needsStore));
   if (!settings.STORE_URL) {
     return { id: 'store', title: 'Shared store', status: 'ok', detail: 'in-memory: codes, verifications and limits live in this one process', affects };
   }
@@ -196,16 +199,31 @@ function identityCheckRow(identity: IdentityCheck, verificationOn: boolean): Doc
   return { id: 'identity', title: 'Identity tokens', affects, ...identity, ...(identity.status === 'off' ? { affects: [] } : {}) };
 }
 
+export interface Diagnosis {
+  report: DoctorReport;
+  /** What the report was made from, for the tool listing to take over (`/v1/status`). */
+  capabilities: StripeCapabilities;
+  services: ServiceHealth;
+}
+
 export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
+  return (await diagnose(options)).report;
+}
+
+export async function diagnose(options: DoctorOptions): Promise<Diagnosis> {
   const { settings, runtime } = options;
   const verificationOn = runtime.verification !== undefined;
   const tools = options.tools.filter((tool) => tool.audience !== 'verification' || verificationOn);
   const [capabilities, mail, store, identity] = await Promise.all([
     options.capabilities ?? probeStripeCapabilities(runtime.stripe, { ...capabilityNeeds(tools), portalConfiguration: settings.PORTAL_CONFIGURATION }),
-    mailCheck(runtime, names(tools.filter((tool) => tool.audience === 'verification'))),
+    mailCheck(runtime, names(tools.filter(needsMail))),
     storeCheck(runtime, settings, tools),
     checkIdentityTokens(settings, options.fetch),
   ]);
+  const services: ServiceHealth = {
+    ...(mail.status === 'ok' || mail.status === 'fail' ? { mail: mail.status === 'ok' } : {}),
+    ...(settings.STORE_URL ? { store: store.status === 'ok' } : {}),
+  };
 
   const checks = [
     keyCheck(runtime, capabilities, names(tools.filter((tool) => tool.permissions.length > 0))),
@@ -216,12 +234,13 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     identityCheckRow(identity, verificationOn),
   ];
   const broken = checks.filter((check) => check.status === 'fail' || check.status === 'unknown');
+  // The same rules that decide what is listed, plus what could not be checked.
   const toolRows = tools.map((tool) => {
-    const reasons = broken.filter((check) => check.affects.includes(tool.name)).map((check) => `${check.title}: ${check.detail}`);
+    const reasons = [...toolBlockers(tool, capabilities, services), ...toolUnknowns(tool, capabilities)];
     return { name: tool.name, works: reasons.length === 0, reasons };
   });
 
-  return {
+  const report: DoctorReport = {
     ok: broken.length === 0,
     checked_at: new Date(capabilities.checkedAt).toISOString(),
     stripe: { connected: capabilities.key === 'accepted', key: runtime.key.redacted, key_kind: runtime.key.kind, mode: runtime.key.mode },
@@ -233,4 +252,5 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     tools: toolRows,
     checks,
   };
+  return { report, capabilities, services };
 }

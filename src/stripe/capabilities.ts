@@ -4,14 +4,14 @@
  * Every request is a read, or a write aimed at an id that cannot exist: nothing changes.
  */
 import type Stripe from 'stripe';
-import { classifyProbeError, probePermissions, type PermissionState, type ProbeOutcome } from './permission-probes.js';
+import { classifyProbeError, probePermissions, type ProbeOutcome } from './permission-probes.js';
 
 export type PortalState =
   | { status: 'ready'; configuration: string; cancel_enabled: boolean }
   /** No default configuration saved, or PORTAL_CONFIGURATION names one that is missing or inactive. */
   | { status: 'not_configured' | 'configuration_missing' | 'configuration_inactive'; configuration?: string }
-  /** Could not be checked: the key cannot read portal configurations, or Stripe did not answer. */
-  | { status: 'unknown'; reason: string };
+  /** Could not be checked: the key cannot read portal configurations (`no_permission`), or Stripe did not answer. */
+  | { status: 'unknown'; cause: 'no_permission' | 'no_answer'; reason: string };
 
 export interface StripeCapabilities {
   /** Unix ms. */
@@ -40,9 +40,9 @@ async function probePortal(stripe: Stripe, configurationId: string | undefined):
     }
   } catch (error) {
     const outcome = classifyProbeError(error);
-    if (outcome.state === 'missing') return { status: 'unknown', reason: 'the key cannot read portal configurations (rak_billing_portal_configuration_read)' };
+    if (outcome.state === 'missing') return { status: 'unknown', cause: 'no_permission', reason: 'the key cannot read portal configurations (rak_billing_portal_configuration_read)' };
     if (outcome.state === 'granted' && configurationId) return { status: 'configuration_missing', configuration: configurationId };
-    return { status: 'unknown', reason: outcome.reason ?? 'the check failed' };
+    return { status: 'unknown', cause: 'no_answer', reason: outcome.reason ?? 'the check failed' };
   }
   if (!configuration) return { status: 'not_configured' };
   if (!configuration.active) return { status: 'configuration_inactive', configuration: configuration.id };
@@ -64,10 +64,6 @@ export async function probeStripeCapabilities(stripe: Stripe, options: Capabilit
     checkedAt: Date.now(),
     key,
     permissions: Object.fromEntries(outcomes),
-    ...(portal ? { portal: key === 'refused' ? { status: 'unknown', reason: 'Stripe refused the key' } : portal } : {}),
+    ...(portal ? { portal: key === 'refused' ? { status: 'unknown', cause: 'no_answer', reason: 'Stripe refused the key' } : portal } : {}),
   };
-}
-
-export function permissionState(capabilities: StripeCapabilities, permission: string): PermissionState {
-  return capabilities.permissions[permission]?.state ?? 'unknown';
 }

@@ -5,7 +5,9 @@
  * the cheapest request that needs exactly one permission: a `list({limit: 1})` where one exists,
  * else a read or write of an id that cannot exist. A 403 (StripePermissionError) means the
  * permission is missing; a 200, 400 or 404 means Stripe let the request through. Writes aimed at
- * an id that does not exist change nothing.
+ * an id that does not exist change nothing. Should Stripe ever look up an object before checking
+ * the permission, a probe would read "granted" wrongly: the tool then stays listed and answers
+ * "not available" with the permission in the log, as it did before the probe existed.
  */
 import Stripe from 'stripe';
 

@@ -11,6 +11,7 @@ export default defineTool({
     "Step 1 of verifying the customer: emails a 6-digit code to the address the customer gives. Use when billing tools say the customer is not verified. The answer is the same whether or not the address has an account; never guess or reuse an address.",
   audience: 'verification',
   permissions: ['rak_customer_read'],
+  sendsMail: true,
   inputSchema: {
     email: z.string().max(320).describe('The email address the customer says their billing account uses.'),
   },

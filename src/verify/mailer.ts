@@ -11,8 +11,8 @@ export interface CodeMailer {
   /** `outbox`: the demo's, which prints codes instead of mailing them. */
   readonly transport: 'smtp' | 'outbox';
   sendCode(message: { to: string; code: string; expiresInMinutes: number }): Promise<void>;
-  /** Connects and logs in without sending anything (for `doctor`). */
-  verify?(): Promise<void>;
+  /** Connects and logs in without sending anything (for `doctor`); `quiet` leaves the logging to the caller. */
+  verify?(options?: { quiet?: boolean }): Promise<void>;
 }
 
 export type MailFailureReason = 'connection' | 'timeout' | 'tls' | 'auth' | 'rejected' | 'server';
@@ -93,9 +93,9 @@ export function createSmtpMailer(options: SmtpMailerOptions): CodeMailer {
     requireTLS,
   });
 
-  const fail = (error: unknown, scrub: string[], context: Record<string, unknown>, what: string): never => {
+  const fail = (error: unknown, scrub: string[], context: Record<string, unknown>, what: string, quiet = false): never => {
     const summary = summarizeSmtpError(error, [...secrets, ...scrub]);
-    options.log.error({ ...context, smtp: summary.logged }, what);
+    if (!quiet) options.log.error({ ...context, smtp: summary.logged }, what);
     throw new MailDeliveryError(summary.reason, summary.cause);
   };
 
@@ -130,11 +130,11 @@ export function createSmtpMailer(options: SmtpMailerOptions): CodeMailer {
       options.log.info({ recipient }, 'verification email sent');
     },
 
-    async verify() {
+    async verify({ quiet = false } = {}) {
       try {
         await transporter.verify();
       } catch (error) {
-        fail(error, [], {}, 'mail server check failed');
+        fail(error, [], {}, 'mail server check failed', quiet);
       }
     },
   };

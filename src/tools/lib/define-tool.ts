@@ -32,8 +32,10 @@ export interface ToolDefinition<Input extends z.ZodRawShape = z.ZodRawShape, Out
    * (`cancel`): without one Stripe refuses every link, so the tool is not listed.
    */
   portal?: 'session' | 'cancel';
-  /** Keeps state in the shared store (STORE_URL) besides verification grants. */
+  /** Keeps state in the shared store (STORE_URL); every verification tool does too. */
   usesStore?: boolean;
+  /** Sends mail through SMTP_URL. */
+  sendsMail?: boolean;
   inputSchema: Input;
   outputSchema: Output;
   annotations: ToolAnnotations;

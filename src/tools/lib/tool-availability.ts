@@ -24,11 +24,14 @@ export interface ServiceHealth {
   store?: boolean;
 }
 
+export const needsMail = (tool: AnyToolDefinition): boolean => tool.sendsMail === true;
+export const needsStore = (tool: AnyToolDefinition): boolean => tool.audience === 'verification' || tool.usesStore === true;
+
 /** Why a tool cannot work, in words for logs and `doctor`; empty when it can (or when that is unknown). */
 export function toolBlockers(tool: AnyToolDefinition, capabilities: StripeCapabilities, services: ServiceHealth = {}): string[] {
   const blockers: string[] = [];
-  if (services.mail === false && tool.audience === 'verification') blockers.push('the mail server (SMTP_URL) refused the check, so no code can be sent');
-  if (services.store === false && (tool.audience === 'verification' || tool.usesStore)) blockers.push('the shared store (STORE_URL) did not answer');
+  if (services.mail === false && needsMail(tool)) blockers.push('the mail server (SMTP_URL) refused the check, so no code can be sent');
+  if (services.store === false && needsStore(tool)) blockers.push('the shared store (STORE_URL) did not answer');
   // Tools that never call Stripe (the code confirmation, the verification status) work without it.
   if (tool.permissions.length === 0) return blockers;
   if (capabilities.key === 'refused') return [...blockers, 'Stripe refused the API key'];
@@ -45,6 +48,20 @@ export function toolBlockers(tool: AnyToolDefinition, capabilities: StripeCapabi
     if (portal.status === 'ready' && tool.portal === 'cancel' && !portal.cancel_enabled) blockers.push('cancellation is switched off in the billing-portal configuration');
   }
   return blockers;
+}
+
+/**
+ * What could not be checked for a tool (Stripe did not answer): such a tool stays listed, but
+ * `doctor` will not vouch for it.
+ */
+export function toolUnknowns(tool: AnyToolDefinition, capabilities: StripeCapabilities): string[] {
+  if (tool.permissions.length === 0 || capabilities.key === 'refused') return [];
+  if (capabilities.key === 'unreachable') return ['Stripe could not be reached'];
+  const unknowns = tool.permissions
+    .filter((permission) => capabilities.permissions[permission]?.state !== 'granted' && capabilities.permissions[permission]?.state !== 'missing')
+    .map((permission) => `${permission} could not be checked`);
+  if (tool.portal && capabilities.portal?.status === 'unknown') unknowns.push(`the billing portal could not be checked: ${capabilities.portal.reason}`);
+  return unknowns;
 }
 
 /** What the tools need probed: their permissions, and the portal set-up when any uses the portal. */
@@ -64,11 +81,9 @@ export interface ToolAvailabilityOptions {
   /** The shared store, when it is Redis. */
   store?: Store | undefined;
   log: Logger;
-  /** Between probes while everything works; while something does not, RETRY_MS. */
-  refreshMs?: number;
 }
 
-/** While a tool is left out, look again soon: most outages and fixes take minutes, not ten. */
+/** While Stripe, mail or the store do not answer, look again soon: outages end in minutes. */
 export const RETRY_MS = 60_000;
 
 /**
@@ -87,10 +102,6 @@ export class ToolAvailability {
 
   constructor(private readonly options: ToolAvailabilityOptions) {}
 
-  get capabilities(): StripeCapabilities | undefined {
-    return this.latest;
-  }
-
   isListed(tool: AnyToolDefinition): boolean {
     return this.blockers(tool).length === 0;
   }
@@ -108,16 +119,21 @@ export class ToolAvailability {
       this.probeServices(),
     ])
       .then(([capabilities, services]) => {
-        this.services = services;
-        // A probe that reached nobody says nothing about permissions: keep the last known answer.
-        if (capabilities.key !== 'unreachable' || !this.latest) this.latest = capabilities;
-        this.announceChanges();
+        this.record(capabilities, services);
         return capabilities;
       })
       .finally(() => {
         this.refreshing = undefined;
       });
     return this.refreshing;
+  }
+
+  /** Takes a probe made elsewhere (`/v1/status` runs the doctor's, which checks the same things). */
+  record(capabilities: StripeCapabilities, services: ServiceHealth): void {
+    this.services = services;
+    // A probe that reached nobody says nothing about permissions: keep the last known answer.
+    if (capabilities.key !== 'unreachable' || !this.latest) this.latest = capabilities;
+    this.announceChanges();
   }
 
   /** The first probe (waited for up to FIRST_PROBE_TIMEOUT_MS), then one every few minutes. */
@@ -150,18 +166,23 @@ export class ToolAvailability {
 
   private scheduleNext(): void {
     if (this.stopped) return;
-    const somethingWrong = this.options.tools.some((tool) => !this.isListed(tool)) || this.latest?.key !== 'accepted';
-    this.timer = setTimeout(
-      () => void this.refresh().catch(() => undefined).finally(() => this.scheduleNext()),
-      somethingWrong ? RETRY_MS : (this.options.refreshMs ?? AVAILABILITY_REFRESH_MS),
-    );
+    const latest = this.latest;
+    // A missing permission stays missing until someone edits the key: no need to ask every minute.
+    const transient =
+      !latest ||
+      latest.key === 'unreachable' ||
+      Object.values(latest.permissions).some((outcome) => outcome.state === 'unknown') ||
+      latest.portal?.status === 'unknown' ||
+      this.services.mail === false ||
+      this.services.store === false;
+    this.timer = setTimeout(() => void this.refresh().catch(() => undefined).finally(() => this.scheduleNext()), transient ? RETRY_MS : AVAILABILITY_REFRESH_MS);
     this.timer.unref();
   }
 
   private async probeServices(): Promise<ServiceHealth> {
     const { mailer, store } = this.options;
     const [mail, storeUp] = await Promise.all([
-      mailer?.verify ? mailer.verify().then(() => true, () => false) : Promise.resolve(undefined),
+      mailer?.verify ? mailer.verify({ quiet: true }).then(() => true, () => false) : Promise.resolve(undefined),
       store ? store.ping().catch(() => false) : Promise.resolve(undefined),
     ]);
     return { ...(mail !== undefined ? { mail } : {}), ...(storeUp !== undefined ? { store: storeUp } : {}) };
