@@ -15,6 +15,13 @@ const optionalUrl = (name: string, example: string) =>
     })
     .transform((value) => (value ? value : undefined));
 
+/** `https://chat.example.com` or `http://127.0.0.1:3000`: exactly what a browser sends as an origin. */
+function isOrigin(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value.replace(/\/$/, '').toLowerCase();
+}
+
 /** The settings of DESIGN.md. Names are part of the interface: keep them. */
 export const settingsSchema = z.object({
   STRIPE_API_KEY: z.string().optional(),
@@ -58,6 +65,16 @@ export const settingsSchema = z.object({
   HOST_KEYS: list,
   STAFF_KEYS: list,
   ALLOWED_ORIGINS: list,
+  PANEL_FRAME_ANCESTORS: list.refine((origins) => origins.every(isOrigin), {
+    message: 'PANEL_FRAME_ANCESTORS must be a comma list of origins such as https://app.chatwoot.com (scheme, host and optional port; no path)',
+  }),
+  PANEL_SESSION_SECRET: z
+    .string()
+    .optional()
+    .refine((value) => value === undefined || value === '' || Buffer.byteLength(value) >= 32, {
+      message: 'PANEL_SESSION_SECRET must be at least 32 bytes (generate one with `openssl rand -base64 48`)',
+    })
+    .transform((value) => (value ? value : undefined)),
   STRIPE_WEBHOOK_SECRET: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
