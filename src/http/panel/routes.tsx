@@ -7,6 +7,7 @@ import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import type { Child } from 'hono/jsx';
 import { bodyLimit } from 'hono/body-limit';
 import { csrf } from 'hono/csrf';
+import { html } from 'hono/html';
 import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
 import type { Settings } from '../../config.js';
@@ -76,9 +77,12 @@ export function panelRoutes(options: PanelOptions): Hono<PanelEnv> {
 
   const page = (c: Context, status: 200 | 401 | 429, title: string, body: Child, session?: PanelSession, host?: string) =>
     c.html(
-      <Layout title={title} mode={runtime.key.mode} frameAncestors={frameAncestors} csrf={session?.csrf} staff={session?.staff} host={host}>
-        {body}
-      </Layout>,
+      // Without the doctype browsers fall back to quirks mode.
+      html`<!DOCTYPE html>${(
+        <Layout title={title} mode={runtime.key.mode} frameAncestors={frameAncestors} csrf={session?.csrf} staff={session?.staff} host={host}>
+          {body}
+        </Layout>
+      )}`,
       status,
     );
 
