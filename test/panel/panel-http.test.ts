@@ -320,7 +320,7 @@ describe('sessions end with their staff key', () => {
 });
 
 describe('embedding in a helpdesk', () => {
-  it('PANEL_FRAME_ANCESTORS allows those origins to frame the panel and makes the cookie SameSite=None; Secure', async () => {
+  it('PANEL_FRAME_ANCESTORS allows those origins to frame the panel and makes the cookie SameSite=None; Secure; Partitioned', async () => {
     const embedded = await startHttpFixture({ PANEL_FRAME_ANCESTORS: 'https://app.chatwoot.com,http://localhost:3000' });
     try {
       const response = await fetch(`${embedded.url}/panel/sign-in`, {
@@ -331,6 +331,7 @@ describe('embedding in a helpdesk', () => {
       });
       const cookie = response.headers.getSetCookie().find((line) => line.startsWith('sbm_panel='))!;
       expect(cookie).toMatch(/; SameSite=None/);
+      expect(cookie).toMatch(/; Partitioned/);
       expect(cookie).toMatch(/; Secure/);
       const page = await fetch(`${embedded.url}/panel/sign-in`);
       expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'self' https://app.chatwoot.com http://localhost:3000");

@@ -25,7 +25,8 @@ export function panelSecurityHeaders(frameAncestors: readonly string[]): Middlew
     },
     // frame-ancestors decides framing; the legacy header cannot name other origins.
     xFrameOptions: frameAncestors.length === 0 ? 'SAMEORIGIN' : false,
-    referrerPolicy: 'no-referrer',
+    // same-origin, not no-referrer: with no-referrer Chrome sends `Origin: null` on the panel's own form posts.
+    referrerPolicy: 'same-origin',
     // A helpdesk opening the panel in a popup or frame keeps its window reference.
     crossOriginOpenerPolicy: frameAncestors.length === 0 ? 'same-origin' : false,
     permissionsPolicy: { camera: [], microphone: [], geolocation: [] },

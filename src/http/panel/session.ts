@@ -59,14 +59,7 @@ export class PanelSessions {
     const id = randomBytes(32).toString('base64url');
     const session: StoredSession = { staff, csrf: randomBytes(32).toString('base64url'), binding, createdAt: Date.now() };
     await this.deps.store.set(this.storeKey(id), JSON.stringify(session), SESSION_TTL_MS);
-    // Secure even on http://127.0.0.1: browsers treat loopback as a secure context.
-    await setSignedCookie(c, SESSION_COOKIE, id, this.deps.secret, {
-      path: '/panel',
-      httpOnly: true,
-      secure: true,
-      sameSite: this.deps.embedded ? 'None' : 'Lax',
-      maxAge: Math.floor(SESSION_TTL_MS / 1000),
-    });
+    await setSignedCookie(c, SESSION_COOKIE, id, this.deps.secret, { ...this.cookieAttributes(), maxAge: Math.floor(SESSION_TTL_MS / 1000) });
     return { staff, csrf: session.csrf };
   }
 
@@ -88,7 +81,19 @@ export class PanelSessions {
   async close(c: Context): Promise<void> {
     const id = await getSignedCookie(c, this.deps.secret, SESSION_COOKIE);
     if (typeof id === 'string' && id !== '') await this.deps.store.delete(this.storeKey(id));
-    deleteCookie(c, SESSION_COOKIE, { path: '/panel', secure: true, sameSite: this.deps.embedded ? 'None' : 'Lax' });
+    deleteCookie(c, SESSION_COOKIE, this.cookieAttributes());
+  }
+
+  /**
+   * Secure even on http://127.0.0.1 (browsers treat loopback as a secure context). Framed by a
+   * helpdesk on another site, the cookie must be SameSite=None, and Partitioned (CHIPS): browsers
+   * that block third-party cookies still keep one per top-level site, so staff sign in once inside
+   * the helpdesk and that session never leaves it.
+   */
+  private cookieAttributes() {
+    return this.deps.embedded
+      ? ({ path: '/panel', httpOnly: true, secure: true, sameSite: 'None', partitioned: true } as const)
+      : ({ path: '/panel', httpOnly: true, secure: true, sameSite: 'Lax' } as const);
   }
 }
 
