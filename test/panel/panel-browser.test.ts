@@ -28,7 +28,7 @@ afterAll(async () => {
   await stranger?.close();
 });
 
-async function signedInPage(server: HttpFixture = fx, viewport = { width: 1000, height: 1400 }): Promise<{ context: BrowserContext; page: Page; violations: string[] }> {
+async function signedInPage(server: HttpFixture = fx, viewport = { width: 1000, height: 800 }): Promise<{ context: BrowserContext; page: Page; violations: string[] }> {
   const context = await browser.newContext({ viewport });
   context.setDefaultTimeout(8_000);
   const page = await context.newPage();

@@ -38,7 +38,7 @@ export function Layout(props: { title: string; mode: 'test' | 'live'; frameAnces
           {props.staff ? (
             <form class="signout" method="post" action="/panel/sign-out">
               <input type="hidden" name="csrf" value={props.csrf ?? ''} />
-              <span class="who">{props.staff}</span>
+              <span class="who">Signed in as {props.staff}</span>
               <button type="submit" class="link-button">Sign out</button>
             </form>
           ) : null}
