@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { DEMO } from '../../src/demo/fake-stripe/index.js';
-import { HOST_A, STAFF, startHttpFixture, type HttpFixture } from '../support/http-harness.js';
+import { HOST_A, STAFF, startHttpFixture, verifyConversationByCode, type HttpFixture } from '../support/http-harness.js';
 import { TEST_STRIPE_KEY } from '../support/mcp-harness.js';
 import { artifactPath, collectCspViolations, launchChromium, startStaticPage, type StaticPageServer } from '../support/browser.js';
 
@@ -205,11 +205,7 @@ window.addEventListener('message', (event) => {
 
   it('asks for the context, looks up the contact’s email, shows both verification badges, and fits 360 px', async () => {
     // The visitor verified carol@example.com by emailed code in Chatwoot conversation 4242 (host key host-a).
-    const headers = { authorization: `Bearer ${HOST_A}`, 'x-conversation-id': '4242', 'content-type': 'application/json' };
-    await fetch(`${fx.url}/v1/tools/verify_email_start`, { method: 'POST', headers, body: JSON.stringify({ email: DEMO.emails.carol }) });
-    await expect.poll(() => fx.mailer.messages.some((message) => message.to === DEMO.emails.carol)).toBe(true);
-    const code = [...fx.mailer.messages].reverse().find((message) => message.to === DEMO.emails.carol)!.code;
-    await fetch(`${fx.url}/v1/tools/verify_email_confirm`, { method: 'POST', headers, body: JSON.stringify({ code }) });
+    await verifyConversationByCode(fx, HOST_A, '4242', DEMO.emails.carol);
 
     // The agent signs in inside the helpdesk: the session cookie is partitioned to that site.
     const context = await browser.newContext({ viewport: { width: 1100, height: 950 } });

@@ -6,9 +6,9 @@ import pino from 'pino';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO } from '../../src/demo/fake-stripe/index.js';
-import { SIGN_IN_FAILURES_ALLOWED } from '../../src/http/panel/routes.js';
+import { SIGN_IN_ATTEMPTS_ALLOWED, SIGN_IN_FAILURES_ALLOWED } from '../../src/http/panel/routes.js';
 import { createStore } from '../../src/verify/create-store.js';
-import { HOST_A, STAFF, startHttpFixture, type HttpFixture } from '../support/http-harness.js';
+import { HOST_A, STAFF, startHttpFixture, verifyConversationByCode, type HttpFixture } from '../support/http-harness.js';
 import { panelCsrfToken, panelSignIn } from '../support/panel.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 
@@ -23,15 +23,6 @@ beforeAll(async () => {
 afterAll(() => fx.close());
 
 const staffJson = (query: string, key = STAFF) => fetch(`${fx.url}/v1/insight?${query}`, { headers: { authorization: `Bearer ${key}` } });
-
-async function verifyConversation(conversation: string, email: string) {
-  const headers = { authorization: `Bearer ${HOST_A}`, 'x-conversation-id': conversation, 'content-type': 'application/json' };
-  await fetch(`${fx.url}/v1/tools/verify_email_start`, { method: 'POST', headers, body: JSON.stringify({ email }) });
-  await expect.poll(() => fx.mailer.messages.some((message) => message.to === email)).toBe(true);
-  const code = [...fx.mailer.messages].reverse().find((message) => message.to === email)!.code;
-  const confirmed = (await (await fetch(`${fx.url}/v1/tools/verify_email_confirm`, { method: 'POST', headers, body: JSON.stringify({ code }) })).json()) as { is_error: boolean };
-  expect(confirmed.is_error).toBe(false);
-}
 
 describe('panel without a session', () => {
   it('sends pages to sign-in (keeping the query) and refuses data with 401', async () => {
@@ -127,6 +118,26 @@ describe('sign-in', () => {
       expect(blocked.status).toBe(429);
       expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
       expect(blocked.headers.getSetCookie()).toEqual([]);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('bounds a burst of parallel guesses by counting every attempt atomically first', async () => {
+    const limited = await startHttpFixture();
+    try {
+      const guesses = await Promise.all(
+        Array.from({ length: SIGN_IN_ATTEMPTS_ALLOWED + 10 }, (_, i) =>
+          fetch(`${limited.url}/panel/sign-in`, {
+            method: 'POST',
+            redirect: 'manual',
+            headers: { 'content-type': 'application/x-www-form-urlencoded', origin: limited.url },
+            body: new URLSearchParams({ key: `parallel-guess-${i}-0000000000000000000` }),
+          }).then((response) => response.status),
+        ),
+      );
+      expect(guesses.filter((status) => status === 401).length).toBeLessThanOrEqual(SIGN_IN_ATTEMPTS_ALLOWED);
+      expect(guesses.filter((status) => status === 429).length).toBeGreaterThanOrEqual(10);
     } finally {
       await limited.close();
     }
@@ -248,7 +259,7 @@ describe('GET /v1/insight', () => {
   });
 
   it('tells whether the visitor’s email is verified in a given conversation, and nothing more', async () => {
-    await verifyConversation('panel-conv-1', DEMO.emails.carol);
+    await verifyConversationByCode(fx, HOST_A, 'panel-conv-1', DEMO.emails.carol);
     const verified = (await (await staffJson(`email=${DEMO.emails.carol}&conversation=panel-conv-1&host=host-a`)).json()) as { conversation: unknown };
     expect(verified.conversation).toEqual({ id: 'panel-conv-1', host: 'host-a', email_verified: true, note: 'Email verified in this conversation.' });
     const otherHost = (await (await staffJson(`email=${DEMO.emails.carol}&conversation=panel-conv-1&host=host-b`)).json()) as { conversation: { email_verified: boolean } };

@@ -25,6 +25,11 @@ import { InsightView, Layout, panelSearch, PanelPage, SignInPage } from './views
 
 /** Failed sign-ins per client address per window, counted in the shared store. */
 export const SIGN_IN_FAILURES_ALLOWED = 10;
+/**
+ * All sign-ins per address per window: counted atomically before the key is checked, so a burst
+ * of parallel guesses cannot all slip past the failure count while it is still being written.
+ */
+export const SIGN_IN_ATTEMPTS_ALLOWED = 30;
 const SIGN_IN_WINDOW_MS = 15 * 60_000;
 const PANEL_BODY_LIMIT = 16 * 1024;
 const PORTAL_TOOL = 'get_billing_portal_link';
@@ -129,7 +134,14 @@ export function panelRoutes(options: PanelOptions): Hono<PanelEnv> {
   app.get('/card', requireSession('status'), async (c) => {
     const session = c.get('session');
     const { query, parsed, problem } = readQuery(c);
-    if (!parsed) return c.json({ error: 'bad_query', message: problem ?? 'Give an email.' }, 400);
+    if (!parsed) {
+      return c.html(
+        <p class="notice error" role="alert" data-testid="insight-error">
+          {problem ?? 'Type an email address.'}
+        </p>,
+        400,
+      );
+    }
     const insight = await loadInsight(runtime, session.staff, parsed);
     return c.html(<InsightView insight={insight} query={query} csrf={session.csrf} portalAvailable={portalTool !== undefined} />);
   });
@@ -144,9 +156,11 @@ export function panelRoutes(options: PanelOptions): Hono<PanelEnv> {
     const form = await c.req.parseBody();
     // Only the known query fields survive the round trip: no open redirect through return_to.
     const returnTo = panelSearch(Object.fromEntries(new URLSearchParams(String(form['return_to'] ?? '')).entries()) as Partial<InsightQuery>);
-    const failures = `panel-signin-failures:${clientAddress(c)}`;
-    if (Number((await runtime.store.get(failures)) ?? 0) >= SIGN_IN_FAILURES_ALLOWED) {
-      c.header('Retry-After', String(Math.ceil(((await runtime.store.ttl(failures)) ?? SIGN_IN_WINDOW_MS) / 1000)));
+    const address = clientAddress(c);
+    const failures = `panel-signin-failures:${address}`;
+    const attempts = await runtime.store.increment(`panel-signin-attempts:${address}`, SIGN_IN_WINDOW_MS);
+    if (attempts > SIGN_IN_ATTEMPTS_ALLOWED || Number((await runtime.store.get(failures)) ?? 0) >= SIGN_IN_FAILURES_ALLOWED) {
+      c.header('Retry-After', String(Math.ceil(SIGN_IN_WINDOW_MS / 1000)));
       return page(c, 429, 'Sign in · Billing insight', <SignInPage returnTo={returnTo} error="Too many failed sign-ins from this address. Wait 15 minutes and try again." />);
     }
     const caller = keys.authenticateSecret(String(form['key'] ?? ''));
