@@ -235,6 +235,21 @@ window.addEventListener('message', (event) => {
     await panel.getByRole('heading', { name: 'Frank Castle' }).waitFor();
     expect(await panel.getByTestId('chatwoot-badge').textContent()).toBe('Chatwoot says identity not verified');
     expect(await panel.getByTestId('conversation-badge').textContent()).toBe('Email not verified in this conversation.');
+
+    // Another frame on the helpdesk page (same origin, but not the parent) posts a context: ignored.
+    const looked: string[] = [];
+    page.on('request', (request) => request.url().includes('/panel/card') && looked.push(new URL(request.url()).searchParams.get('email') ?? ''));
+    await page.evaluate((ctx) => {
+      const intruder = document.createElement('iframe');
+      intruder.srcdoc = `<script>parent.frames[0].postMessage(${JSON.stringify(JSON.stringify(ctx))}, '*'); parent.postMessage('intruder-done', '*');<\/script>`;
+      return new Promise<void>((resolve) => {
+        window.addEventListener('message', (event) => event.data === 'intruder-done' && resolve());
+        document.body.appendChild(intruder);
+      });
+    }, appContext(DEMO.emails.alice, 6161, true));
+    await page.evaluate((ctx) => (window as unknown as { sendContext: (c: unknown) => void }).sendContext(ctx), appContext(DEMO.emails.dave, 7171, false));
+    await panel.getByRole('heading', { name: 'Dave Grohl' }).waitFor();
+    expect(looked).toEqual([DEMO.emails.dave]);
     expect(violations).toEqual([]);
     await context.close();
   });
