@@ -24,8 +24,10 @@ export function originGuard(options: { allowedOrigins: readonly string[]; bindHo
   const loopbackOnly = isLoopback(options.bindHost);
   return async (c, next) => {
     const origin = c.req.header('origin');
-    // The panel's own pages post back to the host that served them (the Host check still applies).
-    if (origin !== undefined && !allowed.has(origin.toLowerCase()) && !isSameHost(origin, c.req.header('host'))) {
+    // The panel's own pages post back to the host that served them; only under /panel, where
+    // requests carry the panel's cookie (the API takes bearer keys and keeps the allowlist).
+    const ownPage = c.req.path.startsWith('/panel/') && origin !== undefined && isSameHost(origin, c.req.header('host'));
+    if (origin !== undefined && !allowed.has(origin.toLowerCase()) && !ownPage) {
       return c.json({ error: 'forbidden_origin', message: 'This Origin is not allowed. Add it to ALLOWED_ORIGINS.' }, 403);
     }
     if (loopbackOnly) {

@@ -353,3 +353,17 @@ describe('embedding in a helpdesk', () => {
     }
   });
 });
+
+describe('the Origin guard', () => {
+  it('lets the panel post to its own host, but the API still needs ALLOWED_ORIGINS', async () => {
+    const api = await fetch(`${fx.url}/v1/tools`, { headers: { authorization: `Bearer ${STAFF}`, origin: fx.url } });
+    expect(api.status).toBe(403);
+    const signIn = await fetch(`${fx.url}/panel/sign-in`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: fx.url },
+      body: new URLSearchParams({ key: STAFF }),
+    });
+    expect(signIn.status).toBe(303);
+  });
+});
