@@ -9,7 +9,7 @@ import { DEMO } from '../../src/demo/fake-stripe/index.js';
 import { SIGN_IN_ATTEMPTS_ALLOWED, SIGN_IN_FAILURES_ALLOWED } from '../../src/http/panel/routes.js';
 import { createStore } from '../../src/verify/create-store.js';
 import { HOST_A, STAFF, startHttpFixture, verifyConversationByCode, type HttpFixture } from '../support/http-harness.js';
-import { panelCsrfToken, panelSignIn } from '../support/panel.js';
+import { panelCsrfToken, panelSignIn, postSignIn } from '../support/panel.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 
 const SECRETS = [DEMO.secrets.aliceCardFingerprint, DEMO.secrets.aliceMetadata.crm_note!, 'risk_score', 'enterprise-trial-upsell', '4242424242424242'];
@@ -45,12 +45,7 @@ describe('panel without a session', () => {
 
 describe('sign-in', () => {
   it('sets an HttpOnly, Secure, SameSite=Lax cookie scoped to /panel, and the page has strict headers', async () => {
-    const response = await fetch(`${fx.url}/panel/sign-in`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: fx.url },
-      body: new URLSearchParams({ key: STAFF, return_to: '?email=carol@example.com&next=//evil.example' }),
-    });
+    const response = await postSignIn(fx.url, { key: STAFF, return_to: '?email=carol@example.com&next=//evil.example' });
     expect(response.status).toBe(303);
     expect(response.headers.get('location')).toBe('/panel?email=carol%40example.com');
     const cookie = response.headers.getSetCookie().find((line) => line.startsWith('sbm_panel='))!;
@@ -75,12 +70,7 @@ describe('sign-in', () => {
 
   it('refuses host keys and wrong keys, and never logs the key', async () => {
     for (const key of [HOST_A, 'not-a-key-at-all-but-long-enough']) {
-      const response = await fetch(`${fx.url}/panel/sign-in`, {
-        method: 'POST',
-        redirect: 'manual',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: fx.url },
-        body: new URLSearchParams({ key }),
-      });
+      const response = await postSignIn(fx.url, { key });
       expect(response.status).toBe(401);
       expect(response.headers.getSetCookie().some((line) => line.startsWith('sbm_panel='))).toBe(false);
       expect(await response.text()).toContain('That is not a valid staff key.');
@@ -92,12 +82,7 @@ describe('sign-in', () => {
   });
 
   it('refuses a sign-in posted from another origin', async () => {
-    const response = await fetch(`${fx.url}/panel/sign-in`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example' },
-      body: new URLSearchParams({ key: STAFF }),
-    });
+    const response = await postSignIn(fx.url, { key: STAFF }, 'https://evil.example');
     expect(response.status).toBe(403);
     expect(response.headers.getSetCookie()).toEqual([]);
   });
@@ -106,12 +91,7 @@ describe('sign-in', () => {
     const limited = await startHttpFixture();
     try {
       const attempt = (key: string) =>
-        fetch(`${limited.url}/panel/sign-in`, {
-          method: 'POST',
-          redirect: 'manual',
-          headers: { 'content-type': 'application/x-www-form-urlencoded', origin: limited.url },
-          body: new URLSearchParams({ key }),
-        });
+        postSignIn(limited.url, { key });
       await panelSignIn(limited.url, STAFF); // successes do not count
       for (let i = 0; i < SIGN_IN_FAILURES_ALLOWED; i++) expect((await attempt(`wrong-key-${i}-000000000000000000000`)).status).toBe(401);
       const blocked = await attempt(STAFF);
@@ -128,12 +108,7 @@ describe('sign-in', () => {
     try {
       const guesses = await Promise.all(
         Array.from({ length: SIGN_IN_ATTEMPTS_ALLOWED + 10 }, (_, i) =>
-          fetch(`${limited.url}/panel/sign-in`, {
-            method: 'POST',
-            redirect: 'manual',
-            headers: { 'content-type': 'application/x-www-form-urlencoded', origin: limited.url },
-            body: new URLSearchParams({ key: `parallel-guess-${i}-0000000000000000000` }),
-          }).then((response) => response.status),
+          postSignIn(limited.url, { key: `parallel-guess-${i}-0000000000000000000` }).then((response) => response.status),
         ),
       );
       expect(guesses.filter((status) => status === 401).length).toBeLessThanOrEqual(SIGN_IN_ATTEMPTS_ALLOWED);
@@ -334,12 +309,7 @@ describe('embedding in a helpdesk', () => {
   it('PANEL_FRAME_ANCESTORS allows those origins to frame the panel and makes the cookie SameSite=None; Secure; Partitioned', async () => {
     const embedded = await startHttpFixture({ PANEL_FRAME_ANCESTORS: 'https://app.chatwoot.com,http://localhost:3000' });
     try {
-      const response = await fetch(`${embedded.url}/panel/sign-in`, {
-        method: 'POST',
-        redirect: 'manual',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: embedded.url },
-        body: new URLSearchParams({ key: STAFF }),
-      });
+      const response = await postSignIn(embedded.url, { key: STAFF });
       const cookie = response.headers.getSetCookie().find((line) => line.startsWith('sbm_panel='))!;
       expect(cookie).toMatch(/; SameSite=None/);
       expect(cookie).toMatch(/; Partitioned/);
@@ -358,12 +328,7 @@ describe('the Origin guard', () => {
   it('lets the panel post to its own host, but the API still needs ALLOWED_ORIGINS', async () => {
     const api = await fetch(`${fx.url}/v1/tools`, { headers: { authorization: `Bearer ${STAFF}`, origin: fx.url } });
     expect(api.status).toBe(403);
-    const signIn = await fetch(`${fx.url}/panel/sign-in`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: fx.url },
-      body: new URLSearchParams({ key: STAFF }),
-    });
+    const signIn = await postSignIn(fx.url, { key: STAFF });
     expect(signIn.status).toBe(303);
   });
 });

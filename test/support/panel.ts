@@ -1,13 +1,18 @@
 import { expect } from 'vitest';
 
-/** The panel's session cookie after a real sign-in form post, as a browser would send it back. */
-export async function panelSignIn(url: string, key: string): Promise<string> {
-  const response = await fetch(`${url}/panel/sign-in`, {
+/** The sign-in form's POST as a browser sends it (from the panel's own origin unless told otherwise). */
+export function postSignIn(url: string, fields: Record<string, string>, origin = url): Promise<Response> {
+  return fetch(`${url}/panel/sign-in`, {
     method: 'POST',
     redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: url },
-    body: new URLSearchParams({ key, return_to: '' }),
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin },
+    body: new URLSearchParams(fields),
   });
+}
+
+/** The panel's session cookie after a real sign-in form post, as a browser would send it back. */
+export async function panelSignIn(url: string, key: string): Promise<string> {
+  const response = await postSignIn(url, { key, return_to: '' });
   expect(response.status, await response.clone().text()).toBe(303);
   const cookie = response.headers.getSetCookie().find((line) => line.startsWith('sbm_panel='));
   expect(cookie).toBeDefined();
