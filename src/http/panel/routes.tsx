@@ -102,6 +102,11 @@ export function panelRoutes(options: PanelOptions): Hono<PanelEnv> {
   app.get('/assets/panel.css', (c) => c.body(PANEL_CSS, 200, { 'content-type': 'text/css; charset=utf-8' }));
   app.get('/assets/panel.js', (c) => c.body(PANEL_JS, 200, { 'content-type': 'text/javascript; charset=utf-8' }));
 
+  /** The session's CSRF token, from the form field or (scripts) the X-CSRF-Token header. */
+  const presentsToken = async (c: Context, session: PanelSession) =>
+    equal(c.req.header('x-csrf-token') ?? String((await c.req.parseBody())['csrf'] ?? ''), session.csrf);
+  const staleForm = (c: Context) => c.json({ error: 'forbidden', message: 'The form is out of date: reload the panel.' }, 403);
+
   /** Pages and data below need a live session; the per-session token guards every POST. */
   const requireSession = (onMissing: 'redirect' | 'status'): MiddlewareHandler<PanelEnv> => async (c, next) => {
     const session = await sessions.current(c);
@@ -109,10 +114,7 @@ export function panelRoutes(options: PanelOptions): Hono<PanelEnv> {
       if (onMissing === 'redirect') return c.redirect(`/panel/sign-in${panelSearch(readQuery(c).query)}`, 303);
       return c.json({ error: 'unauthorized', message: 'Sign in to the panel again.' }, 401);
     }
-    if (c.req.method === 'POST') {
-      const presented = c.req.header('x-csrf-token') ?? String((await c.req.parseBody())['csrf'] ?? '');
-      if (!equal(presented, session.csrf)) return c.json({ error: 'forbidden', message: 'The form is out of date: reload the panel.' }, 403);
-    }
+    if (c.req.method === 'POST' && !(await presentsToken(c, session))) return staleForm(c);
     c.set('session', session);
     await next();
   };
@@ -174,7 +176,10 @@ export function panelRoutes(options: PanelOptions): Hono<PanelEnv> {
     return c.redirect(`/panel${returnTo}`, 303);
   });
 
-  app.post('/sign-out', requireSession('status'), async (c) => {
+  app.post('/sign-out', async (c) => {
+    // An already-ended session just lands on sign-in; a live one must present its token.
+    const session = await sessions.current(c);
+    if (session && !(await presentsToken(c, session))) return staleForm(c);
     await sessions.close(c);
     return c.redirect('/panel/sign-in', 303);
   });
