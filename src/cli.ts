@@ -26,6 +26,8 @@ Modes:
                     JSON at /v1/tools, /healthz, /readyz, /metrics. Every request carries
                     Authorization: Bearer <HOST_KEYS or STAFF_KEYS secret>; host requests
                     name the customer with X-Customer-Token or X-Conversation-Id.
+                    Support agents sign in to the insight panel at /panel with a staff
+                    key; GET /v1/insight?email=… serves its data to other helpdesks.
   doctor            Check the set-up and exit: the Stripe key (format, test/live, restricted),
                     each permission the enabled tools need, the billing-portal configuration,
                     SMTP, Redis and identity tokens. Prints what each problem breaks and the
@@ -62,6 +64,10 @@ Settings (environment variables):
   HOST, PORT              HTTP bind address (default 127.0.0.1:8787).
   HOST_KEYS, STAFF_KEYS   HTTP bearer keys, name:secret comma lists.
   ALLOWED_ORIGINS         Browser origins allowed to call the HTTP endpoints.
+  PANEL_FRAME_ANCESTORS   Origins (comma list) of helpdesks allowed to frame /panel, e.g.
+                          https://app.chatwoot.com (default: only the panel itself).
+  PANEL_SESSION_SECRET    Signs /panel session cookies (≥ 32 bytes; default VERIFY_SECRET,
+                          else random per process). Same value on every process.
   STRIPE_WEBHOOK_SECRET   whsec_… for /webhooks/stripe.
   LOG_LEVEL               fatal, error, warn, info (default), debug, trace or silent. Logs go to stderr.
 

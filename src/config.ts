@@ -15,18 +15,29 @@ const optionalUrl = (name: string, example: string) =>
     })
     .transform((value) => (value ? value : undefined));
 
+/** An optional secret of at least 32 bytes; empty counts as unset. */
+const secret = (name: string) =>
+  z
+    .string()
+    .optional()
+    .refine((value) => value === undefined || value === '' || Buffer.byteLength(value) >= 32, {
+      message: `${name} must be at least 32 bytes (generate one with \`openssl rand -base64 48\`)`,
+    })
+    .transform((value) => (value ? value : undefined));
+
+/** `https://chat.example.com` or `http://127.0.0.1:3000`: exactly what a browser sends as an origin. */
+function isOrigin(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value.replace(/\/$/, '').toLowerCase();
+}
+
 /** The settings of DESIGN.md. Names are part of the interface: keep them. */
 export const settingsSchema = z.object({
   STRIPE_API_KEY: z.string().optional(),
   STRIPE_API_BASE: optionalUrl('STRIPE_API_BASE', 'http://127.0.0.1:12111'),
   CUSTOMER_TOKEN: z.string().optional(),
-  IDENTITY_SECRET: z
-    .string()
-    .optional()
-    .refine((value) => value === undefined || value === '' || Buffer.byteLength(value) >= 32, {
-      message: 'IDENTITY_SECRET must be at least 32 bytes (generate one with `openssl rand -base64 48`)',
-    })
-    .transform((value) => (value ? value : undefined)),
+  IDENTITY_SECRET: secret('IDENTITY_SECRET'),
   IDENTITY_JWKS_URL: optionalUrl('IDENTITY_JWKS_URL', 'https://app.example.com/.well-known/jwks.json'),
   IDENTITY_ISSUER: z.string().optional(),
   IDENTITY_AUDIENCE: z.string().optional(),
@@ -35,13 +46,7 @@ export const settingsSchema = z.object({
   MAIL_FROM: z.string().optional(),
   MERCHANT_NAME: z.string().optional(),
   STORE_URL: z.string().optional(),
-  VERIFY_SECRET: z
-    .string()
-    .optional()
-    .refine((value) => value === undefined || value === '' || Buffer.byteLength(value) >= 32, {
-      message: 'VERIFY_SECRET must be at least 32 bytes (generate one with `openssl rand -base64 48`)',
-    })
-    .transform((value) => (value ? value : undefined)),
+  VERIFY_SECRET: secret('VERIFY_SECRET'),
   GRANT_MAX_AGE_MINUTES: z.coerce.number({ message: 'GRANT_MAX_AGE_MINUTES must be a number of minutes' }).int().min(1).max(30 * 24 * 60).default(24 * 60),
   GRANT_IDLE_MINUTES: z.coerce.number({ message: 'GRANT_IDLE_MINUTES must be a number of minutes' }).int().min(1).max(30 * 24 * 60).default(60),
   TOOLS: list,
@@ -58,6 +63,10 @@ export const settingsSchema = z.object({
   HOST_KEYS: list,
   STAFF_KEYS: list,
   ALLOWED_ORIGINS: list,
+  PANEL_FRAME_ANCESTORS: list.refine((origins) => origins.every(isOrigin), {
+    message: 'PANEL_FRAME_ANCESTORS must be a comma list of origins such as https://app.chatwoot.com (scheme, host and optional port; no path)',
+  }),
+  PANEL_SESSION_SECRET: secret('PANEL_SESSION_SECRET'),
   STRIPE_WEBHOOK_SECRET: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

@@ -5,6 +5,7 @@ const SETTINGS = [
   'STRIPE_API_KEY', 'STRIPE_API_BASE', 'CUSTOMER_TOKEN', 'IDENTITY_SECRET', 'IDENTITY_JWKS_URL', 'IDENTITY_ISSUER', 'IDENTITY_AUDIENCE',
   'VERIFY_MODE', 'SMTP_URL', 'MAIL_FROM', 'MERCHANT_NAME', 'STORE_URL', 'TOOLS', 'WRITE_TOOLS', 'COUPON_ALLOWLIST', 'PORTAL_RETURN_URL',
   'PORTAL_CONFIGURATION', 'HOST', 'PORT', 'HOST_KEYS', 'STAFF_KEYS', 'ALLOWED_ORIGINS', 'STRIPE_WEBHOOK_SECRET', 'LOG_LEVEL',
+  'PANEL_FRAME_ANCESTORS', 'PANEL_SESSION_SECRET',
 ];
 
 describe('stripe-billing-mcp CLI', () => {
@@ -38,6 +39,13 @@ describe('stripe-billing-mcp CLI', () => {
     expect(run.stderr).toMatch(/PORT must be a number/);
     expect(run.stderr).toMatch(/IDENTITY_SECRET must be at least 32 bytes/);
     expect(run.stderr).toMatch(/VERIFY_MODE must be `code` or `trust-email`/);
+  });
+
+  it('names a bad panel setting and how to fix it', async () => {
+    const run = await runCli([], { STRIPE_API_KEY: 'rk_test_fake_51H_abcdefgh_1234', PANEL_FRAME_ANCESTORS: 'https://app.chatwoot.com/app,*', PANEL_SESSION_SECRET: 'short' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/PANEL_FRAME_ANCESTORS must be a comma list of origins such as https:\/\/app\.chatwoot\.com/);
+    expect(run.stderr).toMatch(/PANEL_SESSION_SECRET must be at least 32 bytes/);
   });
 
   it('refuses a CUSTOMER_TOKEN it has no way to verify', async () => {

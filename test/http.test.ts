@@ -10,7 +10,7 @@ import { BILLING_TOOLS, ALL_TOOLS, selectTools } from '../src/tools/registry.js'
 import { createIdentityTokenVerifier } from '../src/verify/identity-token.js';
 import { useFakeStripe } from './support/fake-stripe-msw.js';
 import { sampleArgs } from './support/tool-args.js';
-import { HOST_A, HOST_B, IDENTITY_SECRET, STAFF, startHttpFixture, type HttpFixture } from './support/http-harness.js';
+import { HOST_A, HOST_B, IDENTITY_SECRET, STAFF, startHttpFixture, verifyConversationByCode, type HttpFixture } from './support/http-harness.js';
 import { testMailer, testRuntime, testSettings } from './support/mcp-harness.js';
 
 let fx: HttpFixture;
@@ -33,16 +33,7 @@ function structured(result: CallToolResult): Record<string, unknown> {
 const post = (path: string, headers: Record<string, string>, body: unknown = {}) =>
   fetch(`${fx.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
 
-/** Verifies a conversation the way a visitor would: the code comes from the (test) inbox. */
-async function verifyConversation(key: string, conversation: string, email: string) {
-  const headers = { authorization: `Bearer ${key}`, 'x-conversation-id': conversation };
-  const started = await (await post('/v1/tools/verify_email_start', headers, { email })).json();
-  expect(started).toMatchObject({ is_error: false, result: { status: 'code_sent' } });
-  await expect.poll(() => fx.mailer.messages.some((message) => message.to === email)).toBe(true);
-  const code = [...fx.mailer.messages].reverse().find((message) => message.to === email)!.code;
-  const confirmed = await (await post('/v1/tools/verify_email_confirm', headers, { code })).json();
-  expect(confirmed).toMatchObject({ is_error: false, result: { verified: true, email } });
-}
+const verifyConversation = (key: string, conversation: string, email: string) => verifyConversationByCode(fx, key, conversation, email);
 
 describe('Streamable HTTP with the SDK client', () => {
   it('lists and calls every tool as host key + customer token', async () => {

@@ -30,6 +30,7 @@ export async function printDemoBanner(url: string, runtime: ToolRuntime): Promis
 stripe-billing-mcp demo (built-in demo Stripe account, key ${runtime.key.redacted})
 ================================================================================
 MCP endpoint:   ${url}/mcp          plain JSON: ${url}/v1/tools
+Insight panel:  ${url}/panel        (support agents: sign in with the staff key below)
 Host key:       ${DEMO_HOST_KEY}    (chatbot host → customer tools)
 Staff key:      ${DEMO_STAFF_KEY}   (merchant staff → any customer by email)
 Customer token for ${DEMO_CUSTOMER_EMAIL} (HS256, 24 h):
@@ -51,6 +52,8 @@ A visitor without a token verifies by emailed code (codes print to this terminal
   curl -s -X POST ${url}/v1/tools/verify_email_confirm -H 'Authorization: Bearer ${DEMO_HOST_KEY}' -H 'X-Conversation-Id: chat-1' -d '{"code":"<code>"}'
 Staff, any customer:
   curl -s -X POST ${url}/v1/tools/get_customer_overview -H 'Authorization: Bearer ${DEMO_STAFF_KEY}' -d '{"email":"carol@example.com"}'
+  curl -s '${url}/v1/insight?email=carol@example.com' -H 'Authorization: Bearer ${DEMO_STAFF_KEY}'
+  Panel: ${url}/panel?email=alice@example.com (two Stripe records share this email)
 Set-up report (what \`stripe-billing-mcp doctor\` checks; the key's permissions, portal, mail, store):
   curl -s ${url}/v1/status -H 'Authorization: Bearer ${DEMO_STAFF_KEY}'
 

@@ -13,6 +13,8 @@ import type { Principal } from '../verify/principal.js';
 import { BearerKeys } from './auth.js';
 import { toolCatalog } from './tool-formats.js';
 import { healthRoutes } from './health.js';
+import { insightRoute } from './insight.js';
+import { panelRoutes } from './panel/routes.js';
 import type { Metrics } from './metrics.js';
 import { originGuard } from './origin-guard.js';
 import { refuseWhileDraining } from './shutdown.js';
@@ -65,6 +67,7 @@ export function createHttpApp(options: HttpAppOptions): Hono<Env> {
   app.use('*', originGuard({ allowedOrigins: settings.ALLOWED_ORIGINS, bindHost: settings.HOST }));
   app.route('/', healthRoutes({ runtime, isDraining }));
   app.use('*', refuseWhileDraining(isDraining));
+  app.route('/panel', panelRoutes({ runtime, settings, keys, tools: options.tools }));
 
   const guarded = ['/mcp', '/v1/*', '/metrics'] as const;
   for (const path of guarded) {
@@ -112,6 +115,7 @@ export function createHttpApp(options: HttpAppOptions): Hono<Env> {
     if (c.get('caller').kind !== 'staff') return jsonError(c, 403, 'forbidden', 'Status needs a staff key.');
     return c.json(await status());
   });
+  app.get('/v1/insight', insightRoute(runtime));
 
   app.all('/mcp', async (c) => {
     if (c.req.method !== 'POST') {

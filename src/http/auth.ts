@@ -37,15 +37,28 @@ export class BearerKeys {
     return this.credentials.length;
   }
 
-  /** The caller a presented secret belongs to; every key is compared, so timing says nothing. */
+  /** The caller an `Authorization: Bearer …` header belongs to. */
   authenticate(authorization: string | undefined): HttpCaller | undefined {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
-    if (!match) return undefined;
-    const presented = digest(match[1]!);
+    return match ? this.authenticateSecret(match[1]!) : undefined;
+  }
+
+  /** The caller a presented secret belongs to; every key is compared, so timing says nothing. */
+  authenticateSecret(secret: string): HttpCaller | undefined {
+    const presented = digest(secret.trim());
     let found: HttpCaller | undefined;
     for (const credential of this.credentials) {
       if (timingSafeEqual(credential.digest, presented) && !found) found = { kind: credential.kind, name: credential.name };
     }
     return found;
+  }
+
+  /**
+   * The SHA-256 of the current secret of this caller's key, or undefined once the key is gone
+   * from the settings: what a panel session is bound to, so removing or rotating a staff key
+   * ends the sessions it opened.
+   */
+  secretDigest(caller: HttpCaller): Buffer | undefined {
+    return this.credentials.find((credential) => credential.kind === caller.kind && credential.name === caller.name)?.digest;
   }
 }

@@ -9,6 +9,11 @@ function isLoopback(host: string): boolean {
   return LOOPBACK_HOSTS.has(host) || LOOPBACK_V4.test(host);
 }
 
+/** An Origin naming exactly the host:port this request was sent to: the server's own page. */
+export function isSameHost(origin: string, host: string | undefined): boolean {
+  return host !== undefined && URL.canParse(origin) && new URL(origin).host === host.toLowerCase();
+}
+
 /**
  * DNS-rebinding and cross-site protection (MCP transport security): a browser Origin must be
  * allowlisted (ALLOWED_ORIGINS), and a server bound to loopback answers only loopback Host
@@ -19,7 +24,10 @@ export function originGuard(options: { allowedOrigins: readonly string[]; bindHo
   const loopbackOnly = isLoopback(options.bindHost);
   return async (c, next) => {
     const origin = c.req.header('origin');
-    if (origin !== undefined && !allowed.has(origin.toLowerCase())) {
+    // The panel's own pages post back to the host that served them; only under /panel, where
+    // requests carry the panel's cookie (the API takes bearer keys and keeps the allowlist).
+    const ownPage = c.req.path.startsWith('/panel/') && origin !== undefined && isSameHost(origin, c.req.header('host'));
+    if (origin !== undefined && !allowed.has(origin.toLowerCase()) && !ownPage) {
       return c.json({ error: 'forbidden_origin', message: 'This Origin is not allowed. Add it to ALLOWED_ORIGINS.' }, 403);
     }
     if (loopbackOnly) {

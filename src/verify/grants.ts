@@ -1,5 +1,5 @@
 import type { Store } from './store.js';
-import { customerPrincipal, type CustomerPrincipal, type VerificationMethod } from './principal.js';
+import { customerPrincipal, normalizeEmail, type CustomerPrincipal, type VerificationMethod } from './principal.js';
 
 export interface GrantPolicy {
   /** Absolute lifetime of a verification, from the moment it was granted. */
@@ -60,6 +60,20 @@ export class GrantStore {
     const refreshed: StoredGrant = { ...stored, lastUsedAt: now };
     await this.store.set(this.key(conversation), JSON.stringify(refreshed), Math.min(this.policy.idleMs, remaining));
     return this.describe(refreshed);
+  }
+
+  /**
+   * Whether the conversation has a live grant for exactly this email, without using it: a
+   * support agent looking does not extend the visitor's verification, and learns nothing else
+   * (not another email, not the method or times).
+   */
+  async isVerified(conversation: string, email: string): Promise<boolean> {
+    const raw = await this.store.get(this.key(conversation));
+    if (!raw) return false;
+    const stored = JSON.parse(raw) as StoredGrant;
+    const now = this.now();
+    const live = now < stored.grantedAt + this.policy.maxAgeMs && now - stored.lastUsedAt < this.policy.idleMs;
+    return live && stored.email === normalizeEmail(email);
   }
 
   async revoke(conversation: string): Promise<void> {

@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import { FakeStripe } from '../../src/demo/fake-stripe/index.js';
 import { mintIdentityToken } from '../../src/demo/demo-identity.js';
 import { silentLogger, type Logger } from '../../src/log.js';
@@ -67,4 +68,14 @@ export async function startHttpFixture(
     token: (email, ttlSeconds = 600, secret = IDENTITY_SECRET) => mintIdentityToken(email, secret, ttlSeconds),
     close: () => server.close(),
   };
+}
+
+/** Verifies a conversation the way a visitor would: the code comes from the (test) inbox. */
+export async function verifyConversationByCode(fx: HttpFixture, hostKey: string, conversation: string, email: string): Promise<void> {
+  const headers = { authorization: `Bearer ${hostKey}`, 'x-conversation-id': conversation, 'content-type': 'application/json' };
+  const post = async (tool: string, body: unknown) => (await fetch(`${fx.url}/v1/tools/${tool}`, { method: 'POST', headers, body: JSON.stringify(body) })).json();
+  expect(await post('verify_email_start', { email })).toMatchObject({ is_error: false, result: { status: 'code_sent' } });
+  await expect.poll(() => fx.mailer.messages.some((message) => message.to === email)).toBe(true);
+  const code = [...fx.mailer.messages].reverse().find((message) => message.to === email)!.code;
+  expect(await post('verify_email_confirm', { code })).toMatchObject({ is_error: false, result: { verified: true, email } });
 }

@@ -54,6 +54,18 @@ export const customerOverviewShape = {
   payment_problems: z.array(
     z.object({ date: isoDateSchema, amount: moneySchema, kind: z.enum(['failed', 'refunded', 'partly refunded']), detail: z.string() }),
   ),
+  unpaid_invoices: z
+    .array(
+      z.object({
+        id: z.string(),
+        number: z.string().optional(),
+        amount_remaining: moneySchema,
+        due_date: isoDateSchema.optional(),
+        past_due: z.boolean(),
+        hosted_invoice_url: z.string().optional().describe('where the customer pays it'),
+      }),
+    )
+    .describe('open invoices with money still owed, oldest first'),
   attention: z.array(z.string()).describe('what needs action now, with links; empty when all is well'),
   summary: z.string(),
 };
@@ -107,12 +119,20 @@ export async function loadCustomerOverview(ctx: ToolContext, target: CustomerTar
 
   const attention: string[] = [];
   const openInvoices = openPages.flatMap((page) => page.data).filter((invoice) => invoice.amount_remaining > 0);
-  for (const invoice of openInvoices.sort((a, b) => (a.due_date ?? a.created) - (b.due_date ?? b.created))) {
-    const overdue = (invoice.due_date !== null && invoice.due_date < now) || invoice.attempt_count > 0;
-    const amount = money(invoice.amount_remaining, invoice.currency).formatted;
-    const due = invoice.due_date ? ` due ${isoDate(invoice.due_date).slice(0, 10)}` : '';
+  const unpaid_invoices = openInvoices
+    .sort((a, b) => (a.due_date ?? a.created) - (b.due_date ?? b.created))
+    .map((invoice) => ({
+      id: invoice.id,
+      number: invoice.number ?? undefined,
+      amount_remaining: money(invoice.amount_remaining, invoice.currency),
+      due_date: invoice.due_date ? isoDate(invoice.due_date) : undefined,
+      past_due: (invoice.due_date !== null && invoice.due_date < now) || invoice.attempt_count > 0,
+      hosted_invoice_url: invoice.hosted_invoice_url ?? undefined,
+    }));
+  for (const invoice of unpaid_invoices) {
+    const due = invoice.due_date ? ` due ${invoice.due_date.slice(0, 10)}` : '';
     const link = invoice.hosted_invoice_url ? `: pay it at ${invoice.hosted_invoice_url}` : '';
-    attention.push(`Invoice ${invoice.number ?? invoice.id} for ${amount} is ${overdue ? 'past due' : 'unpaid'}${due}${link}.`);
+    attention.push(`Invoice ${invoice.number ?? invoice.id} for ${invoice.amount_remaining.formatted} is ${invoice.past_due ? 'past due' : 'unpaid'}${due}${link}.`);
   }
   for (const view of views) {
     if (view.status === 'past_due' || view.status === 'unpaid') {
@@ -172,6 +192,7 @@ export async function loadCustomerOverview(ctx: ToolContext, target: CustomerTar
     balances: balanceTotals(balanceHistories).map(({ kind, currency, amount }) => ({ kind, amount: money(amount, currency) })),
     upcoming_invoice: upcoming ? { date: isoDate(upcoming.date), amount_due: upcoming.amount_due } : undefined,
     payment_problems,
+    unpaid_invoices,
     attention,
     summary: `${summaryParts.join('; ')}.`,
   };

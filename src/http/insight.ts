@@ -1,0 +1,147 @@
+/**
+ * What a support agent sees about one email: the Stripe records that carry it, and the billing
+ * overview of the chosen one, loaded by the same function as the get_customer_overview tool.
+ * Shared by the /panel page and GET /v1/insight (staff keys only).
+ */
+import type { Context, Handler } from 'hono';
+import { z } from 'zod';
+import type { ToolError, ToolErrorKind } from '../errors.js';
+import { isoDate } from '../format/dates.js';
+import { findCustomersByEmail } from '../stripe/find-customers.js';
+import { mapStripeError } from '../stripe/errors.js';
+import type { CustomerTarget, ToolRuntime } from '../tools/lib/context.js';
+import { loadCustomerOverview, type CustomerOverview } from '../tools/lib/customer-overview.js';
+import { createToolContext } from '../tools/lib/customer-target.js';
+import { isPlausibleEmail, normalizeEmail, staffPrincipal } from '../verify/principal.js';
+import { conversationKey, type HttpCaller } from '../verify/request-principal.js';
+
+/** The query both surfaces accept; `conversation` + `host` name a chat the way a host key does. */
+export const insightQuerySchema = z
+  .object({
+    email: z.string().trim().max(254).refine(isPlausibleEmail, 'email must be an email address'),
+    customer: z.string().regex(/^cus_[A-Za-z0-9]+$/, 'customer looks like cus_…').optional(),
+    conversation: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'conversation is 1–128 letters, digits, ".", "_", ":" or "-"').optional(),
+    host: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'host is the HOST_KEYS name of the chatbot host').optional(),
+  })
+  .refine((query) => (query.conversation === undefined) === (query.host === undefined), 'conversation and host go together');
+
+export type InsightQuery = z.output<typeof insightQuerySchema>;
+
+export interface CustomerRecordSummary {
+  id: string;
+  name: string | undefined;
+  email: string | undefined;
+  created: string;
+}
+
+export interface ConversationCheck {
+  id: string;
+  host: string;
+  /** True only when that chat holds a live verification of exactly this email. */
+  email_verified: boolean;
+  note: string;
+}
+
+interface InsightBase {
+  mode: 'test' | 'live';
+  email: string;
+}
+
+export type Insight =
+  | (InsightBase & { status: 'found'; records: CustomerRecordSummary[]; selected: string; overview: CustomerOverview; conversation?: ConversationCheck | undefined })
+  | (InsightBase & { status: 'not_found'; message: string })
+  | (InsightBase & { status: 'error'; kind: ToolErrorKind; message: string });
+
+/** Which part of the picture each restricted-key permission holds, in the dashboard's words. */
+const PERMISSION_PARTS: Record<string, { part: string; permission: string }> = {
+  rak_customer_read: { part: 'Customer details', permission: 'Customers: Read' },
+  rak_subscription_read: { part: 'Subscriptions', permission: 'Subscriptions: Read' },
+  rak_invoice_read: { part: 'Invoices', permission: 'Invoices: Read' },
+  rak_charge_read: { part: 'Payment history (failed payments and refunds)', permission: 'Charges: Read' },
+  rak_payment_method_read: { part: 'The payment method', permission: 'PaymentMethods: Read' },
+  rak_customer_balance_transaction_read: { part: 'The credit balance', permission: 'Customer balance transactions: Read' },
+  rak_price_read: { part: 'Plan names', permission: 'Prices: Read' },
+  rak_product_read: { part: 'Plan names', permission: 'Products: Read' },
+  rak_coupon_read: { part: 'Discounts', permission: 'Coupons: Read' },
+  rak_billing_portal_session_write: { part: 'Billing-portal links', permission: 'Customer portal: Write' },
+};
+
+export const STRIPE_UNAVAILABLE_MESSAGE = 'Stripe is unavailable, try again.';
+export const NO_CUSTOMER_MESSAGE = 'No Stripe customer with this email.';
+
+/**
+ * What an agent may read about a failure: our own words per error kind, naming the missing
+ * permission from a fixed table (Stripe's text itself never reaches the page).
+ */
+export function agentMessage(error: ToolError): string {
+  switch (error.kind) {
+    case 'temporarily_unavailable':
+      return STRIPE_UNAVAILABLE_MESSAGE;
+    case 'not_available': {
+      const known = PERMISSION_PARTS[String(error.logDetail?.permission ?? '')];
+      return known
+        ? `${known.part} is unavailable: the Stripe key lacks the “${known.permission}” permission. The merchant must grant it to the restricted key.`
+        : 'Part of this billing information is unavailable: the Stripe key lacks a permission. The merchant must grant it to the restricted key.';
+    }
+    case 'configuration':
+      return error.message.includes('portal')
+        ? 'The billing portal is not set up in Stripe, so no link can be made. The merchant must configure it.'
+        : 'Stripe does not accept the current key. The merchant must check STRIPE_API_KEY.';
+    case 'input':
+    case 'not_found':
+      return error.message;
+    default:
+      return 'Something went wrong loading this customer. Try again.';
+  }
+}
+
+function summarizeRecord(customer: CustomerTarget['customers'][number]): CustomerRecordSummary {
+  return { id: customer.id, name: customer.name ?? undefined, email: customer.email ?? undefined, created: isoDate(customer.created) };
+}
+
+async function checkConversation(runtime: ToolRuntime, query: InsightQuery): Promise<ConversationCheck | undefined> {
+  if (query.conversation === undefined || query.host === undefined) return undefined;
+  const host: HttpCaller = { kind: 'host', name: query.host };
+  const base = { id: query.conversation, host: query.host };
+  const grants = runtime.verification?.grants;
+  if (!grants) return { ...base, email_verified: false, note: 'Email verification is not enabled on this server.' };
+  const verified = await grants.isVerified(conversationKey(host, query.conversation)!, query.email);
+  return { ...base, email_verified: verified, note: verified ? 'Email verified in this conversation.' : 'Email not verified in this conversation.' };
+}
+
+/**
+ * One email's insight for a staff member: find the records (search + list, exact match), pick
+ * the requested one (else the newest), then one parallel round through loadCustomerOverview.
+ */
+export async function loadInsight(runtime: ToolRuntime, staffName: string, query: InsightQuery): Promise<Insight> {
+  const base: InsightBase = { mode: runtime.key.mode, email: normalizeEmail(query.email) };
+  try {
+    const [customers, conversation] = await Promise.all([findCustomersByEmail(runtime.stripe, query.email), checkConversation(runtime, query)]);
+    if (customers.length === 0) return { ...base, status: 'not_found', message: NO_CUSTOMER_MESSAGE };
+    const chosen = customers.find((customer) => customer.id === query.customer) ?? customers[0]!;
+    const target: CustomerTarget = { email: base.email, customers: [chosen], unverified: false };
+    const ctx = createToolContext(runtime, staffPrincipal(staffName), { customer_id: chosen.id }, undefined);
+    const overview = await loadCustomerOverview(ctx, target);
+    return { ...base, status: 'found', records: customers.map(summarizeRecord), selected: chosen.id, overview, conversation };
+  } catch (caught) {
+    const error = mapStripeError(caught, 'load customer insight');
+    runtime.log.warn({ outcome: error.kind, detail: error.logDetail, staff: staffName }, 'insight failed');
+    return { ...base, status: 'error', kind: error.kind, message: agentMessage(error) };
+  }
+}
+
+const STATUS_OF_KIND: Partial<Record<ToolErrorKind, 400 | 404 | 502 | 503>> = { input: 400, not_found: 404, temporarily_unavailable: 503 };
+
+/** GET /v1/insight?email=…: the panel's data as JSON for other helpdesks; staff keys only. */
+export function insightRoute(runtime: ToolRuntime): Handler<{ Variables: { caller: HttpCaller } }> {
+  return async (c: Context<{ Variables: { caller: HttpCaller } }>) => {
+    const caller = c.get('caller');
+    if (caller.kind !== 'staff') return c.json({ error: 'forbidden', message: 'Customer insight needs a staff key.' }, 403);
+    const parsed = insightQuerySchema.safeParse(c.req.query());
+    if (!parsed.success) return c.json({ error: 'bad_query', message: parsed.error.issues.map((issue) => issue.message).join('; ') }, 400);
+    const insight = await loadInsight(runtime, caller.name, parsed.data);
+    if (insight.status === 'found') return c.json(insight);
+    if (insight.status === 'not_found') return c.json({ error: 'not_found', ...insight }, 404);
+    return c.json({ error: insight.kind, ...insight }, STATUS_OF_KIND[insight.kind] ?? 502);
+  };
+}

@@ -1,0 +1,199 @@
+/**
+ * /panel: the visitor insight page for support agents. Staff sign in with a STAFF_KEYS secret
+ * once; a server-side session (signed cookie → Store) carries them after that.
+ */
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import type { Child } from 'hono/jsx';
+import { bodyLimit } from 'hono/body-limit';
+import { csrf } from 'hono/csrf';
+import { html } from 'hono/html';
+import { HTTPException } from 'hono/http-exception';
+import { z } from 'zod';
+import type { Settings } from '../../config.js';
+import type { ToolRuntime } from '../../tools/lib/context.js';
+import type { AnyToolDefinition } from '../../tools/lib/define-tool.js';
+import { runTool } from '../../tools/lib/run-tool.js';
+import { staffPrincipal } from '../../verify/principal.js';
+import type { BearerKeys } from '../auth.js';
+import { agentMessage, insightQuerySchema, loadInsight, type InsightQuery } from '../insight.js';
+import { isSameHost } from '../origin-guard.js';
+import { PANEL_CSS, PANEL_JS } from './assets.js';
+import { frameAncestorOrigins, panelSecurityHeaders } from './csp.js';
+import { equal, PanelSessions, sessionSigningSecret, type PanelSession } from './session.js';
+import { InsightView, Layout, panelSearch, PanelPage, SignInPage } from './views.js';
+
+/** Failed sign-ins per client address per window, counted in the shared store. */
+export const SIGN_IN_FAILURES_ALLOWED = 10;
+/**
+ * All sign-ins per address per window: counted atomically before the key is checked, so a burst
+ * of parallel guesses cannot all slip past the failure count while it is still being written.
+ */
+export const SIGN_IN_ATTEMPTS_ALLOWED = 30;
+const SIGN_IN_WINDOW_MS = 15 * 60_000;
+const PANEL_BODY_LIMIT = 16 * 1024;
+const PORTAL_TOOL = 'get_billing_portal_link';
+
+type PanelEnv = { Variables: { session: PanelSession } };
+
+export interface PanelOptions {
+  runtime: ToolRuntime;
+  settings: Settings;
+  keys: BearerKeys;
+  tools: readonly AnyToolDefinition[];
+}
+
+function clientAddress(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown';
+  } catch {
+    return 'unknown'; // not served by node (app.request in a test)
+  }
+}
+
+/** The panel's query, known fields only; a bad one is reported on the page, not thrown. */
+function readQuery(c: Context): { query: Partial<InsightQuery>; parsed: InsightQuery | undefined; problem: string | undefined } {
+  const raw = c.req.query();
+  const query: Partial<InsightQuery> = { email: raw.email, customer: raw.customer, conversation: raw.conversation, host: raw.host };
+  if (!raw.email) return { query, parsed: undefined, problem: undefined };
+  const result = insightQuerySchema.safeParse(query);
+  return result.success ? { query: result.data, parsed: result.data, problem: undefined } : { query, parsed: undefined, problem: result.error.issues[0]?.message };
+}
+
+/** Same-host Origin (or Sec-Fetch-Site: same-origin) on form posts: hono/csrf, answered as a 403 page. */
+function originCheck(): MiddlewareHandler {
+  const check = csrf({ origin: (origin, c) => isSameHost(origin, c.req.header('host')) });
+  return async (c, next) => {
+    try {
+      await check(c, next);
+    } catch (error) {
+      if (error instanceof HTTPException && error.status === 403) return c.json({ error: 'forbidden', message: 'Cross-site request refused.' }, 403);
+      throw error;
+    }
+  };
+}
+
+export function panelRoutes(options: PanelOptions): Hono<PanelEnv> {
+  const { runtime, settings, keys } = options;
+  const frameAncestors = frameAncestorOrigins(settings.PANEL_FRAME_ANCESTORS);
+  const sessions = new PanelSessions({ store: runtime.store, keys, secret: sessionSigningSecret(settings), embedded: frameAncestors.length > 0 });
+  const portalTool = options.tools.find((tool) => tool.name === PORTAL_TOOL);
+  const app = new Hono<PanelEnv>();
+
+  const page = (c: Context, status: 200 | 401 | 429, title: string, body: Child, session?: PanelSession, host?: string) =>
+    c.html(
+      // Without the doctype browsers fall back to quirks mode.
+      html`<!DOCTYPE html>${(
+        <Layout title={title} mode={runtime.key.mode} frameAncestors={frameAncestors} csrf={session?.csrf} staff={session?.staff} host={host}>
+          {body}
+        </Layout>
+      )}`,
+      status,
+    );
+
+  app.use('*', panelSecurityHeaders(frameAncestors));
+  app.use('*', async (c, next) => {
+    await next();
+    c.header('Cache-Control', 'no-store');
+  });
+  app.use('*', bodyLimit({ maxSize: PANEL_BODY_LIMIT, onError: (c) => c.json({ error: 'body_too_large', message: 'Request too large.' }, 413) }));
+  app.on('POST', '*', originCheck());
+
+  app.get('/assets/panel.css', (c) => c.body(PANEL_CSS, 200, { 'content-type': 'text/css; charset=utf-8' }));
+  app.get('/assets/panel.js', (c) => c.body(PANEL_JS, 200, { 'content-type': 'text/javascript; charset=utf-8' }));
+
+  /** The session's CSRF token, from the form field or (scripts) the X-CSRF-Token header. */
+  const presentsToken = async (c: Context, session: PanelSession) =>
+    equal(c.req.header('x-csrf-token') ?? String((await c.req.parseBody())['csrf'] ?? ''), session.csrf);
+  const staleForm = (c: Context) => c.json({ error: 'forbidden', message: 'The form is out of date: reload the panel.' }, 403);
+
+  /** Pages and data below need a live session; the per-session token guards every POST. */
+  const requireSession = (onMissing: 'redirect' | 'status'): MiddlewareHandler<PanelEnv> => async (c, next) => {
+    const session = await sessions.current(c);
+    if (!session) {
+      if (onMissing === 'redirect') return c.redirect(`/panel/sign-in${panelSearch(readQuery(c).query)}`, 303);
+      return c.json({ error: 'unauthorized', message: 'Sign in to the panel again.' }, 401);
+    }
+    if (c.req.method === 'POST' && !(await presentsToken(c, session))) return staleForm(c);
+    c.set('session', session);
+    await next();
+  };
+
+  app.get('/', requireSession('redirect'), async (c) => {
+    const session = c.get('session');
+    const { query, parsed, problem } = readQuery(c);
+    const insight = parsed ? await loadInsight(runtime, session.staff, parsed) : undefined;
+    return page(
+      c,
+      200,
+      query.email ? `${query.email} · Billing insight` : 'Billing insight',
+      <PanelPage query={query} insight={insight} csrf={session.csrf} portalAvailable={portalTool !== undefined} problem={problem} />,
+      session,
+      query.host,
+    );
+  });
+
+  app.get('/card', requireSession('status'), async (c) => {
+    const session = c.get('session');
+    const { query, parsed, problem } = readQuery(c);
+    if (!parsed) {
+      return c.html(
+        <p class="notice error" role="alert" data-testid="insight-error">
+          {problem ?? 'Type an email address.'}
+        </p>,
+        400,
+      );
+    }
+    const insight = await loadInsight(runtime, session.staff, parsed);
+    return c.html(<InsightView insight={insight} query={query} csrf={session.csrf} portalAvailable={portalTool !== undefined} />);
+  });
+
+  app.get('/sign-in', async (c) => {
+    const { query } = readQuery(c);
+    if (await sessions.current(c)) return c.redirect(`/panel${panelSearch(query)}`, 303);
+    return page(c, 200, 'Sign in · Billing insight', <SignInPage returnTo={panelSearch(query)} />);
+  });
+
+  app.post('/sign-in', async (c) => {
+    const form = await c.req.parseBody();
+    // Only the known query fields survive the round trip: no open redirect through return_to.
+    const returnTo = panelSearch(Object.fromEntries(new URLSearchParams(String(form['return_to'] ?? '')).entries()) as Partial<InsightQuery>);
+    const address = clientAddress(c);
+    const failures = `panel-signin-failures:${address}`;
+    const attempts = await runtime.store.increment(`panel-signin-attempts:${address}`, SIGN_IN_WINDOW_MS);
+    if (attempts > SIGN_IN_ATTEMPTS_ALLOWED || Number((await runtime.store.get(failures)) ?? 0) >= SIGN_IN_FAILURES_ALLOWED) {
+      c.header('Retry-After', String(Math.ceil(SIGN_IN_WINDOW_MS / 1000)));
+      return page(c, 429, 'Sign in · Billing insight', <SignInPage returnTo={returnTo} error="Too many failed sign-ins from this address. Wait 15 minutes and try again." />);
+    }
+    const caller = keys.authenticateSecret(String(form['key'] ?? ''));
+    if (caller?.kind !== 'staff') {
+      await runtime.store.increment(failures, SIGN_IN_WINDOW_MS);
+      runtime.log.warn({ event: 'panel sign-in refused' }, 'panel sign-in refused');
+      return page(c, 401, 'Sign in · Billing insight', <SignInPage returnTo={returnTo} error="That is not a valid staff key." />);
+    }
+    await sessions.open(c, caller.name);
+    runtime.log.info({ staff: caller.name }, 'panel sign-in');
+    return c.redirect(`/panel${returnTo}`, 303);
+  });
+
+  app.post('/sign-out', async (c) => {
+    // An already-ended session just lands on sign-in; a live one must present its token.
+    const session = await sessions.current(c);
+    if (session && !(await presentsToken(c, session))) return staleForm(c);
+    await sessions.close(c);
+    return c.redirect('/panel/sign-in', 303);
+  });
+
+  app.post('/portal-link', requireSession('status'), async (c) => {
+    if (!portalTool) return c.json({ error: 'not_enabled', message: 'Billing-portal links are not enabled on this server (TOOLS).' }, 404);
+    const form = await c.req.parseBody();
+    const customer = z.string().regex(/^cus_[A-Za-z0-9]+$/).safeParse(form['customer']);
+    if (!customer.success) return c.json({ error: 'bad_request', message: 'Choose a customer first.' }, 400);
+    // The very tool a staff MCP client calls, for exactly the record the agent picked.
+    const outcome = await runTool(portalTool, { customer_id: customer.data }, { runtime, principal: staffPrincipal(c.get('session').staff), mode: 'staff' });
+    if (!outcome.ok) return c.json({ error: outcome.error.kind, message: agentMessage(outcome.error) }, 502);
+    return c.json({ url: outcome.output.url, note: outcome.output.note });
+  });
+
+  return app;
+}

@@ -1,0 +1,346 @@
+/**
+ * The panel's HTML, server-rendered with hono/jsx (which escapes every value). No inline script
+ * or style: behaviour comes from /panel/assets/panel.js, looks from /panel/assets/panel.css.
+ */
+import type { Child } from 'hono/jsx';
+import type { CustomerOverview } from '../../tools/lib/customer-overview.js';
+import type { Insight, InsightQuery } from '../insight.js';
+
+const day = (iso: string | undefined) => (iso ? iso.slice(0, 10) : '—');
+
+/** The query a link or form carries forward: which email, record and chat the agent is on. */
+export function panelSearch(query: Partial<InsightQuery>): string {
+  const params = new URLSearchParams();
+  for (const key of ['email', 'customer', 'conversation', 'host'] as const) {
+    const value = query[key];
+    if (value) params.set(key, value);
+  }
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+export function Layout(props: { title: string; mode: 'test' | 'live'; frameAncestors: readonly string[]; csrf?: string; staff?: string; host?: string | undefined; children: Child }) {
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="referrer" content="same-origin" />
+        <link rel="icon" href="data:," />
+        <title>{props.title}</title>
+        <link rel="stylesheet" href="/panel/assets/panel.css" />
+        <script src="/panel/assets/panel.js" defer></script>
+      </head>
+      <body data-frame-ancestors={JSON.stringify(props.frameAncestors)} data-csrf={props.csrf ?? ''} data-host={props.host ?? ''}>
+        <header class="topbar">
+          <span class="brand">Billing insight</span>
+          <ModeBadge mode={props.mode} />
+          {props.staff ? (
+            <form class="signout" method="post" action="/panel/sign-out">
+              <input type="hidden" name="csrf" value={props.csrf ?? ''} />
+              <span class="who">Signed in as {props.staff}</span>
+              <button type="submit" class="link-button">Sign out</button>
+            </form>
+          ) : null}
+        </header>
+        <main>{props.children}</main>
+      </body>
+    </html>
+  );
+}
+
+function ModeBadge(props: { mode: 'test' | 'live' }) {
+  return props.mode === 'live' ? (
+    <span class="badge live" data-testid="mode-badge">Live data</span>
+  ) : (
+    <span class="badge test" data-testid="mode-badge">Test data</span>
+  );
+}
+
+export function SignInPage(props: { error?: string | undefined; returnTo: string }) {
+  return (
+    <section class="card narrow" aria-labelledby="signin-title">
+      <h1 id="signin-title">Sign in</h1>
+      <p class="muted">Use your staff key (from STAFF_KEYS). It is checked once and never stored in the browser.</p>
+      {props.error ? (
+        <p class="notice error" role="alert">
+          {props.error}
+        </p>
+      ) : null}
+      <form method="post" action="/panel/sign-in" class="stack">
+        <input type="hidden" name="return_to" value={props.returnTo} />
+        <label for="key">Staff key</label>
+        <input id="key" name="key" type="password" autocomplete="current-password" required />
+        <button type="submit">Sign in</button>
+      </form>
+    </section>
+  );
+}
+
+export function LookupForm(props: { query: Partial<InsightQuery> }) {
+  return (
+    <form class="lookup" method="get" action="/panel" role="search" data-lookup>
+      <label for="email">Customer email</label>
+      <div class="row">
+        <input id="email" name="email" type="email" inputmode="email" autocomplete="off" required value={props.query.email ?? ''} placeholder="customer@example.com" />
+        {props.query.conversation ? <input type="hidden" name="conversation" value={props.query.conversation} /> : null}
+        {props.query.host ? <input type="hidden" name="host" value={props.query.host} /> : null}
+        <button type="submit">Look up</button>
+      </div>
+    </form>
+  );
+}
+
+export function PanelPage(props: { query: Partial<InsightQuery>; insight: Insight | undefined; csrf: string; portalAvailable: boolean; problem?: string | undefined }) {
+  return (
+    <>
+      <LookupForm query={props.query} />
+      <p id="chatwoot-status" class="badge-row" hidden></p>
+      <section id="insight" aria-live="polite" aria-busy="false">
+        {props.problem ? (
+          <p class="notice error" role="alert">
+            {props.problem}
+          </p>
+        ) : props.insight ? (
+          <InsightView insight={props.insight} query={props.query} csrf={props.csrf} portalAvailable={props.portalAvailable} />
+        ) : (
+          <p class="notice muted">Type a customer’s email to see their billing.</p>
+        )}
+      </section>
+    </>
+  );
+}
+
+export function InsightView(props: { insight: Insight; query: Partial<InsightQuery>; csrf: string; portalAvailable: boolean }) {
+  const { insight } = props;
+  if (insight.status === 'error') {
+    return (
+      <p class="notice error" role="alert" data-testid="insight-error">
+        {insight.message}
+      </p>
+    );
+  }
+  if (insight.status === 'not_found') {
+    return (
+      <p class="notice empty" data-testid="insight-empty">
+        {insight.message}
+      </p>
+    );
+  }
+  const { overview } = insight;
+  const record = insight.records.find((candidate) => candidate.id === insight.selected)!;
+  return (
+    <div class="insight" data-testid="insight">
+      {insight.records.length > 1 ? (
+        <nav class="card picker" aria-label="Customer records with this email">
+          <h2>{insight.records.length} Stripe customers share this email</h2>
+          <ul>
+            {insight.records.map((candidate) => (
+              <li>
+                <a
+                  href={`/panel${panelSearch({ ...props.query, customer: candidate.id })}`}
+                  data-nav
+                  aria-current={candidate.id === insight.selected ? 'true' : undefined}
+                  class={candidate.id === insight.selected ? 'record selected' : 'record'}
+                >
+                  <span class="record-name">{candidate.name ?? 'No name'}</span>
+                  <span class="muted">
+                    {candidate.id} · {candidate.email ?? ''} · since {day(candidate.created)}
+                  </span>
+                </a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+      ) : null}
+
+      <section class="card customer" aria-labelledby="customer-name">
+        <h2 id="customer-name">{record.name ?? overview.customer.name ?? 'No name on file'}</h2>
+        <p class="muted">
+          <span data-testid="customer-email">{record.email ?? insight.email}</span> · <code>{record.id}</code> · customer since {day(record.created)}
+        </p>
+        {insight.conversation ? (
+          <p class="badge-row">
+            <span class={insight.conversation.email_verified ? 'badge ok' : 'badge warn'} data-testid="conversation-badge">
+              {insight.conversation.note}
+            </span>
+          </p>
+        ) : null}
+      </section>
+
+      <Attention overview={overview} />
+      <Subscriptions overview={overview} />
+
+      <div class="grid">
+        <section class="card" aria-labelledby="pm-title">
+          <h2 id="pm-title">Payment method</h2>
+          <p data-testid="payment-method">{overview.payment_method.description}</p>
+        </section>
+        <section class="card" aria-labelledby="balance-title">
+          <h2 id="balance-title">Credit balance</h2>
+          {overview.balances.length === 0 ? (
+            <p data-testid="balance">No credit and nothing owed.</p>
+          ) : (
+            <ul class="plain" data-testid="balance">
+              {overview.balances.map((balance) => (
+                <li>{balance.kind === 'credit' ? `${balance.amount.formatted} credit` : `${balance.amount.formatted} owed`}</li>
+              ))}
+            </ul>
+          )}
+        </section>
+      </div>
+
+      <Invoices overview={overview} />
+      <Problems overview={overview} />
+
+      {props.portalAvailable ? (
+        <section class="card" aria-labelledby="actions-title">
+          <h2 id="actions-title">Actions</h2>
+          <form method="post" action="/panel/portal-link" data-portal class="stack">
+            <input type="hidden" name="csrf" value={props.csrf} />
+            <input type="hidden" name="customer" value={record.id} />
+            <button type="submit">Copy billing-portal link</button>
+          </form>
+          <div class="portal-result" hidden data-portal-result>
+            <label for="portal-url">Billing-portal link (personal, short-lived: give it only to this customer)</label>
+            <input id="portal-url" type="text" readonly />
+            <p class="muted" role="status" data-portal-status></p>
+          </div>
+        </section>
+      ) : null}
+    </div>
+  );
+}
+
+function Attention(props: { overview: CustomerOverview }) {
+  const { overview } = props;
+  const pastDuePlans = overview.subscriptions.filter((sub) => sub.status === 'past_due' || sub.status === 'unpaid');
+  if (overview.unpaid_invoices.length === 0 && pastDuePlans.length === 0) return null;
+  return (
+    <section class="card alert" aria-labelledby="attention-title" data-testid="attention">
+      <h2 id="attention-title">Needs attention</h2>
+      <ul class="plain">
+        {overview.unpaid_invoices.map((invoice) => (
+          <li>
+            Invoice {invoice.number ?? invoice.id} for <strong>{invoice.amount_remaining.formatted}</strong> is {invoice.past_due ? 'past due' : 'unpaid'}
+            {invoice.due_date ? ` (due ${day(invoice.due_date)})` : ''}.{' '}
+            {invoice.hosted_invoice_url ? (
+              <a href={invoice.hosted_invoice_url} target="_blank" rel="noopener noreferrer" data-testid="pay-link">
+                Payment page for the customer
+              </a>
+            ) : null}
+          </li>
+        ))}
+        {pastDuePlans.map((sub) => (
+          <li>
+            {sub.plan} is {sub.status.replace('_', ' ')}: the customer pays the open invoice from its payment page, or updates the card in the billing portal.
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+function Subscriptions(props: { overview: CustomerOverview }) {
+  const { overview } = props;
+  return (
+    <section class="card" aria-labelledby="subs-title">
+      <h2 id="subs-title">Subscription</h2>
+      {overview.subscriptions.length === 0 ? (
+        <p>No subscriptions.</p>
+      ) : (
+        <ul class="plain subs">
+          {overview.subscriptions.map((sub) => (
+            <li data-testid="subscription">
+              <div class="sub-head">
+                <strong>{sub.plan}</strong> <span class={`status status-${sub.status}`}>{sub.status.replace('_', ' ')}</span>
+              </div>
+              {sub.next_payment ? (
+                <p>
+                  Next billing: <strong data-testid="next-billing">{day(sub.next_payment.date)}</strong>, {sub.next_payment.amount.formatted}
+                </p>
+              ) : null}
+              <p class="muted">{sub.note}</p>
+            </li>
+          ))}
+        </ul>
+      )}
+      {overview.upcoming_invoice ? (
+        <p class="muted">
+          Upcoming invoice: {overview.upcoming_invoice.amount_due.formatted} on {day(overview.upcoming_invoice.date)}
+        </p>
+      ) : null}
+    </section>
+  );
+}
+
+function Invoices(props: { overview: CustomerOverview }) {
+  const invoices = props.overview.recent_invoices;
+  return (
+    <section class="card" aria-labelledby="invoices-title">
+      <h2 id="invoices-title">Last invoices</h2>
+      {invoices.length === 0 ? (
+        <p>No invoices.</p>
+      ) : (
+        <div class="table-wrap">
+          <table data-testid="invoices">
+            <thead>
+              <tr>
+                <th scope="col">Invoice</th>
+                <th scope="col">Date</th>
+                <th scope="col">Status</th>
+                <th scope="col" class="num">Amount</th>
+                <th scope="col">Links</th>
+              </tr>
+            </thead>
+            <tbody>
+              {invoices.map((invoice) => (
+                <tr>
+                  <td>{invoice.number ?? 'Draft'}</td>
+                  <td>{day(invoice.created)}</td>
+                  <td>
+                    <span class={`status status-${invoice.status}`}>{invoice.status}</span>
+                  </td>
+                  <td class="num">{invoice.total.formatted}</td>
+                  <td class="links">
+                    {invoice.invoice_pdf ? (
+                      <a href={invoice.invoice_pdf} target="_blank" rel="noopener noreferrer">
+                        PDF
+                      </a>
+                    ) : null}
+                    {invoice.hosted_invoice_url ? (
+                      <a href={invoice.hosted_invoice_url} target="_blank" rel="noopener noreferrer">
+                        Online
+                      </a>
+                    ) : null}
+                    {!invoice.invoice_pdf && !invoice.hosted_invoice_url ? <span class="muted">not finalized</span> : null}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
+function Problems(props: { overview: CustomerOverview }) {
+  const problems = props.overview.payment_problems;
+  return (
+    <section class="card" aria-labelledby="problems-title">
+      <h2 id="problems-title">Failed payments and refunds</h2>
+      {problems.length === 0 ? (
+        <p>None recently.</p>
+      ) : (
+        <ul class="plain" data-testid="problems">
+          {problems.map((problem) => (
+            <li>
+              <span class={problem.kind === 'failed' ? 'status status-failed' : 'status status-refunded'}>{problem.kind}</span> {day(problem.date)} · {problem.amount.formatted} · {problem.detail}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
