@@ -85,6 +85,9 @@ describe.each(PROBED)('doctor with a restricted key denied %s', (permission) => 
     const check = report.checks.find((row) => row.id === `permission:${permission}`)!;
     expect(check.status).toBe('fail');
     expect(check.fix).toContain(permission);
+    // The insight panel reads what get_customer_overview reads.
+    const overview = ALL_TOOLS.find((tool) => tool.name === 'get_customer_overview')!;
+    expect(check.affects.includes('insight panel (/panel, /v1/insight)')).toBe(overview.permissions.includes(permission));
     expect(failing(report)).toEqual([`permission:${permission}`]);
     expect(broken(report)).toEqual(toolsNeeding([permission]));
     expect(report.ok).toBe(false);

@@ -6,6 +6,7 @@
 import type { Settings } from '../config.js';
 import { probeStripeCapabilities, type PortalState, type StripeCapabilities } from '../stripe/capabilities.js';
 import { PERMISSIONS, type PermissionState } from '../stripe/permission-probes.js';
+import getCustomerOverview from '../tools/get-customer-overview.js';
 import type { ToolRuntime } from '../tools/lib/context.js';
 import type { AnyToolDefinition } from '../tools/lib/define-tool.js';
 import { capabilityNeeds, needsMail, needsStore, toolBlockers, toolUnknowns, type ServiceHealth } from '../tools/lib/tool-availability.js';
@@ -63,6 +64,9 @@ const MAIL_FIXES: Record<MailDeliveryError['reason'], string> = {
 
 const names = (tools: readonly AnyToolDefinition[]) => tools.map((tool) => tool.name);
 
+/** The insight panel is no tool, but it reads what get_customer_overview reads and keeps sessions in the store. */
+const PANEL = 'insight panel (/panel, /v1/insight)';
+
 function keyCheck(runtime: ToolRuntime, capabilities: StripeCapabilities, all: string[]): DoctorCheck {
   const { kind, mode, redacted } = runtime.key;
   const sees = `${mode} mode: sees only ${mode}-mode customers and payments`;
@@ -90,7 +94,7 @@ function permissionChecks(capabilities: StripeCapabilities, tools: readonly AnyT
   return capabilityNeeds(tools).permissions.sort(byLabel).map((permission) => {
     const outcome = capabilities.permissions[permission] ?? { state: 'unknown' as const };
     const label = PERMISSIONS[permission]?.label ?? permission;
-    const affects = names(tools.filter((tool) => tool.permissions.includes(permission)));
+    const affects = [...names(tools.filter((tool) => tool.permissions.includes(permission))), ...(getCustomerOverview.permissions.includes(permission) ? [PANEL] : [])];
     const fix = `Grant "${label}" (${permission}) to the restricted key: ${KEY_PAGE} → the key → Edit.`;
     if (outcome.state === 'granted') return { id: `permission:${permission}`, title: label, status: 'ok', detail: 'granted', affects };
     if (outcome.state === 'missing') return { id: `permission:${permission}`, title: label, status: 'fail', detail: `missing (${permission})`, affects, fix };
@@ -167,7 +171,7 @@ async function mailCheck(runtime: ToolRuntime, mailTools: string[]): Promise<Doc
 }
 
 async function storeCheck(runtime: ToolRuntime, settings: Settings, tools: readonly AnyToolDefinition[]): Promise<DoctorCheck> {
-  const affects = names(tools.filter(needsStore));
+  const affects = [...names(tools.filter(needsStore)), `${PANEL} sign-in`];
   if (!settings.STORE_URL) {
     return { id: 'store', title: 'Shared store', status: 'ok', detail: 'in-memory: codes, verifications and limits live in this one process', affects };
   }
