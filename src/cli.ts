@@ -68,6 +68,8 @@ Settings (environment variables):
                           https://app.chatwoot.com (default: only the panel itself).
   PANEL_SESSION_SECRET    Signs /panel session cookies (≥ 32 bytes; default VERIFY_SECRET,
                           else random per process). Same value on every process.
+  TRUST_PROXY             Reverse proxies in front of the server (default 0): the panel's sign-in
+                          limits then count the client in X-Forwarded-For, not the proxy.
   STRIPE_WEBHOOK_SECRET   whsec_… for /webhooks/stripe.
   LOG_LEVEL               fatal, error, warn, info (default), debug, trace or silent. Logs go to stderr.
 

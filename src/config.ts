@@ -67,6 +67,12 @@ export const settingsSchema = z.object({
     message: 'PANEL_FRAME_ANCESTORS must be a comma list of origins such as https://app.chatwoot.com (scheme, host and optional port; no path)',
   }),
   PANEL_SESSION_SECRET: secret('PANEL_SESSION_SECRET'),
+  TRUST_PROXY: z.coerce
+    .number({ message: 'TRUST_PROXY must be the number of reverse proxies in front of the server (0 when none)' })
+    .int()
+    .min(0, { message: 'TRUST_PROXY must be 0 or more' })
+    .max(10, { message: 'TRUST_PROXY must be at most 10' })
+    .default(0),
   STRIPE_WEBHOOK_SECRET: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

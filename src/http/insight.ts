@@ -3,6 +3,7 @@
  * overview of the chosen one, loaded by the same function as the get_customer_overview tool.
  * Shared by the /panel page and GET /v1/insight (staff keys only).
  */
+import { PERMISSIONS } from '../stripe/permission-probes.js';
 import type { Context, Handler } from 'hono';
 import { z } from 'zod';
 import type { ToolError, ToolErrorKind } from '../errors.js';
@@ -52,18 +53,18 @@ export type Insight =
   | (InsightBase & { status: 'not_found'; message: string })
   | (InsightBase & { status: 'error'; kind: ToolErrorKind; message: string });
 
-/** Which part of the picture each restricted-key permission holds, in the dashboard's words. */
-const PERMISSION_PARTS: Record<string, { part: string; permission: string }> = {
-  rak_customer_read: { part: 'Customer details', permission: 'Customers: Read' },
-  rak_subscription_read: { part: 'Subscriptions', permission: 'Subscriptions: Read' },
-  rak_invoice_read: { part: 'Invoices', permission: 'Invoices: Read' },
-  rak_charge_read: { part: 'Payment history (failed payments and refunds)', permission: 'Charges: Read' },
-  rak_payment_method_read: { part: 'The payment method', permission: 'PaymentMethods: Read' },
-  rak_customer_balance_transaction_read: { part: 'The credit balance', permission: 'Customer balance transactions: Read' },
-  rak_price_read: { part: 'Plan names', permission: 'Prices: Read' },
-  rak_product_read: { part: 'Plan names', permission: 'Products: Read' },
-  rak_coupon_read: { part: 'Discounts', permission: 'Coupons: Read' },
-  rak_billing_portal_session_write: { part: 'Billing-portal links', permission: 'Customer portal: Write' },
+/** Which part of the picture each restricted-key permission holds (its Dashboard name comes from the probes). */
+const PERMISSION_PARTS: Record<string, string> = {
+  rak_customer_read: 'Customer details',
+  rak_subscription_read: 'Subscriptions',
+  rak_invoice_read: 'Invoices',
+  rak_charge_read: 'Payment history (failed payments and refunds)',
+  rak_payment_method_read: 'The payment method',
+  rak_customer_balance_transaction_read: 'The credit balance',
+  rak_price_read: 'Plan names',
+  rak_product_read: 'Plan names',
+  rak_coupon_read: 'Discounts',
+  rak_billing_portal_session_write: 'Billing-portal links',
 };
 
 export const STRIPE_UNAVAILABLE_MESSAGE = 'Stripe is unavailable, try again.';
@@ -78,9 +79,11 @@ export function agentMessage(error: ToolError): string {
     case 'temporarily_unavailable':
       return STRIPE_UNAVAILABLE_MESSAGE;
     case 'not_available': {
-      const known = PERMISSION_PARTS[String(error.logDetail?.permission ?? '')];
-      return known
-        ? `${known.part} is unavailable: the Stripe key lacks the “${known.permission}” permission. The merchant must grant it to the restricted key.`
+      const permission = String(error.logDetail?.permission ?? '');
+      const part = PERMISSION_PARTS[permission];
+      const label = PERMISSIONS[permission]?.label;
+      return part && label
+        ? `${part} is unavailable: the Stripe key lacks the “${label}” permission. The merchant must grant it to the restricted key.`
         : 'Part of this billing information is unavailable: the Stripe key lacks a permission. The merchant must grant it to the restricted key.';
     }
     case 'configuration':

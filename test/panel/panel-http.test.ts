@@ -332,3 +332,86 @@ describe('the Origin guard', () => {
     expect(signIn.status).toBe(303);
   });
 });
+
+describe('sign-in behind a reverse proxy, and again', () => {
+  it('with TRUST_PROXY, counts failures per forwarded client, so one client cannot lock out the others', async () => {
+    const proxied = await startHttpFixture({ TRUST_PROXY: '1' });
+    try {
+      const from = (client: string, key: string) =>
+        fetch(`${proxied.url}/panel/sign-in`, {
+          method: 'POST',
+          redirect: 'manual',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', origin: proxied.url, 'x-forwarded-for': `10.9.9.9, ${client}` },
+          body: new URLSearchParams({ key }),
+        });
+      for (let i = 0; i < SIGN_IN_FAILURES_ALLOWED; i++) expect((await from('203.0.113.7', `wrong-key-${i}-000000000000000000000`)).status).toBe(401);
+      expect((await from('203.0.113.7', STAFF)).status).toBe(429);
+      // Another agent behind the same proxy signs in; the spoofable left-hand entry changes nothing.
+      expect((await from('198.51.100.20', STAFF)).status).toBe(303);
+    } finally {
+      await proxied.close();
+    }
+  });
+
+  it('without TRUST_PROXY, a forged X-Forwarded-For does not escape the limit', async () => {
+    const direct = await startHttpFixture();
+    try {
+      const forged = (i: number, key: string) =>
+        fetch(`${direct.url}/panel/sign-in`, {
+          method: 'POST',
+          redirect: 'manual',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', origin: direct.url, 'x-forwarded-for': `198.51.100.${i}` },
+          body: new URLSearchParams({ key }),
+        });
+      for (let i = 0; i < SIGN_IN_FAILURES_ALLOWED; i++) expect((await forged(i, `wrong-key-${i}-000000000000000000000`)).status).toBe(401);
+      expect((await forged(99, `another-wrong-key-0000000000000000000`)).status).toBe(429);
+    } finally {
+      await direct.close();
+    }
+  });
+
+  it('accepts the form posts of a panel whose public origin is in ALLOWED_ORIGINS (the proxy rewrote Host)', async () => {
+    const proxied = await startHttpFixture({ ALLOWED_ORIGINS: 'https://billing.example.com' });
+    try {
+      expect((await postSignIn(proxied.url, { key: STAFF }, 'https://billing.example.com')).status).toBe(303);
+      expect((await postSignIn(proxied.url, { key: STAFF }, 'https://other.example.com')).status).toBe(403);
+    } finally {
+      await proxied.close();
+    }
+  });
+
+  it('signing in again ends the previous session of that browser', async () => {
+    const first = await panelSignIn(fx.url, STAFF);
+    const again = await fetch(`${fx.url}/panel/sign-in`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: fx.url, cookie: first },
+      body: new URLSearchParams({ key: STAFF }),
+    });
+    expect(again.status).toBe(303);
+    const second = again.headers.getSetCookie().find((line) => line.startsWith('sbm_panel='))!.split(';')[0]!;
+    expect(second).not.toBe(first);
+    expect((await fetch(`${fx.url}/panel/card?email=${DEMO.emails.carol}`, { headers: { cookie: first } })).status).toBe(401);
+    expect((await fetch(`${fx.url}/panel/card?email=${DEMO.emails.carol}`, { headers: { cookie: second } })).status).toBe(200);
+  });
+});
+
+describe('hostile Stripe data', () => {
+  it('is escaped in the page, and a non-https invoice link is no link', async () => {
+    const store = fx.fake.store;
+    const carol = store.customers.get(DEMO.customers.carol)!;
+    const invoice = store.invoices.get(DEMO.invoices.carolOpen)!;
+    store.customers.set(carol.id, { ...carol, name: '<img src=x onerror=alert(1)>' } as typeof carol);
+    store.invoices.set(invoice.id, { ...invoice, number: '<script>alert(2)</script>', hosted_invoice_url: 'javascript:alert(3)' });
+    try {
+      const cookie = await panelSignIn(fx.url, STAFF);
+      const html = await (await fetch(`${fx.url}/panel/card?email=${DEMO.emails.carol}`, { headers: { cookie } })).text();
+      expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+      expect(html).toContain('&lt;script&gt;alert(2)&lt;/script&gt;');
+      expect(html).not.toMatch(/<img src=x|<script>alert|javascript:/);
+    } finally {
+      store.customers.set(carol.id, carol);
+      store.invoices.set(invoice.id, invoice);
+    }
+  });
+});

@@ -99,19 +99,31 @@ export const PANEL_JS = `(() => {
     region.replaceChildren(p);
   }
 
+  // Only the newest look-up may fill the page: an agent switching chats fast must never see the
+  // previous customer arrive late beside the new conversation.
+  let latest = 0;
   async function show(url) {
     const target = new URL(url, location.href);
+    const mine = ++latest;
     region.setAttribute('aria-busy', 'true');
     notice('loading', 'Loading billing details…');
     try {
       const response = await fetch('/panel/card' + target.search, { credentials: 'same-origin', headers: { accept: 'text/html' } });
+      if (mine !== latest) return;
       if (response.status === 401) { location.assign('/panel/sign-in' + target.search); return; }
-      region.innerHTML = await response.text();
+      const type = response.headers.get('content-type') || '';
+      const body = await response.text();
+      if (mine !== latest) return;
+      if (!type.startsWith('text/html')) {
+        notice('error', 'The panel could not load this customer (HTTP ' + response.status + '). Reload the page and try again.');
+        return;
+      }
+      region.innerHTML = body;
       history.replaceState(null, '', '/panel' + target.search);
     } catch (error) {
-      notice('error', 'The panel could not reach its server. Check the connection and try again.');
+      if (mine === latest) notice('error', 'The panel could not reach its server. Check the connection and try again.');
     } finally {
-      region.setAttribute('aria-busy', 'false');
+      if (mine === latest) region.setAttribute('aria-busy', 'false');
     }
   }
 
@@ -120,6 +132,9 @@ export const PANEL_JS = `(() => {
     if (!(form instanceof HTMLFormElement)) return;
     if (form.hasAttribute('data-lookup')) {
       event.preventDefault();
+      // Chatwoot's verdict was about its contact, not about an email the agent typed.
+      const chatwootBadge = document.getElementById('chatwoot-status');
+      if (chatwootBadge) { chatwootBadge.hidden = true; chatwootBadge.replaceChildren(); }
       const params = new URLSearchParams(new FormData(form));
       show('/panel?' + params.toString());
     } else if (form.hasAttribute('data-portal')) {

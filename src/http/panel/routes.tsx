@@ -29,7 +29,7 @@ export const SIGN_IN_FAILURES_ALLOWED = 10;
  * All sign-ins per address per window: counted atomically before the key is checked, so a burst
  * of parallel guesses cannot all slip past the failure count while it is still being written.
  */
-export const SIGN_IN_ATTEMPTS_ALLOWED = 30;
+export const SIGN_IN_ATTEMPTS_ALLOWED = 60;
 const SIGN_IN_WINDOW_MS = 15 * 60_000;
 const PANEL_BODY_LIMIT = 16 * 1024;
 const PORTAL_TOOL = 'get_billing_portal_link';
@@ -43,7 +43,17 @@ export interface PanelOptions {
   tools: readonly AnyToolDefinition[];
 }
 
-function clientAddress(c: Context): string {
+/**
+ * Who is signing in, for the limits. Behind TRUST_PROXY proxies the connection is the proxy's, so
+ * the client is the address the outermost trusted proxy saw (X-Forwarded-For, counted from the
+ * right: entries further left are whatever the client wrote).
+ */
+function clientAddress(c: Context, trustedProxies: number): string {
+  if (trustedProxies > 0) {
+    const forwarded = (c.req.header('x-forwarded-for') ?? '').split(',').map((entry) => entry.trim()).filter(Boolean);
+    const client = forwarded[forwarded.length - trustedProxies];
+    if (client) return client;
+  }
   try {
     return getConnInfo(c).remote.address ?? 'unknown';
   } catch {
@@ -60,9 +70,13 @@ function readQuery(c: Context): { query: Partial<InsightQuery>; parsed: InsightQ
   return result.success ? { query: result.data, parsed: result.data, problem: undefined } : { query, parsed: undefined, problem: result.error.issues[0]?.message };
 }
 
-/** Same-host Origin (or Sec-Fetch-Site: same-origin) on form posts: hono/csrf, answered as a 403 page. */
-function originCheck(): MiddlewareHandler {
-  const check = csrf({ origin: (origin, c) => isSameHost(origin, c.req.header('host')) });
+/**
+ * Form posts must come from the panel's own origin: the Host it was served from, or (behind a
+ * proxy that rewrites Host) an origin in ALLOWED_ORIGINS. hono/csrf, answered as a 403.
+ */
+function originCheck(allowedOrigins: readonly string[]): MiddlewareHandler {
+  const allowed = new Set(allowedOrigins.map((origin) => origin.replace(/\/$/, '').toLowerCase()));
+  const check = csrf({ origin: (origin, c) => isSameHost(origin, c.req.header('host')) || allowed.has(origin.toLowerCase()) });
   return async (c, next) => {
     try {
       await check(c, next);
@@ -97,7 +111,7 @@ export function panelRoutes(options: PanelOptions): Hono<PanelEnv> {
     c.header('Cache-Control', 'no-store');
   });
   app.use('*', bodyLimit({ maxSize: PANEL_BODY_LIMIT, onError: (c) => c.json({ error: 'body_too_large', message: 'Request too large.' }, 413) }));
-  app.on('POST', '*', originCheck());
+  app.on('POST', '*', originCheck(settings.ALLOWED_ORIGINS));
 
   app.get('/assets/panel.css', (c) => c.body(PANEL_CSS, 200, { 'content-type': 'text/css; charset=utf-8' }));
   app.get('/assets/panel.js', (c) => c.body(PANEL_JS, 200, { 'content-type': 'text/javascript; charset=utf-8' }));
@@ -158,7 +172,7 @@ export function panelRoutes(options: PanelOptions): Hono<PanelEnv> {
     const form = await c.req.parseBody();
     // Only the known query fields survive the round trip: no open redirect through return_to.
     const returnTo = panelSearch(Object.fromEntries(new URLSearchParams(String(form['return_to'] ?? '')).entries()) as Partial<InsightQuery>);
-    const address = clientAddress(c);
+    const address = clientAddress(c, settings.TRUST_PROXY);
     const failures = `panel-signin-failures:${address}`;
     const attempts = await runtime.store.increment(`panel-signin-attempts:${address}`, SIGN_IN_WINDOW_MS);
     if (attempts > SIGN_IN_ATTEMPTS_ALLOWED || Number((await runtime.store.get(failures)) ?? 0) >= SIGN_IN_FAILURES_ALLOWED) {
@@ -168,7 +182,7 @@ export function panelRoutes(options: PanelOptions): Hono<PanelEnv> {
     const caller = keys.authenticateSecret(String(form['key'] ?? ''));
     if (caller?.kind !== 'staff') {
       await runtime.store.increment(failures, SIGN_IN_WINDOW_MS);
-      runtime.log.warn({ event: 'panel sign-in refused' }, 'panel sign-in refused');
+      runtime.log.warn({ event: 'panel sign-in refused', client: address }, 'panel sign-in refused');
       return page(c, 401, 'Sign in · Billing insight', <SignInPage returnTo={returnTo} error="That is not a valid staff key." />);
     }
     await sessions.open(c, caller.name);

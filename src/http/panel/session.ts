@@ -56,6 +56,8 @@ export class PanelSessions {
   async open(c: Context, staff: string): Promise<PanelSession> {
     const binding = this.binding(staff);
     if (!binding) throw new Error('sessions are opened for configured staff keys only');
+    // Signing in again replaces the browser's session: the old id must not stay usable.
+    await this.forget(c);
     const id = randomBytes(32).toString('base64url');
     const session: StoredSession = { staff, csrf: randomBytes(32).toString('base64url'), binding, createdAt: Date.now() };
     await this.deps.store.set(this.storeKey(id), JSON.stringify(session), SESSION_TTL_MS);
@@ -79,9 +81,14 @@ export class PanelSessions {
   }
 
   async close(c: Context): Promise<void> {
+    await this.forget(c);
+    deleteCookie(c, SESSION_COOKIE, this.cookieAttributes());
+  }
+
+  /** Ends the server side of the request's session, if any. */
+  private async forget(c: Context): Promise<void> {
     const id = await getSignedCookie(c, this.deps.secret, SESSION_COOKIE);
     if (typeof id === 'string' && id !== '') await this.deps.store.delete(this.storeKey(id));
-    deleteCookie(c, SESSION_COOKIE, this.cookieAttributes());
   }
 
   /**

@@ -7,6 +7,8 @@ import type { CustomerOverview } from '../../tools/lib/customer-overview.js';
 import type { Insight, InsightQuery } from '../insight.js';
 
 const day = (iso: string | undefined) => (iso ? iso.slice(0, 10) : '—');
+/** Stripe's invoice links are https; anything else (a `javascript:` URL in tampered data) is no link. */
+const httpsOnly = (url: string) => (url.startsWith('https://') ? url : undefined);
 
 /** The query a link or form carries forward: which email, record and chat the agent is on. */
 export function panelSearch(query: Partial<InsightQuery>): string {
@@ -70,7 +72,7 @@ export function SignInPage(props: { error?: string | undefined; returnTo: string
       <form method="post" action="/panel/sign-in" class="stack">
         <input type="hidden" name="return_to" value={props.returnTo} />
         <label for="key">Staff key</label>
-        <input id="key" name="key" type="password" autocomplete="current-password" required />
+        <input id="key" name="key" type="password" autocomplete="off" required />
         <button type="submit">Sign in</button>
       </form>
     </section>
@@ -225,7 +227,7 @@ function Attention(props: { overview: CustomerOverview }) {
             Invoice {invoice.number ?? invoice.id} for <strong>{invoice.amount_remaining.formatted}</strong> is {invoice.past_due ? 'past due' : 'unpaid'}
             {invoice.due_date ? ` (due ${day(invoice.due_date)})` : ''}.{' '}
             {invoice.hosted_invoice_url ? (
-              <a href={invoice.hosted_invoice_url} target="_blank" rel="noopener noreferrer" data-testid="pay-link">
+              <a href={httpsOnly(invoice.hosted_invoice_url)} target="_blank" rel="noopener noreferrer" data-testid="pay-link">
                 Payment page for the customer
               </a>
             ) : null}
@@ -304,12 +306,12 @@ function Invoices(props: { overview: CustomerOverview }) {
                   <td class="num">{invoice.total.formatted}</td>
                   <td class="links">
                     {invoice.invoice_pdf ? (
-                      <a href={invoice.invoice_pdf} target="_blank" rel="noopener noreferrer">
+                      <a href={httpsOnly(invoice.invoice_pdf)} target="_blank" rel="noopener noreferrer">
                         PDF
                       </a>
                     ) : null}
                     {invoice.hosted_invoice_url ? (
-                      <a href={invoice.hosted_invoice_url} target="_blank" rel="noopener noreferrer">
+                      <a href={httpsOnly(invoice.hosted_invoice_url)} target="_blank" rel="noopener noreferrer">
                         Online
                       </a>
                     ) : null}
