@@ -274,3 +274,19 @@ describe('doctor checks identity-token settings', () => {
     expect(unreachable.checks.find((check) => check.id === 'identity')?.detail).toMatch(/could not be reached/);
   });
 });
+
+describe('doctor checks the insight panel set-up', () => {
+  it('warns when processes share Redis but would sign panel sessions with per-process secrets', async () => {
+    const redis = await startRedisServer();
+    try {
+      const staff = { STAFF_KEYS: 'support:doctor_staff_key_000000000000000', STORE_URL: redis.url };
+      const unshared = await doctor(staff, { outbox: false });
+      expect(unshared.checks.find((check) => check.id === 'panel')).toMatchObject({ status: 'warn', fix: expect.stringMatching(/PANEL_SESSION_SECRET/) });
+      const shared = await doctor({ ...staff, PANEL_SESSION_SECRET: 'doctor-panel-session-secret-32-bytes-long' }, { outbox: false });
+      expect(shared.checks.find((check) => check.id === 'panel')?.status).toBe('ok');
+      expect(JSON.stringify(shared)).not.toContain('doctor_staff_key_000000000000000');
+    } finally {
+      await redis.stop();
+    }
+  });
+});

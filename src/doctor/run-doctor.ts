@@ -203,6 +203,21 @@ function identityCheckRow(identity: IdentityCheck, verificationOn: boolean): Doc
   return { id: 'identity', title: 'Identity tokens', affects, ...identity, ...(identity.status === 'off' ? { affects: [] } : {}) };
 }
 
+/** Panel sessions are signed: processes sharing a Redis store must share the signing secret. */
+function panelCheck(settings: Settings): DoctorCheck {
+  const base = { id: 'panel', title: 'Insight panel', affects: [PANEL] };
+  if (settings.STAFF_KEYS.length === 0) return { ...base, affects: [], status: 'off', detail: 'no STAFF_KEYS: nobody can sign in to /panel' };
+  if (settings.STORE_URL && !settings.PANEL_SESSION_SECRET && !settings.VERIFY_SECRET) {
+    return {
+      ...base,
+      status: 'warn',
+      detail: 'STORE_URL is shared but sessions are signed with a random per-process secret: an agent is signed in on one process only',
+      fix: 'Set PANEL_SESSION_SECRET (≥ 32 bytes) to the same value on every process.',
+    };
+  }
+  return { ...base, status: 'ok', detail: `${settings.STAFF_KEYS.length} staff key${settings.STAFF_KEYS.length === 1 ? '' : 's'} can sign in` };
+}
+
 export interface Diagnosis {
   report: DoctorReport;
   /** What the report was made from, for the tool listing to take over (`/v1/status`). */
@@ -236,6 +251,7 @@ export async function diagnose(options: DoctorOptions): Promise<Diagnosis> {
     mail,
     store,
     identityCheckRow(identity, verificationOn),
+    panelCheck(settings),
   ];
   const broken = checks.filter((check) => check.status === 'fail' || check.status === 'unknown');
   // The same rules that decide what is listed, plus what could not be checked.
