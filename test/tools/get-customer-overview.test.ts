@@ -106,19 +106,6 @@ describe('get_customer_overview', () => {
           },
         ],
         "summary": "Starter (past due); next invoice $19.00 on 2026-10-16; 2 items need attention.",
-        "unpaid_invoices": [
-          {
-            "amount_remaining": {
-              "amount": 1900,
-              "currency": "usd",
-              "formatted": "$19.00",
-            },
-            "hosted_invoice_url": "https://invoice.stripe.com/i/acct_1DemoFakeAccount/test_DemoCarolOpen",
-            "id": "in_DemoCarolOpen",
-            "number": "CAROL-0002",
-            "past_due": true,
-          },
-        ],
         "upcoming_invoice": {
           "amount_due": {
             "amount": 1900,

@@ -54,6 +54,17 @@ export const customerOverviewShape = {
   payment_problems: z.array(
     z.object({ date: isoDateSchema, amount: moneySchema, kind: z.enum(['failed', 'refunded', 'partly refunded']), detail: z.string() }),
   ),
+  attention: z.array(z.string()).describe('what needs action now, with links; empty when all is well'),
+  summary: z.string(),
+};
+
+/**
+ * What the loader returns: the tool's answer plus the open invoices as data, which the panel
+ * lays out with their payment links. The model reads them in `attention` already, so the tool's
+ * output schema leaves them out (and its parse drops them).
+ */
+export const insightOverviewShape = {
+  ...customerOverviewShape,
   unpaid_invoices: z
     .array(
       z.object({
@@ -66,11 +77,9 @@ export const customerOverviewShape = {
       }),
     )
     .describe('open invoices with money still owed, oldest first'),
-  attention: z.array(z.string()).describe('what needs action now, with links; empty when all is well'),
-  summary: z.string(),
 };
 
-export type CustomerOverview = z.input<z.ZodObject<typeof customerOverviewShape>>;
+export type CustomerOverview = z.input<z.ZodObject<typeof insightOverviewShape>>;
 
 const FAILURE_REASONS: Partial<Record<string, string>> = {
   card_declined: 'Card declined by the bank.',
