@@ -3,13 +3,13 @@
  * overview of the chosen one, loaded by the same function as the get_customer_overview tool.
  * Shared by the /panel page and GET /v1/insight (staff keys only).
  */
-import { PERMISSIONS } from '../stripe/permission-probes.js';
 import type { Context, Handler } from 'hono';
 import { z } from 'zod';
 import type { ToolError, ToolErrorKind } from '../errors.js';
 import { isoDate } from '../format/dates.js';
 import { findCustomersByEmail } from '../stripe/find-customers.js';
 import { mapStripeError } from '../stripe/errors.js';
+import { PERMISSIONS } from '../stripe/permission-probes.js';
 import type { CustomerTarget, ToolRuntime } from '../tools/lib/context.js';
 import { loadCustomerOverview, type CustomerOverview } from '../tools/lib/customer-overview.js';
 import { createToolContext } from '../tools/lib/customer-target.js';
