@@ -45,8 +45,6 @@ export interface DoctorOptions {
   runtime: ToolRuntime;
   /** The enabled tools (TOOLS, WRITE_TOOLS); verification tools are checked only when verification is on. */
   tools: readonly AnyToolDefinition[];
-  /** A probe already made (the start-up probe); else one is made now. */
-  capabilities?: StripeCapabilities;
   fetch?: typeof fetch;
 }
 
@@ -234,7 +232,7 @@ export async function diagnose(options: DoctorOptions): Promise<Diagnosis> {
   const verificationOn = runtime.verification !== undefined;
   const tools = options.tools.filter((tool) => tool.audience !== 'verification' || verificationOn);
   const [capabilities, mail, store, identity] = await Promise.all([
-    options.capabilities ?? probeStripeCapabilities(runtime.stripe, { ...capabilityNeeds(tools), portalConfiguration: settings.PORTAL_CONFIGURATION }),
+    probeStripeCapabilities(runtime.stripe, { ...capabilityNeeds(tools), portalConfiguration: settings.PORTAL_CONFIGURATION }),
     mailCheck(runtime, names(tools.filter(needsMail))),
     storeCheck(runtime, settings, tools),
     checkIdentityTokens(settings, options.fetch),

@@ -1,4 +1,4 @@
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { timeout } from 'hono/timeout';
 import type { Settings } from '../config.js';
@@ -103,19 +103,21 @@ export function createHttpApp(options: HttpAppOptions): Hono<Env> {
     return c.json({ error: 'internal', message: 'Something went wrong on our side.' }, 500);
   });
 
-  app.get('/metrics', async (c) => {
-    if (c.get('caller').kind !== 'staff') return jsonError(c, 403, 'forbidden', 'Metrics need a staff key.');
+  /** Merchant-only endpoints: a host (chatbot) key never reaches them. */
+  const staffOnly = (what: string): MiddlewareHandler<Env> => async (c, next) => {
+    if (c.get('caller').kind !== 'staff') return jsonError(c, 403, 'forbidden', `${what} needs a staff key.`);
+    await next();
+  };
+
+  app.get('/metrics', staffOnly('Metrics'), async (c) => {
     if (!options.metrics) return jsonError(c, 404, 'no_metrics', 'Metrics are not enabled.');
     const { contentType, body } = await options.metrics.render();
     return c.body(body, 200, { 'content-type': contentType });
   });
 
   const status = statusReporter({ settings, runtime, tools: options.tools });
-  app.get('/v1/status', async (c) => {
-    if (c.get('caller').kind !== 'staff') return jsonError(c, 403, 'forbidden', 'Status needs a staff key.');
-    return c.json(await status());
-  });
-  app.get('/v1/insight', insightRoute(runtime));
+  app.get('/v1/status', staffOnly('Status'), async (c) => c.json(await status()));
+  app.get('/v1/insight', staffOnly('Customer insight'), insightRoute(runtime));
 
   app.all('/mcp', async (c) => {
     if (c.req.method !== 'POST') {

@@ -135,11 +135,10 @@ export async function loadInsight(runtime: ToolRuntime, staffName: string, query
 
 const STATUS_OF_KIND: Partial<Record<ToolErrorKind, 400 | 404 | 502 | 503>> = { input: 400, not_found: 404, temporarily_unavailable: 503 };
 
-/** GET /v1/insight?email=…: the panel's data as JSON for other helpdesks; staff keys only. */
+/** GET /v1/insight?email=…: the panel's data as JSON for other helpdesks (mounted behind the staff-only guard). */
 export function insightRoute(runtime: ToolRuntime): Handler<{ Variables: { caller: HttpCaller } }> {
   return async (c: Context<{ Variables: { caller: HttpCaller } }>) => {
     const caller = c.get('caller');
-    if (caller.kind !== 'staff') return c.json({ error: 'forbidden', message: 'Customer insight needs a staff key.' }, 403);
     const parsed = insightQuerySchema.safeParse(c.req.query());
     if (!parsed.success) return c.json({ error: 'bad_query', message: parsed.error.issues.map((issue) => issue.message).join('; ') }, 400);
     const insight = await loadInsight(runtime, caller.name, parsed.data);

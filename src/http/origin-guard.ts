@@ -9,6 +9,11 @@ function isLoopback(host: string): boolean {
   return LOOPBACK_HOSTS.has(host) || LOOPBACK_V4.test(host);
 }
 
+/** Origins as browsers send them: lower case, no trailing slash. */
+export function normalizeOrigin(origin: string): string {
+  return origin.replace(/\/$/, '').toLowerCase();
+}
+
 /** An Origin naming exactly the host:port this request was sent to: the server's own page. */
 export function isSameHost(origin: string, host: string | undefined): boolean {
   return host !== undefined && URL.canParse(origin) && new URL(origin).host === host.toLowerCase();
@@ -20,7 +25,7 @@ export function isSameHost(origin: string, host: string | undefined): boolean {
  * names, so a web page cannot reach it through a hostile DNS name.
  */
 export function originGuard(options: { allowedOrigins: readonly string[]; bindHost: string }): MiddlewareHandler {
-  const allowed = new Set(options.allowedOrigins.map((origin) => origin.replace(/\/$/, '').toLowerCase()));
+  const allowed = new Set(options.allowedOrigins.map(normalizeOrigin));
   const loopbackOnly = isLoopback(options.bindHost);
   return async (c, next) => {
     const origin = c.req.header('origin');

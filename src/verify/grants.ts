@@ -45,20 +45,29 @@ export class GrantStore {
     return this.describe(stored);
   }
 
-  /** The conversation's live grant, refreshed for idle purposes; undefined when none or lapsed. */
-  async use(conversation: string): Promise<Grant | undefined> {
+  /**
+   * The conversation's grant if it is still live, with its remaining absolute lifetime; a lapsed
+   * one is deleted. Checked here as well as by the store's TTL, so the policy holds on any clock.
+   */
+  private async live(conversation: string, now: number): Promise<{ stored: StoredGrant; remaining: number } | undefined> {
     const raw = await this.store.get(this.key(conversation));
     if (!raw) return undefined;
     const stored = JSON.parse(raw) as StoredGrant;
-    const now = this.now();
-    // Checked here as well as by the store's TTL, so the policy holds on any clock.
     const remaining = stored.grantedAt + this.policy.maxAgeMs - now;
     if (remaining <= 0 || now - stored.lastUsedAt >= this.policy.idleMs) {
       await this.store.delete(this.key(conversation));
       return undefined;
     }
-    const refreshed: StoredGrant = { ...stored, lastUsedAt: now };
-    await this.store.set(this.key(conversation), JSON.stringify(refreshed), Math.min(this.policy.idleMs, remaining));
+    return { stored, remaining };
+  }
+
+  /** The conversation's live grant, refreshed for idle purposes; undefined when none or lapsed. */
+  async use(conversation: string): Promise<Grant | undefined> {
+    const now = this.now();
+    const found = await this.live(conversation, now);
+    if (!found) return undefined;
+    const refreshed: StoredGrant = { ...found.stored, lastUsedAt: now };
+    await this.store.set(this.key(conversation), JSON.stringify(refreshed), Math.min(this.policy.idleMs, found.remaining));
     return this.describe(refreshed);
   }
 
@@ -68,12 +77,8 @@ export class GrantStore {
    * (not another email, not the method or times).
    */
   async isVerified(conversation: string, email: string): Promise<boolean> {
-    const raw = await this.store.get(this.key(conversation));
-    if (!raw) return false;
-    const stored = JSON.parse(raw) as StoredGrant;
-    const now = this.now();
-    const live = now < stored.grantedAt + this.policy.maxAgeMs && now - stored.lastUsedAt < this.policy.idleMs;
-    return live && stored.email === normalizeEmail(email);
+    const found = await this.live(conversation, this.now());
+    return found !== undefined && found.stored.email === normalizeEmail(email);
   }
 
   async revoke(conversation: string): Promise<void> {

@@ -1,9 +1,10 @@
 import type { MiddlewareHandler } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
+import { normalizeOrigin } from '../origin-guard.js';
 
-/** PANEL_FRAME_ANCESTORS as browsers send origins: lower case, no trailing slash. */
+/** PANEL_FRAME_ANCESTORS as browsers send origins. */
 export function frameAncestorOrigins(setting: readonly string[]): string[] {
-  return setting.map((origin) => origin.replace(/\/$/, '').toLowerCase());
+  return setting.map(normalizeOrigin);
 }
 
 /**

@@ -17,7 +17,7 @@ import { runTool } from '../../tools/lib/run-tool.js';
 import { staffPrincipal } from '../../verify/principal.js';
 import type { BearerKeys } from '../auth.js';
 import { agentMessage, insightQuerySchema, loadInsight, type InsightQuery } from '../insight.js';
-import { isSameHost } from '../origin-guard.js';
+import { isSameHost, normalizeOrigin } from '../origin-guard.js';
 import { PANEL_CSS, PANEL_JS } from './assets.js';
 import { frameAncestorOrigins, panelSecurityHeaders } from './csp.js';
 import { equal, PanelSessions, sessionSigningSecret, type PanelSession } from './session.js';
@@ -75,7 +75,7 @@ function readQuery(c: Context): { query: Partial<InsightQuery>; parsed: InsightQ
  * proxy that rewrites Host) an origin in ALLOWED_ORIGINS. hono/csrf, answered as a 403.
  */
 function originCheck(allowedOrigins: readonly string[]): MiddlewareHandler {
-  const allowed = new Set(allowedOrigins.map((origin) => origin.replace(/\/$/, '').toLowerCase()));
+  const allowed = new Set(allowedOrigins.map(normalizeOrigin));
   const check = csrf({ origin: (origin, c) => isSameHost(origin, c.req.header('host')) || allowed.has(origin.toLowerCase()) });
   return async (c, next) => {
     try {

@@ -27,7 +27,6 @@ export function Layout(props: { title: string; mode: 'test' | 'live'; frameAnces
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="referrer" content="same-origin" />
         <link rel="icon" href="data:," />
         <title>{props.title}</title>
         <link rel="stylesheet" href="/panel/assets/panel.css" />
