@@ -115,11 +115,12 @@ async function main(argv: string[]): Promise<void> {
     log.info({ customer: values.staff ? undefined : demo.DEMO_CUSTOMER_EMAIL }, 'demo mode: built-in demo Stripe account, in-process');
   }
 
-  const runtime = createRuntime({ settings, log, fetch: demoSetup?.fetch, mailer: demoSetup?.mailer });
+  // Only `serve` has the webhook route, so only there do events keep cached answers fresh.
+  const runtime = createRuntime({ settings, log, fetch: demoSetup?.fetch, mailer: demoSetup?.mailer, webhooks: command === 'serve' && settings.STRIPE_WEBHOOK_SECRET !== undefined });
   const tools = selectTools(toolSelection(settings));
   if (command === 'doctor') {
     process.exitCode = await runDoctorCommand({ settings, runtime, tools, json: values.json });
-    await runtime.store.close();
+    await Promise.all([runtime.store.close(), runtime.reads.cache.backend.close()]);
     return;
   }
   const verifier = createIdentityTokenVerifier(settings);

@@ -73,7 +73,19 @@ export const settingsSchema = z.object({
     .min(0, { message: 'TRUST_PROXY must be 0 or more' })
     .max(10, { message: 'TRUST_PROXY must be at most 10' })
     .default(0),
-  STRIPE_WEBHOOK_SECRET: z.string().optional(),
+  STRIPE_WEBHOOK_SECRET: z
+    .string()
+    .optional()
+    .refine((value) => !value || value.startsWith('whsec_'), { message: 'STRIPE_WEBHOOK_SECRET must be the endpoint signing secret (whsec_…) from Dashboard → Developers → Webhooks or `stripe listen`' })
+    .transform((value) => (value ? value : undefined)),
+  CACHE_URL: z.string().optional().transform((value) => (value ? value : undefined)),
+  CACHE_TTL_SECONDS: z.coerce
+    .number({ message: 'CACHE_TTL_SECONDS must be a number of seconds' })
+    .int()
+    .min(1, { message: 'CACHE_TTL_SECONDS must be at least 1' })
+    .max(3600, { message: 'CACHE_TTL_SECONDS must be at most 3600 (an hour)' })
+    .default(60),
+  CACHE_MAX_MB: z.coerce.number({ message: 'CACHE_MAX_MB must be a number of megabytes' }).int().min(1).max(4096).default(64),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -1,7 +1,9 @@
+import { BillingReads, scopeOfKey } from './cache/billing-reads.js';
+import { createCacheBackend } from './cache/create-cache.js';
+import { ReadThroughCache } from './cache/read-through.js';
 import type { Settings } from './config.js';
 import type { Logger } from './log.js';
 import { createStripeClient, type StripeClientOptions } from './stripe/client.js';
-import { PriceCatalog } from './stripe/price-catalog.js';
 import type { ToolRuntime } from './tools/lib/context.js';
 import { createStore } from './verify/create-store.js';
 import { createVerification } from './verify/create-verification.js';
@@ -18,6 +20,8 @@ export interface RuntimeOptions {
   mailer?: CodeMailer;
   /** Tests turn retries off to see each injected failure. */
   maxNetworkRetries?: number;
+  /** `serve` with STRIPE_WEBHOOK_SECRET: events keep the cache fresh, so entries live until invalidated. */
+  webhooks?: boolean;
 }
 
 /** Everything tool calls share within one process, built once from validated settings. */
@@ -31,13 +35,18 @@ export function createRuntime(options: RuntimeOptions): ToolRuntime {
     warn: (message) => log.warn(message),
   });
   const store = options.store ?? createStore(settings.STORE_URL);
+  const cache = new ReadThroughCache(createCacheBackend(settings, log), log);
+  const reads = new BillingReads(stripe, cache, scopeOfKey(settings.STRIPE_API_KEY?.trim() ?? ''), {
+    webhooks: options.webhooks ?? false,
+    ttlMs: settings.CACHE_TTL_SECONDS * 1000,
+  });
   return {
     stripe,
     key,
     log,
-    catalog: new PriceCatalog(stripe),
+    reads,
     store,
-    verification: createVerification({ settings, store, stripe, log, mailer: options.mailer }),
+    verification: createVerification({ settings, store, reads, log, mailer: options.mailer }),
     settings: {
       couponAllowlist: settings.COUPON_ALLOWLIST,
       portalReturnUrl: settings.PORTAL_RETURN_URL,

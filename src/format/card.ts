@@ -1,4 +1,4 @@
-import type Stripe from 'stripe';
+import type { SlimPaymentMethod, SlimSource } from '../cache/projections.js';
 
 /** The only card facts a result may carry: never the fingerprint, BIN, country or full number. */
 export interface MaskedCard {
@@ -48,7 +48,7 @@ export function maskCard(card: { brand: string; last4: string; exp_month: number
   };
 }
 
-export function maskPaymentMethod(pm: Stripe.PaymentMethod): MaskedPaymentMethod {
+export function maskPaymentMethod(pm: SlimPaymentMethod): MaskedPaymentMethod {
   if (pm.type === 'card' && pm.card) return maskCard(pm.card, pm.card.wallet?.type ?? null);
   if (pm.type === 'sepa_debit' && pm.sepa_debit?.last4) {
     return { type: pm.type, last4: pm.sepa_debit.last4, description: `SEPA Direct Debit ending in ${pm.sepa_debit.last4}` };
@@ -68,8 +68,8 @@ const SOURCE_BRAND_CODES: Record<string, string> = {
 };
 
 /** A legacy `card_…` source (customer.default_source) has the same safe fields. */
-export function maskSource(source: Stripe.CustomerSource): MaskedPaymentMethod | undefined {
-  if (source.object !== 'card') return undefined;
+export function maskSource(source: SlimSource): MaskedPaymentMethod | undefined {
+  if (!('brand' in source)) return undefined;
   const brand = SOURCE_BRAND_CODES[source.brand] ?? source.brand.toLowerCase();
   return maskCard({ brand, last4: source.last4, exp_month: source.exp_month, exp_year: source.exp_year });
 }

@@ -13,6 +13,7 @@ import type { Principal } from '../verify/principal.js';
 import { BearerKeys } from './auth.js';
 import { toolCatalog } from './tool-formats.js';
 import { healthRoutes } from './health.js';
+import { webhookRoutes } from './webhooks.js';
 import { insightRoute } from './insight.js';
 import { panelRoutes } from './panel/routes.js';
 import type { Metrics } from './metrics.js';
@@ -66,6 +67,7 @@ export function createHttpApp(options: HttpAppOptions): Hono<Env> {
   });
   app.use('*', originGuard({ allowedOrigins: settings.ALLOWED_ORIGINS, bindHost: settings.HOST }));
   app.route('/', healthRoutes({ runtime, isDraining }));
+  app.route('/', webhookRoutes({ runtime, secret: settings.STRIPE_WEBHOOK_SECRET, onEvent: (outcome) => options.metrics?.observeWebhook(outcome) }));
   app.use('*', refuseWhileDraining(isDraining));
   app.route('/panel', panelRoutes({ runtime, settings, keys, tools: options.tools }));
 

@@ -7,7 +7,6 @@ import type { Context, Handler } from 'hono';
 import { z } from 'zod';
 import type { ToolError, ToolErrorKind } from '../errors.js';
 import { isoDate } from '../format/dates.js';
-import { findCustomersByEmail } from '../stripe/find-customers.js';
 import { mapStripeError } from '../stripe/errors.js';
 import { PERMISSIONS } from '../stripe/permission-probes.js';
 import type { CustomerTarget, ToolRuntime } from '../tools/lib/context.js';
@@ -119,7 +118,7 @@ async function checkConversation(runtime: ToolRuntime, query: InsightQuery): Pro
 export async function loadInsight(runtime: ToolRuntime, staffName: string, query: InsightQuery): Promise<Insight> {
   const base: InsightBase = { mode: runtime.key.mode, email: normalizeEmail(query.email) };
   try {
-    const [customers, conversation] = await Promise.all([findCustomersByEmail(runtime.stripe, query.email), checkConversation(runtime, query)]);
+    const [customers, conversation] = await Promise.all([runtime.reads.customersByEmail(query.email), checkConversation(runtime, query)]);
     if (customers.length === 0) return { ...base, status: 'not_found', message: NO_CUSTOMER_MESSAGE };
     const chosen = customers.find((customer) => customer.id === query.customer) ?? customers[0]!;
     const target: CustomerTarget = { email: base.email, customers: [chosen], unverified: false };

@@ -33,6 +33,8 @@ export class Metrics {
   });
   private readonly stripeRequests = new Counter({ name: 'sbm_stripe_requests_total', help: 'Requests to Stripe by method and HTTP status.', labelNames: ['method', 'status'], registers: [this.registry] });
   private readonly verifications = new Counter({ name: 'sbm_verification_events_total', help: 'Email verification outcomes.', labelNames: ['event'], registers: [this.registry] });
+  private readonly cacheReads = new Counter({ name: 'sbm_cache_reads_total', help: 'Cached Stripe reads: hit, miss, or error (cache unreachable, answered from Stripe).', labelNames: ['outcome'], registers: [this.registry] });
+  private readonly webhookEvents = new Counter({ name: 'sbm_webhook_events_total', help: 'Stripe webhook deliveries: ok, duplicate, bad_signature, error.', labelNames: ['outcome'], registers: [this.registry] });
   private readonly httpRequests = new Counter({ name: 'sbm_http_requests_total', help: 'HTTP requests by route pattern and status.', labelNames: ['route', 'status'], registers: [this.registry] });
 
   constructor() {
@@ -54,6 +56,14 @@ export class Metrics {
   /** `route` must be the route pattern (`/v1/tools/:name`), never the raw path. */
   observeHttp(route: string, status: number): void {
     this.httpRequests.inc({ route, status: String(status) });
+  }
+
+  observeCacheRead(outcome: string): void {
+    this.cacheReads.inc({ outcome });
+  }
+
+  observeWebhook(outcome: string): void {
+    this.webhookEvents.inc({ outcome });
   }
 
   /** Counts every Stripe response (method and status only: paths carry ids). */

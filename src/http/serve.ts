@@ -29,6 +29,7 @@ export async function startHttpServer(options: {
 }): Promise<RunningHttpServer> {
   const metrics = new Metrics();
   metrics.attachStripe(options.runtime.stripe);
+  options.runtime.reads.cache.observe = (outcome) => metrics.observeCacheRead(outcome);
   const runtime: ToolRuntime = { ...options.runtime, observe: (event) => metrics.observeToolCall(event) };
   // Bound after listen; the app only asks once requests arrive.
   let isDraining: () => boolean = () => false;
@@ -46,7 +47,7 @@ export async function startHttpServer(options: {
     }) as Server;
     const stopping = gracefulShutdown(server, { log: options.runtime.log, closeResources: async () => {
         options.runtime.availability?.stop();
-        await options.runtime.store.close();
+        await Promise.all([options.runtime.store.close(), options.runtime.reads.cache.backend.close()]);
       },
     });
     isDraining = stopping.isDraining;

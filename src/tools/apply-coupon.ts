@@ -1,4 +1,5 @@
 import type Stripe from 'stripe';
+import type { SlimCustomer, SlimSubscription } from '../cache/projections.js';
 import { z } from 'zod';
 import { ToolError, UserInputError } from '../errors.js';
 import { isoDate } from '../format/dates.js';
@@ -7,7 +8,6 @@ import { isStripeError, stripeErrorCode } from '../stripe/errors.js';
 import { chooseSubscription, subscriptionIdSchema } from './lib/choose-subscription.js';
 import type { ToolContext } from './lib/context.js';
 import { defineTool } from './lib/define-tool.js';
-import { productIdOf } from './lib/products.js';
 import { isoDateSchema, moneySchema } from './lib/schemas.js';
 import { LIVE_STATUSES, type SubscriptionView } from './lib/subscriptions.js';
 
@@ -59,13 +59,13 @@ async function resolveCode(ctx: ToolContext, typed: string, recordIds: ReadonlyS
   throw new UserInputError(INVALID_CODE_MESSAGE);
 }
 
-async function hasPaidBefore(ctx: ToolContext, customers: readonly Stripe.Customer[]): Promise<boolean> {
+async function hasPaidBefore(ctx: ToolContext, customers: readonly SlimCustomer[]): Promise<boolean> {
   const pages = await Promise.all(customers.map((customer) => ctx.stripe.invoices.list({ customer: customer.id, status: 'paid', limit: 20 })));
   return pages.some((page) => page.data.some((invoice) => invoice.amount_paid > 0));
 }
 
 /** What the subscription bills per cycle before discounts: the amount Stripe checks minimum_amount against. */
-function recurringAmount(subscription: Stripe.Subscription): number {
+function recurringAmount(subscription: SlimSubscription): number {
   return subscription.items.data.reduce((sum, item) => sum + (item.price.unit_amount ?? 0) * (item.quantity ?? 1), 0);
 }
 
@@ -73,9 +73,9 @@ function recurringAmount(subscription: Stripe.Subscription): number {
 async function checkRestrictions(
   ctx: ToolContext,
   resolved: Resolved,
-  subscription: Stripe.Subscription,
+  subscription: SlimSubscription,
   view: SubscriptionView,
-  customers: readonly Stripe.Customer[],
+  customers: readonly SlimCustomer[],
 ): Promise<void> {
   const now = Math.floor(Date.now() / 1000);
   const { coupon } = resolved;
@@ -107,12 +107,12 @@ async function checkRestrictions(
     throw new UserInputError(`That code can't be used with a subscription billed in ${currency.toUpperCase()}.`);
   }
   const products = coupon.applies_to?.products ?? [];
-  if (products.length > 0 && !subscription.items.data.some((item) => products.includes(productIdOf(item.price)))) {
+  if (products.length > 0 && !subscription.items.data.some((item) => products.includes(item.price.product))) {
     throw new UserInputError(`That code doesn't apply to the ${view.plan} plan.`);
   }
 }
 
-function alreadyApplied(subscription: Stripe.Subscription, resolved: Resolved): boolean {
+function alreadyApplied(subscription: SlimSubscription, resolved: Resolved): boolean {
   return subscription.discounts.some((discount) => {
     if (typeof discount === 'string') return false;
     if (resolved.kind === 'promotion_code' && idOf(discount.promotion_code) === resolved.id) return true;

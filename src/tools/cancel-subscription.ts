@@ -48,7 +48,7 @@ export default defineTool({
     }
 
     const returnUrl = ctx.settings.portalReturnUrl;
-    const customer = typeof subscription.customer === 'string' ? subscription.customer : subscription.customer.id;
+    const customer = subscription.customer;
     const session = await createPortalSession(ctx, customer, {
       type: 'subscription_cancel',
       subscription_cancel: { subscription: subscription.id },

@@ -1,7 +1,7 @@
-import type Stripe from 'stripe';
+import type { CatalogPrice } from '../cache/billing-reads.js';
+import type { SlimPrice } from '../cache/projections.js';
 import { z } from 'zod';
 import { money } from '../format/money.js';
-import type { CatalogPrice } from '../stripe/price-catalog.js';
 import type { ToolContext } from './lib/context.js';
 import { defineTool } from './lib/define-tool.js';
 import { moneySchema } from './lib/schemas.js';
@@ -20,17 +20,17 @@ type PlanView = z.input<typeof planSchema>;
 
 const DAYS_PER_INTERVAL: Partial<Record<string, number>> = { day: 1, week: 7, month: 30, year: 365 };
 
-function intervalLabel(recurring: Stripe.Price.Recurring): string {
+function intervalLabel(recurring: NonNullable<SlimPrice['recurring']>): string {
   return recurring.interval_count === 1 ? recurring.interval : `${recurring.interval_count} ${recurring.interval}s`;
 }
 
-function intervalDays(price: Stripe.Price): number {
+function intervalDays(price: SlimPrice): number {
   const recurring = price.recurring!;
   return (DAYS_PER_INTERVAL[recurring.interval] ?? 30) * recurring.interval_count;
 }
 
 /** Cost per day, to order plans cheapest first whatever their interval. */
-function dailyCost(price: Stripe.Price): number {
+function dailyCost(price: SlimPrice): number {
   return (price.unit_amount ?? 0) / intervalDays(price);
 }
 
@@ -43,8 +43,8 @@ interface CurrentPlans {
 async function currentPlans(ctx: ToolContext): Promise<CurrentPlans> {
   const target = await ctx.optionalCustomer();
   if (!target) return { priceIds: new Set(), currencies: new Set() };
-  const pages = await Promise.all(target.customers.map((customer) => ctx.stripe.subscriptions.list({ customer: customer.id, status: 'all', limit: 100 })));
-  const live = pages.flatMap((page) => page.data).filter((sub) => LIVE_STATUSES.has(sub.status));
+  const pages = await Promise.all(target.customers.map((customer) => ctx.reads.subscriptions(customer.id)));
+  const live = pages.flat().filter((sub) => LIVE_STATUSES.has(sub.status));
   return {
     priceIds: new Set(live.flatMap((sub) => sub.items.data.map((item) => item.price.id))),
     currencies: new Set([...live.map((sub) => sub.currency), ...target.customers.flatMap((customer) => (customer.currency ? [customer.currency] : []))]),
@@ -85,7 +85,7 @@ export default defineTool({
   },
   annotations: { readOnlyHint: true, openWorldHint: false },
   async handler(input, ctx) {
-    const [catalog, current] = await Promise.all([ctx.catalog.prices(), currentPlans(ctx)]);
+    const [catalog, current] = await Promise.all([ctx.reads.catalogPrices(), currentPlans(ctx)]);
     const offered = catalog.filter(isQuotable);
     const inCurrency = input.currency ? offered.filter(({ price }) => price.currency === input.currency) : offered;
     // Group each product's prices together, products ordered by their cheapest price.

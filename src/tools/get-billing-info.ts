@@ -1,9 +1,9 @@
-import type Stripe from 'stripe';
+import type { SlimCustomer, SlimSubscription } from '../cache/projections.js';
 import { z } from 'zod';
 import type { ToolContext } from './lib/context.js';
-import { accountDefaultPaymentMethod, NO_PAYMENT_METHOD, paymentMethodExpansions, subscriptionOwnPaymentMethod } from './lib/default-payment-method.js';
+import { accountDefaultPaymentMethod, NO_PAYMENT_METHOD, subscriptionOwnPaymentMethod } from './lib/default-payment-method.js';
 import { defineTool } from './lib/define-tool.js';
-import { productIdOf, productNames } from './lib/products.js';
+import { productNames } from './lib/products.js';
 import { maskedPaymentMethodSchema } from './lib/schemas.js';
 import { LIVE_STATUSES } from './lib/subscriptions.js';
 
@@ -32,13 +32,13 @@ const TAX_STATUS: Partial<Record<string, string>> = {
   reverse: 'Reverse charge applies (the customer accounts for tax).',
 };
 
-async function loadAccount(ctx: ToolContext, record: Stripe.Customer): Promise<{ customer: Stripe.Customer; subscriptions: Stripe.Subscription[] } | undefined> {
+async function loadAccount(ctx: ToolContext, record: SlimCustomer): Promise<{ customer: SlimCustomer; subscriptions: SlimSubscription[] } | undefined> {
   const [customer, subscriptions] = await Promise.all([
-    ctx.stripe.customers.retrieve(record.id, { expand: paymentMethodExpansions(record) }),
-    ctx.stripe.subscriptions.list({ customer: record.id, status: 'all', limit: 100, expand: ['data.default_payment_method'] }),
+    ctx.reads.customerWithPaymentMethod(record),
+    ctx.reads.subscriptions(record.id, { paymentMethod: true }),
   ]);
-  if (customer.deleted) return undefined;
-  return { customer, subscriptions: subscriptions.data.filter((sub) => LIVE_STATUSES.has(sub.status)) };
+  if (!customer) return undefined;
+  return { customer, subscriptions: subscriptions.filter((sub) => LIVE_STATUSES.has(sub.status)) };
 }
 
 export default defineTool({
@@ -56,10 +56,12 @@ export default defineTool({
   annotations: { readOnlyHint: true, openWorldHint: false },
   async handler(_input, ctx) {
     const { customers } = await ctx.customer();
-    const loaded = (await Promise.all(customers.map((record) => loadAccount(ctx, record)))).filter((account) => account !== undefined);
+    // The catalogue (product names) loads in the same round as the accounts.
+    const [accounts] = await Promise.all([Promise.all(customers.map((record) => loadAccount(ctx, record))), ctx.reads.catalogPrices()]);
+    const loaded = accounts.filter((account) => account !== undefined);
     const names = await productNames(
       ctx,
-      loaded.flatMap(({ subscriptions }) => subscriptions.flatMap((sub) => sub.items.data.map((item) => productIdOf(item.price)))),
+      loaded.flatMap(({ subscriptions }) => subscriptions.flatMap((sub) => sub.items.data.map((item) => item.price.product))),
     );
     const billing_accounts: BillingAccountView[] = loaded.map(({ customer, subscriptions }) => {
       const fallback = accountDefaultPaymentMethod(customer);
@@ -74,7 +76,7 @@ export default defineTool({
           const own = subscriptionOwnPaymentMethod(sub, customer);
           return {
             id: sub.id,
-            plan: sub.items.data.map((item) => names.get(productIdOf(item.price)) ?? 'Subscription').join(' + ') || 'Subscription',
+            plan: sub.items.data.map((item) => names.get(item.price.product) ?? 'Subscription').join(' + ') || 'Subscription',
             status: sub.status,
             payment_method: own ?? fallback ?? NO_PAYMENT_METHOD,
             payment_method_source: own ? 'subscription' : 'account default',

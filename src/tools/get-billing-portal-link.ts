@@ -1,15 +1,15 @@
-import type Stripe from 'stripe';
+import type { SlimCustomer } from '../cache/projections.js';
 import { z } from 'zod';
 import { isoDateSchema } from './lib/schemas.js';
 import type { ToolContext } from './lib/context.js';
 import { defineTool } from './lib/define-tool.js';
 import { createPortalSession, PORTAL_LINK_NOTE, portalRecord } from './lib/portal.js';
 import { isoDate } from '../format/dates.js';
+import { listSubscriptions } from './lib/subscriptions.js';
 
-/** Statuses only, to pick a record: no expansions, so no permissions beyond subscription read. */
-async function subscriptionsOf(ctx: ToolContext, customers: readonly Stripe.Customer[]): Promise<Stripe.Subscription[]> {
-  const pages = await Promise.all(customers.map((customer) => ctx.stripe.subscriptions.list({ customer: customer.id, status: 'all', limit: 100 })));
-  return pages.flatMap((page) => page.data).sort((a, b) => b.created - a.created);
+/** Statuses only, to pick a record: no expansions, so no permissions beyond subscription read. Live: a link is an action. */
+function subscriptionsOf(ctx: ToolContext, customers: readonly SlimCustomer[]) {
+  return listSubscriptions(ctx, customers, { withDiscounts: false, live: true });
 }
 
 export default defineTool({

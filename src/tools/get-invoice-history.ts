@@ -1,4 +1,4 @@
-import type Stripe from 'stripe';
+import type { SlimInvoice } from '../cache/projections.js';
 import { z } from 'zod';
 import { isoDate } from '../format/dates.js';
 import { money } from '../format/money.js';
@@ -39,7 +39,7 @@ const STATUS_NOTES: Partial<Record<string, string>> = {
 
 const MAX_DESCRIBED_LINES = 3;
 
-function describeInvoice(invoice: Stripe.Invoice): string {
+function describeInvoice(invoice: SlimInvoice): string {
   if (invoice.description) return invoice.description;
   const lines = invoice.lines.data;
   const described = lines.slice(0, MAX_DESCRIBED_LINES).map((line) => line.description ?? 'Item');
@@ -49,7 +49,7 @@ function describeInvoice(invoice: Stripe.Invoice): string {
 }
 
 /** The service period the lines cover; Invoice.period_start/end is the item-collection window, which confuses people. */
-function servicePeriod(invoice: Stripe.Invoice): InvoiceView['period'] {
+function servicePeriod(invoice: SlimInvoice): InvoiceView['period'] {
   const lines = invoice.lines.data;
   if (lines.length === 0) return undefined;
   return {
@@ -58,14 +58,12 @@ function servicePeriod(invoice: Stripe.Invoice): InvoiceView['period'] {
   };
 }
 
-function subscriptionIdOf(invoice: Stripe.Invoice): string | undefined {
-  // Invoice.subscription was removed: the link lives on the invoice's parent.
-  const subscription = invoice.parent?.subscription_details?.subscription;
-  if (!subscription) return undefined;
-  return typeof subscription === 'string' ? subscription : subscription.id;
+function subscriptionIdOf(invoice: SlimInvoice): string | undefined {
+  // Invoice.subscription was removed: the projection takes it from the invoice's parent.
+  return invoice.subscription ?? undefined;
 }
 
-function linksOf(invoice: Stripe.Invoice): Pick<InvoiceView, 'hosted_invoice_url' | 'invoice_pdf' | 'links_note'> {
+function linksOf(invoice: SlimInvoice): Pick<InvoiceView, 'hosted_invoice_url' | 'invoice_pdf' | 'links_note'> {
   const hosted = invoice.hosted_invoice_url ?? undefined;
   const pdf = invoice.invoice_pdf ?? undefined;
   if (invoice.status === 'draft') return { links_note: 'Draft: no link until the invoice is finalized.' };
@@ -73,7 +71,7 @@ function linksOf(invoice: Stripe.Invoice): Pick<InvoiceView, 'hosted_invoice_url
   return { hosted_invoice_url: hosted, invoice_pdf: pdf };
 }
 
-function viewInvoice(invoice: Stripe.Invoice): InvoiceView {
+function viewInvoice(invoice: SlimInvoice): InvoiceView {
   const currency = invoice.currency;
   const status = invoice.status ?? 'unknown';
   return {
@@ -114,9 +112,7 @@ export default defineTool({
   annotations: { readOnlyHint: true, openWorldHint: false },
   async handler(input, ctx) {
     const { customers } = await ctx.customer();
-    const { items, more } = await listAcrossRecords(customers, input.limit, (customer, limit) =>
-      ctx.stripe.invoices.list({ customer: customer.id, limit, ...(input.status ? { status: input.status } : {}) }),
-    );
+    const { items, more } = await listAcrossRecords(customers, input.limit, (customer, limit) => ctx.reads.invoices(customer, { limit, status: input.status }));
     const invoices = items.map(viewInvoice);
     const kind = input.status ? `${input.status} invoice` : 'invoice';
     const unpaid = invoices.filter((invoice) => invoice.status === 'open');

@@ -1,4 +1,4 @@
-import type Stripe from 'stripe';
+import type { SlimCharge } from '../cache/projections.js';
 import { z } from 'zod';
 import { maskCard, type MaskedPaymentMethod } from '../format/card.js';
 import { isoDate } from '../format/dates.js';
@@ -28,7 +28,7 @@ type PaymentView = z.input<typeof paymentSchema>;
  * Only brand, last4 and expiry leave this function: never the fingerprint, BIN, country,
  * network ids or checks that `payment_method_details.card` also carries.
  */
-function maskChargePaymentMethod(details: Stripe.Charge.PaymentMethodDetails | null): MaskedPaymentMethod | undefined {
+function maskChargePaymentMethod(details: SlimCharge['payment_method_details'] | null): MaskedPaymentMethod | undefined {
   if (!details) return undefined;
   const card = details.card;
   if (details.type === 'card' && card?.brand && card.last4) {
@@ -44,7 +44,7 @@ function maskChargePaymentMethod(details: Stripe.Charge.PaymentMethodDetails | n
  * customer-facing text; `seller_message` is meant for the merchant (it can mention risk
  * checks), so only staff see it.
  */
-function failureReason(charge: Stripe.Charge, ctx: ToolContext): string | undefined {
+function failureReason(charge: SlimCharge, ctx: ToolContext): string | undefined {
   if (charge.status !== 'failed') return undefined;
   const forCustomer = charge.failure_message ?? (charge.outcome?.type === 'issuer_declined' ? 'The card was declined by the bank.' : undefined);
   const sellerMessage = ctx.principal.kind === 'staff' ? charge.outcome?.seller_message : undefined;
@@ -52,7 +52,7 @@ function failureReason(charge: Stripe.Charge, ctx: ToolContext): string | undefi
   return `${reason.slice(0, 200)}${reason.endsWith('.') ? '' : '.'} Updating the payment method in the billing portal usually fixes this.`;
 }
 
-function refundOf(charge: Stripe.Charge): Pick<PaymentView, 'refund' | 'amount_refunded'> {
+function refundOf(charge: SlimCharge): Pick<PaymentView, 'refund' | 'amount_refunded'> {
   if (charge.amount_refunded <= 0) return {};
   return {
     refund: charge.refunded ? 'Fully refunded.' : 'Partly refunded.',
@@ -60,7 +60,7 @@ function refundOf(charge: Stripe.Charge): Pick<PaymentView, 'refund' | 'amount_r
   };
 }
 
-function viewCharge(charge: Stripe.Charge, ctx: ToolContext): PaymentView {
+function viewCharge(charge: SlimCharge, ctx: ToolContext): PaymentView {
   return {
     id: charge.id,
     date: isoDate(charge.created),
@@ -92,7 +92,7 @@ export default defineTool({
   annotations: { readOnlyHint: true, openWorldHint: false },
   async handler(input, ctx) {
     const { customers } = await ctx.customer();
-    const { items, more } = await listAcrossRecords(customers, input.limit, (customer, limit) => ctx.stripe.charges.list({ customer: customer.id, limit }));
+    const { items, more } = await listAcrossRecords(customers, input.limit, (customer, limit) => ctx.reads.charges(customer, limit));
     const payments = items.map((charge) => viewCharge(charge, ctx));
     const failed = payments.filter((payment) => payment.status === 'failed').length;
     const refunded = payments.filter((payment) => payment.amount_refunded).length;

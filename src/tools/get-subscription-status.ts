@@ -33,7 +33,9 @@ export default defineTool({
   annotations: { readOnlyHint: true, openWorldHint: false },
   async handler(_input, ctx) {
     const { customers } = await ctx.customer();
-    const subscriptions = await describeSubscriptions(ctx, await listSubscriptions(ctx, customers));
+    // The catalogue (product names) loads in the same round as the subscriptions.
+    const [listed] = await Promise.all([listSubscriptions(ctx, customers), ctx.reads.catalogPrices()]);
+    const subscriptions = await describeSubscriptions(ctx, listed);
     const live = subscriptions.filter((sub) => sub.status !== 'canceled' && sub.status !== 'incomplete_expired');
     const summary =
       subscriptions.length === 0

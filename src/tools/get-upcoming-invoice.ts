@@ -1,8 +1,7 @@
-import type Stripe from 'stripe';
+import type { SlimInvoice, SlimSubscription } from '../cache/projections.js';
 import { z } from 'zod';
 import { isoDate } from '../format/dates.js';
 import { money } from '../format/money.js';
-import { stripeErrorCode } from '../stripe/errors.js';
 import type { ToolContext } from './lib/context.js';
 import { defineTool } from './lib/define-tool.js';
 import { isoDateSchema, moneySchema } from './lib/schemas.js';
@@ -26,22 +25,28 @@ const upcomingSchema = z.object({
 
 type UpcomingView = z.input<typeof upcomingSchema>;
 
-/** A preview (no side effects), or undefined when Stripe says nothing is upcoming. */
-async function previewFor(ctx: ToolContext, sub: Stripe.Subscription): Promise<Stripe.Invoice | undefined> {
-  const customer = typeof sub.customer === 'string' ? sub.customer : sub.customer.id;
-  try {
-    return await ctx.stripe.invoices.createPreview({ customer, subscription: sub.id });
-  } catch (error) {
-    if (stripeErrorCode(error) === 'invoice_upcoming_none') return undefined;
-    throw error;
+/**
+ * Each record's subscriptions and its customer-level preview load in one round: for the usual
+ * record with one renewing subscription that preview is the one wanted, so only records with
+ * several need a second round of per-subscription previews.
+ */
+async function loadRecord(ctx: ToolContext, customerId: string): Promise<{ subscriptions: SlimSubscription[]; previews: Map<string, SlimInvoice | null> }> {
+  const [subscriptions, customerPreview] = await Promise.all([ctx.reads.subscriptions(customerId), ctx.reads.invoicePreview(customerId)]);
+  const renewing = subscriptions.filter((sub) => LIVE_STATUSES.has(sub.status) && !sub.cancel_at_period_end);
+  const previews = new Map<string, SlimInvoice | null>();
+  if (renewing.length === 1 && customerPreview?.subscription === renewing[0]!.id) {
+    previews.set(renewing[0]!.id, customerPreview);
+  } else {
+    await Promise.all(renewing.map(async (sub) => previews.set(sub.id, await ctx.reads.invoicePreview(customerId, sub.id))));
   }
+  return { subscriptions, previews };
 }
 
 function sum(amounts: ReadonlyArray<{ amount: number }> | null): number {
   return (amounts ?? []).reduce((total, entry) => total + entry.amount, 0);
 }
 
-function viewPreview(sub: Stripe.Subscription, invoice: Stripe.Invoice): UpcomingView {
+function viewPreview(sub: SlimSubscription, invoice: SlimInvoice): UpcomingView {
   const currency = invoice.currency;
   const discount = sum(invoice.total_discount_amounts);
   const tax = sum(invoice.total_taxes);
@@ -85,17 +90,18 @@ export default defineTool({
   annotations: { readOnlyHint: true, openWorldHint: false },
   async handler(_input, ctx) {
     const { customers } = await ctx.customer();
-    const pages = await Promise.all(customers.map((customer) => ctx.stripe.subscriptions.list({ customer: customer.id, status: 'all', limit: 100 })));
-    const live = pages.flatMap((page) => page.data).filter((sub) => LIVE_STATUSES.has(sub.status));
+    const records = await Promise.all(customers.map((customer) => loadRecord(ctx, customer.id)));
+    const previewOf = new Map(records.flatMap((record) => [...record.previews]));
+    const live = records.flatMap((record) => record.subscriptions).filter((sub) => LIVE_STATUSES.has(sub.status));
     const notes: string[] = [];
     const renewing = live.filter((sub) => {
       if (!sub.cancel_at_period_end) return true;
       notes.push(`Subscription ${sub.id} is set to cancel at the end of its current period, so no further invoice is expected.`);
       return false;
     });
-    const previews = await Promise.all(renewing.map(async (sub) => ({ sub, invoice: await previewFor(ctx, sub) })));
     const upcoming: UpcomingView[] = [];
-    for (const { sub, invoice } of previews) {
+    for (const sub of renewing) {
+      const invoice = previewOf.get(sub.id);
       if (invoice) upcoming.push(viewPreview(sub, invoice));
       else notes.push(`Subscription ${sub.id} has no upcoming invoice.`);
     }

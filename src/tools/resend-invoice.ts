@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
+import type { SlimCustomer } from '../cache/projections.js';
 import { z } from 'zod';
 import { isoDate } from '../format/dates.js';
 import { money } from '../format/money.js';
@@ -26,7 +27,7 @@ const NOT_SENDABLE_NOTES: Record<string, string> = {
   uncollectible: 'This invoice was marked uncollectible, so it is not emailed again; it can still be viewed and paid at the link.',
 };
 
-async function findOwnInvoice(ctx: ToolContext, customers: readonly Stripe.Customer[], wanted: string): Promise<Stripe.Invoice | undefined> {
+async function findOwnInvoice(ctx: ToolContext, customers: readonly SlimCustomer[], wanted: string): Promise<Stripe.Invoice | undefined> {
   const byId = wanted.startsWith('in_');
   const matches = (invoice: Stripe.Invoice) => (byId ? invoice.id === wanted : invoice.number?.toUpperCase() === wanted.toUpperCase());
   // Only the principal's own records are listed, so another customer's invoice is simply not found.

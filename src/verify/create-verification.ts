@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import type Stripe from 'stripe';
+import type { BillingReads } from '../cache/billing-reads.js';
 import type { Settings } from '../config.js';
 import { ConfigurationError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { findCustomersByEmail } from '../stripe/find-customers.js';
 import { EmailCodeVerifier } from './email-codes.js';
 import { GrantStore } from './grants.js';
 import { createSmtpMailer, type CodeMailer } from './mailer.js';
@@ -13,7 +12,8 @@ import type { Verification } from './verification.js';
 export interface VerificationOptions {
   settings: Settings;
   store: Store;
-  stripe: Stripe;
+  /** Cached: a flood of code requests for one address costs one customer look-up per TTL. */
+  reads: BillingReads;
   log: Logger;
   /** A mailer other than SMTP_URL's (the demo outbox). */
   mailer?: CodeMailer | undefined;
@@ -45,7 +45,7 @@ export function createVerification(options: VerificationOptions): Verification |
     grants,
     secret,
     log,
-    customerExists: async (email) => (await findCustomersByEmail(options.stripe, email)).length > 0,
+    customerExists: async (email) => (await options.reads.customersByEmail(email)).length > 0,
     sendCode: (message) => mailer.sendCode(message),
     ...(mailer.verify ? { checkMailServer: () => mailer.verify!() } : {}),
   });

@@ -5,6 +5,7 @@
 import pino from 'pino';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { invalidateForEvent } from '../../src/cache/event-invalidation.js';
 import { DEMO } from '../../src/demo/fake-stripe/index.js';
 import { SIGN_IN_ATTEMPTS_ALLOWED, SIGN_IN_FAILURES_ALLOWED } from '../../src/http/panel/routes.js';
 import { createStore } from '../../src/verify/create-store.js';
@@ -212,8 +213,9 @@ describe('GET /v1/insight', () => {
     expect(empty.status).toBe(404);
     expect(await empty.json()).toMatchObject({ status: 'not_found', message: 'No Stripe customer with this email.' });
 
+    // An email not looked up before: a cached answer would not need Stripe.
     fx.fake.failNext({ status: 503, path: '/v1/customers' });
-    const down = await staffJson(`email=${DEMO.emails.carol}`);
+    const down = await staffJson(`email=${DEMO.emails.heidi}`);
     expect(down.status).toBe(503);
     const downBody = await down.text();
     expect(JSON.parse(downBody)).toMatchObject({ status: 'error', message: 'Stripe is unavailable, try again.' });
@@ -403,6 +405,8 @@ describe('hostile Stripe data', () => {
     const invoice = store.invoices.get(DEMO.invoices.carolOpen)!;
     store.customers.set(carol.id, { ...carol, name: '<img src=x onerror=alert(1)>' } as typeof carol);
     store.invoices.set(invoice.id, { ...invoice, number: '<script>alert(2)</script>', hosted_invoice_url: 'javascript:alert(3)' });
+    // What Stripe's webhooks would tell the server about these changes.
+    await invalidateForEvent(fx.runtime.reads, { id: 'evt_hostile_1', type: 'customer.updated', data: { object: { id: carol.id, email: DEMO.emails.carol } } });
     try {
       const cookie = await panelSignIn(fx.url, STAFF);
       const html = await (await fetch(`${fx.url}/panel/card?email=${DEMO.emails.carol}`, { headers: { cookie } })).text();

@@ -8,6 +8,7 @@ import { startToolAvailability } from '../../src/tools/lib/tool-availability.js'
 import { ALL_TOOLS, selectTools } from '../../src/tools/registry.js';
 import { createIdentityTokenVerifier } from '../../src/verify/identity-token.js';
 import type { Store } from '../../src/verify/store.js';
+import type { ToolRuntime } from '../../src/tools/lib/context.js';
 import { testMailer, testSettings } from './mcp-harness.js';
 
 export const HOST_A = 'host_a_secret_000000000000000000000';
@@ -20,6 +21,7 @@ export interface HttpFixture {
   fake: FakeStripe;
   mailer: ReturnType<typeof testMailer>;
   server: RunningHttpServer;
+  runtime: ToolRuntime;
   token(email: string, ttlSeconds?: number, secret?: string): Promise<string>;
   close(): Promise<void>;
 }
@@ -43,6 +45,8 @@ export async function startHttpFixture(
     settings,
     log: options.log ?? silentLogger(),
     maxNetworkRetries: 0,
+    // As `serve` does: with a signing secret, webhook events keep cached answers fresh.
+    webhooks: settings.STRIPE_WEBHOOK_SECRET !== undefined,
     // `smtp`: codes go to SMTP_URL for real instead of the in-memory inbox.
     ...(options.smtp ? {} : { mailer }),
     ...(options.store ? { store: options.store } : {}),
@@ -63,6 +67,7 @@ export async function startHttpFixture(
   return {
     url: server.url,
     fake,
+    runtime,
     mailer,
     server,
     token: (email, ttlSeconds = 600, secret = IDENTITY_SECRET) => mintIdentityToken(email, secret, ttlSeconds),

@@ -1,5 +1,3 @@
-import type Stripe from 'stripe';
-
 export interface MergedPage<T> {
   /** Newest first, at most `limit`. */
   items: T[];
@@ -12,11 +10,11 @@ export interface MergedPage<T> {
  * newest `limit` overall. Fetching `limit` per record is enough for a correct newest-first merge.
  */
 export async function listAcrossRecords<T extends { id: string; created: number }>(
-  customers: readonly Stripe.Customer[],
+  customers: readonly { id: string }[],
   limit: number,
-  fetchPage: (customer: Stripe.Customer, limit: number) => Promise<Stripe.ApiList<T>>,
+  fetchPage: (customerId: string, limit: number) => Promise<{ data: T[]; has_more: boolean }>,
 ): Promise<MergedPage<T>> {
-  const pages = await Promise.all(customers.map((customer) => fetchPage(customer, limit)));
+  const pages = await Promise.all(customers.map((customer) => fetchPage(customer.id, limit)));
   const all = pages.flatMap((page) => page.data).sort((a, b) => b.created - a.created || (a.id < b.id ? 1 : -1));
   return { items: all.slice(0, limit), more: all.length > limit || pages.some((page) => page.has_more) };
 }

@@ -2,13 +2,13 @@
  * Account credit and amounts owed per currency, across every Stripe record of one person.
  * Shared by get_credit_balance and the customer overview so both read the signs the same way.
  */
-import type Stripe from 'stripe';
+import type { SlimBalanceTransaction, SlimCustomer } from '../../cache/projections.js';
 import type { ToolContext } from './context.js';
 
 export interface RecordBalanceHistory {
-  customer: Stripe.Customer;
+  customer: SlimCustomer;
   /** Newest first. */
-  transactions: Stripe.CustomerBalanceTransaction[];
+  transactions: SlimBalanceTransaction[];
 }
 
 export interface BalanceTotal {
@@ -19,11 +19,11 @@ export interface BalanceTotal {
 }
 
 /** The newest `limit` balance transactions of each record (the newest per currency holds its balance). */
-export async function loadBalanceHistories(ctx: ToolContext, customers: readonly Stripe.Customer[], limit: number): Promise<RecordBalanceHistory[]> {
+export async function loadBalanceHistories(ctx: ToolContext, customers: readonly SlimCustomer[], limit: number): Promise<RecordBalanceHistory[]> {
   return Promise.all(
     customers.map(async (customer) => {
-      const page = await ctx.stripe.customers.listBalanceTransactions(customer.id, { limit });
-      return { customer, transactions: [...page.data].sort((a, b) => b.created - a.created) };
+      const transactions = await ctx.reads.balanceTransactions(customer.id, limit);
+      return { customer, transactions: [...transactions].sort((a, b) => b.created - a.created) };
     }),
   );
 }

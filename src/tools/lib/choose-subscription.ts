@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type Stripe from 'stripe';
+import type { SlimCustomer, SlimSubscription } from '../../cache/projections.js';
 import { ToolError, UserInputError } from '../../errors.js';
 import type { ToolContext } from './context.js';
 import { describeSubscriptions, LIVE_STATUSES, listSubscriptions, type SubscriptionView } from './subscriptions.js';
@@ -8,7 +8,7 @@ import { describeSubscriptions, LIVE_STATUSES, listSubscriptions, type Subscript
 export const SUBSCRIPTION_NOT_FOUND_MESSAGE = 'No subscription with that id was found on this account. Call get_subscription_status to see this customer’s subscriptions.';
 
 export interface ChosenSubscription {
-  subscription: Stripe.Subscription;
+  subscription: SlimSubscription;
   view: SubscriptionView;
 }
 
@@ -25,11 +25,12 @@ function listPlans(views: readonly SubscriptionView[]): string {
  */
 export async function chooseSubscription(
   ctx: ToolContext,
-  customers: readonly Stripe.Customer[],
+  customers: readonly SlimCustomer[],
   subscriptionId: string | undefined,
   action: string,
 ): Promise<ChosenSubscription> {
-  const subscriptions = await listSubscriptions(ctx, customers);
+  // Actions decide on what Stripe says now, not on a cached answer.
+  const subscriptions = await listSubscriptions(ctx, customers, { live: true });
   if (subscriptionId) {
     const subscription = subscriptions.find((sub) => sub.id === subscriptionId);
     if (!subscription) throw new ToolError('not_found', SUBSCRIPTION_NOT_FOUND_MESSAGE);

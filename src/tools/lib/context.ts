@@ -1,8 +1,9 @@
 import type Stripe from 'stripe';
+import type { BillingReads } from '../../cache/billing-reads.js';
+import type { SlimCustomer } from '../../cache/projections.js';
 import type { Logger } from '../../log.js';
 import type { Principal } from '../../verify/principal.js';
 import type { StripeKeyInfo } from '../../stripe/key.js';
-import type { PriceCatalog } from '../../stripe/price-catalog.js';
 import type { Store } from '../../verify/store.js';
 import type { Verification } from '../../verify/verification.js';
 import type { ToolAvailability } from './tool-availability.js';
@@ -20,7 +21,8 @@ export interface ToolRuntime {
   key: StripeKeyInfo;
   settings: ToolSettings;
   log: Logger;
-  catalog: PriceCatalog;
+  /** Cached Stripe reads for the read tools; writes, portal links and their checks use `stripe` directly. */
+  reads: BillingReads;
   /** Shared state with TTLs: cooldowns, grants, codes (memory or Redis). */
   store: Store;
   /** How visitors verify their email; undefined when only identity tokens are accepted. */
@@ -36,7 +38,7 @@ export interface CustomerTarget {
   /** Normalised email the records share; null when staff chose a record by id and it has none. */
   email: string | null;
   /** One or more live records (one person may have several), newest first. */
-  customers: Stripe.Customer[];
+  customers: SlimCustomer[];
   /** True under VERIFY_MODE=trust-email: results say the identity was not verified. */
   unverified: boolean;
 }

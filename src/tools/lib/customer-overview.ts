@@ -2,15 +2,14 @@
  * Everything a support agent's panel shows about one customer, loaded in one round of parallel
  * Stripe requests. Shared by the get_customer_overview tool and the web insight panel.
  */
-import type Stripe from 'stripe';
+import type { SlimCustomer, SlimInvoice } from '../../cache/projections.js';
 import { z } from 'zod';
 import { isoDate } from '../../format/dates.js';
 import { money } from '../../format/money.js';
-import { stripeErrorCode } from '../../stripe/errors.js';
 import { listAcrossRecords } from './across-records.js';
 import { balanceTotals, loadBalanceHistories } from './balances.js';
 import type { CustomerTarget, ToolContext } from './context.js';
-import { accountDefaultPaymentMethod, NO_PAYMENT_METHOD, paymentMethodExpansions, subscriptionOwnPaymentMethod } from './default-payment-method.js';
+import { accountDefaultPaymentMethod, NO_PAYMENT_METHOD, subscriptionOwnPaymentMethod } from './default-payment-method.js';
 import { isoDateSchema, maskedPaymentMethodSchema, moneySchema } from './schemas.js';
 import { describeSubscriptions, LIVE_STATUSES, listSubscriptions } from './subscriptions.js';
 
@@ -90,39 +89,30 @@ const FAILURE_REASONS: Partial<Record<string, string>> = {
   authentication_required: 'The bank asked the customer to authenticate the payment.',
 };
 
-async function previewOrNone(ctx: ToolContext, customer: string): Promise<Stripe.Invoice | undefined> {
-  try {
-    return await ctx.stripe.invoices.createPreview({ customer });
-  } catch (error) {
-    if (stripeErrorCode(error) === 'invoice_upcoming_none') return undefined;
-    throw error;
-  }
-}
-
 export async function loadCustomerOverview(ctx: ToolContext, target: CustomerTarget): Promise<CustomerOverview> {
   const { customers } = target;
   const now = Math.floor(Date.now() / 1000);
   // One round: every request below is independent of the others.
   const [subscriptions, , invoices, openPages, fullCustomers, charges, previews, balanceHistories] = await Promise.all([
     listSubscriptions(ctx, customers, { withPaymentMethod: true }),
-    ctx.catalog.prices(), // warms the product names describeSubscriptions needs
-    listAcrossRecords(customers, RECENT_INVOICES, (customer, limit) => ctx.stripe.invoices.list({ customer: customer.id, limit })),
-    Promise.all(customers.map((customer) => ctx.stripe.invoices.list({ customer: customer.id, status: 'open', limit: OPEN_INVOICES }))),
-    Promise.all(customers.map((customer) => ctx.stripe.customers.retrieve(customer.id, { expand: paymentMethodExpansions(customer) }))),
-    listAcrossRecords(customers, RECENT_CHARGES, (customer, limit) => ctx.stripe.charges.list({ customer: customer.id, limit })),
-    Promise.all(customers.map((customer) => previewOrNone(ctx, customer.id))),
+    ctx.reads.catalogPrices(), // warms the product names describeSubscriptions needs
+    listAcrossRecords(customers, RECENT_INVOICES, (customer, limit) => ctx.reads.invoices(customer, { limit })),
+    Promise.all(customers.map((customer) => ctx.reads.invoices(customer.id, { status: 'open', limit: OPEN_INVOICES }))),
+    Promise.all(customers.map((customer) => ctx.reads.customerWithPaymentMethod(customer))),
+    listAcrossRecords(customers, RECENT_CHARGES, (customer, limit) => ctx.reads.charges(customer, limit)),
+    Promise.all(customers.map((customer) => ctx.reads.invoicePreview(customer.id))),
     loadBalanceHistories(ctx, customers, BALANCE_TRANSACTIONS),
   ]);
   const views = await describeSubscriptions(ctx, subscriptions);
-  const records: Stripe.Customer[] = fullCustomers.flatMap((customer) => (customer.deleted ? [] : [customer]));
+  const records: SlimCustomer[] = fullCustomers.filter((customer) => customer !== null);
   const live = subscriptions.find((sub) => LIVE_STATUSES.has(sub.status));
-  const liveOwner = live ? (typeof live.customer === 'string' ? live.customer : live.customer.id) : undefined;
+  const liveOwner = live?.customer;
   const primary = records.find((record) => record.id === liveOwner) ?? records[0] ?? customers[0]!;
 
   const paymentMethod = (live && subscriptionOwnPaymentMethod(live, primary)) ?? accountDefaultPaymentMethod(primary);
 
   const upcoming = previews
-    .filter((preview): preview is Stripe.Invoice => preview !== undefined)
+    .filter((preview): preview is SlimInvoice => preview !== null)
     .map((preview) => ({ date: preview.next_payment_attempt ?? preview.period_end, amount_due: money(preview.amount_due, preview.currency) }))
     .sort((a, b) => a.date - b.date)[0];
 

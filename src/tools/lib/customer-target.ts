@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { ToolError, UserInputError } from '../../errors.js';
-import { findCustomersByEmail } from '../../stripe/find-customers.js';
 import { mapStripeError } from '../../stripe/errors.js';
 import { isPlausibleEmail, normalizeEmail, type Principal } from '../../verify/principal.js';
 import type { CustomerTarget, ToolContext, ToolRuntime } from './context.js';
@@ -35,7 +34,7 @@ export const NO_BILLING_ACCOUNT_MESSAGE =
 async function resolveTarget(runtime: ToolRuntime, principal: Principal, staffTarget: StaffTarget | undefined): Promise<CustomerTarget | undefined> {
   if (principal.kind === 'unverified') return undefined;
   if (principal.kind === 'customer') {
-    const customers = await findCustomersByEmail(runtime.stripe, principal.email).catch((error: unknown) => {
+    const customers = await runtime.reads.customersByEmail(principal.email).catch((error: unknown) => {
       throw mapStripeError(error, 'find customers by email');
     });
     if (customers.length === 0) return undefined;
@@ -48,15 +47,15 @@ async function resolveStaffTarget(runtime: ToolRuntime, staffTarget: StaffTarget
   const customerId = staffTarget?.customer_id;
   const email = staffTarget?.email?.trim();
   if (customerId) {
-    const customer = await runtime.stripe.customers.retrieve(customerId).catch((error: unknown) => {
+    const customer = await runtime.reads.customer(customerId).catch((error: unknown) => {
       throw mapStripeError(error, 'retrieve customer');
     });
-    if (customer.deleted) throw new ToolError('not_found', `Customer ${customerId} has been deleted.`);
+    if (!customer) throw new ToolError('not_found', `Customer ${customerId} has been deleted.`);
     return { email: customer.email ? normalizeEmail(customer.email) : null, customers: [customer], unverified: false };
   }
   if (email) {
     if (!isPlausibleEmail(email)) throw new UserInputError('That does not look like an email address.');
-    const customers = await findCustomersByEmail(runtime.stripe, email).catch((error: unknown) => {
+    const customers = await runtime.reads.customersByEmail(email).catch((error: unknown) => {
       throw mapStripeError(error, 'find customers by email');
     });
     if (customers.length === 0) return undefined;

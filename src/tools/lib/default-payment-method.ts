@@ -4,39 +4,33 @@
  * customer.default_source. Callers expand what they can; an id that was not expanded is still
  * reported as "a saved payment method", never as none.
  */
-import type Stripe from 'stripe';
+import type { SlimCustomer, SlimPaymentMethod, SlimSource, SlimSubscription } from '../../cache/projections.js';
 import { maskPaymentMethod, maskSource, type MaskedPaymentMethod } from '../../format/card.js';
 
 export const NO_PAYMENT_METHOD: MaskedPaymentMethod = { type: 'none', description: 'No default payment method.' };
 
-function maskMethod(method: string | Stripe.PaymentMethod | null): MaskedPaymentMethod | undefined {
+function maskMethod(method: string | SlimPaymentMethod | null): MaskedPaymentMethod | undefined {
   if (!method) return undefined;
   return typeof method === 'string' ? { type: 'payment_method', description: 'A saved payment method (details not available).' } : maskPaymentMethod(method);
 }
 
 /** `known` is the customer's expanded default source: a subscription's source id often names the same one. */
-function maskSourceField(source: string | Stripe.CustomerSource | null, known: Stripe.CustomerSource | undefined): MaskedPaymentMethod | undefined {
+function maskSourceField(source: string | SlimSource | null, known: SlimSource | undefined): MaskedPaymentMethod | undefined {
   if (!source) return undefined;
   const full = typeof source === 'string' ? (known?.id === source ? known : undefined) : source;
   return (full && maskSource(full)) ?? { type: 'source', description: 'A saved payment source (details not available).' };
 }
 
-function expandedSource(customer: Stripe.Customer): Stripe.CustomerSource | undefined {
+function expandedSource(customer: SlimCustomer): SlimSource | undefined {
   return customer.default_source && typeof customer.default_source !== 'string' ? customer.default_source : undefined;
 }
 
 /** The account default Stripe falls back to when a subscription sets none; undefined when there is none. */
-export function accountDefaultPaymentMethod(customer: Stripe.Customer): MaskedPaymentMethod | undefined {
+export function accountDefaultPaymentMethod(customer: SlimCustomer): MaskedPaymentMethod | undefined {
   return maskMethod(customer.invoice_settings.default_payment_method) ?? maskSourceField(customer.default_source, expandedSource(customer));
 }
 
 /** The payment method set on the subscription itself; undefined when it inherits the account default. */
-export function subscriptionOwnPaymentMethod(subscription: Stripe.Subscription, customer: Stripe.Customer): MaskedPaymentMethod | undefined {
+export function subscriptionOwnPaymentMethod(subscription: SlimSubscription, customer: SlimCustomer): MaskedPaymentMethod | undefined {
   return maskMethod(subscription.default_payment_method) ?? maskSourceField(subscription.default_source, expandedSource(customer));
-}
-
-/** The customer-retrieve `expand` that lets the functions above show card details. */
-export function paymentMethodExpansions(customer: Stripe.Customer): string[] {
-  // default_source is only expanded when set: most accounts have none, and sources are legacy.
-  return ['invoice_settings.default_payment_method', ...(customer.default_source ? ['default_source'] : [])];
 }

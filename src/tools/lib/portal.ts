@@ -1,4 +1,5 @@
 import type Stripe from 'stripe';
+import type { SlimCustomer, SlimSubscription } from '../../cache/projections.js';
 import { ToolError } from '../../errors.js';
 import { isStripeError } from '../../stripe/errors.js';
 import type { ToolContext } from './context.js';
@@ -14,9 +15,9 @@ export const PORTAL_LINK_NOTE =
   'This link is personal and short-lived: give it only to this customer, do not share or store it elsewhere, and create a new one if it has expired.';
 
 /** The record a portal session is for: the one with a live subscription, else the newest (records are newest first). */
-export function portalRecord(customers: readonly Stripe.Customer[], subscriptions: readonly Stripe.Subscription[]): Stripe.Customer {
+export function portalRecord(customers: readonly SlimCustomer[], subscriptions: readonly SlimSubscription[]): SlimCustomer {
   const live = subscriptions.find((sub) => LIVE_STATUSES.has(sub.status));
-  const ownerId = live ? (typeof live.customer === 'string' ? live.customer : live.customer.id) : undefined;
+  const ownerId = live?.customer;
   return customers.find((customer) => customer.id === ownerId) ?? customers[0]!;
 }
 

@@ -1,4 +1,3 @@
-import type Stripe from 'stripe';
 import type { ToolContext } from './context.js';
 
 /**
@@ -8,14 +7,10 @@ import type { ToolContext } from './context.js';
  */
 export async function productNames(ctx: ToolContext, productIds: Iterable<string>): Promise<Map<string, string>> {
   const names = new Map<string, string>();
-  const catalog = await ctx.catalog.prices();
+  const catalog = await ctx.reads.catalogPrices();
   for (const { product } of catalog) names.set(product.id, product.name);
   const missing = [...new Set(productIds)].filter((id) => !names.has(id));
-  const fetched = await Promise.all(missing.map((id) => ctx.stripe.products.retrieve(id)));
-  for (const product of fetched) names.set(product.id, product.deleted ? 'Discontinued product' : product.name);
+  const fetched = await Promise.all(missing.map(async (id) => [id, (await ctx.reads.product(id))?.name ?? 'Discontinued product'] as const));
+  for (const [id, name] of fetched) names.set(id, name);
   return names;
-}
-
-export function productIdOf(price: Stripe.Price): string {
-  return typeof price.product === 'string' ? price.product : price.product.id;
 }

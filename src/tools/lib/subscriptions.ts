@@ -1,27 +1,30 @@
 import type Stripe from 'stripe';
+import { projectSubscription, type SlimCustomer, type SlimDiscount, type SlimSubscription } from '../../cache/projections.js';
 import { isoDate } from '../../format/dates.js';
 import { money, type Money } from '../../format/money.js';
 import type { ToolContext } from './context.js';
-import { productIdOf, productNames } from './products.js';
+import { productNames } from './products.js';
 
 /**
  * Every subscription of every record of the customer, canceled ones included, newest first.
  * `withPaymentMethod` also expands each subscription's own payment method, which needs
- * rak_payment_method_read, so only callers that show it ask for it.
+ * rak_payment_method_read, so only callers that show it ask for it. `live` reads Stripe, not
+ * the cache: for actions and the checks before them.
  */
 export async function listSubscriptions(
   ctx: ToolContext,
-  customers: readonly Stripe.Customer[],
-  { withPaymentMethod = false }: { withPaymentMethod?: boolean } = {},
-): Promise<Stripe.Subscription[]> {
-  const expand = ['data.discounts.source.coupon', ...(withPaymentMethod ? ['data.default_payment_method'] : [])];
+  customers: readonly SlimCustomer[],
+  { withPaymentMethod = false, withDiscounts = true, live = false }: { withPaymentMethod?: boolean; withDiscounts?: boolean; live?: boolean } = {},
+): Promise<SlimSubscription[]> {
+  const readLive = async (customerId: string) => {
+    const expand = [...(withDiscounts ? ['data.discounts.source.coupon'] : []), ...(withPaymentMethod ? ['data.default_payment_method'] : [])];
+    const page = await ctx.stripe.subscriptions.list({ customer: customerId, status: 'all', limit: 100, ...(expand.length ? { expand } : {}) });
+    return page.data.map(projectSubscription);
+  };
   const pages = await Promise.all(
-    customers.map((customer) =>
-      // Without status: 'all', Stripe omits canceled subscriptions.
-      ctx.stripe.subscriptions.list({ customer: customer.id, status: 'all', limit: 100, expand }),
-    ),
+    customers.map((customer) => (live ? readLive(customer.id) : ctx.reads.subscriptions(customer.id, { discounts: withDiscounts, paymentMethod: withPaymentMethod }))),
   );
-  return pages.flatMap((page) => page.data).sort((a, b) => b.created - a.created);
+  return pages.flat().sort((a, b) => b.created - a.created);
 }
 
 export const LIVE_STATUSES: ReadonlySet<Stripe.Subscription.Status> = new Set(['active', 'trialing', 'past_due', 'unpaid', 'paused', 'incomplete']);
@@ -48,19 +51,19 @@ export interface SubscriptionView {
   note: string;
 }
 
-function intervalLabel(recurring: Stripe.Price.Recurring | null): string {
+function intervalLabel(recurring: { interval: string; interval_count: number } | null): string {
   if (!recurring) return 'one-time';
   return recurring.interval_count === 1 ? recurring.interval : `${recurring.interval_count} ${recurring.interval}s`;
 }
 
-function couponOf(discount: string | Stripe.Discount): Stripe.Coupon | undefined {
+function couponOf(discount: string | SlimDiscount) {
   if (typeof discount === 'string') return undefined;
   const coupon = discount.source.coupon;
   return coupon && typeof coupon !== 'string' ? coupon : undefined;
 }
 
 /** Plan price after the subscription's coupons; tax and account credit are the preview's job. */
-function discountedAmount(subtotal: number, currency: string, discounts: Array<string | Stripe.Discount>): number {
+function discountedAmount(subtotal: number, currency: string, discounts: Array<string | SlimDiscount>): number {
   let amount = subtotal;
   for (const coupon of discounts.map(couponOf)) {
     if (!coupon) continue;
@@ -81,11 +84,11 @@ const STATUS_NOTES: Record<string, string> = {
   canceled: 'Ended; no further payments.',
 };
 
-export async function describeSubscriptions(ctx: ToolContext, subscriptions: readonly Stripe.Subscription[]): Promise<SubscriptionView[]> {
-  const names = await productNames(ctx, subscriptions.flatMap((sub) => sub.items.data.map((item) => productIdOf(item.price))));
+export async function describeSubscriptions(ctx: ToolContext, subscriptions: readonly SlimSubscription[]): Promise<SubscriptionView[]> {
+  const names = await productNames(ctx, subscriptions.flatMap((sub) => sub.items.data.map((item) => item.price.product)));
   return subscriptions.map((sub) => {
     const items = sub.items.data.map((item) => ({
-      product: names.get(productIdOf(item.price)) ?? 'Subscription',
+      product: names.get(item.price.product) ?? 'Subscription',
       quantity: item.quantity ?? 1,
       unit_amount: money(item.price.unit_amount ?? 0, item.price.currency),
       interval: intervalLabel(item.price.recurring),

@@ -1,0 +1,247 @@
+/**
+ * Every Stripe read the read tools make, cached per scope (one Stripe key today, one merchant
+ * in platform mode). Keys and tags come from what the server resolved (a verified email, the
+ * customer ids found for it), never from model input, and every key starts with the scope and
+ * the entry schema version, so two merchants or two releases never read each other's entries.
+ */
+import { createHash } from 'node:crypto';
+import type Stripe from 'stripe';
+import { normalizeEmail } from '../verify/principal.js';
+import { findCustomersByEmail } from '../stripe/find-customers.js';
+import { stripeErrorCode } from '../stripe/errors.js';
+import {
+  projectBalanceTransaction,
+  projectCharge,
+  projectCustomer,
+  projectInvoice,
+  projectPrice,
+  projectProduct,
+  projectSubscription,
+  type SlimBalanceTransaction,
+  type SlimCharge,
+  type SlimCustomer,
+  type SlimInvoice,
+  type SlimPrice,
+  type SlimProduct,
+  type SlimSubscription,
+} from './projections.js';
+import type { ReadThroughCache } from './read-through.js';
+
+/** Bump when a projection changes shape: old entries are then never read. */
+export const CACHE_SCHEMA_VERSION = 'v1';
+
+/** With webhooks an entry lives until an event invalidates it, but never longer than this. */
+export const WEBHOOK_FRESH_CEILING_MS = 60 * 60_000;
+
+export interface CatalogPrice {
+  price: SlimPrice;
+  product: SlimProduct;
+}
+
+export interface FreshnessPolicy {
+  /** Webhooks keep entries fresh (serve with STRIPE_WEBHOOK_SECRET). */
+  webhooks: boolean;
+  /** CACHE_TTL_SECONDS in ms: the staleness bound without webhooks, and the life of "no customer". */
+  ttlMs: number;
+}
+
+const sha = (value: string) => createHash('sha256').update(value).digest('base64url').slice(0, 22);
+
+/** The scope of a Stripe key: a hash, so the key itself never appears in the cache. */
+export function scopeOfKey(apiKey: string): string {
+  return `k${sha(`stripe-billing-mcp:${apiKey}`)}`;
+}
+
+/** Tags: what an event can name. Shared with the webhook invalidation table. */
+export class CacheTags {
+  constructor(readonly scope: string) {}
+  customer(id: string): string {
+    return `${this.scope}:${CACHE_SCHEMA_VERSION}:t:cus:${id}`;
+  }
+  email(email: string): string {
+    return `${this.scope}:${CACHE_SCHEMA_VERSION}:t:email:${sha(normalizeEmail(email))}`;
+  }
+  catalog(): string {
+    return `${this.scope}:${CACHE_SCHEMA_VERSION}:t:catalog`;
+  }
+  /** Which customer owns an object that events name without a customer (payment methods, charges, invoices). */
+  owner(objectId: string): string {
+    return `${this.scope}:${CACHE_SCHEMA_VERSION}:owner:${objectId}`;
+  }
+  event(eventId: string): string {
+    return `${this.scope}:event:${eventId}`;
+  }
+  lastEvent(): string {
+    return `${this.scope}:webhook:last`;
+  }
+}
+
+interface SubscriptionExpansions {
+  /** Discounts with their coupons (needs rak_coupon_read). */
+  discounts?: boolean;
+  /** The subscription's own payment method (needs rak_payment_method_read). */
+  paymentMethod?: boolean;
+}
+
+export class BillingReads {
+  readonly tags: CacheTags;
+
+  constructor(
+    private readonly stripe: Stripe,
+    readonly cache: ReadThroughCache,
+    scope: string,
+    readonly freshness: FreshnessPolicy,
+  ) {
+    this.tags = new CacheTags(scope);
+  }
+
+  /** Every live record of this email (see findCustomersByEmail); "none" lives at most CACHE_TTL_SECONDS. */
+  customersByEmail(email: string): Promise<SlimCustomer[]> {
+    const tag = this.tags.email(email);
+    return this.cache.read({
+      key: `${tag}:records`,
+      tags: [tag],
+      ttlMs: (found) => (found.length === 0 ? this.freshness.ttlMs : this.entryTtl()),
+      load: async () => (await findCustomersByEmail(this.stripe, email)).map(projectCustomer),
+    });
+  }
+
+  /** One record by id (staff), or null when it was deleted. */
+  customer(id: string): Promise<SlimCustomer | null> {
+    return this.cache.read({
+      key: `${this.tags.customer(id)}:record`,
+      tags: [this.tags.customer(id)],
+      ttlMs: () => this.entryTtl(),
+      load: async () => {
+        const customer = await this.stripe.customers.retrieve(id);
+        return customer.deleted ? null : projectCustomer(customer);
+      },
+    });
+  }
+
+  /** The record with its default payment method (and legacy default source) expanded. */
+  customerWithPaymentMethod(record: SlimCustomer): Promise<SlimCustomer | null> {
+    // default_source is only expanded when set: most accounts have none, and sources are legacy.
+    const expand = ['invoice_settings.default_payment_method', ...(record.default_source ? ['default_source'] : [])];
+    return this.forCustomer(record.id, `record+pm:${expand.length}`, async () => {
+      const customer = await this.stripe.customers.retrieve(record.id, { expand });
+      if (customer.deleted) return null;
+      const slim = projectCustomer(customer);
+      const pm = slim.invoice_settings.default_payment_method;
+      if (pm) this.recordOwner(typeof pm === 'string' ? pm : pm.id, record.id);
+      return slim;
+    });
+  }
+
+  /** Every subscription of the record, canceled ones included, newest first. */
+  subscriptions(customerId: string, expansions: SubscriptionExpansions = {}): Promise<SlimSubscription[]> {
+    const expand = [...(expansions.discounts ? ['data.discounts.source.coupon'] : []), ...(expansions.paymentMethod ? ['data.default_payment_method'] : [])];
+    const extraTags = expansions.discounts ? [this.tags.catalog()] : [];
+    return this.forCustomer(
+      customerId,
+      `subs:${expand.join(',')}`,
+      async () => {
+        // Without status: 'all', Stripe omits canceled subscriptions.
+        const page = await this.stripe.subscriptions.list({ customer: customerId, status: 'all', limit: 100, ...(expand.length ? { expand } : {}) });
+        const subs = page.data.map(projectSubscription);
+        for (const sub of subs) if (sub.default_payment_method) this.recordOwner(typeof sub.default_payment_method === 'string' ? sub.default_payment_method : sub.default_payment_method.id, customerId);
+        return subs;
+      },
+      extraTags,
+    );
+  }
+
+  invoices(customerId: string, options: { limit: number; status?: Stripe.InvoiceListParams.Status | undefined }): Promise<{ data: SlimInvoice[]; has_more: boolean }> {
+    return this.forCustomer(customerId, `invoices:${options.limit}:${options.status ?? ''}`, async () => {
+      const page = await this.stripe.invoices.list({ customer: customerId, limit: options.limit, ...(options.status ? { status: options.status } : {}) });
+      for (const invoice of page.data) if (invoice.id) this.recordOwner(invoice.id, customerId);
+      return { data: page.data.map(projectInvoice), has_more: page.has_more };
+    });
+  }
+
+  charges(customerId: string, limit: number): Promise<{ data: SlimCharge[]; has_more: boolean }> {
+    return this.forCustomer(customerId, `charges:${limit}`, async () => {
+      const page = await this.stripe.charges.list({ customer: customerId, limit });
+      for (const charge of page.data) this.recordOwner(charge.id, customerId);
+      return { data: page.data.map(projectCharge), has_more: page.has_more };
+    });
+  }
+
+  /** The next invoice (a preview, no side effects), or null when Stripe says nothing is upcoming. */
+  invoicePreview(customerId: string, subscriptionId?: string): Promise<SlimInvoice | null> {
+    return this.forCustomer(
+      customerId,
+      `preview:${subscriptionId ?? ''}`,
+      async () => {
+        try {
+          return projectInvoice(await this.stripe.invoices.createPreview({ customer: customerId, ...(subscriptionId ? { subscription: subscriptionId } : {}) }));
+        } catch (error) {
+          if (stripeErrorCode(error) === 'invoice_upcoming_none') return null;
+          throw error;
+        }
+      },
+      // Prices and coupons change what the next invoice costs.
+      [this.tags.catalog()],
+    );
+  }
+
+  balanceTransactions(customerId: string, limit: number): Promise<SlimBalanceTransaction[]> {
+    return this.forCustomer(customerId, `balance:${limit}`, async () => {
+      const page = await this.stripe.customers.listBalanceTransactions(customerId, { limit });
+      return page.data.map(projectBalanceTransaction);
+    });
+  }
+
+  /** Active recurring prices with their active products (at most 500). */
+  catalogPrices(): Promise<CatalogPrice[]> {
+    const tag = this.tags.catalog();
+    return this.cache.read({
+      key: `${tag}:prices`,
+      tags: [tag],
+      ttlMs: () => this.entryTtl(),
+      load: async () => {
+        const prices: CatalogPrice[] = [];
+        for await (const price of this.stripe.prices.list({ active: true, type: 'recurring', limit: 100, expand: ['data.product'] })) {
+          const product = price.product;
+          if (typeof product === 'string' || product.deleted || !product.active) continue;
+          prices.push({ price: projectPrice(price), product: projectProduct(product) });
+          if (prices.length >= 500) break;
+        }
+        return prices;
+      },
+    });
+  }
+
+  /** A product outside the catalogue (a legacy or archived plan's), or null when it was deleted. */
+  product(id: string): Promise<SlimProduct | null> {
+    const tag = this.tags.catalog();
+    return this.cache.read({
+      key: `${tag}:product:${id}`,
+      tags: [tag],
+      ttlMs: () => this.entryTtl(),
+      load: async () => {
+        const product = await this.stripe.products.retrieve(id);
+        return product.deleted ? null : projectProduct(product);
+      },
+    });
+  }
+
+  /** After a write of our own: the next read of this record goes to Stripe, webhooks or not. */
+  async invalidateCustomer(customerId: string): Promise<void> {
+    await this.cache.invalidate([this.tags.customer(customerId)]).catch(() => {});
+  }
+
+  private forCustomer<T>(customerId: string, what: string, load: () => Promise<T>, extraTags: string[] = []): Promise<T> {
+    const tag = this.tags.customer(customerId);
+    return this.cache.read({ key: `${tag}:${what}`, tags: [tag, ...extraTags], ttlMs: () => this.entryTtl(), load });
+  }
+
+  private entryTtl(): number {
+    return this.freshness.webhooks ? WEBHOOK_FRESH_CEILING_MS : this.freshness.ttlMs;
+  }
+
+  /** Lets an event that names only the object (a detached payment method, a refund's charge) find its customer. */
+  private recordOwner(objectId: string, customerId: string): void {
+    this.cache.backend.set(this.tags.owner(objectId), customerId, WEBHOOK_FRESH_CEILING_MS).catch(() => {});
+  }
+}

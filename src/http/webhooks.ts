@@ -1,0 +1,58 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { invalidateForEvent, type StripeEventLike } from '../cache/event-invalidation.js';
+import type { ToolRuntime } from '../tools/lib/context.js';
+
+/** Stripe retries an undelivered event for up to three days: remember ids that long. */
+const EVENT_MEMORY_MS = 3 * 24 * 60 * 60_000;
+const MAX_EVENT_BYTES = 1024 * 1024;
+
+/**
+ * `POST /webhooks/stripe`: Stripe's events keep the cache honest. The signature is checked on
+ * the raw body before anything else; each event id is handled once across every process
+ * sharing the cache; an event invalidates what it names and nothing of its payload is kept.
+ * Answers fast: the next tool call re-reads Stripe, not this request.
+ */
+export function webhookRoutes(options: { runtime: ToolRuntime; secret: string | undefined; onEvent?: (outcome: string) => void }): Hono {
+  const { runtime, secret } = options;
+  const { reads, log } = runtime;
+  const app = new Hono();
+  app.post(
+    '/webhooks/stripe',
+    bodyLimit({ maxSize: MAX_EVENT_BYTES, onError: (c) => c.json({ error: 'body_too_large', message: 'Event bodies are limited to 1 MB.' }, 413) }),
+    async (c) => {
+      if (!secret) return c.json({ error: 'not_configured', message: 'Webhooks are not configured: set STRIPE_WEBHOOK_SECRET.' }, 404);
+      const signature = c.req.header('stripe-signature');
+      const raw = await c.req.text();
+      let event: StripeEventLike;
+      try {
+        if (!signature) throw new Error('no Stripe-Signature header');
+        event = (await runtime.stripe.webhooks.constructEventAsync(raw, signature, secret)) as unknown as StripeEventLike;
+      } catch (error) {
+        // Stripe's message can quote the header; the log gets only that the check failed.
+        log.warn({ reason: signature ? 'signature mismatch or too old' : 'no signature' }, 'webhook refused');
+        options.onEvent?.('bad_signature');
+        return c.json({ error: 'bad_signature', message: 'The Stripe-Signature header is missing or does not match STRIPE_WEBHOOK_SECRET.' }, 400);
+      }
+      const claimKey = reads.tags.event(event.id);
+      try {
+        if (!(await reads.cache.backend.claim(claimKey, EVENT_MEMORY_MS))) {
+          options.onEvent?.('duplicate');
+          return c.json({ received: true, duplicate: true });
+        }
+        const invalidated = await invalidateForEvent(reads, event);
+        await reads.cache.backend.set(reads.tags.lastEvent(), new Date().toISOString(), 30 * 24 * 60 * 60_000);
+        log.debug({ event: event.id, type: event.type, invalidated }, 'webhook event');
+        options.onEvent?.('ok');
+        return c.json({ received: true });
+      } catch (error) {
+        // Let Stripe retry: forget the claim so the retry is not taken for a duplicate.
+        await reads.cache.backend.delete(claimKey).catch(() => {});
+        log.warn({ event: event.id, type: event.type, err: error instanceof Error ? error.message : String(error) }, 'webhook event not applied; Stripe will retry');
+        options.onEvent?.('error');
+        return c.json({ error: 'unavailable', message: 'The event could not be applied now; Stripe will retry it.' }, 503);
+      }
+    },
+  );
+  return app;
+}
