@@ -20,14 +20,22 @@ export function minorUnitDigits(currency: string): number {
   return 2;
 }
 
+/** Building a formatter costs far more than using one (it showed up in the warm-path profile). */
+const formatters = new Map<string, Intl.NumberFormat>();
+
+function formatterFor(code: string): Intl.NumberFormat {
+  let formatter = formatters.get(code);
+  if (!formatter) {
+    const digits = minorUnitDigits(code);
+    formatter = new Intl.NumberFormat('en-US', { style: 'currency', currency: code.toUpperCase(), minimumFractionDigits: digits, maximumFractionDigits: digits });
+    // Currency codes come from Stripe (a few hundred at most), but bound the map all the same.
+    if (formatters.size < 1000) formatters.set(code, formatter);
+  }
+  return formatter;
+}
+
 export function money(amount: number, currency: string): Money {
   const code = currency.toLowerCase();
-  const digits = minorUnitDigits(code);
-  const formatted = new Intl.NumberFormat('en-US', {
-    style: 'currency',
-    currency: code.toUpperCase(),
-    minimumFractionDigits: digits,
-    maximumFractionDigits: digits,
-  }).format(amount / 10 ** digits);
+  const formatted = formatterFor(code).format(amount / 10 ** minorUnitDigits(code));
   return { amount, currency: code, formatted };
 }
