@@ -5,7 +5,7 @@ import type { FakeStripe } from '../src/demo/fake-stripe/index.js';
 import { ALL_TOOLS } from '../src/tools/registry.js';
 import { useFakeStripe } from './support/fake-stripe-msw.js';
 import { sampleArgs } from './support/tool-args.js';
-import { connectClient, structured } from './support/mcp-harness.js';
+import { connectClient, structured, testRuntime } from './support/mcp-harness.js';
 
 /**
  * The product's promise: a customer principal sees their own billing data and nothing else,
@@ -172,5 +172,45 @@ describe('near-miss emails are different people', () => {
     }
     expect(stripe.fake().requests).toEqual([]);
     await session.close();
+  });
+});
+
+describe('one shared cache never crosses customers', () => {
+  it.each(CUSTOMER_TOOLS.map((tool) => tool.name))('%s: after everyone else\'s answers are cached, alice still gets only her own', async (name) => {
+    const runtime = testRuntime(env);
+    // Warm the cache with every customer tool for everyone who is not alice, as customers and as staff.
+    for (const other of Object.values(OTHERS)) {
+      const them = await connectClient({ customer: other.email }, { env, runtime });
+      const staff = await connectClient('staff', { env, runtime });
+      for (const tool of CUSTOMER_TOOLS.filter((t) => !t.write)) {
+        await them.call(tool.name, sampleArgs(tool.name));
+        await staff.call(tool.name, { ...sampleArgs(tool.name), email: other.email });
+        await staff.call(tool.name, { ...sampleArgs(tool.name), customer_id: other.id });
+      }
+      await Promise.all([them.close(), staff.close()]);
+    }
+    const alice = await connectClient({ customer: DEMO.emails.alice }, { env, runtime });
+    for (const other of Object.values(OTHERS)) {
+      const result = await alice.call(name, { ...sampleArgs(name), email: other.email, customer_id: other.id, customer: other.id });
+      expectNothingForeign(stripe.fake(), result, `${name} (warm cache)`);
+    }
+    await alice.close();
+  });
+
+  it('alice\'s cached answers never reach the people whose emails are near hers', async () => {
+    const runtime = testRuntime(env);
+    const alice = await connectClient({ customer: DEMO.emails.alice }, { env, runtime });
+    const reads = CUSTOMER_TOOLS.filter((tool) => !tool.write);
+    for (const tool of reads) expect((await alice.call(tool.name, sampleArgs(tool.name))).isError, tool.name).toBeFalsy();
+    await alice.close();
+    for (const other of Object.values(OTHERS)) {
+      const them = await connectClient({ customer: other.email }, { env, runtime });
+      for (const tool of reads) {
+        const seen = JSON.stringify((await them.call(tool.name, sampleArgs(tool.name))).structuredContent);
+        for (const id of [...A_RECORDS, DEMO.subscriptions.alice, ...DEMO.invoices.alicePaid, DEMO.paymentMethods.aliceVisa]) expect(seen, `${tool.name} as ${other.email}`).not.toContain(`"${id}"`);
+        expect(seen.toLowerCase()).not.toContain('"alice@example.com"');
+      }
+      await them.close();
+    }
   });
 });

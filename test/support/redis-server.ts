@@ -45,13 +45,13 @@ function pingOnce(port: number): Promise<boolean> {
   });
 }
 
-/** Starts the real `redis-server` binary on a free loopback port, with nothing persisted. */
-export async function startRedisServer(): Promise<RedisServer> {
+/** Starts the real `redis-server` binary on a free loopback port, with nothing persisted; `extraArgs` e.g. a maxmemory. */
+export async function startRedisServer(extraArgs: readonly string[] = []): Promise<RedisServer> {
   const port = await findFreePort();
   const dir = await mkdtemp(join(tmpdir(), 'sbm-redis-'));
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', '--dir', dir],
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', '--dir', dir, ...extraArgs],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
