@@ -212,6 +212,8 @@ export default defineTool({
       }
       throw error;
     }
+    // The customer's next question must see the discount, webhooks or not.
+    await ctx.reads.invalidateCustomer(customer);
     const after = await nextInvoice(ctx, customer, subscription.id);
     const next = before && after ? { date: after.date, before: before.amount, after: after.amount } : undefined;
     return {

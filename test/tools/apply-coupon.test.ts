@@ -69,6 +69,15 @@ describe('apply_coupon', () => {
     expect(discountsOf(DEMO.subscriptions.alice)).toHaveLength(2);
   });
 
+  it('the next question in the same conversation sees the new discount, with no webhook needed', async () => {
+    const session = await connectClient({ customer: DEMO.emails.alice });
+    const upcoming = async () => structured<{ upcoming: Array<{ amount_due: { formatted: string } }> }>(await session.call('get_upcoming_invoice')).upcoming[0]!.amount_due.formatted;
+    expect(await upcoming()).toBe('$44.00');
+    expect((await session.call('apply_coupon', { code: 'WELCOME20' })).isError).toBeFalsy();
+    expect(await upcoming()).toBe('$35.20');
+    await session.close();
+  });
+
   it('says a code is already applied instead of applying it again', async () => {
     structured(await apply({ customer: DEMO.emails.alice }, { code: 'WELCOME20' }));
     const again = structured<Result>(await apply({ customer: DEMO.emails.alice }, { code: 'WELCOME20' }));
