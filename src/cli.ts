@@ -70,7 +70,12 @@ Settings (environment variables):
                           else random per process). Same value on every process.
   TRUST_PROXY             Reverse proxies in front of the server (default 0): the panel's sign-in
                           limits then count the client in X-Forwarded-For, not the proxy.
-  STRIPE_WEBHOOK_SECRET   whsec_… for /webhooks/stripe.
+  STRIPE_WEBHOOK_SECRET   whsec_… for POST /webhooks/stripe (serve): Stripe's events keep cached
+                          answers fresh, so they live until an event (at most 1 h).
+  CACHE_URL               redis://… for cached Stripe answers shared by every process (default
+                          STORE_URL, else in-memory); an evicting Redis is fine here.
+  CACHE_TTL_SECONDS       Without webhooks, how old an answer may be (default 60).
+  CACHE_MAX_MB            The cache's own memory budget, in memory or in Redis (default 64).
   LOG_LEVEL               fatal, error, warn, info (default), debug, trace or silent. Logs go to stderr.
 
 Examples:

@@ -3,6 +3,7 @@
  * found before a customer meets it. Each check says which tools it affects and how to fix it.
  * Nothing here changes the Stripe account, sends mail or writes to the store.
  */
+import { WEBHOOK_FRESH_CEILING_MS } from '../cache/billing-reads.js';
 import type { Settings } from '../config.js';
 import { probeStripeCapabilities, type PortalState, type StripeCapabilities } from '../stripe/capabilities.js';
 import { PERMISSIONS, type PermissionState } from '../stripe/permission-probes.js';
@@ -36,6 +37,7 @@ export interface DoctorReport {
   store: { kind: 'memory' | 'redis'; status: 'ok' | 'unreachable' };
   mail: { status: 'ok' | 'fail' | 'off'; detail: string };
   identity: { kind: IdentityCheck['kind']; status: IdentityCheck['status'] };
+  cache: { kind: 'memory' | 'redis'; webhooks: boolean; max_staleness_seconds: number; last_event_at: string | null; status: 'ok' | 'unreachable' };
   tools: Array<{ name: string; works: boolean; reasons: string[] }>;
   checks: DoctorCheck[];
 }
@@ -216,6 +218,45 @@ function panelCheck(settings: Settings): DoctorCheck {
   return { ...base, status: 'ok', detail: `${settings.STAFF_KEYS.length} staff key${settings.STAFF_KEYS.length === 1 ? '' : 's'} can sign in` };
 }
 
+/** How fresh answers are: webhooks, the TTL, and when the last verified event arrived (shared cache: from any process). */
+async function cacheCheck(runtime: ToolRuntime, settings: Settings): Promise<{ row: DoctorCheck; summary: DoctorReport['cache'] }> {
+  const kind: DoctorReport['cache']['kind'] = (settings.CACHE_URL ?? settings.STORE_URL) ? 'redis' : 'memory';
+  const webhooks = settings.STRIPE_WEBHOOK_SECRET !== undefined;
+  let lastEvent: string | null = null;
+  let reachable = true;
+  try {
+    lastEvent = (await runtime.reads.cache.backend.get(runtime.reads.tags.lastEvent())) ?? null;
+  } catch {
+    reachable = false;
+  }
+  const staleness = webhooks ? WEBHOOK_FRESH_CEILING_MS / 1000 : settings.CACHE_TTL_SECONDS;
+  const summary = { kind, webhooks, max_staleness_seconds: staleness, last_event_at: lastEvent, status: reachable ? ('ok' as const) : ('unreachable' as const) };
+  const base = { id: 'cache', title: 'Cached answers', affects: [] };
+  if (!reachable) {
+    return {
+      summary,
+      row: { ...base, status: 'warn', detail: 'the cache Redis did not answer: every answer is read from Stripe, which costs rate limit', fix: 'Check that the Redis in CACHE_URL (or STORE_URL) runs and the URL is right.' },
+    };
+  }
+  if (webhooks) {
+    const seen = lastEvent ? `last verified event ${lastEvent}` : kind === 'redis' ? 'no verified event has arrived yet' : 'events arriving at this process are counted in /metrics';
+    return { summary, row: { ...base, status: 'ok', detail: `Stripe webhooks keep answers fresh (entries live until an event, at most 1 h); ${seen}` } };
+  }
+  const detail = `no STRIPE_WEBHOOK_SECRET: an answer can be up to ${settings.CACHE_TTL_SECONDS} s old (CACHE_TTL_SECONDS)`;
+  // Chatbots ask the same questions at scale; staff over stdio mostly do not.
+  return settings.HOST_KEYS.length > 0
+    ? {
+        summary,
+        row: {
+          ...base,
+          status: 'warn',
+          detail,
+          fix: 'Add a webhook endpoint https://<this server>/webhooks/stripe in Dashboard → Developers → Webhooks (or `stripe listen --forward-to localhost:8787/webhooks/stripe`) and set STRIPE_WEBHOOK_SECRET to its whsec_… secret.',
+        },
+      }
+    : { summary, row: { ...base, status: 'ok', detail } };
+}
+
 export interface Diagnosis {
   report: DoctorReport;
   /** What the report was made from, for the tool listing to take over (`/v1/status`). */
@@ -231,11 +272,12 @@ export async function diagnose(options: DoctorOptions): Promise<Diagnosis> {
   const { settings, runtime } = options;
   const verificationOn = runtime.verification !== undefined;
   const tools = options.tools.filter((tool) => tool.audience !== 'verification' || verificationOn);
-  const [capabilities, mail, store, identity] = await Promise.all([
+  const [capabilities, mail, store, identity, cache] = await Promise.all([
     probeStripeCapabilities(runtime.stripe, { ...capabilityNeeds(tools), portalConfiguration: settings.PORTAL_CONFIGURATION }),
     mailCheck(runtime, names(tools.filter(needsMail))),
     storeCheck(runtime, settings, tools),
     checkIdentityTokens(settings, options.fetch),
+    cacheCheck(runtime, settings),
   ]);
   const services: ServiceHealth = {
     ...(mail.status === 'ok' || mail.status === 'fail' ? { mail: mail.status === 'ok' } : {}),
@@ -250,6 +292,7 @@ export async function diagnose(options: DoctorOptions): Promise<Diagnosis> {
     store,
     identityCheckRow(identity, verificationOn),
     panelCheck(settings),
+    cache.row,
   ];
   const broken = checks.filter((check) => check.status === 'fail' || check.status === 'unknown');
   // The same rules that decide what is listed, plus what could not be checked.
@@ -267,6 +310,7 @@ export async function diagnose(options: DoctorOptions): Promise<Diagnosis> {
     store: { kind: settings.STORE_URL ? 'redis' : 'memory', status: store.status === 'ok' ? 'ok' : 'unreachable' },
     mail: { status: mail.status === 'ok' ? 'ok' : mail.status === 'fail' ? 'fail' : 'off', detail: mail.detail },
     identity: { kind: identity.kind, status: identity.status },
+    cache: cache.summary,
     tools: toolRows,
     checks,
   };

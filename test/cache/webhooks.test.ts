@@ -1,7 +1,7 @@
 import Stripe from 'stripe';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO, FakeStripe } from '../../src/demo/fake-stripe/index.js';
-import { startHttpFixture, HOST_A, type HttpFixture } from '../support/http-harness.js';
+import { startHttpFixture, HOST_A, STAFF, type HttpFixture } from '../support/http-harness.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 
 const WEBHOOK_SECRET = 'whsec_test_fake_webhook_secret_000000000000';
@@ -190,5 +190,10 @@ describe('two processes sharing Redis', () => {
     expect((await subscriptionStatus(a)).cancel_at_period_end).toBe(false);
     // The replay reaching the other process is still the same event.
     expect(await (await deliver(a, subscriptionEvent('evt_shared_1', changed))).json()).toEqual({ received: true, duplicate: true });
+    // Either process's status says webhooks work and when the last verified event came.
+    const status = (await (await fetch(`${a.url}/v1/status`, { headers: { authorization: `Bearer ${STAFF}` } })).json()) as { cache: Record<string, unknown>; checks: Array<{ id: string; detail: string }> };
+    expect(status.cache).toMatchObject({ kind: 'redis', webhooks: true, status: 'ok' });
+    expect(Date.now() - Date.parse(String(status.cache.last_event_at))).toBeLessThan(60_000);
+    expect(status.checks.find((check) => check.id === 'cache')!.detail).toMatch(/last verified event/);
   });
 });
