@@ -1,9 +1,10 @@
 import { McpServer, type RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { ToolRuntime } from './tools/lib/context.js';
 import type { AnyToolDefinition } from './tools/lib/define-tool.js';
-import { inputShapeFor, outputShapeFor, runTool, type ServerMode } from './tools/lib/run-tool.js';
+import { inputSchemaFor, outputSchemaFor, runTool, type ServerMode } from './tools/lib/run-tool.js';
 import { toolsForMode } from './tools/registry.js';
 import type { Principal } from './verify/principal.js';
 
@@ -32,6 +33,12 @@ const INSTRUCTIONS: Record<ServerMode, string> = {
     'Billing tools for merchant staff. Choose the customer with `email` (all their Stripe records) or `customer_id`. Money is {amount in minor units, currency, formatted}: quote `formatted`. Dates are ISO 8601 UTC.',
 };
 
+let validator: AjvJsonSchemaValidator | undefined;
+/** HTTP builds a server per request; without this each one builds its own Ajv instance. */
+function sharedValidator(): AjvJsonSchemaValidator {
+  return (validator ??= new AjvJsonSchemaValidator());
+}
+
 /**
  * The only module that knows the MCP SDK: a registry of tools becomes an McpServer. Every tool
  * of the mode is registered; those the Stripe key or account rule out are disabled,
@@ -39,7 +46,7 @@ const INSTRUCTIONS: Record<ServerMode, string> = {
  * connected client that the list changed.
  */
 export function createMcpServer(options: McpServerOptions): McpServer {
-  const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION }, { instructions: INSTRUCTIONS[options.mode] });
+  const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION }, { instructions: INSTRUCTIONS[options.mode], jsonSchemaValidator: sharedValidator() });
   const registered: Array<{ tool: AnyToolDefinition; handle: RegisteredTool }> = [];
   for (const tool of toolsForMode(options.tools, options.mode, options.runtime.verification !== undefined)) {
     const handle = server.registerTool(
@@ -47,8 +54,8 @@ export function createMcpServer(options: McpServerOptions): McpServer {
       {
         title: tool.title,
         description: tool.description,
-        inputSchema: inputShapeFor(tool, options.mode),
-        outputSchema: outputShapeFor(tool),
+        inputSchema: inputSchemaFor(tool, options.mode),
+        outputSchema: outputSchemaFor(tool),
         annotations: { title: tool.title, ...tool.annotations },
       },
       async (args: Record<string, unknown>): Promise<CallToolResult> => {

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type JWK } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createIdentityTokenVerifier, IdentityTokenError } from '../src/verify/identity-token.js';
 
 const SECRET = 'test-identity-secret-that-is-at-least-32-bytes';
@@ -35,6 +35,18 @@ describe('HS256 identity tokens', () => {
     expect(await refusal(verifier.verify(await hs256({ email: 'alice@example.com', exp: now() + 600 }, 'another-secret-that-is-also-32-bytes-long')))).toBe('bad_signature');
     expect(await refusal(verifier.verify(await hs256({ email: 'alice@example.com', exp: now() - 60 })))).toBe('expired');
     expect(await refusal(verifier.verify(await hs256({ email: 'alice@example.com', exp: now() + 600, nbf: now() + 300 })))).toBe('not_yet_valid');
+  });
+
+  it('a token checked once (and remembered) is still refused once it expires', async () => {
+    const token = await hs256({ email: 'alice@example.com', exp: now() + 30 });
+    await expect(verifier.verify(token)).resolves.toMatchObject({ email: 'alice@example.com' });
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + 60_000);
+      expect(await refusal(verifier.verify(token))).toBe('expired');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('requires email and exp, and refuses a host that says the email is unverified', async () => {

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import type { AnyToolDefinition } from '../tools/lib/define-tool.js';
-import { inputShapeFor, type ServerMode } from '../tools/lib/run-tool.js';
+import { inputSchemaFor, type ServerMode } from '../tools/lib/run-tool.js';
 
 type JsonSchema = Record<string, unknown>;
 
 function parametersOf(tool: AnyToolDefinition, mode: ServerMode): JsonSchema {
-  const schema = z.toJSONSchema(z.object(inputShapeFor(tool, mode)), { io: 'input' }) as JsonSchema;
+  const schema = z.toJSONSchema(inputSchemaFor(tool, mode), { io: 'input' }) as JsonSchema;
   delete schema.$schema;
   return schema;
 }

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { LRUCache } from 'lru-cache';
 import { ConfigurationError } from '../errors.js';
 import { customerPrincipal, isPlausibleEmail, type CustomerPrincipal } from './principal.js';
 
@@ -16,6 +18,10 @@ export class IdentityTokenError extends Error {
     this.name = 'IdentityTokenError';
   }
 }
+
+const CLOCK_TOLERANCE_SECONDS = 5;
+/** How long a checked token is taken as checked (a JWKS key rotated away stops working within this). */
+const VERIFIED_TOKEN_CACHE_MS = 5 * 60_000;
 
 export interface IdentityTokenVerifier {
   verify(token: string): Promise<CustomerPrincipal>;
@@ -42,14 +48,22 @@ export function createIdentityTokenVerifier(settings: IdentityTokenSettings): Id
     return undefined;
   }
 
+  // A host sends the same token with every message of a chat: checking its signature once per
+  // few minutes is enough, and it was the largest cost of a cached answer. Keyed by a hash, so
+  // no token is kept; an entry never outlives the token's own `exp`.
+  const verified = new LRUCache<string, { principal: CustomerPrincipal; expMs: number }>({ max: 10_000 });
+
   return {
     async verify(token: string): Promise<CustomerPrincipal> {
+      const cacheKey = createHash('sha256').update(token).digest('base64url');
+      const known = verified.get(cacheKey);
+      if (known && Date.now() < known.expMs) return known.principal;
       let payload: Record<string, unknown>;
       try {
         const result = await jwtVerify(token, key as Uint8Array, {
           algorithms,
           requiredClaims: ['exp', 'email'],
-          clockTolerance: 5,
+          clockTolerance: CLOCK_TOLERANCE_SECONDS,
           ...(settings.IDENTITY_ISSUER ? { issuer: settings.IDENTITY_ISSUER } : {}),
           ...(settings.IDENTITY_AUDIENCE ? { audience: settings.IDENTITY_AUDIENCE } : {}),
         });
@@ -61,7 +75,11 @@ export function createIdentityTokenVerifier(settings: IdentityTokenSettings): Id
       if (typeof email !== 'string' || !isPlausibleEmail(email)) throw new IdentityTokenError('claims');
       // A host may say it has not verified the address itself; we then refuse rather than trust it.
       if (payload.email_verified === false) throw new IdentityTokenError('claims');
-      return customerPrincipal(email, 'identity-token');
+      const principal = customerPrincipal(email, 'identity-token');
+      // The token's exp is rechecked on every hit: the entry's own TTL follows a monotonic clock.
+      const expMs = Number(payload.exp) * 1000;
+      if (expMs > Date.now()) verified.set(cacheKey, { principal, expMs }, { ttl: VERIFIED_TOKEN_CACHE_MS });
+      return principal;
     },
   };
 }

@@ -25,6 +25,27 @@ export function outputShapeFor(tool: AnyToolDefinition): z.ZodRawShape {
   return { ...tool.outputSchema, identity_notice: z.string().optional().describe('Present when the identity was NOT verified.') };
 }
 
+// Building a zod object (and its compiled parser) costs more than parsing with it: once per tool and mode.
+const compiled = new WeakMap<AnyToolDefinition, { customer?: z.ZodObject; staff?: z.ZodObject; output?: z.ZodObject; result?: z.ZodObject }>();
+
+function compiledFor(tool: AnyToolDefinition) {
+  let entry = compiled.get(tool);
+  if (!entry) compiled.set(tool, (entry = {}));
+  return entry;
+}
+
+/** The input schema a principal's client sees, as one reusable zod object. */
+export function inputSchemaFor(tool: AnyToolDefinition, mode: ServerMode): z.ZodObject {
+  const entry = compiledFor(tool);
+  return (entry[mode] ??= z.object(inputShapeFor(tool, mode)));
+}
+
+/** The listed output schema, as one reusable zod object. */
+export function outputSchemaFor(tool: AnyToolDefinition): z.ZodObject {
+  const entry = compiledFor(tool);
+  return (entry.output ??= z.object(outputShapeFor(tool)));
+}
+
 function describeInputProblem(error: z.ZodError): string {
   const parts = error.issues.slice(0, 3).map((issue) => {
     const field = issue.path.join('.');
@@ -49,7 +70,7 @@ export async function runTool(
   const unverified = principal.kind === 'customer' && principal.verifiedBy === 'trust-email';
   const log = runtime.log.child({ tool: tool.name, principal: principal.kind, ...(unverified ? { identity: 'UNVERIFIED (trust-email)' } : {}) });
   try {
-    const parsed = z.object(inputShapeFor(tool, mode)).safeParse(rawArgs ?? {});
+    const parsed = inputSchemaFor(tool, mode).safeParse(rawArgs ?? {});
     if (!parsed.success) throw new UserInputError(describeInputProblem(parsed.error));
     const { email, customer_id, ...input } = parsed.data as Record<string, unknown> & StaffTarget;
     const staffTarget: StaffTarget | undefined = mode === 'staff' && principal.kind === 'staff' ? { email, customer_id } : undefined;
@@ -57,7 +78,7 @@ export async function runTool(
     const ctx = createToolContext(runtime, principal, staffTarget, options.conversation);
     const raw = await tool.handler(handlerInput, ctx);
     // The JSON round trip drops `undefined` members, so every transport sees the same object.
-    const output = JSON.parse(JSON.stringify(z.object(tool.outputSchema).parse(raw))) as Record<string, unknown>;
+    const output = JSON.parse(JSON.stringify((compiledFor(tool).result ??= z.object(tool.outputSchema)).parse(raw))) as Record<string, unknown>;
     if (unverified) output.identity_notice = UNVERIFIED_IDENTITY_NOTICE;
     const ms = performance.now() - started;
     log.info({ outcome: 'ok', ms: Math.round(ms) }, 'tool call');
