@@ -135,6 +135,36 @@ describe('POST /webhooks/stripe keeps cached answers fresh', () => {
     expect(((await response.json()) as { is_error: boolean }).is_error).toBe(true);
   });
 
+  it('events that name no customer (a detached card, a refund) still reach the customer they belong to', async () => {
+    const call = async (tool: string, email: string) => {
+      const response = await fetch(`${fx.url}/v1/tools/${tool}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${HOST_A}`, 'x-customer-token': await fx.token(email), 'x-conversation-id': 'webhook-owner', 'content-type': 'application/json' },
+        body: '{}',
+      });
+      return JSON.stringify(await response.json());
+    };
+    const event = (id: string, type: string, object: Record<string, unknown>) => JSON.stringify({ id, object: 'event', type, created: 1, data: { object, previous_attributes: {} } });
+
+    expect(await call('get_billing_info', DEMO.emails.dave)).toContain('ending in');
+    const dave = fx.fake.store.customers.get(DEMO.customers.dave) as Stripe.Customer;
+    fx.fake.store.customers.set(dave.id, { ...dave, invoice_settings: { ...dave.invoice_settings, default_payment_method: null } });
+    const pm = fx.fake.store.paymentMethods.get(DEMO.paymentMethods.daveVisa)!;
+    fx.fake.store.paymentMethods.set(pm.id, { ...pm, customer: null });
+    expect((await deliver(fx, event('evt_pm_detached', 'payment_method.detached', { id: pm.id, object: 'payment_method', customer: null }))).status).toBe(200);
+    const after = await call('get_billing_info', DEMO.emails.dave);
+    expect(after).not.toContain('ending in');
+    expect(after).toContain('No default payment method');
+
+    const chargeId = DEMO.charges.alicePaid[0];
+    const refundOf = async () => (JSON.parse(await call('get_payment_history', DEMO.emails.alice)) as { result: { payments: Array<{ id: string; refund?: string }> } }).result.payments.find((p) => p.id === chargeId)?.refund;
+    expect(await refundOf()).toBeUndefined();
+    const charge = fx.fake.store.charges.get(chargeId)!;
+    fx.fake.store.charges.set(chargeId, { ...charge, refunded: true, amount_refunded: charge.amount });
+    expect((await deliver(fx, event('evt_refund_1', 'refund.created', { id: 're_DemoRefund1', object: 'refund', charge: chargeId }))).status).toBe(200);
+    expect(await refundOf()).toBe('Fully refunded.');
+  });
+
   it('answers 404 when no signing secret is configured', async () => {
     const plain = await startHttpFixture();
     try {
