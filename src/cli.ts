@@ -125,7 +125,7 @@ async function main(argv: string[]): Promise<void> {
   const tools = selectTools(toolSelection(settings));
   if (command === 'doctor') {
     process.exitCode = await runDoctorCommand({ settings, runtime, tools, json: values.json });
-    await Promise.all([runtime.store.close(), runtime.reads.cache.backend.close()]);
+    await Promise.all([runtime.store.close(), runtime.reads.cache.backend.close(), runtime.budget.close()]);
     return;
   }
   const verifier = createIdentityTokenVerifier(settings);

@@ -85,6 +85,20 @@ export const settingsSchema = z.object({
     .min(1, { message: 'CACHE_TTL_SECONDS must be at least 1' })
     .max(3600, { message: 'CACHE_TTL_SECONDS must be at most 3600 (an hour)' })
     .default(60),
+  STRIPE_RATE_LIMIT: z.coerce
+    .number({ message: 'STRIPE_RATE_LIMIT must be a number of requests per second' })
+    .int()
+    .min(1, { message: 'STRIPE_RATE_LIMIT must be at least 1' })
+    .max(10_000)
+    .optional(),
+  CALLER_STRIPE_SHARE: z.coerce
+    .number({ message: 'CALLER_STRIPE_SHARE must be a percentage' })
+    .int()
+    .min(1, { message: 'CALLER_STRIPE_SHARE must be between 1 and 100' })
+    .max(100, { message: 'CALLER_STRIPE_SHARE must be between 1 and 100' })
+    .default(50),
+  HOST_CALLS_PER_MINUTE: z.coerce.number({ message: 'HOST_CALLS_PER_MINUTE must be a number' }).int().min(1).max(1_000_000).default(600),
+  CONVERSATION_CALLS_PER_MINUTE: z.coerce.number({ message: 'CONVERSATION_CALLS_PER_MINUTE must be a number' }).int().min(1).max(100_000).default(60),
   CACHE_MAX_MB: z.coerce.number({ message: 'CACHE_MAX_MB must be a number of megabytes' }).int().min(1).max(4096).default(64),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

@@ -8,7 +8,8 @@ export type ToolErrorKind =
   | 'not_verified' // customer mode without a verified identity
   | 'not_found' // no billing account / no such invoice for this principal
   | 'not_available' // the Stripe key lacks a permission, or a feature is not set up
-  | 'temporarily_unavailable' // rate limits, connection trouble, Stripe 5xx
+  | 'temporarily_unavailable' // connection trouble, Stripe 5xx, Stripe's own 429s after our retries
+  | 'busy' // this caller's share or the Stripe request budget is used up for the moment
   | 'configuration' // the merchant's set-up is wrong (bad key, no portal configuration)
   | 'internal';
 
@@ -17,13 +18,19 @@ export class ToolError extends Error {
   /** Logged, never returned. */
   readonly logDetail: Record<string, unknown> | undefined;
 
-  constructor(kind: ToolErrorKind, safeMessage: string, logDetail?: Record<string, unknown>) {
+  /** For `busy`: when to try again (HTTP Retry-After). */
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(kind: ToolErrorKind, safeMessage: string, logDetail?: Record<string, unknown>, retryAfterSeconds?: number) {
     super(safeMessage);
     this.name = 'ToolError';
     this.kind = kind;
     this.logDetail = logDetail;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
+
+export const BUSY_MESSAGE = 'The billing assistant is busy right now. Try again in a moment.';
 
 export class UserInputError extends ToolError {
   constructor(safeMessage: string) {

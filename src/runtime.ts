@@ -2,6 +2,7 @@ import { BillingReads, scopeOfKey } from './cache/billing-reads.js';
 import { createCacheBackend } from './cache/create-cache.js';
 import { ReadThroughCache } from './cache/read-through.js';
 import type { Settings } from './config.js';
+import { createRateBudget } from './stripe/create-rate-budget.js';
 import type { Logger } from './log.js';
 import { createStripeClient, type StripeClientOptions } from './stripe/client.js';
 import type { ToolRuntime } from './tools/lib/context.js';
@@ -27,16 +28,20 @@ export interface RuntimeOptions {
 /** Everything tool calls share within one process, built once from validated settings. */
 export function createRuntime(options: RuntimeOptions): ToolRuntime {
   const { settings, log } = options;
+  const scope = scopeOfKey(settings.STRIPE_API_KEY?.trim() ?? '');
+  const budget = createRateBudget(settings, scope);
+  budget.onRateLimited((event) => log.warn(event, 'Stripe answered 429 despite the request budget'));
   const { stripe, key } = createStripeClient({
     apiKey: settings.STRIPE_API_KEY,
     apiBase: settings.STRIPE_API_BASE,
     fetch: options.fetch,
     ...(options.maxNetworkRetries !== undefined ? { maxNetworkRetries: options.maxNetworkRetries } : {}),
     warn: (message) => log.warn(message),
+    budget,
   });
   const store = options.store ?? createStore(settings.STORE_URL);
   const cache = new ReadThroughCache(createCacheBackend(settings, log), log);
-  const reads = new BillingReads(stripe, cache, scopeOfKey(settings.STRIPE_API_KEY?.trim() ?? ''), {
+  const reads = new BillingReads(stripe, cache, scope, {
     webhooks: options.webhooks ?? false,
     ttlMs: settings.CACHE_TTL_SECONDS * 1000,
   });
@@ -45,6 +50,7 @@ export function createRuntime(options: RuntimeOptions): ToolRuntime {
     key,
     log,
     reads,
+    budget,
     store,
     verification: createVerification({ settings, store, reads, log, mailer: options.mailer }),
     settings: {

@@ -2,6 +2,7 @@ import { McpServer, type RegisteredTool } from '@modelcontextprotocol/sdk/server
 import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
+import type { ToolError } from './errors.js';
 import type { ToolRuntime } from './tools/lib/context.js';
 import type { AnyToolDefinition } from './tools/lib/define-tool.js';
 import { inputSchemaFor, outputSchemaFor, runTool, type ServerMode } from './tools/lib/run-tool.js';
@@ -24,6 +25,10 @@ export interface McpServerOptions {
    * when the list changes; a per-request HTTP server just takes the latest probe.
    */
   followAvailability?: boolean;
+  /** Whose share of the Stripe budget the calls spend (HTTP: the bearer key). */
+  caller?: string | undefined;
+  /** Per-caller and per-conversation call limits (HTTP); every call of a batch is counted. */
+  admit?: (() => Promise<ToolError | undefined>) | undefined;
 }
 
 const INSTRUCTIONS: Record<ServerMode, string> = {
@@ -67,7 +72,7 @@ export function createMcpServer(options: McpServerOptions): McpServer {
           options.runtime.log.warn({ tool: tool.name, err: error instanceof Error ? { name: error.name, message: error.message } : String(error) }, 'could not resolve the principal');
           return { isError: true, content: [{ type: 'text', text: 'The billing assistant is temporarily unavailable. Try again in a minute.' }] };
         }
-        const outcome = await runTool(tool, args, { runtime: options.runtime, principal, mode: options.mode, conversation: options.conversation });
+        const outcome = await runTool(tool, args, { runtime: options.runtime, principal, mode: options.mode, conversation: options.conversation, caller: options.caller, admit: options.admit });
         if (!outcome.ok) return { isError: true, content: [{ type: 'text', text: outcome.error.message }] };
         return { structuredContent: outcome.output, content: [{ type: 'text', text: outcome.text }] };
       },

@@ -11,6 +11,7 @@ import type { IdentityTokenVerifier } from '../verify/identity-token.js';
 import { ConversationIdError, conversationKey, resolveRequestPrincipal, type HttpCaller } from '../verify/request-principal.js';
 import type { Principal } from '../verify/principal.js';
 import { BearerKeys } from './auth.js';
+import { CallLimits } from './call-limits.js';
 import { toolCatalog } from './tool-formats.js';
 import { healthRoutes } from './health.js';
 import { webhookRoutes } from './webhooks.js';
@@ -22,6 +23,9 @@ import { refuseWhileDraining } from './shutdown.js';
 import { statusReporter } from './status.js';
 
 export const MAX_BODY_BYTES = 256 * 1024;
+/** JSON-RPC batches (protocol versions before 2025-06-18, which removed them) hold at most this many messages. */
+export const MAX_BATCH = 10;
+const BATCHES_REMOVED_IN = '2025-06-18';
 export const REQUEST_TIMEOUT_MS = 30_000;
 
 export interface HttpAppOptions {
@@ -33,11 +37,30 @@ export interface HttpAppOptions {
   metrics?: Metrics | undefined;
   /** True once shutdown began: new requests are refused while in-flight ones finish. */
   isDraining?: () => boolean;
+  /** Per-caller and per-conversation call limits (built from the settings when absent). */
+  callLimits?: CallLimits | undefined;
 }
 
 type Env = { Variables: { caller: HttpCaller } };
 
 const modeOf = (caller: HttpCaller): ServerMode => (caller.kind === 'staff' ? 'staff' : 'customer');
+
+const callerKey = (caller: HttpCaller): string => `${caller.kind}:${caller.name}`;
+
+/** A batch the server refuses, as a JSON-RPC error; undefined for a single message (or a body the transport will reject itself). */
+async function refuseBatch(request: Request): Promise<string | undefined> {
+  const body = (await request.clone().text()).trimStart();
+  if (!body.startsWith('[')) return undefined;
+  const version = request.headers.get('mcp-protocol-version');
+  if (version !== null && version >= BATCHES_REMOVED_IN) return `JSON-RPC batches are not part of MCP ${version}: send one message per request.`;
+  try {
+    const messages = JSON.parse(body) as unknown[];
+    if (messages.length > MAX_BATCH) return `A batch may hold at most ${MAX_BATCH} messages; this one has ${messages.length}.`;
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
 
 function jsonError(c: Context, status: 400 | 401 | 403 | 404 | 405 | 413 | 503 | 504, error: string, message: string) {
   return c.json({ error, message }, status);
@@ -51,6 +74,7 @@ function jsonError(c: Context, status: 400 | 401 | 403 | 404 | 405 | 413 | 503 |
 export function createHttpApp(options: HttpAppOptions): Hono<Env> {
   const { runtime, settings, verifier } = options;
   const keys = new BearerKeys(settings.HOST_KEYS, settings.STAFF_KEYS);
+  const callLimits = options.callLimits ?? new CallLimits(settings);
   const app = new Hono<Env>();
 
   const isDraining = options.isDraining ?? (() => false);
@@ -126,8 +150,19 @@ export function createHttpApp(options: HttpAppOptions): Hono<Env> {
       c.header('Allow', 'POST');
       return jsonError(c, 405, 'method_not_allowed', 'This server is stateless: POST JSON-RPC to /mcp; no GET stream or session to DELETE.');
     }
+    const refusal = await refuseBatch(c.req.raw);
+    if (refusal) return c.json({ jsonrpc: '2.0', id: null, error: { code: -32600, message: refusal } }, 400);
     const { principal, conversation, mode } = await identify(c);
-    const server = createMcpServer({ tools: options.tools, runtime, mode, resolvePrincipal: async () => principal, conversation });
+    const caller = callerKey(c.get('caller'));
+    const server = createMcpServer({
+      tools: options.tools,
+      runtime,
+      mode,
+      resolvePrincipal: async () => principal,
+      conversation,
+      caller,
+      admit: () => callLimits.admit(caller, conversation),
+    });
     const { transport, json } = await createStatelessMcpTransport(c.req.header('accept'));
     await server.connect(transport);
     const response = await transport.handleRequest(c.req.raw);
@@ -153,7 +188,13 @@ export function createHttpApp(options: HttpAppOptions): Hono<Env> {
       return jsonError(c, 400, 'malformed_json', 'The body must be a JSON object of tool arguments.');
     }
     if (typeof args !== 'object' || args === null || Array.isArray(args)) return jsonError(c, 400, 'malformed_json', 'The body must be a JSON object of tool arguments.');
-    const outcome = await runTool(tool, args, { runtime, principal, mode, conversation });
+    const caller = callerKey(c.get('caller'));
+    const outcome = await runTool(tool, args, { runtime, principal, mode, conversation, caller, admit: () => callLimits.admit(caller, conversation) });
+    if (!outcome.ok && outcome.error.kind === 'busy') {
+      // Over a limit: the bot should wait, not hand a refusal to its model.
+      c.header('Retry-After', String(outcome.error.retryAfterSeconds ?? 1));
+      return c.json({ is_error: true, error: { kind: outcome.error.kind, message: outcome.error.message } }, 429);
+    }
     // Tool-level refusals are 200s: a function-calling bot hands them to its model as the result.
     if (!outcome.ok) return c.json({ is_error: true, error: { kind: outcome.error.kind, message: outcome.error.message } });
     return c.json({ is_error: false, result: outcome.output, text: outcome.text });

@@ -7,6 +7,7 @@ import type { Context, Handler } from 'hono';
 import { z } from 'zod';
 import type { ToolError, ToolErrorKind } from '../errors.js';
 import { isoDate } from '../format/dates.js';
+import { withStripeCaller } from '../stripe/caller-context.js';
 import { mapStripeError } from '../stripe/errors.js';
 import { PERMISSIONS } from '../stripe/permission-probes.js';
 import type { CustomerTarget, ToolRuntime } from '../tools/lib/context.js';
@@ -118,12 +119,12 @@ async function checkConversation(runtime: ToolRuntime, query: InsightQuery): Pro
 export async function loadInsight(runtime: ToolRuntime, staffName: string, query: InsightQuery): Promise<Insight> {
   const base: InsightBase = { mode: runtime.key.mode, email: normalizeEmail(query.email) };
   try {
-    const [customers, conversation] = await Promise.all([runtime.reads.customersByEmail(query.email), checkConversation(runtime, query)]);
+    const [customers, conversation] = await withStripeCaller(`staff:${staffName}`, () => Promise.all([runtime.reads.customersByEmail(query.email), checkConversation(runtime, query)]));
     if (customers.length === 0) return { ...base, status: 'not_found', message: NO_CUSTOMER_MESSAGE };
     const chosen = customers.find((customer) => customer.id === query.customer) ?? customers[0]!;
     const target: CustomerTarget = { email: base.email, customers: [chosen], unverified: false };
     const ctx = createToolContext(runtime, staffPrincipal(staffName), { customer_id: chosen.id }, undefined);
-    const overview = await loadCustomerOverview(ctx, target);
+    const overview = await withStripeCaller(`staff:${staffName}`, () => loadCustomerOverview(ctx, target));
     return { ...base, status: 'found', records: customers.map(summarizeRecord), selected: chosen.id, overview, conversation };
   } catch (caught) {
     const error = mapStripeError(caught, 'load customer insight');

@@ -35,6 +35,12 @@ export class Metrics {
   private readonly verifications = new Counter({ name: 'sbm_verification_events_total', help: 'Email verification outcomes.', labelNames: ['event'], registers: [this.registry] });
   private readonly cacheReads = new Counter({ name: 'sbm_cache_reads_total', help: 'Cached Stripe reads: hit, miss, or error (cache unreachable, answered from Stripe).', labelNames: ['outcome'], registers: [this.registry] });
   private readonly webhookEvents = new Counter({ name: 'sbm_webhook_events_total', help: 'Stripe webhook deliveries: ok, duplicate, bad_signature, error.', labelNames: ['outcome'], registers: [this.registry] });
+  private readonly stripeRateLimited = new Counter({
+    name: 'sbm_stripe_rate_limited_total',
+    help: 'Stripe 429 answers despite the request budget, by Stripe-Rate-Limited-Reason and whether they were retried or given up.',
+    labelNames: ['reason', 'outcome'],
+    registers: [this.registry],
+  });
   private readonly httpRequests = new Counter({ name: 'sbm_http_requests_total', help: 'HTTP requests by route pattern and status.', labelNames: ['route', 'status'], registers: [this.registry] });
 
   constructor() {
@@ -60,6 +66,10 @@ export class Metrics {
 
   observeCacheRead(outcome: string): void {
     this.cacheReads.inc({ outcome });
+  }
+
+  observeStripeRateLimit(event: { reason: string; outcome: string }): void {
+    this.stripeRateLimited.inc({ reason: event.reason, outcome: event.outcome });
   }
 
   observeWebhook(outcome: string): void {

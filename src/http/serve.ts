@@ -6,6 +6,7 @@ import type { ToolRuntime } from '../tools/lib/context.js';
 import type { AnyToolDefinition } from '../tools/lib/define-tool.js';
 import type { IdentityTokenVerifier } from '../verify/identity-token.js';
 import { createHttpApp } from './app.js';
+import { CallLimits } from './call-limits.js';
 import { Metrics } from './metrics.js';
 import { gracefulShutdown } from './shutdown.js';
 
@@ -33,7 +34,9 @@ export async function startHttpServer(options: {
   const runtime: ToolRuntime = { ...options.runtime, observe: (event) => metrics.observeToolCall(event) };
   // Bound after listen; the app only asks once requests arrive.
   let isDraining: () => boolean = () => false;
-  const app = createHttpApp({ ...options, runtime, metrics, isDraining: () => isDraining() });
+  options.runtime.budget.onRateLimited((event) => metrics.observeStripeRateLimit(event));
+  const callLimits = new CallLimits(options.settings);
+  const app = createHttpApp({ ...options, runtime, metrics, callLimits, isDraining: () => isDraining() });
   const hostname = options.settings.HOST;
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: app.fetch, port: options.settings.PORT, hostname }, (info: AddressInfo) => {
@@ -47,7 +50,7 @@ export async function startHttpServer(options: {
     }) as Server;
     const stopping = gracefulShutdown(server, { log: options.runtime.log, closeResources: async () => {
         options.runtime.availability?.stop();
-        await Promise.all([options.runtime.store.close(), options.runtime.reads.cache.backend.close()]);
+        await Promise.all([options.runtime.store.close(), options.runtime.reads.cache.backend.close(), options.runtime.budget.close(), callLimits.close()]);
       },
     });
     isDraining = stopping.isDraining;

@@ -1,6 +1,8 @@
 import Stripe from 'stripe';
 import { ConfigurationError } from '../errors.js';
+import { BudgetedHttpClient } from './budgeted-http-client.js';
 import { parseStripeKey, type StripeKeyInfo } from './key.js';
+import type { StripeRateBudget } from './rate-budget.js';
 
 export interface StripeClientOptions {
   apiKey: string | undefined;
@@ -12,6 +14,8 @@ export interface StripeClientOptions {
   maxNetworkRetries?: number;
   /** Called once for set-up advice that is not fatal (sk_live_ keys). */
   warn?: (message: string) => void;
+  /** Every request takes room in this budget first; Stripe's 429s are retried and slow it. */
+  budget?: StripeRateBudget | undefined;
 }
 
 export interface StripeClient {
@@ -40,6 +44,12 @@ function apiBaseConfig(apiBase: string): { host: string; port: number; protocol:
   return { host: url.hostname, port: Number(url.port || (protocol === 'http' ? 80 : 443)), protocol };
 }
 
+function httpClientOption(options: StripeClientOptions): { httpClient?: Stripe.HttpClient } {
+  if (!options.budget) return options.fetch ? { httpClient: Stripe.createFetchHttpClient(options.fetch) } : {};
+  const inner = options.fetch ? Stripe.createFetchHttpClient(options.fetch) : Stripe.createNodeHttpClient();
+  return { httpClient: new BudgetedHttpClient(inner, options.budget) };
+}
+
 export function createStripeClient(options: StripeClientOptions): StripeClient {
   const key = parseStripeKey(options.apiKey);
   if (key.kind === 'secret' && key.mode === 'live') {
@@ -54,7 +64,7 @@ export function createStripeClient(options: StripeClientOptions): StripeClient {
     telemetry: false,
     appInfo: { name: 'stripe-billing-mcp', version: '0.1.0', url: 'https://github.com/stripe-billing-mcp/stripe-billing-mcp' },
     ...(options.apiBase ? apiBaseConfig(options.apiBase) : {}),
-    ...(options.fetch ? { httpClient: Stripe.createFetchHttpClient(options.fetch) } : {}),
+    ...httpClientOption(options),
   });
   return { stripe, key };
 }

@@ -1,5 +1,6 @@
 import Stripe from 'stripe';
-import { ToolError } from '../errors.js';
+import { BUSY_MESSAGE, ToolError } from '../errors.js';
+import { LOCAL_BUDGET_CODE } from './budgeted-http-client.js';
 
 const PERMISSION_PATTERN = /\b(rak_[a-z_]+)\b/;
 
@@ -45,6 +46,9 @@ export function mapStripeError(error: unknown, operation: string): ToolError {
       'This information is not available: the billing system is not set up to share it. The merchant can fix this; do not retry.',
       { ...logDetail, permission: missingPermission(error) },
     );
+  }
+  if (error instanceof Stripe.errors.StripeRateLimitError && error.code === LOCAL_BUDGET_CODE) {
+    return new ToolError('busy', BUSY_MESSAGE, logDetail, 2);
   }
   if (error instanceof Stripe.errors.StripeRateLimitError) {
     return new ToolError('temporarily_unavailable', 'The billing system is temporarily unavailable (too many requests). Try again in a minute.', logDetail);

@@ -1,6 +1,7 @@
 import type Stripe from 'stripe';
 import type { BillingReads } from '../../cache/billing-reads.js';
 import type { SlimCustomer } from '../../cache/projections.js';
+import type { StripeRateBudget } from '../../stripe/rate-budget.js';
 import type { Logger } from '../../log.js';
 import type { Principal } from '../../verify/principal.js';
 import type { StripeKeyInfo } from '../../stripe/key.js';
@@ -23,6 +24,8 @@ export interface ToolRuntime {
   log: Logger;
   /** Cached Stripe reads for the read tools; writes, portal links and their checks use `stripe` directly. */
   reads: BillingReads;
+  /** Stripe's request rate, shared by every process: every request takes room in it first. */
+  budget: StripeRateBudget;
   /** Shared state with TTLs: cooldowns, grants, codes (memory or Redis). */
   store: Store;
   /** How visitors verify their email; undefined when only identity tokens are accepted. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ToolError, UserInputError } from '../../errors.js';
+import { withStripeCaller } from '../../stripe/caller-context.js';
 import { mapStripeError } from '../../stripe/errors.js';
 import type { Principal } from '../../verify/principal.js';
 import type { ToolRuntime } from './context.js';
@@ -63,20 +64,31 @@ function describeInputProblem(error: z.ZodError): string {
 export async function runTool(
   tool: AnyToolDefinition,
   rawArgs: unknown,
-  options: { runtime: ToolRuntime; principal: Principal; mode: ServerMode; conversation?: string | undefined },
+  options: {
+    runtime: ToolRuntime;
+    principal: Principal;
+    mode: ServerMode;
+    conversation?: string | undefined;
+    /** Who pays for the call's Stripe requests (`host:acme-bot`): their share of the budget. */
+    caller?: string | undefined;
+    /** The caller's and conversation's call limits: a refusal is returned as the outcome. */
+    admit?: (() => Promise<ToolError | undefined>) | undefined;
+  },
 ): Promise<ToolOutcome> {
   const { runtime, principal, mode } = options;
   const started = performance.now();
   const unverified = principal.kind === 'customer' && principal.verifiedBy === 'trust-email';
   const log = runtime.log.child({ tool: tool.name, principal: principal.kind, ...(unverified ? { identity: 'UNVERIFIED (trust-email)' } : {}) });
   try {
+    const refused = await options.admit?.();
+    if (refused) throw refused;
     const parsed = inputSchemaFor(tool, mode).safeParse(rawArgs ?? {});
     if (!parsed.success) throw new UserInputError(describeInputProblem(parsed.error));
     const { email, customer_id, ...input } = parsed.data as Record<string, unknown> & StaffTarget;
     const staffTarget: StaffTarget | undefined = mode === 'staff' && principal.kind === 'staff' ? { email, customer_id } : undefined;
     const handlerInput = mode === 'staff' ? input : parsed.data;
     const ctx = createToolContext(runtime, principal, staffTarget, options.conversation);
-    const raw = await tool.handler(handlerInput, ctx);
+    const raw = await withStripeCaller(options.caller, () => tool.handler(handlerInput, ctx));
     // The JSON round trip drops `undefined` members, so every transport sees the same object.
     const output = JSON.parse(JSON.stringify((compiledFor(tool).result ??= z.object(tool.outputSchema)).parse(raw))) as Record<string, unknown>;
     if (unverified) output.identity_notice = UNVERIFIED_IDENTITY_NOTICE;
