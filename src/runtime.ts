@@ -3,6 +3,7 @@ import { createCacheBackend } from './cache/create-cache.js';
 import { ReadThroughCache } from './cache/read-through.js';
 import type { Settings } from './config.js';
 import { createRateBudget } from './stripe/create-rate-budget.js';
+import type { StripeRateBudget } from './stripe/rate-budget.js';
 import type { Logger } from './log.js';
 import { createStripeClient, type StripeClientOptions } from './stripe/client.js';
 import type { ToolRuntime } from './tools/lib/context.js';
@@ -19,8 +20,10 @@ export interface RuntimeOptions {
   store?: Store;
   /** Where codes go instead of SMTP_URL (the demo outbox, tests). */
   mailer?: CodeMailer;
-  /** Tests turn retries off to see each injected failure. */
+  /** Tests turn retries off to see each injected failure (the SDK's, and ours of Stripe's 429s). */
   maxNetworkRetries?: number;
+  /** A request budget other than the settings' (tests that are not about it lift it). */
+  budget?: StripeRateBudget;
   /** `serve` with STRIPE_WEBHOOK_SECRET: events keep the cache fresh, so entries live until invalidated. */
   webhooks?: boolean;
 }
@@ -29,7 +32,7 @@ export interface RuntimeOptions {
 export function createRuntime(options: RuntimeOptions): ToolRuntime {
   const { settings, log } = options;
   const scope = scopeOfKey(settings.STRIPE_API_KEY?.trim() ?? '');
-  const budget = createRateBudget(settings, scope);
+  const budget = options.budget ?? createRateBudget(settings, scope);
   budget.onRateLimited((event) => log.warn(event, 'Stripe answered 429 despite the request budget'));
   const { stripe, key } = createStripeClient({
     apiKey: settings.STRIPE_API_KEY,
@@ -38,6 +41,7 @@ export function createRuntime(options: RuntimeOptions): ToolRuntime {
     ...(options.maxNetworkRetries !== undefined ? { maxNetworkRetries: options.maxNetworkRetries } : {}),
     warn: (message) => log.warn(message),
     budget,
+    ...(options.maxNetworkRetries !== undefined ? { rateLimitRetries: options.maxNetworkRetries } : {}),
   });
   const store = options.store ?? createStore(settings.STORE_URL);
   const cache = new ReadThroughCache(createCacheBackend(settings, log), log);

@@ -8,7 +8,7 @@ import { createRuntime } from '../src/runtime.js';
 import { BILLING_TOOLS } from '../src/tools/registry.js';
 import { useFakeStripe } from './support/fake-stripe-msw.js';
 import { sampleArgs } from './support/tool-args.js';
-import { connectClient, errorText, TEST_STRIPE_KEY, testSettings } from './support/mcp-harness.js';
+import { budgetFor, connectClient, errorText, TEST_STRIPE_KEY, testSettings } from './support/mcp-harness.js';
 
 const stripe = useFakeStripe({ now: 1_790_000_000 });
 const PERMISSIONS = [...new Set(Object.values(ROUTE_PERMISSIONS))].sort();
@@ -28,7 +28,7 @@ function capturingRuntime() {
     },
   });
   const log = pino({ level: 'info', redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, sink);
-  const runtime = createRuntime({ settings: testSettings({ WRITE_TOOLS: 'all' }), log, maxNetworkRetries: 0 });
+  const runtime = createRuntime({ settings: testSettings({ WRITE_TOOLS: 'all' }), log, maxNetworkRetries: 0, ...budgetFor({}) });
   return { runtime, lines };
 }
 

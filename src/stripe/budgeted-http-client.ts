@@ -45,6 +45,7 @@ export class BudgetedHttpClient extends Stripe.HttpClient {
   constructor(
     private readonly inner: HttpClient,
     private readonly budget: StripeRateBudget,
+    private readonly retries = RATE_LIMIT_RETRIES,
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   ) {
     super();
@@ -79,7 +80,7 @@ export class BudgetedHttpClient extends Stripe.HttpClient {
       await this.budget.slowDown(reason, method, path).catch(() => {});
       const backoff = RETRY_BASE_MS * 2 ** attempt * (0.5 + Math.random());
       const endpoint = endpointOf(method, path);
-      if (attempt >= RATE_LIMIT_RETRIES || Date.now() + backoff - started > RETRY_BUDGET_MS) {
+      if (attempt >= this.retries || Date.now() + backoff - started > RETRY_BUDGET_MS) {
         this.budget.reportRateLimited({ reason, endpoint, outcome: 'gave_up' });
         return response;
       }

@@ -16,6 +16,8 @@ export interface StripeClientOptions {
   warn?: (message: string) => void;
   /** Every request takes room in this budget first; Stripe's 429s are retried and slow it. */
   budget?: StripeRateBudget | undefined;
+  /** How often a Stripe 429 is retried (default RATE_LIMIT_RETRIES). */
+  rateLimitRetries?: number | undefined;
 }
 
 export interface StripeClient {
@@ -47,7 +49,7 @@ function apiBaseConfig(apiBase: string): { host: string; port: number; protocol:
 function httpClientOption(options: StripeClientOptions): { httpClient?: Stripe.HttpClient } {
   if (!options.budget) return options.fetch ? { httpClient: Stripe.createFetchHttpClient(options.fetch) } : {};
   const inner = options.fetch ? Stripe.createFetchHttpClient(options.fetch) : Stripe.createNodeHttpClient();
-  return { httpClient: new BudgetedHttpClient(inner, options.budget) };
+  return { httpClient: new BudgetedHttpClient(inner, options.budget, options.rateLimitRetries) };
 }
 
 export function createStripeClient(options: StripeClientOptions): StripeClient {

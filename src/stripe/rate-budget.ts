@@ -151,6 +151,9 @@ export interface BudgetLimits {
   global: number;
   /** Percent of each limit one caller may take (CALLER_STRIPE_SHARE). */
   callerSharePercent: number;
+  /** Stripe's per-endpoint and search limits (25/s, 20/s); only tests raise them. */
+  endpoint?: number;
+  search?: number;
 }
 
 /** `GET /v1/customers/cus_123/balance_transactions` → `GET /v1/customers/{id}/balance_transactions`: Stripe's endpoints. */
@@ -186,14 +189,15 @@ export class StripeRateBudget {
     const search = endpoint.endsWith('/search');
     const share = (limit: number) => Math.max(1, Math.floor((limit * this.limits.callerSharePercent) / 100));
     const global = this.limits.global;
+    const searchLimit = Math.min(this.limits.search ?? SEARCH_LIMIT, global);
     const buckets: Bucket[] = [
       { key: `${this.scope}:global`, limit: global, label: 'global' },
-      { key: `${this.scope}:ep:${endpoint}`, limit: Math.min(ENDPOINT_LIMIT, global), label: 'endpoint' },
+      { key: `${this.scope}:ep:${endpoint}`, limit: Math.min(this.limits.endpoint ?? ENDPOINT_LIMIT, global), label: 'endpoint' },
     ];
-    if (search) buckets.push({ key: `${this.scope}:search`, limit: Math.min(SEARCH_LIMIT, global), label: 'search' });
+    if (search) buckets.push({ key: `${this.scope}:search`, limit: searchLimit, label: 'search' });
     if (caller && this.limits.callerSharePercent < 100) {
       buckets.push({ key: `${this.scope}:caller:${caller}`, limit: share(global), label: 'caller share' });
-      if (search) buckets.push({ key: `${this.scope}:caller-search:${caller}`, limit: share(Math.min(SEARCH_LIMIT, global)), label: 'caller search share' });
+      if (search) buckets.push({ key: `${this.scope}:caller-search:${caller}`, limit: share(searchLimit), label: 'caller search share' });
     }
     return buckets;
   }

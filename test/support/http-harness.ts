@@ -9,7 +9,7 @@ import { ALL_TOOLS, selectTools } from '../../src/tools/registry.js';
 import { createIdentityTokenVerifier } from '../../src/verify/identity-token.js';
 import type { Store } from '../../src/verify/store.js';
 import type { ToolRuntime } from '../../src/tools/lib/context.js';
-import { testMailer, testSettings } from './mcp-harness.js';
+import { budgetFor, testMailer, testSettings } from './mcp-harness.js';
 
 export const HOST_A = 'host_a_secret_000000000000000000000';
 export const HOST_B = 'host_b_secret_000000000000000000000';
@@ -29,7 +29,7 @@ export interface HttpFixture {
 /** The real HTTP server on a free loopback port, Stripe answered in-process by the fake. */
 export async function startHttpFixture(
   env: Record<string, string> = {},
-  options: { stripeDelayMs?: number; store?: Store; log?: Logger; fake?: FakeStripe; probeTools?: boolean; smtp?: boolean } = {},
+  options: { stripeDelayMs?: number; store?: Store; log?: Logger; fake?: FakeStripe; probeTools?: boolean; smtp?: boolean; stripeRetries?: number } = {},
 ): Promise<HttpFixture> {
   const fake = options.fake ?? new FakeStripe({ now: 1_790_000_000 });
   const mailer = testMailer();
@@ -44,7 +44,8 @@ export async function startHttpFixture(
   const runtime = createRuntime({
     settings,
     log: options.log ?? silentLogger(),
-    maxNetworkRetries: 0,
+    maxNetworkRetries: options.stripeRetries ?? 0,
+    ...budgetFor(env),
     // As `serve` does: with a signing secret, webhook events keep cached answers fresh.
     webhooks: settings.STRIPE_WEBHOOK_SECRET !== undefined,
     // `smtp`: codes go to SMTP_URL for real instead of the in-memory inbox.

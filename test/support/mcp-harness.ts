@@ -4,6 +4,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { loadSettings, type Settings } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
 import { createRuntime } from '../../src/runtime.js';
+import { MemoryWindows, StripeRateBudget } from '../../src/stripe/rate-budget.js';
 import { createMcpServer } from '../../src/server.js';
 import type { ToolRuntime } from '../../src/tools/lib/context.js';
 import type { AnyToolDefinition } from '../../src/tools/lib/define-tool.js';
@@ -25,8 +26,17 @@ export function testMailer(): CodeMailer & { messages: OutboxMessage[] } {
   return createOutboxMailer({ merchantName: 'Test SaaS', print: () => {} });
 }
 
+/**
+ * Tests that are not about Stripe's request budget are not throttled by it (suites make
+ * hundreds of calls a second); those that are set STRIPE_RATE_LIMIT and get the real one.
+ */
+export function budgetFor(env: Record<string, string>): { budget?: StripeRateBudget } {
+  if (env.STRIPE_RATE_LIMIT !== undefined) return {};
+  return { budget: new StripeRateBudget(new MemoryWindows(), 'tests', { global: 100_000, endpoint: 100_000, search: 100_000, callerSharePercent: 100 }) };
+}
+
 export function testRuntime(env: Record<string, string> = {}, extra: { mailer?: CodeMailer; store?: Store } = {}): ToolRuntime {
-  return createRuntime({ settings: testSettings(env), log: silentLogger(), maxNetworkRetries: 0, mailer: extra.mailer ?? testMailer(), ...(extra.store ? { store: extra.store } : {}) });
+  return createRuntime({ settings: testSettings(env), log: silentLogger(), maxNetworkRetries: 0, mailer: extra.mailer ?? testMailer(), ...(extra.store ? { store: extra.store } : {}), ...budgetFor(env) });
 }
 
 /** `visitor`: a chat visitor in that conversation, resolved from its verification grant on every call. */

@@ -11,6 +11,7 @@ import { StripeHttpError, apiError, invalidApiKey, permissionDenied, rateLimited
 import { applyExpansions, type ExpandContext } from './expand.js';
 import { FAKE_ACCOUNT_ID, makePortalConfiguration } from './factories.js';
 import { FakeConnectionDropped, InjectionQueue, type InjectedStatus } from './failure-injection.js';
+import { FakeRateLimiter, type FakeRateLimits, type RateLimitStats } from './rate-limits.js';
 import { IdempotencyCache } from './idempotency.js';
 import { toWire } from './json.js';
 import { parseFormParams, type FormObject } from './params.js';
@@ -24,6 +25,7 @@ import { validateParams } from './validate.js';
 export { DEMO } from './seed.js';
 export { FakeConnectionDropped } from './failure-injection.js';
 export { FakeStripeStore } from './store.js';
+export type { FakeRateLimits, RateLimitStats } from './rate-limits.js';
 export { ROUTE_PERMISSIONS, type Permission } from './permissions.js';
 
 export interface FakeStripeOptions {
@@ -35,6 +37,8 @@ export interface FakeStripeOptions {
   portalConfigured?: boolean;
   /** Customers created less than this many seconds before `now` are missing from search (default 0). */
   searchLagSeconds?: number;
+  /** Enforce Stripe's rate limits (429 with Stripe-Rate-Limited-Reason); default: none. */
+  rateLimits?: FakeRateLimits;
 }
 
 export interface RecordedRequest {
@@ -67,15 +71,17 @@ export class FakeStripe {
   private readonly now: number;
   private readonly searchLagSeconds: number;
   private readonly keys = new ApiKeyRegistry();
-  private readonly failures = new InjectionQueue<InjectedStatus>();
+  private readonly failures = new InjectionQueue<{ status: InjectedStatus; reason?: string | undefined }>();
   private readonly drops = new InjectionQueue<true>();
   private readonly idempotency = new IdempotencyCache();
   private readonly router = new Router(ALL_ROUTES);
   private requestSequence = 0;
+  private readonly rateLimiter: FakeRateLimiter | undefined;
 
   constructor(options: FakeStripeOptions = {}) {
     this.now = options.now ?? Math.floor(Date.now() / 1000);
     this.searchLagSeconds = options.searchLagSeconds ?? 0;
+    this.rateLimiter = options.rateLimits ? new FakeRateLimiter(options.rateLimits) : undefined;
     const portalConfigured = options.portalConfigured ?? true;
     if (options.seed ?? true) seedDemoAccount(this.store, { now: this.now, portalConfigured });
     else this.setPortalConfigured(portalConfigured);
@@ -91,12 +97,18 @@ export class FakeStripe {
     this.keys.restrict(apiKey, deniedPermissions);
   }
 
-  failNext(opts: { status: InjectedStatus; path?: string | RegExp; method?: string; times?: number }): void {
-    this.failures.add(opts.status, { path: opts.path, method: opts.method }, opts.times ?? 1);
+  /** `reason`: a 429's Stripe-Rate-Limited-Reason (global-rate, endpoint-rate, …). */
+  failNext(opts: { status: InjectedStatus; path?: string | RegExp; method?: string; times?: number; reason?: string }): void {
+    this.failures.add({ status: opts.status, reason: opts.reason }, { path: opts.path, method: opts.method }, opts.times ?? 1);
   }
 
   dropNext(opts: { path?: string | RegExp; times?: number } = {}): void {
     this.drops.add(true, { path: opts.path }, opts.times ?? 1);
+  }
+
+  /** What the rate limiter saw (`rateLimits` option): 429s sent and the busiest second per limit. */
+  rateLimitStats(): RateLimitStats | undefined {
+    return this.rateLimiter?.stats();
   }
 
   /** Stripe recovers: forget every pending failNext/dropNext. */
@@ -142,7 +154,10 @@ export class FakeStripe {
         throw new FakeConnectionDropped(method, path);
       }
       const injected = this.failures.take(method, path);
-      if (injected !== undefined) throw injected === 429 ? rateLimited() : apiError(injected);
+      if (injected?.status === 429) return respond(429, JSON.stringify({ error: rateLimited().body }), injected.reason ? { 'Stripe-Rate-Limited-Reason': injected.reason } : {});
+      if (injected !== undefined) throw apiError(injected.status);
+      const overLimit = this.rateLimiter?.admit(this.router.match(method, path)?.route.key ?? `${method} ${path}`);
+      if (overLimit) return respond(429, JSON.stringify({ error: rateLimited().body }), { 'Stripe-Rate-Limited-Reason': overLimit });
 
       if (!this.keys.isValid(apiKey)) throw invalidApiKey(apiKey);
 

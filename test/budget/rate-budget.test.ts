@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { endpointOf, MemoryWindows, RedisWindows, StripeBudgetExhausted, StripeRateBudget, WINDOW_MS, type WindowBackend } from '../../src/stripe/rate-budget.js';
+import { startRedisServer, type RedisServer } from '../support/redis-server.js';
+
+let redis: RedisServer;
+beforeAll(async () => {
+  redis = await startRedisServer();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+
+/** The most of `times` (ms) that fall within any span of `span` ms. */
+function busiest(times: number[], span: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let best = 0;
+  for (let i = 0, j = 0; i < sorted.length; i++) {
+    while (sorted[i]! - sorted[j]! >= span) j++;
+    best = Math.max(best, i - j + 1);
+  }
+  return best;
+}
+
+describe('endpointOf names Stripe endpoints without ids', () => {
+  it.each([
+    ['GET', '/v1/customers/cus_NffrFeUfNV2Hib/balance_transactions?limit=10', 'GET /v1/customers/{id}/balance_transactions'],
+    ['GET', '/v1/customers/search?query=x', 'GET /v1/customers/search'],
+    ['GET', '/v1/subscriptions', 'GET /v1/subscriptions'],
+    ['GET', '/v1/subscriptions/sub_DemoAlicePro', 'GET /v1/subscriptions/{id}'],
+    ['POST', '/v1/invoices/create_preview', 'POST /v1/invoices/create_preview'],
+  ])('%s %s', (method, path, expected) => expect(endpointOf(method, path)).toBe(expected));
+});
+
+describe.each<[string, () => WindowBackend]>([
+  ['memory', () => new MemoryWindows()],
+  ['redis', () => new RedisWindows(redis.url, `t${Math.random().toString(36).slice(2)}:`)],
+])('the Stripe request budget (%s)', (_name, makeWindows) => {
+  it('never lets more than the limit through in any window, waits for room, then says busy', async () => {
+    const budget = new StripeRateBudget(makeWindows(), 'scope', { global: 5, callerSharePercent: 100 });
+    const admitted: number[] = [];
+    const results = await Promise.allSettled(
+      Array.from({ length: 14 }, async () => {
+        await budget.acquire('GET', '/v1/subscriptions', undefined);
+        admitted.push(Date.now());
+      }),
+    );
+    // 5 at once, 5 after one window; the last 4 would wait past the 2 s bound.
+    expect(admitted.length).toBeGreaterThanOrEqual(10);
+    expect(busiest(admitted, 1000)).toBeLessThanOrEqual(5);
+    const refused = results.filter((result) => result.status === 'rejected');
+    expect(refused.length).toBe(14 - admitted.length);
+    for (const result of refused) expect((result as PromiseRejectedResult).reason).toBeInstanceOf(StripeBudgetExhausted);
+    await budget.close();
+  });
+
+  it('keeps a share for everyone else: one caller gets at most its share of the limit', async () => {
+    const budget = new StripeRateBudget(makeWindows(), 'share', { global: 10, callerSharePercent: 50 });
+    const flood = Array.from({ length: 8 }, () => budget.acquire('GET', '/v1/customers/search', 'host:flood').then(() => Date.now()));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const other = Date.now();
+    await budget.acquire('GET', '/v1/customers/search', 'host:other');
+    // The other caller did not have to wait for the flood to drain.
+    expect(Date.now() - other).toBeLessThan(WINDOW_MS);
+    const times = (await Promise.allSettled(flood)).flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    expect(busiest(times, 1000)).toBeLessThanOrEqual(5);
+    await budget.close();
+  });
+
+  it('after Stripe says the limit was hit, holds every request for a window', async () => {
+    const budget = new StripeRateBudget(makeWindows(), 'slow', { global: 5, callerSharePercent: 100 });
+    await budget.slowDown('global-rate', 'GET', '/v1/charges');
+    const started = Date.now();
+    await budget.acquire('GET', '/v1/invoices', undefined);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(WINDOW_MS - 50);
+    await budget.close();
+  });
+});
