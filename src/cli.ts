@@ -76,6 +76,11 @@ Settings (environment variables):
                           STORE_URL, else in-memory); an evicting Redis is fine here.
   CACHE_TTL_SECONDS       Without webhooks, how old an answer may be (default 60).
   CACHE_MAX_MB            The cache's own memory budget, in memory or in Redis (default 64).
+  STRIPE_RATE_LIMIT       Stripe requests per second for this key, all processes together (default
+                          25 for test keys, 100 live). Two keys of one account: split the limit.
+  CALLER_STRIPE_SHARE     Percent of that budget one host or staff key may use (default 50).
+  HOST_CALLS_PER_MINUTE   Tool calls per minute per host or staff key (default 600).
+  CONVERSATION_CALLS_PER_MINUTE   Tool calls per minute per conversation (default 60).
   LOG_LEVEL               fatal, error, warn, info (default), debug, trace or silent. Logs go to stderr.
 
 Examples:
