@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import type Stripe from 'stripe';
 import type { SlimCustomer, SlimSubscription } from '../cache/projections.js';
 import { z } from 'zod';
@@ -120,6 +121,31 @@ function alreadyApplied(subscription: SlimSubscription, resolved: Resolved): boo
   });
 }
 
+/**
+ * The Stripe idempotency key of this attempt. Calls that overlap, or a retry after a failure,
+ * share one key (so the code is applied once); once an attempt succeeded the key is let go, so
+ * applying the code again after it was removed is a new request, not a replay of the first answer.
+ */
+async function attemptKey(ctx: ToolContext, claim: string): Promise<{ idempotencyKey: string; done(): Promise<void> }> {
+  const mine = randomBytes(6).toString('base64url');
+  let nonce = mine;
+  try {
+    if (!(await ctx.store.setIfAbsent(claim, mine, 24 * 60 * 60_000))) nonce = (await ctx.store.get(claim)) ?? mine;
+  } catch {
+    // Without the store, Stripe's own idempotency still covers overlapping calls of this process's key.
+  }
+  return {
+    idempotencyKey: `${claim}:${nonce}`,
+    done: () => ctx.store.delete(claim).catch(() => {}),
+  };
+}
+
+/** The subscription's current discounts, order aside, as a short digest for the idempotency key. */
+function discountSetDigest(discounts: ReadonlyArray<{ discount: string }>): string {
+  const ids = discounts.map((entry) => entry.discount).sort().join(',');
+  return createHash('sha256').update(ids).digest('base64url').slice(0, 16);
+}
+
 /** The next invoice's amount due, or undefined when nothing is upcoming (e.g. set to cancel). */
 async function nextInvoice(ctx: ToolContext, customer: string, subscription: string): Promise<{ date: string; amount: Money } | undefined> {
   try {
@@ -198,13 +224,10 @@ export default defineTool({
     // A non-empty `discounts` REPLACES the subscription's discounts: re-send the existing ones.
     const keep = subscription.discounts.map((existing) => ({ discount: typeof existing === 'string' ? existing : existing.id }));
     const added = resolved.kind === 'promotion_code' ? { promotion_code: resolved.id } : { coupon: resolved.id };
+    const attempt = await attemptKey(ctx, `apply_coupon:${subscription.id}:${resolved.id}:${discountSetDigest(keep)}`);
     try {
-      await ctx.stripe.subscriptions.update(
-        subscription.id,
-        { discounts: [...keep, added] },
-        // A retried tool call replays Stripe's first answer instead of applying twice.
-        { idempotencyKey: `apply_coupon:${subscription.id}:${resolved.id}` },
-      );
+      await ctx.stripe.subscriptions.update(subscription.id, { discounts: [...keep, added] }, { idempotencyKey: attempt.idempotencyKey });
+      await attempt.done();
     } catch (error) {
       // A rule we did not pre-check (Stripe's text names ids and amounts): one safe refusal.
       if (isStripeError(error) && error.statusCode === 400 && error.type === 'StripeInvalidRequestError' && error.param?.startsWith('discounts')) {

@@ -65,7 +65,7 @@ describe('apply_coupon', () => {
     expect(updates()[0]!.params).toEqual({
       discounts: [{ discount: DEMO.discounts.aliceLoyal5 }, { promotion_code: DEMO.promotionCodes.WELCOME20.id }],
     });
-    expect(updates()[0]!.idempotencyKey).toBe(`apply_coupon:${DEMO.subscriptions.alice}:${DEMO.promotionCodes.WELCOME20.id}`);
+    expect(updates()[0]!.idempotencyKey).toMatch(new RegExp(`^apply_coupon:${DEMO.subscriptions.alice}:${DEMO.promotionCodes.WELCOME20.id}:[\\w-]{16}:[\\w-]{8}$`));
     expect(discountsOf(DEMO.subscriptions.alice)).toHaveLength(2);
   });
 
@@ -83,6 +83,17 @@ describe('apply_coupon', () => {
     const again = structured<Result>(await apply({ customer: DEMO.emails.alice }, { code: 'WELCOME20' }));
     expect(again.outcome).toBe('already_applied');
     expect(updates()).toHaveLength(1);
+  });
+
+  it('applies a code again after it was removed, instead of replaying the first answer', async () => {
+    expect(structured<Result>(await apply({ customer: DEMO.emails.alice }, { code: 'WELCOME20' })).outcome).toBe('applied');
+    // The merchant removes the code in the dashboard; the customer asks for it again.
+    const sub = stripe.fake().store.subscriptions.get(DEMO.subscriptions.alice)!;
+    stripe.fake().store.subscriptions.set(sub.id, { ...sub, discounts: [DEMO.discounts.aliceLoyal5] });
+    expect(structured<Result>(await apply({ customer: DEMO.emails.alice }, { code: 'WELCOME20' })).outcome).toBe('applied');
+    expect(updates()).toHaveLength(2);
+    expect(stripe.fake().requests.filter((r) => r.method === 'POST' && r.path === `/v1/subscriptions/${sub.id}`).map((r) => r.status)).toEqual([200, 200]);
+    expect(discountsOf(DEMO.subscriptions.alice)).toHaveLength(2);
   });
 
   it('applies once when the same call arrives twice at the same moment (idempotency key)', async () => {
