@@ -49,6 +49,8 @@ Settings (environment variables):
   IDENTITY_SECRET         HS256 secret for identity tokens (at least 32 bytes).
   IDENTITY_JWKS_URL       JWKS URL for RS256/ES256 identity tokens.
   IDENTITY_ISSUER, IDENTITY_AUDIENCE   Checked when set.
+  IDENTITY_MAX_AGE        Longest identity-token lifetime accepted (exp after iat, or after now
+                          without iat), e.g. 3600, 30m, 24h (default 24h).
   VERIFY_MODE             code (default) or trust-email (unverified email matching; opt-in).
   SMTP_URL, MAIL_FROM, MERCHANT_NAME   Where one-time codes are mailed from (enables
                           verify_email_start / verify_email_confirm in customer mode).

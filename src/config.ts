@@ -25,6 +25,14 @@ const secret = (name: string) =>
     })
     .transform((value) => (value ? value : undefined));
 
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+
+/** `3600`, `30m`, `24h`, `7d` → seconds. */
+function durationSeconds(value: string): number {
+  const match = /^(\d+)\s*([smhd]?)$/i.exec(value.trim())!;
+  return Number(match[1]) * (UNIT_SECONDS[(match[2] || 's').toLowerCase()] ?? 1);
+}
+
 /** `https://chat.example.com` or `http://127.0.0.1:3000`: exactly what a browser sends as an origin. */
 function isOrigin(value: string): boolean {
   if (!URL.canParse(value)) return false;
@@ -41,6 +49,13 @@ export const settingsSchema = z.object({
   IDENTITY_JWKS_URL: optionalUrl('IDENTITY_JWKS_URL', 'https://app.example.com/.well-known/jwks.json'),
   IDENTITY_ISSUER: z.string().optional(),
   IDENTITY_AUDIENCE: z.string().optional(),
+  IDENTITY_MAX_AGE: z
+    .string()
+    .optional()
+    .refine((value) => value === undefined || value === '' || /^\d+\s*[smhd]?$/i.test(value.trim()), {
+      message: 'IDENTITY_MAX_AGE must be a duration such as 3600, 30m, 24h or 7d',
+    })
+    .transform((value) => (value ? durationSeconds(value) : undefined)),
   VERIFY_MODE: z.enum(['code', 'trust-email'], { message: 'VERIFY_MODE must be `code` or `trust-email`' }).default('code'),
   SMTP_URL: z.string().optional(),
   MAIL_FROM: z.string().optional(),

@@ -57,6 +57,22 @@ describe('HS256 identity tokens', () => {
     expect(await refusal(verifier.verify('not.a.jwt'))).toBe('malformed');
   });
 
+  it('refuses tokens that live too long, claim to be issued in the future, or say email_verified other than true', async () => {
+    const hour = 3600;
+    expect(await refusal(verifier.verify(await hs256({ email: 'alice@example.com', iat: now(), exp: now() + 100 * 365 * 24 * hour })))).toBe('too_long_lived');
+    // Without iat (as the README's example makes them), the lifetime counts from now.
+    expect(await refusal(verifier.verify(await hs256({ email: 'alice@example.com', exp: now() + 25 * hour })))).toBe('too_long_lived');
+    await expect(verifier.verify(await hs256({ email: 'alice@example.com', exp: now() + 23 * hour }))).resolves.toMatchObject({ email: 'alice@example.com' });
+    await expect(verifier.verify(await hs256({ email: 'alice@example.com', iat: now() - hour, exp: now() + 23 * hour }))).resolves.toMatchObject({ email: 'alice@example.com' });
+    expect(await refusal(verifier.verify(await hs256({ email: 'alice@example.com', iat: now() + 10 * 60, exp: now() + hour })))).toBe('not_yet_valid');
+    for (const claim of ['false', 'true', 0, null]) {
+      expect(await refusal(verifier.verify(await hs256({ email: 'alice@example.com', email_verified: claim, exp: now() + 600 }))), String(claim)).toBe('claims');
+    }
+    await expect(verifier.verify(await hs256({ email: 'alice@example.com', email_verified: true, exp: now() + 600 }))).resolves.toMatchObject({ email: 'alice@example.com' });
+    const weekly = createIdentityTokenVerifier({ IDENTITY_SECRET: SECRET, IDENTITY_MAX_AGE: 7 * 24 * hour })!;
+    await expect(weekly.verify(await hs256({ email: 'alice@example.com', exp: now() + 6 * 24 * hour }))).resolves.toMatchObject({ email: 'alice@example.com' });
+  });
+
   it('checks issuer and audience when they are set', async () => {
     const strict = createIdentityTokenVerifier({ IDENTITY_SECRET: SECRET, IDENTITY_ISSUER: 'https://app.example.com', IDENTITY_AUDIENCE: 'billing-bot' })!;
     const good = await hs256({ email: 'alice@example.com', exp: now() + 600, iss: 'https://app.example.com', aud: 'billing-bot' });

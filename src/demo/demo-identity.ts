@@ -11,7 +11,7 @@ export const DEMO_HOST_KEY = 'demo_host_key_not_secret_0000000000';
 export const DEMO_STAFF_KEY = 'demo_staff_key_not_secret_000000000';
 
 /** What a merchant's backend would do for a logged-in user: sign their email (HS256). */
-export async function mintIdentityToken(email: string, secret: string, ttlSeconds = 30 * 24 * 3600): Promise<string> {
+export async function mintIdentityToken(email: string, secret: string, ttlSeconds = 24 * 3600): Promise<string> {
   return new SignJWT({ email })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setIssuedAt()

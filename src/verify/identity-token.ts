@@ -9,11 +9,15 @@ export interface IdentityTokenSettings {
   IDENTITY_JWKS_URL?: string | undefined;
   IDENTITY_ISSUER?: string | undefined;
   IDENTITY_AUDIENCE?: string | undefined;
+  /** Longest lifetime accepted, in seconds (IDENTITY_MAX_AGE; default 24 h). */
+  IDENTITY_MAX_AGE?: number | undefined;
 }
+
+export const DEFAULT_IDENTITY_MAX_AGE_SECONDS = 24 * 60 * 60;
 
 /** Why a token was refused; logged, and safe to tell the host (never includes the token). */
 export class IdentityTokenError extends Error {
-  constructor(readonly reason: 'expired' | 'not_yet_valid' | 'bad_signature' | 'malformed' | 'claims' | 'not_configured') {
+  constructor(readonly reason: 'expired' | 'not_yet_valid' | 'bad_signature' | 'malformed' | 'claims' | 'too_long_lived' | 'not_configured') {
     super(`identity token refused: ${reason}`);
     this.name = 'IdentityTokenError';
   }
@@ -73,8 +77,9 @@ export function createIdentityTokenVerifier(settings: IdentityTokenSettings): Id
       }
       const email = payload.email;
       if (typeof email !== 'string' || !isPlausibleEmail(email)) throw new IdentityTokenError('claims');
-      // A host may say it has not verified the address itself; we then refuse rather than trust it.
-      if (payload.email_verified === false) throw new IdentityTokenError('claims');
+      // A host may say it has not verified the address itself; anything but `true` (or no claim) is refused.
+      if (payload.email_verified !== undefined && payload.email_verified !== true) throw new IdentityTokenError('claims');
+      checkLifetime(payload, settings.IDENTITY_MAX_AGE ?? DEFAULT_IDENTITY_MAX_AGE_SECONDS);
       const principal = customerPrincipal(email, 'identity-token');
       // The token's exp is rechecked on every hit: the entry's own TTL follows a monotonic clock.
       const expMs = Number(payload.exp) * 1000;
@@ -82,6 +87,20 @@ export function createIdentityTokenVerifier(settings: IdentityTokenSettings): Id
       return principal;
     },
   };
+}
+
+/**
+ * A stolen token must not work for long: `exp` may lie at most `maxAge` after `iat` (or after
+ * now, for tokens made without `iat`, as the README shows), and `iat` may not be in the future.
+ * Our own check, because jose's `maxTokenAge` would make `iat` required.
+ */
+function checkLifetime(payload: Record<string, unknown>, maxAgeSeconds: number): void {
+  const now = Math.floor(Date.now() / 1000);
+  const { iat, exp } = payload;
+  if (iat !== undefined && (typeof iat !== 'number' || !Number.isFinite(iat))) throw new IdentityTokenError('claims');
+  if (typeof iat === 'number' && iat > now + CLOCK_TOLERANCE_SECONDS) throw new IdentityTokenError('not_yet_valid');
+  const from = typeof iat === 'number' ? iat : now;
+  if (Number(exp) - from > maxAgeSeconds + CLOCK_TOLERANCE_SECONDS) throw new IdentityTokenError('too_long_lived');
 }
 
 function classify(error: unknown): IdentityTokenError['reason'] {
