@@ -139,7 +139,7 @@ async function main(argv: string[]): Promise<void> {
   if (!values.staff && settings.CUSTOMER_TOKEN && !verifier) {
     throw new ConfigurationError('CUSTOMER_TOKEN is set but neither IDENTITY_SECRET nor IDENTITY_JWKS_URL is, so it cannot be verified.');
   }
-  if (!values.staff && !settings.CUSTOMER_TOKEN && !runtime.verification) {
+  if (command !== 'serve' && !values.staff && !settings.CUSTOMER_TOKEN && !runtime.verification) {
     log.warn('customer mode without CUSTOMER_TOKEN or email verification (SMTP_URL): customer tools will answer that the customer is not verified (use --staff for merchant staff)');
   }
   if (runtime.key.mode === 'live' && values.demo) throw new ConfigurationError('--demo cannot be used with a live key.');

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { runCli } from './support/cli.js';
+import { spawn } from 'node:child_process';
+import { serveCallerSummary } from '../src/http/caller-summary.js';
+import { CLI_PATH, cleanEnv, runCli } from './support/cli.js';
 
 const SETTINGS = [
   'STRIPE_API_KEY', 'STRIPE_API_BASE', 'CUSTOMER_TOKEN', 'IDENTITY_SECRET', 'IDENTITY_JWKS_URL', 'IDENTITY_ISSUER', 'IDENTITY_AUDIENCE',
@@ -65,5 +67,44 @@ describe('stripe-billing-mcp CLI', () => {
     expect(command.stderr).toMatch(/Unknown command "launch"/);
     const flag = await runCli(['--bogus']);
     expect(flag.code).toBe(2);
+  });
+});
+
+describe('serve at start-up', () => {
+  /** Starts `serve`, reads its log until it is listening, then stops it. */
+  async function serveLog(args: string[], env: Record<string, string>): Promise<string> {
+    const child = spawn(process.execPath, [CLI_PATH, 'serve', ...args], { env: cleanEnv({ PORT: '0', ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
+    let log = '';
+    child.stdout.on('data', () => {});
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`serve did not start: ${log}`)), 15_000);
+      child.stderr.on('data', (chunk: Buffer) => {
+        log += chunk.toString();
+        if (log.includes('serving HTTP')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('close', resolve));
+    return log;
+  }
+
+  it('says which callers are configured and how their customers are verified, not the stdio warning', async () => {
+    const log = await serveLog(['--demo'], {});
+    expect(log).toContain('serve: 1 host key (chatbots), customers verified by X-Customer-Token identity tokens or emailed one-time codes (X-Conversation-Id); 1 staff key (any customer, /panel)');
+    expect(log).not.toContain('CUSTOMER_TOKEN');
+  });
+
+  it('warns when host keys are set but nothing can verify their customers, or when nobody can call', () => {
+    const none = { identityTokens: false, emailCodes: false, trustEmail: false };
+    expect(serveCallerSummary({ HOST_KEYS: ['bot:k'], STAFF_KEYS: [] }, none)).toEqual({
+      level: 'warn',
+      message: 'serve: 1 host key (chatbots), but no way to verify their customers: set IDENTITY_SECRET or IDENTITY_JWKS_URL for X-Customer-Token, or SMTP_URL and MAIL_FROM for email codes; until then customer tools answer "not verified"; no staff keys',
+    });
+    expect(serveCallerSummary({ HOST_KEYS: [], STAFF_KEYS: [] }, none).level).toBe('warn');
+    expect(serveCallerSummary({ HOST_KEYS: ['bot:k'], STAFF_KEYS: [] }, { ...none, trustEmail: true })).toMatchObject({ level: 'warn', message: expect.stringMatching(/UNVERIFIED email matching/) });
+    expect(serveCallerSummary({ HOST_KEYS: [], STAFF_KEYS: ['support:k'] }, none)).toEqual({ level: 'info', message: 'serve: no host keys (chatbots); 1 staff key (any customer, /panel)' });
   });
 });

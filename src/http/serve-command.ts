@@ -3,6 +3,7 @@ import type { Logger } from '../log.js';
 import type { ToolRuntime } from '../tools/lib/context.js';
 import type { AnyToolDefinition } from '../tools/lib/define-tool.js';
 import type { IdentityTokenVerifier } from '../verify/identity-token.js';
+import { serveCallerSummary } from './caller-summary.js';
 import { startHttpServer } from './serve.js';
 import { installSignalHandlers } from './shutdown.js';
 
@@ -16,9 +17,13 @@ export async function serveHttp(options: {
   demo: boolean;
 }): Promise<void> {
   const { settings, log } = options;
-  if (settings.HOST_KEYS.length === 0 && settings.STAFF_KEYS.length === 0) {
-    log.warn('serve: neither HOST_KEYS nor STAFF_KEYS is set, so every request to /mcp and /v1/tools will be refused (401)');
-  }
+  const verification = options.runtime.verification;
+  const callers = serveCallerSummary(settings, {
+    identityTokens: options.verifier !== undefined,
+    emailCodes: verification?.mode === 'code',
+    trustEmail: verification?.mode === 'trust-email',
+  });
+  log[callers.level](callers.message);
   const running = await startHttpServer(options);
   log.info({ url: running.url, key: options.runtime.key.redacted }, 'stripe-billing-mcp serving HTTP');
   if (options.demo) {
