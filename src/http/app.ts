@@ -1,5 +1,6 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
 import { timeout } from 'hono/timeout';
 import type { Settings } from '../config.js';
 import { createMcpServer, createStatelessMcpTransport } from '../server.js';
@@ -39,6 +40,8 @@ export interface HttpAppOptions {
   isDraining?: () => boolean;
   /** Per-caller and per-conversation call limits (built from the settings when absent). */
   callLimits?: CallLimits | undefined;
+  /** How long one API request may take (REQUEST_TIMEOUT_MS; tests shorten it). */
+  requestTimeoutMs?: number | undefined;
 }
 
 type Env = { Variables: { caller: HttpCaller } };
@@ -97,7 +100,12 @@ export function createHttpApp(options: HttpAppOptions): Hono<Env> {
 
   const guarded = ['/mcp', '/v1/*', '/metrics'] as const;
   for (const path of guarded) {
-    app.use(path, timeout(REQUEST_TIMEOUT_MS));
+    app.use(path, timeout(options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS));
+    // Answers carry one customer's billing data: no browser or proxy may keep a copy.
+    app.use(path, async (c, next) => {
+      await next();
+      c.header('Cache-Control', 'no-store');
+    });
     app.use(path, bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => jsonError(c, 413, 'body_too_large', `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`) }));
     app.use(path, async (c, next) => {
       const caller = keys.authenticate(c.req.header('authorization'));
@@ -125,6 +133,11 @@ export function createHttpApp(options: HttpAppOptions): Hono<Env> {
 
   app.onError((error, c) => {
     if (error instanceof ConversationIdError) return jsonError(c, 400, 'bad_conversation_id', error.message);
+    if (error instanceof HTTPException && error.status === 504) {
+      runtime.log.warn({ route: c.req.routePath, timeoutMs: options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS }, 'request timed out');
+      c.header('Cache-Control', 'no-store');
+      return jsonError(c, 504, 'timeout', 'The request took too long. Try again in a moment.');
+    }
     runtime.log.error({ err: { name: error.name, message: error.message } }, 'unhandled HTTP error');
     return c.json({ error: 'internal', message: 'Something went wrong on our side.' }, 500);
   });

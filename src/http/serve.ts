@@ -5,7 +5,7 @@ import type { Settings } from '../config.js';
 import type { ToolRuntime } from '../tools/lib/context.js';
 import type { AnyToolDefinition } from '../tools/lib/define-tool.js';
 import type { IdentityTokenVerifier } from '../verify/identity-token.js';
-import { createHttpApp } from './app.js';
+import { createHttpApp, REQUEST_TIMEOUT_MS } from './app.js';
 import { CallLimits } from './call-limits.js';
 import { Metrics } from './metrics.js';
 import { gracefulShutdown } from './shutdown.js';
@@ -22,11 +22,17 @@ export interface RunningHttpServer {
 }
 
 /** Binds the HTTP app on HOST:PORT (127.0.0.1 unless HOST says otherwise). */
+export const HEADERS_TIMEOUT_MS = 10_000;
+/** Beyond this many open sockets new connections are refused, so a slow-client flood cannot exhaust the process. */
+export const MAX_CONNECTIONS = 2_048;
+
 export async function startHttpServer(options: {
   settings: Settings;
   runtime: ToolRuntime;
   tools: readonly AnyToolDefinition[];
   verifier: IdentityTokenVerifier | undefined;
+  requestTimeoutMs?: number | undefined;
+  headersTimeoutMs?: number | undefined;
 }): Promise<RunningHttpServer> {
   const metrics = new Metrics();
   metrics.attachStripe(options.runtime.stripe);
@@ -39,7 +45,15 @@ export async function startHttpServer(options: {
   const app = createHttpApp({ ...options, runtime, metrics, callLimits, isDraining: () => isDraining() });
   const hostname = options.settings.HOST;
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, port: options.settings.PORT, hostname }, (info: AddressInfo) => {
+    // A client dripping its headers cannot hold a socket: the whole head must arrive within 10 s,
+    // and checks run every second instead of Node's default 30 s.
+    const headersTimeout = options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
+    const serverOptions = {
+      headersTimeout,
+      requestTimeout: Math.max(headersTimeout, (options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS) + 5_000),
+      connectionsCheckingInterval: Math.min(1_000, headersTimeout),
+    };
+    const server = serve({ fetch: app.fetch, port: options.settings.PORT, hostname, serverOptions }, (info: AddressInfo) => {
       const host = hostname.includes(':') ? `[${hostname}]` : hostname;
       resolve({
         url: `http://${host}:${info.port}`,
@@ -54,6 +68,7 @@ export async function startHttpServer(options: {
       },
     });
     isDraining = stopping.isDraining;
+    server.maxConnections = MAX_CONNECTIONS;
     server.once('error', reject);
   });
 }

@@ -29,7 +29,7 @@ export interface HttpFixture {
 /** The real HTTP server on a free loopback port, Stripe answered in-process by the fake. */
 export async function startHttpFixture(
   env: Record<string, string> = {},
-  options: { stripeDelayMs?: number; store?: Store; log?: Logger; fake?: FakeStripe; probeTools?: boolean; smtp?: boolean; stripeRetries?: number } = {},
+  options: { stripeDelayMs?: number; store?: Store; log?: Logger; fake?: FakeStripe; probeTools?: boolean; smtp?: boolean; stripeRetries?: number; requestTimeoutMs?: number; headersTimeoutMs?: number } = {},
 ): Promise<HttpFixture> {
   const fake = options.fake ?? new FakeStripe({ now: 1_790_000_000 });
   const mailer = testMailer();
@@ -64,6 +64,8 @@ export async function startHttpFixture(
     runtime,
     tools,
     verifier: createIdentityTokenVerifier(settings),
+    requestTimeoutMs: options.requestTimeoutMs,
+    headersTimeoutMs: options.headersTimeoutMs,
   });
   return {
     url: server.url,
