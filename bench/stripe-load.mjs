@@ -1,0 +1,369 @@
+// What the read-through cache saves and costs, with a Stripe that takes STRIPE_LATENCY_MS per
+// request. The fake Stripe, each `serve` process, redis-server and this load generator are
+// separate processes on loopback ports, so the figures are the server's own (CPU and RSS come
+// from /proc of the serve process).
+//
+// Table 1 (per customer question): for each question → tool, the first call on a freshly started
+//   server (cold) and the same call again (warm): Stripe requests, sequential Stripe rounds,
+//   latency; without and with webhooks (STRIPE_WEBHOOK_SECRET).
+// Table 2 (load): N concurrent conversations × M calls each, rotating through the tools and the
+//   demo customers, on a fresh server per row: throughput, latency, Stripe requests and server
+//   CPU per call, RSS, errors; over /v1/tools and /mcp, without and with webhooks, plus two
+//   processes sharing one Redis.
+//
+// Run: npm run bench:stripe
+// Knobs (env): STRIPE_LATENCY_MS=150 STRIPE_JITTER_MS=20 REPS=5 COLD_CUSTOMERS=alice@example.com
+//   LOAD=50x20,500x20 (conversations x calls; the Redis row uses the last) BENCH_MAX_SECONDS=600
+//   Server settings in PASS_THROUGH below go to the serve processes when set here.
+import { Agent, request as httpRequest } from 'node:http';
+import { cpus } from 'node:os';
+import { mintIdentityToken } from '../dist/demo/demo-identity.js';
+import { processStats, startFakeStripe, startRedis, startServe, stopAll } from './support/processes.mjs';
+
+const LATENCY_MS = Number(process.env.STRIPE_LATENCY_MS ?? 150);
+const JITTER_MS = Number(process.env.STRIPE_JITTER_MS ?? 20);
+const REPS = Number(process.env.REPS ?? 5);
+const COLD_CUSTOMERS = (process.env.COLD_CUSTOMERS ?? 'alice@example.com').split(',');
+const LOAD = (process.env.LOAD ?? '50x20,500x20').split(',').map((spec) => {
+  const [conversations, calls] = spec.split('x').map(Number);
+  return { conversations, calls };
+});
+const DEADLINE = Date.now() + Number(process.env.BENCH_MAX_SECONDS ?? 600) * 1000;
+const CALL_TIMEOUT_MS = 30_000;
+// Server settings that change what is measured: taken from the bench's environment when set, so
+// a row can be rerun with another TTL or limit. Everything else is fixed (startServe's clean env).
+const PASS_THROUGH = ['CACHE_TTL_SECONDS', 'CACHE_MAX_MB', 'STRIPE_RATE_LIMIT', 'CALLER_STRIPE_SHARE', 'HOST_CALLS_PER_MINUTE', 'CONVERSATION_CALLS_PER_MINUTE'];
+const passedThrough = Object.fromEntries(PASS_THROUGH.filter((name) => process.env[name]).map((name) => [name, process.env[name]]));
+
+// Fake credentials: they open nothing but the fake Stripe and the bench's own servers.
+const STRIPE_KEY = 'rk_test_fake_bench_0000000000000000';
+const HOST_KEY = 'bench_host_key_000000000000000000000';
+const IDENTITY_SECRET = 'bench-identity-secret-at-least-32-bytes!!';
+const VERIFY_SECRET = 'bench-verify-secret-at-least-32-bytes!!!!';
+const WEBHOOK_SECRET = 'whsec_bench_00000000000000000000000000';
+
+const QUESTIONS = [
+  ['What plan am I on?', 'get_subscription_status'],
+  ['When is my next payment?', 'get_upcoming_invoice'],
+  ['Show my last invoices', 'get_invoice_history'],
+  ['Did my payment go through?', 'get_payment_history'],
+  ['Which card is on file?', 'get_billing_info'],
+  ['Do I have credit?', 'get_credit_balance'],
+  ['Which plans are there?', 'get_available_plans'],
+  ['Give me an overview', 'get_customer_overview'],
+];
+const TOOLS = QUESTIONS.map(([, tool]) => tool);
+const EMAILS = ['alice@example.com', 'bob@example.com', 'carol@example.com', 'dave@example.com', 'erin@example.jp', 'frank@example.com', 'heidi@example.com'];
+
+const benchStarted = performance.now();
+const progress = (message) => process.stderr.write(`[${((performance.now() - benchStarted) / 1000).toFixed(0).padStart(3)}s] ${message}\n`);
+const tokens = new Map(await Promise.all([...new Set([...EMAILS, ...COLD_CUSTOMERS])].map(async (email) => [email, await mintIdentityToken(email, IDENTITY_SECRET, 3600)])));
+
+function checkDeadline() {
+  if (Date.now() > DEADLINE) throw new Error('the bench ran longer than BENCH_MAX_SECONDS; stopping (lower LOAD or REPS)');
+}
+
+function serveEnv(stripe, { webhooks, redis }) {
+  return {
+    STRIPE_API_KEY: STRIPE_KEY,
+    STRIPE_API_BASE: stripe.url,
+    HOST_KEYS: `bench:${HOST_KEY}`,
+    IDENTITY_SECRET,
+    ...passedThrough,
+    ...(webhooks ? { STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET } : {}),
+    ...(redis ? { STORE_URL: redis.url, VERIFY_SECRET } : {}),
+  };
+}
+
+// node:http rather than fetch: with 500 connections to one origin, fetch (undici) left some
+// requests waiting for seconds while others were answered (p99 of 7–13 s that a node:http client
+// on the same server did not see), which measured the load generator, not the server.
+const agent = new Agent({ keepAlive: true });
+
+function post(url, headers, body) {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(url, { method: 'POST', headers, agent }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk) => (text += chunk));
+      response.on('end', () => resolve({ status: response.statusCode, text }));
+      response.on('error', reject);
+    });
+    request.setTimeout(CALL_TIMEOUT_MS, () => request.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+// Digits (retry-after seconds) are blurred so that one kind of refusal is counted as one kind.
+const blur = (message) => String(message).slice(0, 100).replace(/\d+/g, 'N');
+
+function parseJson(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * One tool call as a chatbot host makes it, over the plain JSON API or MCP (tools/call, JSON
+ * answer). Resolves with the latency and, when the call failed, what failed (never throws).
+ */
+async function callTool({ server, transport, tool, email, conversationId }) {
+  const headers = {
+    authorization: `Bearer ${HOST_KEY}`,
+    'x-customer-token': tokens.get(email),
+    'x-conversation-id': conversationId,
+    'content-type': 'application/json',
+  };
+  const call =
+    transport === '/mcp'
+      ? {
+          url: `${server.url}/mcp`,
+          headers: { ...headers, accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: tool, arguments: {} } }),
+        }
+      : { url: `${server.url}/v1/tools/${tool}`, headers, body: '{}' };
+  const started = performance.now();
+  let error;
+  let status = 0;
+  try {
+    const response = await post(call.url, call.headers, call.body);
+    status = response.status;
+    const answer = parseJson(response.text);
+    if (status !== 200) error = `HTTP ${status}${answer?.error?.kind ? ` (${answer.error.kind}: "${blur(answer.error.message)}")` : ''}`;
+    else if (answer === undefined) error = 'answer is not JSON';
+    else if (transport === '/mcp') {
+      if (answer.error) error = `JSON-RPC error ${answer.error.code}`;
+      // A refused MCP call has only its text to say why.
+      else if (answer.result?.isError) error = `MCP isError: "${blur(answer.result.content?.[0]?.text)}"`;
+    } else if (answer.is_error) error = `is_error (${answer.error?.kind})`;
+  } catch (failure) {
+    error = `request failed (${failure.code ?? failure.name})`;
+  }
+  return { ms: performance.now() - started, status, error };
+}
+
+/** Depth of each request in the longest chain of requests that each start after the previous one ended. */
+function chainDepths(requests) {
+  const sorted = [...requests].sort((a, b) => a.start - b.start);
+  const depths = [];
+  sorted.forEach((request, i) => {
+    let depth = 1;
+    for (let j = 0; j < i; j++) if (sorted[j].end !== null && sorted[j].end <= request.start) depth = Math.max(depth, depths[j] + 1);
+    depths.push(depth);
+  });
+  return sorted.map((request, i) => ({ ...request, round: depths[i] }));
+}
+const stripeRounds = (requests) => Math.max(0, ...chainDepths(requests).map((request) => request.round));
+
+/** "1: GET /v1/customers/search, GET /v1/customers → 2: GET /v1/subscriptions ×2": what a call asked, round by round. */
+function describeRounds(requests) {
+  const rounds = new Map();
+  for (const { round, method, path } of chainDepths(requests)) {
+    const counts = rounds.get(round) ?? new Map();
+    counts.set(`${method} ${path}`, (counts.get(`${method} ${path}`) ?? 0) + 1);
+    rounds.set(round, counts);
+  }
+  return [...rounds.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([round, counts]) => `${round}: ${[...counts].map(([what, n]) => (n > 1 ? `${what} ×${n}` : what)).join(', ')}`)
+    .join(' → ');
+}
+
+// Nearest-rank percentile: with 5 samples p50 is the 3rd and p99 the slowest.
+const percentile = (values, p) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
+};
+const range = (values) => (Math.min(...values) === Math.max(...values) ? values[0] : `${Math.min(...values)}–${Math.max(...values)}`);
+const round1 = (value) => Math.round(value * 10) / 10;
+const errorLog = [];
+
+// ---------------------------------------------------------------------------------------------
+// Table 1: cold and warm, one question at a time on a fresh server.
+
+async function coldWarm(stripe, email, question, tool, webhooks) {
+  const phases = { cold: { requests: [], rounds: [], ms: [] }, warm: { requests: [], rounds: [], ms: [] } };
+  let errors = 0;
+  let coldLog;
+  for (let rep = 0; rep < REPS; rep++) {
+    checkDeadline();
+    const server = await startServe(serveEnv(stripe, { webhooks }));
+    try {
+      // The start-up permission probe has finished once /healthz answers: forget its requests.
+      await stripe.reset();
+      for (const [phase, figures] of Object.entries(phases)) {
+        const result = await callTool({ server, transport: '/v1/tools', tool, email, conversationId: `cold-${rep}` });
+        const log = await stripe.requests();
+        await stripe.reset();
+        if (phase === 'cold') coldLog ??= log;
+        figures.requests.push(log.length);
+        figures.rounds.push(stripeRounds(log));
+        figures.ms.push(result.ms);
+        if (result.error) {
+          errors++;
+          errorLog.push(`table 1, ${tool} ${phase} (${email}, webhooks ${webhooks ? 'yes' : 'no'}): ${result.error}`);
+        }
+      }
+    } finally {
+      await server.stop();
+    }
+  }
+  const { cold, warm } = phases;
+  return {
+    row: {
+      question,
+      tool,
+      ...(COLD_CUSTOMERS.length > 1 ? { customer: email } : {}),
+      webhooks: webhooks ? 'yes' : 'no',
+      'cold Stripe req': range(cold.requests),
+      'cold rounds': range(cold.rounds),
+      'cold p50 ms': Math.round(percentile(cold.ms, 50)),
+      'cold p99 ms': Math.round(percentile(cold.ms, 99)),
+      'warm Stripe req': range(warm.requests),
+      'warm rounds': range(warm.rounds),
+      'warm p50 ms': round1(percentile(warm.ms, 50)),
+      'warm p99 ms': round1(percentile(warm.ms, 99)),
+      errors,
+    },
+    coldLog,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Table 2: load on fresh server(s) per row, so every row starts with an empty cache.
+
+async function loadRow(stripe, { transport, webhooks, conversations, calls, processes = 1, shareRedis = false }) {
+  checkDeadline();
+  const label = `${transport} webhooks=${webhooks ? 'yes' : 'no'} ${processes > 1 ? `${processes} processes + Redis ` : ''}${conversations}×${calls}`;
+  progress(`table 2: ${label}`);
+  const redis = shareRedis ? await startRedis() : undefined;
+  const servers = [];
+  try {
+    for (let i = 0; i < processes; i++) servers.push(await startServe(serveEnv(stripe, { webhooks, redis })));
+    await stripe.reset();
+    const before = servers.map((server) => processStats(server.pid));
+    const latencies = [];
+    const errors = new Map();
+    let tooMany = 0;
+    const conversation = async (index) => {
+      // One conversation is one customer, spread over the processes as a load balancer would.
+      const email = EMAILS[index % EMAILS.length];
+      const server = servers[index % servers.length];
+      for (let call = 0; call < calls; call++) {
+        const result = await callTool({ server, transport, tool: TOOLS[(index + call) % TOOLS.length], email, conversationId: `load-${index}` });
+        latencies.push(result.ms);
+        if (result.status === 429) tooMany++;
+        if (result.error) errors.set(result.error, (errors.get(result.error) ?? 0) + 1);
+      }
+    };
+    const started = performance.now();
+    await Promise.all(Array.from({ length: conversations }, (_, index) => conversation(index)));
+    const seconds = (performance.now() - started) / 1000;
+    const after = servers.map((server) => processStats(server.pid));
+    const stripeRequests = (await stripe.requests()).length;
+    const cpuMs = after.reduce((sum, stats, i) => sum + stats.cpuMs - before[i].cpuMs, 0);
+    const errorCount = [...errors.values()].reduce((a, b) => a + b, 0);
+    for (const [kind, count] of errors) errorLog.push(`table 2, ${label}: ${count} × ${kind}`);
+    progress(`  ${Math.round(latencies.length / seconds)} calls/s, ${stripeRequests} Stripe requests, ${errorCount} errors, ${seconds.toFixed(1)} s`);
+    return {
+      transport,
+      webhooks: webhooks ? 'yes' : 'no',
+      processes: `${processes}${shareRedis ? ' + Redis' : ''}`,
+      conversations,
+      'calls/conv': calls,
+      'calls/s': Math.round(latencies.length / seconds),
+      'ok/s': Math.round((latencies.length - errorCount) / seconds),
+      'p50 ms': round1(percentile(latencies, 50)),
+      'p99 ms': Math.round(percentile(latencies, 99)),
+      'Stripe req/call': Math.round((stripeRequests / latencies.length) * 1000) / 1000,
+      'CPU ms/call': Math.round((cpuMs / latencies.length) * 100) / 100,
+      'RSS MB': after.map((stats) => Math.round(stats.rssMb)).join('+'),
+      'peak RSS MB': after.map((stats) => Math.round(stats.peakRssMb)).join('+'),
+      errors: errorCount,
+      '429s': tooMany,
+      seconds: round1(seconds),
+    };
+  } finally {
+    await Promise.all(servers.map((server) => server.stop()));
+    await redis?.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main() {
+  const stripe = await startFakeStripe({ STRIPE_LATENCY_MS: String(LATENCY_MS), STRIPE_JITTER_MS: String(JITTER_MS) });
+  progress(`fake Stripe at ${stripe.url}, ${LATENCY_MS} ± ${JITTER_MS} ms per request`);
+
+  const coldRows = [];
+  const coldPaths = [];
+  for (const webhooks of [false, true]) {
+    for (const email of COLD_CUSTOMERS) {
+      for (const [question, tool] of QUESTIONS) {
+        progress(`table 1: ${tool} for ${email}, webhooks ${webhooks ? 'yes' : 'no'}, ${REPS} fresh servers`);
+        const { row, coldLog } = await coldWarm(stripe, email, question, tool, webhooks);
+        coldRows.push(row);
+        if (!webhooks) coldPaths.push({ tool, ...(COLD_CUSTOMERS.length > 1 ? { customer: email } : {}), 'cold call: Stripe requests by round': describeRounds(coldLog) });
+      }
+    }
+  }
+
+  const loadRows = [];
+  for (const transport of ['/v1/tools', '/mcp']) {
+    for (const webhooks of [false, true]) {
+      for (const size of LOAD) loadRows.push(await loadRow(stripe, { transport, webhooks, ...size }));
+    }
+  }
+  // The shared-cache row: the largest load, split over two processes that share one Redis.
+  loadRows.push(await loadRow(stripe, { transport: '/v1/tools', webhooks: true, ...LOAD.at(-1), processes: 2, shareRedis: true }));
+
+  console.log(`\nTable 1: per customer question, /v1/tools, cold (first call on a fresh server) and warm (the same call right after); ${REPS} repetitions`);
+  console.table(coldRows);
+  console.log('\nTable 1b: what each cold call asked Stripe (first repetition, no webhooks), grouped by sequential round');
+  console.table(coldPaths);
+  console.log('\nTable 2: load, a fresh server (empty cache) per row; conversations rotate through the 8 tools and the 7 demo customers');
+  console.table(loadRows);
+  if (errorLog.length) console.log(`\nErrors:\n  ${errorLog.join('\n  ')}`);
+
+  const ttlSeconds = Number(process.env.CACHE_TTL_SECONDS ?? 60);
+  console.log(`\n${cpus().length} cores; fake Stripe latency ${LATENCY_MS} ± ${JITTER_MS} ms (uniform) per request; cache TTL without webhooks: ${ttlSeconds} s (CACHE_TTL_SECONDS), with webhooks: up to 1 h.`);
+  if (Object.keys(passedThrough).length) console.log(`Server settings from the environment: ${Object.entries(passedThrough).map(([name, value]) => `${name}=${value}`).join(' ')}.`);
+  if (Math.max(...loadRows.map((row) => row.seconds)) < ttlSeconds) {
+    console.log(`Every load row ended before the ${ttlSeconds} s TTL, so no entry expired and "webhooks yes/no" differ only by chance there; a longer row or a smaller CACHE_TTL_SECONDS shows what the TTL costs.`);
+  }
+  console.log(
+    [
+      'Columns:',
+      '  Stripe req: requests the fake Stripe received during the call (a range when repetitions differ).',
+      '  rounds: the longest chain of those requests in which each starts after the previous one ended, i.e. the Stripe round trips the caller waited for one after another.',
+      `  p50/p99 ms: latency at the load generator (request sent → answer read), nearest rank, errors included; with ${REPS} repetitions p99 is the slowest.`,
+      '  calls/s: calls answered per second of wall time for the row; every call counted, errors included; ok/s: the same without errors. Closed loop: each conversation sends its next call as soon as the previous answer arrives (no think time), so at 500 conversations latency ≈ 500 ÷ calls/s.',
+      '  Stripe req/call: Stripe requests during the row ÷ calls (the cold misses of a fresh cache, shared by the whole row).',
+      '  CPU ms/call: user + system CPU time of the serve process(es) during the row (/proc/<pid>/stat) ÷ calls.',
+      '  RSS MB / peak RSS MB: VmRSS / VmHWM of each serve process (/proc/<pid>/status) at the end of the row, "a+b" for two processes.',
+      '  seconds: wall time of the row.',
+      '  errors: calls not answered 200 with a successful result (HTTP status ≠ 200, is_error / isError, JSON-RPC error, timeout); 429s: of those, HTTP 429 (/mcp answers a refused call 200 with isError: see Errors).',
+      `  The load generator runs in its own process on the same ${cpus().length} cores as the server(s) and the fake Stripe, so the load rows are bounded by the machine, not only by the server.`,
+    ].join('\n'),
+  );
+}
+
+// Bounded: checkDeadline() stops between steps; this stops a step that hangs, whatever it waits for.
+const watchdog = setTimeout(() => {
+  progress('watchdog: the bench is stuck past its deadline; stopping');
+  stopAll().finally(() => process.exit(1));
+}, DEADLINE - Date.now() + 60_000);
+watchdog.unref();
+
+try {
+  await main();
+} catch (error) {
+  process.exitCode = 1;
+  console.error(error);
+} finally {
+  await stopAll();
+  progress('done; every child process stopped');
+}

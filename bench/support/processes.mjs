@@ -1,0 +1,178 @@
+// Child processes of bench/stripe-load.mjs — the fake Stripe, `serve` processes, redis-server —
+// each on a free loopback port, plus what the bench reads about them (/proc CPU time and RSS).
+// Every child is registered so that stopAll() (and, as a last resort, process exit) ends it.
+import { execFileSync, fork, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+const FAKE_STRIPE = fileURLToPath(new URL('./fake-stripe-server.mjs', import.meta.url));
+const START_TIMEOUT_MS = 20_000;
+const STOP_TIMEOUT_MS = 5_000;
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const children = new Set();
+
+function track(child) {
+  children.add(child);
+  // A spawn that fails (ENOENT) emits 'error', maybe never 'exit': waitUntil reports it.
+  child.once('error', (error) => {
+    child.spawnError = error;
+  });
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+/** Ends every child still running: SIGTERM, then SIGKILL after STOP_TIMEOUT_MS. */
+export async function stopAll() {
+  await Promise.all([...children].map((child) => stopChild(child)));
+}
+
+// If the bench dies before stopAll() (an uncaught error, Ctrl-C), children must not outlive it.
+process.once('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    process.stderr.write(`\n${signal}: stopping the bench's processes\n`);
+    stopAll().finally(() => process.exit(130));
+  });
+}
+
+async function stopChild(child, signal = 'SIGTERM') {
+  if (child.exitCode !== null || child.signalCode !== null || child.spawnError || child.pid === undefined) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** A port nobody listens on right now (the OS picks it; the child binds it a moment later). */
+export async function freePort() {
+  const server = createServer();
+  await new Promise((resolve, reject) => server.listen(0, '127.0.0.1', resolve).once('error', reject));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** The last few KB a child wrote to stderr: said when it fails to start. */
+function captureStderr(child) {
+  let tail = '';
+  child.stderr?.on('data', (chunk) => {
+    tail = (tail + chunk).slice(-4000);
+  });
+  return () => tail.trim();
+}
+
+/** Polls `ready` until it resolves true; fails if the child exits or START_TIMEOUT_MS passes. */
+async function waitUntil(child, what, ready, stderrTail) {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (child.spawnError) throw new Error(`${what} could not be started: ${child.spawnError.message}`);
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${what} exited during start-up (${child.exitCode ?? child.signalCode}):\n${stderrTail()}`);
+    if (await ready().catch(() => false)) return;
+    await sleep(20);
+  }
+  throw new Error(`${what} did not become ready within ${START_TIMEOUT_MS} ms:\n${stderrTail()}`);
+}
+
+/** The fake Stripe process; `requests()` reads its log, `reset()` clears it. */
+export async function startFakeStripe(env) {
+  const child = track(fork(FAKE_STRIPE, [], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'pipe', 'ipc'] }));
+  const stderrTail = captureStderr(child);
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`fake Stripe did not start:\n${stderrTail()}`)), START_TIMEOUT_MS);
+    child.once('message', (message) => {
+      clearTimeout(timer);
+      resolve(message.url);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`fake Stripe exited (${code}):\n${stderrTail()}`));
+    });
+  });
+  return {
+    url,
+    async requests() {
+      const response = await fetch(`${url}/__bench/requests`);
+      return (await response.json()).requests;
+    },
+    async reset() {
+      await fetch(`${url}/__bench/reset`, { method: 'POST' });
+    },
+    // Disconnecting the IPC channel is the fake's signal to close and exit.
+    stop: () => {
+      if (child.connected) child.disconnect();
+      return stopChild(child);
+    },
+  };
+}
+
+/** `node dist/cli.js serve` with exactly these settings; resolves once /healthz answers (after the start-up probe). */
+export async function startServe(env) {
+  const port = await freePort();
+  // A clean environment: settings from the shell (TOOLS, CACHE_URL, …) must not change the figures.
+  const child = track(
+    spawn(process.execPath, [CLI, 'serve'], {
+      env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'silent', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    }),
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntil(child, `serve on port ${port}`, async () => (await fetch(`${url}/healthz`)).ok, captureStderr(child));
+  return { url, pid: child.pid, stop: () => stopChild(child) };
+}
+
+/** A throw-away redis-server (no persistence) in a temporary directory, removed on stop. */
+export async function startRedis() {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'bench-redis-'));
+  const child = track(spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] }));
+  const stderrTail = captureStderr(child);
+  await waitUntil(child, `redis-server on port ${port}`, () => redisPing(port), stderrTail);
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    pid: child.pid,
+    async stop() {
+      await stopChild(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function redisPing(port) {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port }, () => socket.write('PING\r\n'));
+    socket.setTimeout(500, () => socket.destroy());
+    socket.once('data', (data) => {
+      resolve(data.toString().startsWith('+PONG'));
+      socket.destroy();
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('close', () => resolve(false));
+  });
+}
+
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU time (user + system, ms) and resident memory (MB, now and peak) of a process, from /proc. */
+export function processStats(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may contain spaces: count fields after its closing parenthesis.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const [utime, stime] = [Number(fields[11]), Number(fields[12])]; // fields 14 and 15 of stat(5)
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { cpuMs: ((utime + stime) * 1000) / CLOCK_TICKS, rssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024 };
+}
