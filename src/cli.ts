@@ -68,6 +68,8 @@ Settings (environment variables):
   ALLOWED_ORIGINS         Browser origins allowed to call the HTTP endpoints.
   PANEL_FRAME_ANCESTORS   Origins (comma list) of helpdesks allowed to frame /panel, e.g.
                           https://app.chatwoot.com (default: only the panel itself).
+  PANEL_ORIGINS           Extra origins allowed to post the panel's forms (its public origin behind
+                          a proxy that rewrites Host); default: the same host only.
   PANEL_SESSION_SECRET    Signs /panel session cookies (≥ 32 bytes; default VERIFY_SECRET,
                           else random per process). Same value on every process.
   TRUST_PROXY             Reverse proxies in front of the server (default 0): the panel's sign-in

@@ -82,6 +82,9 @@ export const settingsSchema = z.object({
     message: 'PANEL_FRAME_ANCESTORS must be a comma list of origins such as https://app.chatwoot.com (scheme, host and optional port; no path)',
   }),
   PANEL_SESSION_SECRET: secret('PANEL_SESSION_SECRET'),
+  PANEL_ORIGINS: list.refine((origins) => origins.every(isOrigin), {
+    message: 'PANEL_ORIGINS must be a comma list of origins such as https://billing.example.com (scheme, host and optional port; no path)',
+  }),
   TRUST_PROXY: z.coerce
     .number({ message: 'TRUST_PROXY must be the number of reverse proxies in front of the server (0 when none)' })
     .int()

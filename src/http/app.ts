@@ -92,7 +92,7 @@ export function createHttpApp(options: HttpAppOptions): Hono<Env> {
     );
     options.metrics?.observeHttp(c.req.routePath, c.res.status);
   });
-  app.use('*', originGuard({ allowedOrigins: settings.ALLOWED_ORIGINS, bindHost: settings.HOST }));
+  app.use('*', originGuard({ allowedOrigins: settings.ALLOWED_ORIGINS, panelOrigins: settings.PANEL_ORIGINS, bindHost: settings.HOST }));
   app.route('/', healthRoutes({ runtime, isDraining }));
   app.route('/', webhookRoutes({ runtime, secret: settings.STRIPE_WEBHOOK_SECRET, onEvent: (outcome) => options.metrics?.observeWebhook(outcome) }));
   app.use('*', refuseWhileDraining(isDraining));

@@ -24,14 +24,15 @@ export function isSameHost(origin: string, host: string | undefined): boolean {
  * allowlisted (ALLOWED_ORIGINS), and a server bound to loopback answers only loopback Host
  * names, so a web page cannot reach it through a hostile DNS name.
  */
-export function originGuard(options: { allowedOrigins: readonly string[]; bindHost: string }): MiddlewareHandler {
+export function originGuard(options: { allowedOrigins: readonly string[]; panelOrigins?: readonly string[]; bindHost: string }): MiddlewareHandler {
   const allowed = new Set(options.allowedOrigins.map(normalizeOrigin));
+  const panel = new Set((options.panelOrigins ?? []).map(normalizeOrigin));
   const loopbackOnly = isLoopback(options.bindHost);
   return async (c, next) => {
     const origin = c.req.header('origin');
     // The panel's own pages post back to the host that served them; only under /panel, where
     // requests carry the panel's cookie (the API takes bearer keys and keeps the allowlist).
-    const ownPage = c.req.path.startsWith('/panel/') && origin !== undefined && isSameHost(origin, c.req.header('host'));
+    const ownPage = c.req.path.startsWith('/panel/') && origin !== undefined && (isSameHost(origin, c.req.header('host')) || panel.has(normalizeOrigin(origin)));
     if (origin !== undefined && !allowed.has(origin.toLowerCase()) && !ownPage) {
       return c.json({ error: 'forbidden_origin', message: 'This Origin is not allowed. Add it to ALLOWED_ORIGINS.' }, 403);
     }

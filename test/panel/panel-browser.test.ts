@@ -180,6 +180,47 @@ describe('the panel in a browser', () => {
   });
 });
 
+describe('sign-in across configurations', () => {
+  it('signs in after embedding was switched on, whatever session cookies the browser kept', async () => {
+    // The agent used the panel before PANEL_FRAME_ANCESTORS was set, on a process with another secret.
+    const plain = await startHttpFixture({ PANEL_SESSION_SECRET: 'first-panel-session-secret-000000000000' });
+    const context = await browser.newContext();
+    context.setDefaultTimeout(8_000);
+    const page = await context.newPage();
+    const signIn = async (url: string) => {
+      await page.goto(`${url}/panel`);
+      await expect.poll(() => page.url()).toContain('/panel/sign-in');
+      await page.getByLabel('Staff key').fill(STAFF);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.waitForLoadState();
+    };
+    try {
+      await signIn(plain.url);
+      await page.getByLabel('Customer email').waitFor();
+      // And a cookie from before the __Host- prefix, as an upgraded browser still holds.
+      await context.addCookies([{ name: 'sbm_panel', value: 'stale.c2lnbmF0dXJl', url: `${plain.url}/panel`, httpOnly: true, secure: true, sameSite: 'Lax' }]);
+    } finally {
+      await plain.close();
+    }
+    // Restarted with embedding on and another secret: cookies are per host, so all of them come along.
+    const embedded = await startHttpFixture({ PANEL_FRAME_ANCESTORS: helpdesk.origin, PANEL_SESSION_SECRET: 'second-panel-session-secret-00000000000' });
+    try {
+      await signIn(embedded.url);
+      await page.getByLabel('Customer email').waitFor();
+      expect(page.url()).not.toContain('/panel/sign-in');
+      // A reload keeps the session: the browser now sends the current cookie, the stale ones are cleared.
+      await page.reload();
+      await page.getByLabel('Customer email').waitFor();
+      const names = (await context.cookies(embedded.url)).map((cookie) => cookie.name);
+      expect(names).toContain('__Host-sbm_panel_embedded');
+      expect(names).not.toContain('__Host-sbm_panel');
+    } finally {
+      await context.close();
+      await embedded.close();
+    }
+  });
+});
+
 describe('as a Chatwoot Dashboard App', () => {
   const appContext = (email: string, conversationId: number, hmacVerified: boolean) => ({
     event: 'appContext',

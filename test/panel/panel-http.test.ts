@@ -36,7 +36,7 @@ describe('panel without a session', () => {
   });
 
   it('ignores a forged or unsigned session cookie, and a bearer key', async () => {
-    for (const cookie of ['sbm_panel=forged', 'sbm_panel=abc.def', `sbm_panel=${encodeURIComponent('x.' + 'A'.repeat(43) + '=')}`]) {
+    for (const cookie of ['__Host-sbm_panel=forged', '__Host-sbm_panel=abc.def', `__Host-sbm_panel=${encodeURIComponent('x.' + 'A'.repeat(43) + '=')}`]) {
       expect((await fetch(`${fx.url}/panel/card?email=${DEMO.emails.carol}`, { headers: { cookie } })).status).toBe(401);
     }
     const withBearer = await fetch(`${fx.url}/panel/card?email=${DEMO.emails.carol}`, { headers: { authorization: `Bearer ${STAFF}` } });
@@ -45,15 +45,17 @@ describe('panel without a session', () => {
 });
 
 describe('sign-in', () => {
-  it('sets an HttpOnly, Secure, SameSite=Lax cookie scoped to /panel, and the page has strict headers', async () => {
+  it('sets an HttpOnly, Secure, SameSite=Lax __Host- cookie, and the page has strict headers', async () => {
     const response = await postSignIn(fx.url, { key: STAFF, return_to: '?email=carol@example.com&next=//evil.example' });
     expect(response.status).toBe(303);
     expect(response.headers.get('location')).toBe('/panel?email=carol%40example.com');
-    const cookie = response.headers.getSetCookie().find((line) => line.startsWith('sbm_panel='))!;
+    const cookie = response.headers.getSetCookie().find((line) => line.startsWith('__Host-sbm_panel='))!;
     expect(cookie).toMatch(/; HttpOnly/);
     expect(cookie).toMatch(/; Secure/);
     expect(cookie).toMatch(/; SameSite=Lax/);
-    expect(cookie).toMatch(/; Path=\/panel/);
+    // __Host-: Path=/ and no Domain, so no other host or path can plant or shadow it.
+    expect(cookie).toMatch(/; Path=\/(;|$)/);
+    expect(cookie).not.toMatch(/Domain=/i);
     expect(cookie).not.toContain(STAFF);
 
     const page = await fetch(`${fx.url}/panel`, { headers: { cookie: cookie.split(';')[0]! } });
@@ -73,7 +75,7 @@ describe('sign-in', () => {
     for (const key of [HOST_A, 'not-a-key-at-all-but-long-enough']) {
       const response = await postSignIn(fx.url, { key });
       expect(response.status).toBe(401);
-      expect(response.headers.getSetCookie().some((line) => line.startsWith('sbm_panel='))).toBe(false);
+      expect(response.headers.getSetCookie().some((line) => line.startsWith('__Host-sbm_panel='))).toBe(false);
       expect(await response.text()).toContain('That is not a valid staff key.');
     }
     await panelSignIn(fx.url, STAFF);
@@ -154,7 +156,7 @@ describe('CSRF on state-changing requests', () => {
     expect((await fetch(`${fx.url}/panel/card?email=${DEMO.emails.carol}`, { headers: { cookie } })).status).toBe(200);
     const out = await post('/sign-out', { csrf });
     expect(out.status).toBe(303);
-    expect(out.headers.getSetCookie().find((line) => line.startsWith('sbm_panel='))).toMatch(/Max-Age=0/);
+    expect(out.headers.getSetCookie().find((line) => line.startsWith('__Host-sbm_panel='))).toMatch(/Max-Age=0/);
     // The session is gone server-side, not just the cookie.
     expect((await fetch(`${fx.url}/panel/card?email=${DEMO.emails.carol}`, { headers: { cookie } })).status).toBe(401);
   });
@@ -312,7 +314,7 @@ describe('embedding in a helpdesk', () => {
     const embedded = await startHttpFixture({ PANEL_FRAME_ANCESTORS: 'https://app.chatwoot.com,http://localhost:3000' });
     try {
       const response = await postSignIn(embedded.url, { key: STAFF });
-      const cookie = response.headers.getSetCookie().find((line) => line.startsWith('sbm_panel='))!;
+      const cookie = response.headers.getSetCookie().find((line) => line.startsWith('__Host-sbm_panel_embedded='))!;
       expect(cookie).toMatch(/; SameSite=None/);
       expect(cookie).toMatch(/; Partitioned/);
       expect(cookie).toMatch(/; Secure/);
@@ -372,13 +374,23 @@ describe('sign-in behind a reverse proxy, and again', () => {
     }
   });
 
-  it('accepts the form posts of a panel whose public origin is in ALLOWED_ORIGINS (the proxy rewrote Host)', async () => {
-    const proxied = await startHttpFixture({ ALLOWED_ORIGINS: 'https://billing.example.com' });
+  it('accepts the form posts of a panel whose public origin is in PANEL_ORIGINS (the proxy rewrote Host)', async () => {
+    const proxied = await startHttpFixture({ PANEL_ORIGINS: 'https://billing.example.com' });
     try {
       expect((await postSignIn(proxied.url, { key: STAFF }, 'https://billing.example.com')).status).toBe(303);
       expect((await postSignIn(proxied.url, { key: STAFF }, 'https://other.example.com')).status).toBe(403);
     } finally {
       await proxied.close();
+    }
+  });
+
+  it('refuses panel form posts from an API origin (ALLOWED_ORIGINS is for chat widgets, not the panel)', async () => {
+    const widget = await startHttpFixture({ ALLOWED_ORIGINS: 'https://chat.example.com' });
+    try {
+      expect((await postSignIn(widget.url, { key: STAFF }, 'https://chat.example.com')).status).toBe(403);
+      expect((await postSignIn(widget.url, { key: STAFF })).status).toBe(303);
+    } finally {
+      await widget.close();
     }
   });
 
@@ -391,7 +403,7 @@ describe('sign-in behind a reverse proxy, and again', () => {
       body: new URLSearchParams({ key: STAFF }),
     });
     expect(again.status).toBe(303);
-    const second = again.headers.getSetCookie().find((line) => line.startsWith('sbm_panel='))!.split(';')[0]!;
+    const second = again.headers.getSetCookie().find((line) => line.startsWith('__Host-sbm_panel='))!.split(';')[0]!;
     expect(second).not.toBe(first);
     expect((await fetch(`${fx.url}/panel/card?email=${DEMO.emails.carol}`, { headers: { cookie: first } })).status).toBe(401);
     expect((await fetch(`${fx.url}/panel/card?email=${DEMO.emails.carol}`, { headers: { cookie: second } })).status).toBe(200);

@@ -14,7 +14,7 @@ export function postSignIn(url: string, fields: Record<string, string>, origin =
 export async function panelSignIn(url: string, key: string): Promise<string> {
   const response = await postSignIn(url, { key, return_to: '' });
   expect(response.status, await response.clone().text()).toBe(303);
-  const cookie = response.headers.getSetCookie().find((line) => line.startsWith('sbm_panel='));
+  const cookie = response.headers.getSetCookie().find((line) => /^__Host-sbm_panel(_embedded)?=[^;]/.test(line));
   expect(cookie).toBeDefined();
   return cookie!.split(';')[0]!;
 }

@@ -72,7 +72,8 @@ function readQuery(c: Context): { query: Partial<InsightQuery>; parsed: InsightQ
 
 /**
  * Form posts must come from the panel's own origin: the Host it was served from, or (behind a
- * proxy that rewrites Host) an origin in ALLOWED_ORIGINS. hono/csrf, answered as a 403.
+ * proxy that rewrites Host) an origin in PANEL_ORIGINS. The API's ALLOWED_ORIGINS (chat widgets)
+ * are not panel pages and may not post its forms. hono/csrf, answered as a 403.
  */
 function originCheck(allowedOrigins: readonly string[]): MiddlewareHandler {
   const allowed = new Set(allowedOrigins.map(normalizeOrigin));
@@ -111,7 +112,7 @@ export function panelRoutes(options: PanelOptions): Hono<PanelEnv> {
     c.header('Cache-Control', 'no-store');
   });
   app.use('*', bodyLimit({ maxSize: PANEL_BODY_LIMIT, onError: (c) => c.json({ error: 'body_too_large', message: 'Request too large.' }, 413) }));
-  app.on('POST', '*', originCheck(settings.ALLOWED_ORIGINS));
+  app.on('POST', '*', originCheck(settings.PANEL_ORIGINS));
 
   app.get('/assets/panel.css', (c) => c.body(PANEL_CSS, 200, { 'content-type': 'text/css; charset=utf-8' }));
   app.get('/assets/panel.js', (c) => c.body(PANEL_JS, 200, { 'content-type': 'text/javascript; charset=utf-8' }));

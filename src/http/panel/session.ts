@@ -5,12 +5,22 @@
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'hono';
-import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie';
+import { setCookie, setSignedCookie } from 'hono/cookie';
+import { parseSigned } from 'hono/utils/cookie';
 import type { Settings } from '../../config.js';
 import type { Store } from '../../verify/store.js';
 import type { BearerKeys } from '../auth.js';
 
-export const SESSION_COOKIE = 'sbm_panel';
+/**
+ * One cookie name per kind of cookie, so a browser holding a cookie of an earlier configuration
+ * (the panel used before embedding was switched on, or after a restart with another secret) never
+ * shadows the current one. `__Host-`: Secure, Path=/, no Domain, so no other host can plant one.
+ */
+export const SESSION_COOKIE = '__Host-sbm_panel';
+export const EMBEDDED_SESSION_COOKIE = '__Host-sbm_panel_embedded';
+/** Before the prefix: read (an agent's session survives the upgrade) and cleared, never set. */
+const LEGACY_SESSION_COOKIE = { name: 'sbm_panel', path: '/panel' };
+const SESSION_COOKIE_NAMES = [SESSION_COOKIE, EMBEDDED_SESSION_COOKIE, LEGACY_SESSION_COOKIE.name];
 /** A working day; a new sign-in after that. */
 export const SESSION_TTL_MS = 8 * 3600_000;
 
@@ -61,34 +71,66 @@ export class PanelSessions {
     const id = randomBytes(32).toString('base64url');
     const session: StoredSession = { staff, csrf: randomBytes(32).toString('base64url'), binding, createdAt: Date.now() };
     await this.deps.store.set(this.storeKey(id), JSON.stringify(session), SESSION_TTL_MS);
-    await setSignedCookie(c, SESSION_COOKIE, id, this.deps.secret, { ...this.cookieAttributes(), maxAge: Math.floor(SESSION_TTL_MS / 1000) });
+    this.clearOtherCookies(c);
+    await setSignedCookie(c, this.cookieName(), id, this.deps.secret, { ...this.cookieAttributes(), maxAge: Math.floor(SESSION_TTL_MS / 1000) });
     return { staff, csrf: session.csrf };
   }
 
-  /** The request's live session; a session whose staff key was removed or changed is ended here. */
+  /**
+   * The request's live session. Every session cookie the browser sent is tried (it may send two of
+   * one name: a partitioned and an unpartitioned one); the first that opens a live session wins.
+   * A session whose staff key was removed or changed is ended here.
+   */
   async current(c: Context): Promise<PanelSession | undefined> {
-    const id = await getSignedCookie(c, this.deps.secret, SESSION_COOKIE);
-    if (typeof id !== 'string' || id === '') return undefined;
-    const raw = await this.deps.store.get(this.storeKey(id));
-    if (!raw) return undefined;
-    const stored = JSON.parse(raw) as StoredSession;
-    const binding = this.binding(stored.staff);
-    if (!binding || !equal(binding, stored.binding)) {
-      await this.deps.store.delete(this.storeKey(id));
-      return undefined;
+    for (const id of await this.sessionIds(c)) {
+      const raw = await this.deps.store.get(this.storeKey(id));
+      if (!raw) continue;
+      const stored = JSON.parse(raw) as StoredSession;
+      const binding = this.binding(stored.staff);
+      if (!binding || !equal(binding, stored.binding)) {
+        await this.deps.store.delete(this.storeKey(id));
+        continue;
+      }
+      return { staff: stored.staff, csrf: stored.csrf };
     }
-    return { staff: stored.staff, csrf: stored.csrf };
+    return undefined;
   }
 
   async close(c: Context): Promise<void> {
     await this.forget(c);
-    deleteCookie(c, SESSION_COOKIE, this.cookieAttributes());
+    this.clearOtherCookies(c);
+    setCookie(c, this.cookieName(), '', { ...this.cookieAttributes(), maxAge: 0 });
   }
 
-  /** Ends the server side of the request's session, if any. */
+  /** Ends the server side of every session the request names. */
   private async forget(c: Context): Promise<void> {
-    const id = await getSignedCookie(c, this.deps.secret, SESSION_COOKIE);
-    if (typeof id === 'string' && id !== '') await this.deps.store.delete(this.storeKey(id));
+    for (const id of await this.sessionIds(c)) await this.deps.store.delete(this.storeKey(id));
+  }
+
+  /** Every correctly signed session id in the Cookie header, whatever its name or how often it occurs. */
+  private async sessionIds(c: Context): Promise<string[]> {
+    const header = c.req.header('cookie') ?? '';
+    const ids: string[] = [];
+    for (const pair of header.split(';')) {
+      const at = pair.indexOf('=');
+      const name = pair.slice(0, at).trim();
+      if (at < 0 || !SESSION_COOKIE_NAMES.includes(name)) continue;
+      const value = (await parseSigned(`${name}=${pair.slice(at + 1).trim()}`, this.deps.secret, name))[name];
+      if (typeof value === 'string' && value !== '' && !ids.includes(value)) ids.push(value);
+    }
+    return ids;
+  }
+
+  private cookieName(): string {
+    return this.deps.embedded ? EMBEDDED_SESSION_COOKIE : SESSION_COOKIE;
+  }
+
+  /** Expires the cookies of the other configurations, so the browser stops sending them. */
+  private clearOtherCookies(c: Context): void {
+    const other = this.deps.embedded ? SESSION_COOKIE : EMBEDDED_SESSION_COOKIE;
+    const otherAttributes = this.deps.embedded ? PLAIN_COOKIE : EMBEDDED_COOKIE;
+    setCookie(c, other, '', { ...otherAttributes, maxAge: 0 });
+    setCookie(c, LEGACY_SESSION_COOKIE.name, '', { path: LEGACY_SESSION_COOKIE.path, httpOnly: true, secure: true, sameSite: 'Lax', maxAge: 0 });
   }
 
   /**
@@ -98,11 +140,12 @@ export class PanelSessions {
    * the helpdesk and that session never leaves it.
    */
   private cookieAttributes() {
-    return this.deps.embedded
-      ? ({ path: '/panel', httpOnly: true, secure: true, sameSite: 'None', partitioned: true } as const)
-      : ({ path: '/panel', httpOnly: true, secure: true, sameSite: 'Lax' } as const);
+    return this.deps.embedded ? EMBEDDED_COOKIE : PLAIN_COOKIE;
   }
 }
+
+const PLAIN_COOKIE = { path: '/', httpOnly: true, secure: true, sameSite: 'Lax' } as const;
+const EMBEDDED_COOKIE = { path: '/', httpOnly: true, secure: true, sameSite: 'None', partitioned: true } as const;
 
 /** Constant-time comparison of two strings (CSRF tokens, bindings). */
 export function equal(a: string, b: string): boolean {
