@@ -82,8 +82,9 @@ Settings (environment variables):
   CACHE_MAX_MB            The cache's own memory budget, in memory or in Redis (default 64).
   STRIPE_RATE_LIMIT       Stripe requests per second for this key, all processes together (default
                           25 for test keys, 100 live). Two keys of one account: split the limit.
-  CALLER_STRIPE_SHARE     Percent of that budget one host or staff key may use (default 50).
-  HOST_CALLS_PER_MINUTE   Tool calls per minute per host or staff key (default 600).
+  CALLER_STRIPE_SHARE     Percent of that budget one host or staff key may use (default 80:
+                          the rest always stays free for the other keys).
+  HOST_CALLS_PER_MINUTE   Tool calls per minute per host or staff key (default 6000).
   CONVERSATION_CALLS_PER_MINUTE   Tool calls per minute per conversation (default 60).
   LOG_LEVEL               fatal, error, warn, info (default), debug, trace or silent. Logs go to stderr.
 

@@ -114,8 +114,8 @@ export const settingsSchema = z.object({
     .int()
     .min(1, { message: 'CALLER_STRIPE_SHARE must be between 1 and 100' })
     .max(100, { message: 'CALLER_STRIPE_SHARE must be between 1 and 100' })
-    .default(50),
-  HOST_CALLS_PER_MINUTE: z.coerce.number({ message: 'HOST_CALLS_PER_MINUTE must be a number' }).int().min(1).max(1_000_000).default(600),
+    .default(80),
+  HOST_CALLS_PER_MINUTE: z.coerce.number({ message: 'HOST_CALLS_PER_MINUTE must be a number' }).int().min(1).max(1_000_000).default(6_000),
   CONVERSATION_CALLS_PER_MINUTE: z.coerce.number({ message: 'CONVERSATION_CALLS_PER_MINUTE must be a number' }).int().min(1).max(100_000).default(60),
   CACHE_MAX_MB: z.coerce.number({ message: 'CACHE_MAX_MB must be a number of megabytes' }).int().min(1).max(4096).default(64),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -30,7 +30,7 @@ export class ToolError extends Error {
   }
 }
 
-export const BUSY_MESSAGE = 'The billing assistant is busy right now. Try again in a moment.';
+export const BUSY_MESSAGE = 'The billing assistant is busy right now. Try again in a few seconds.';
 
 export class UserInputError extends ToolError {
   constructor(safeMessage: string) {

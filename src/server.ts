@@ -73,7 +73,11 @@ export function createMcpServer(options: McpServerOptions): McpServer {
           return { isError: true, content: [{ type: 'text', text: 'The billing assistant is temporarily unavailable. Try again in a minute.' }] };
         }
         const outcome = await runTool(tool, args, { runtime: options.runtime, principal, mode: options.mode, conversation: options.conversation, caller: options.caller, admit: options.admit });
-        if (!outcome.ok) return { isError: true, content: [{ type: 'text', text: outcome.error.message }] };
+        if (!outcome.ok) {
+          // A busy refusal carries when to retry, as /v1/tools does in Retry-After.
+          const retry = outcome.error.retryAfterSeconds;
+          return { isError: true, content: [{ type: 'text', text: outcome.error.message }], ...(retry !== undefined ? { _meta: { retry_after_seconds: retry } } : {}) };
+        }
         return { structuredContent: outcome.output, content: [{ type: 'text', text: outcome.text }] };
       },
     );

@@ -79,7 +79,8 @@ describe('a burst over two processes sharing Redis', () => {
 describe('one caller cannot spend everyone\'s budget', () => {
   it('a host key flooding verify_email_start with new addresses stays within its share; another host key is still answered', async () => {
     const fake = new FakeStripe({ now: 1_790_000_000, rateLimits: STRIPE_LIMITS });
-    const fx = await startHttpFixture(shared(), { fake });
+    // Half each, so the other host's cold look-up (five requests in two rounds) fits in what is left.
+    const fx = await startHttpFixture({ ...shared(), CALLER_STRIPE_SHARE: '50' }, { fake });
     fixtures.push(fx);
     const flood = Array.from({ length: 40 }, (_, i) =>
       callTool(fx, HOST_A, 'verify_email_start', { 'x-conversation-id': `flood-${i}` }, { email: `new-visitor-${i}@example.org` }),
@@ -145,11 +146,14 @@ describe('JSON-RPC batches on /mcp', () => {
     const response = await post(fx, Array.from({ length: 10 }, (_, i) => rpc(i + 1)), '2025-03-26');
     expect(response.status).toBe(200);
     const text = await response.text();
-    const messages = (text.trimStart().startsWith('[') ? JSON.parse(text) : [...text.matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1]!))) as Array<{ result: { isError?: boolean; content: Array<{ text: string }> } }>;
+    const messages = (text.trimStart().startsWith('[') ? JSON.parse(text) : [...text.matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1]!))) as Array<{ result: { isError?: boolean; content: Array<{ text: string }>; _meta?: { retry_after_seconds?: number } } }>;
     const flat = messages.flat();
     expect(flat).toHaveLength(10);
     expect(flat.filter((message) => !message.result.isError)).toHaveLength(4);
-    for (const refused of flat.filter((message) => message.result.isError)) expect(refused.result.content[0]!.text).toMatch(/Too many requests right now/);
+    for (const refused of flat.filter((message) => message.result.isError)) {
+      expect(refused.result.content[0]!.text).toMatch(/Too many requests right now/);
+      expect(refused.result._meta?.retry_after_seconds).toBeGreaterThan(0);
+    }
   });
 });
 
