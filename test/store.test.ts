@@ -96,13 +96,25 @@ describe.each(backends)('$name', ({ open }) => {
     expect(await store.increment('window', 400)).toBe(1);
   });
 
-  it('take hands the value to exactly one of 20 concurrent takers, then the key is gone', async () => {
+  it('compareAndDelete removes the value for exactly one of 20 concurrent callers, and never a newer value', async () => {
     const store = track(open());
     await store.set('code', 'secret-code', 60_000);
-    const taken = await Promise.all(Array.from({ length: 20 }, () => store.take('code')));
-    expect(taken.filter((value) => value !== undefined)).toEqual(['secret-code']);
+    const removed = await Promise.all(Array.from({ length: 20 }, () => store.compareAndDelete('code', 'secret-code')));
+    expect(removed.filter(Boolean)).toHaveLength(1);
     expect(await store.get('code')).toBeUndefined();
-    expect(await store.take('code')).toBeUndefined();
+    await store.set('code', 'newer-code', 60_000);
+    expect(await store.compareAndDelete('code', 'secret-code')).toBe(false);
+    expect(await store.get('code')).toBe('newer-code');
+  });
+
+  it('compareAndSet replaces only the value the caller read: of 20 concurrent updates from one read, one wins', async () => {
+    const store = track(open());
+    await store.set('grant', 'v1', 60_000);
+    const updated = await Promise.all(Array.from({ length: 20 }, (_, i) => store.compareAndSet('grant', 'v1', `v2-${i}`, 60_000)));
+    expect(updated.filter(Boolean)).toHaveLength(1);
+    expect(await store.get('grant')).toBe(`v2-${updated.indexOf(true)}`);
+    expect(await store.compareAndSet('missing', 'v1', 'v2', 60_000)).toBe(false);
+    expect(await store.get('missing')).toBeUndefined();
   });
 
   it('ttl is undefined for a missing key', async () => {
@@ -129,7 +141,7 @@ describe('RedisStore across processes', () => {
     const second = track(new RedisStore(redis.url, { keyPrefix: prefix }));
     await first.set('shared', 'from-first', 60_000);
     expect(await second.get('shared')).toBe('from-first');
-    expect(await second.take('shared')).toBe('from-first');
+    expect(await second.compareAndDelete('shared', 'from-first')).toBe(true);
     expect(await first.get('shared')).toBeUndefined();
 
     const counts = await Promise.all(

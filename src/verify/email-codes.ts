@@ -163,31 +163,33 @@ export class EmailCodeVerifier {
     const raw = await store.get(`code:${conversation}`);
     if (!raw) throw new ToolError('input', 'There is no active code in this conversation (it may have expired or been used). Call verify_email_start to send a new one.');
     const challenge = JSON.parse(raw) as Challenge;
+    // Every removal below is of THIS challenge only: a newer code sent meanwhile stays usable.
+    const forgetThisCode = () => store.compareAndDelete(`code:${conversation}`, raw);
     if (this.now() >= challenge.expiresAt) {
-      await store.delete(`code:${conversation}`);
+      await forgetThisCode();
       throw new ToolError('input', 'That code has expired. Call verify_email_start to send a new one.');
     }
     // Keyed by challenge: a start racing this confirm cannot reset the count of guesses at its new code.
     const attemptsKey = `code-attempts:${conversation}:${challenge.id}`;
     const attempts = await store.increment(attemptsKey, this.limits.codeTtlMs);
     if (attempts > this.limits.maxAttempts) {
-      await store.delete(`code:${conversation}`);
+      await forgetThisCode();
       throw new ToolError('input', 'Too many wrong codes. That code no longer works; call verify_email_start to send a new one.');
     }
     const expected = Buffer.from(challenge.hash, 'hex');
     const actual = Buffer.from(this.hash(challenge.id, code), 'hex');
     if (!timingSafeEqual(expected, actual)) {
       const left = this.limits.maxAttempts - attempts;
-      if (left <= 0) await store.delete(`code:${conversation}`);
+      if (left <= 0) await forgetThisCode();
       throw new ToolError(
         'input',
         left > 0 ? `That code is not right. ${left} attempt${left === 1 ? '' : 's'} left.` : 'That code is not right, and it no longer works. Call verify_email_start to send a new one.',
       );
     }
-    // Single use, even against a concurrent confirm with the same code.
-    const taken = await store.take(`code:${conversation}`);
-    if (!taken || (JSON.parse(taken) as Challenge).id !== challenge.id) {
-      throw new ToolError('input', 'That code has already been used. Call verify_email_start to send a new one.');
+    // Single use, even against a concurrent confirm with the same code; a newer code sent
+    // meanwhile replaced this one and is left alone.
+    if (!(await forgetThisCode())) {
+      throw new ToolError('input', 'That code has already been used or replaced by a newer one. Use the most recent code, or call verify_email_start to send a new one.');
     }
     await store.delete(attemptsKey);
     return this.deps.grants.grant(conversation, challenge.email, 'email-code');

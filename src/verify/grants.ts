@@ -49,26 +49,37 @@ export class GrantStore {
    * The conversation's grant if it is still live, with its remaining absolute lifetime; a lapsed
    * one is deleted. Checked here as well as by the store's TTL, so the policy holds on any clock.
    */
-  private async live(conversation: string, now: number): Promise<{ stored: StoredGrant; remaining: number } | undefined> {
+  private async live(conversation: string, now: number): Promise<{ stored: StoredGrant; raw: string; remaining: number } | undefined> {
     const raw = await this.store.get(this.key(conversation));
     if (!raw) return undefined;
     const stored = JSON.parse(raw) as StoredGrant;
     const remaining = stored.grantedAt + this.policy.maxAgeMs - now;
     if (remaining <= 0 || now - stored.lastUsedAt >= this.policy.idleMs) {
-      await this.store.delete(this.key(conversation));
+      // Only this lapsed grant: a new one granted meanwhile stays.
+      await this.store.compareAndDelete(this.key(conversation), raw);
       return undefined;
     }
-    return { stored, remaining };
+    return { stored, raw, remaining };
   }
 
-  /** The conversation's live grant, refreshed for idle purposes; undefined when none or lapsed. */
+  /**
+   * The conversation's live grant, refreshed for idle purposes; undefined when none or lapsed.
+   * The refresh is a compare-and-set: a grant made meanwhile (another email verified in the same
+   * conversation) is never overwritten by the old one; that newer grant is the answer.
+   */
   async use(conversation: string): Promise<Grant | undefined> {
-    const now = this.now();
-    const found = await this.live(conversation, now);
-    if (!found) return undefined;
-    const refreshed: StoredGrant = { ...found.stored, lastUsedAt: now };
-    await this.store.set(this.key(conversation), JSON.stringify(refreshed), Math.min(this.policy.idleMs, found.remaining));
-    return this.describe(refreshed);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const now = this.now();
+      const found = await this.live(conversation, now);
+      if (!found) return undefined;
+      const refreshed: StoredGrant = { ...found.stored, lastUsedAt: now };
+      if (await this.store.compareAndSet(this.key(conversation), found.raw, JSON.stringify(refreshed), Math.min(this.policy.idleMs, found.remaining))) {
+        return this.describe(refreshed);
+      }
+    }
+    // Still changing under us: answer with what is there now, unrefreshed.
+    const current = await this.live(conversation, this.now());
+    return current && this.describe(current.stored);
   }
 
   /**

@@ -41,10 +41,16 @@ export class MemoryStore implements Store {
     return next;
   }
 
-  async take(key: string): Promise<string | undefined> {
-    const value = this.entries.get(key);
+  async compareAndSet(key: string, expected: string, next: string, ttlMs: number): Promise<boolean> {
+    if (this.entries.get(key) !== expected) return false;
+    this.entries.set(key, next, { ttl: boundedTtl(ttlMs) });
+    return true;
+  }
+
+  async compareAndDelete(key: string, expected: string): Promise<boolean> {
+    if (this.entries.get(key) !== expected) return false;
     this.entries.delete(key);
-    return value;
+    return true;
   }
 
   async ttl(key: string): Promise<number | undefined> {

@@ -15,11 +15,22 @@ end
 return count
 `;
 
-/** GETDEL as a script, so servers older than 6.2 work too. */
-const TAKE_SCRIPT = `
-local value = redis.call('GET', KEYS[1])
-if value then redis.call('DEL', KEYS[1]) end
-return value
+/** SET only when the value is still the one the caller read. */
+const COMPARE_AND_SET_SCRIPT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+  return 1
+end
+return 0
+`;
+
+/** DEL only when the value is still the one the caller read. */
+const COMPARE_AND_DELETE_SCRIPT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+return 0
 `;
 
 /** A Redis operation failed; the message names the server without its credentials. */
@@ -88,9 +99,14 @@ export class RedisStore implements Store {
     return Number(reply);
   }
 
-  async take(key: string): Promise<string | undefined> {
-    const reply = await this.run(() => this.client.eval(TAKE_SCRIPT, 1, this.keyFor(key)));
-    return typeof reply === 'string' ? reply : undefined;
+  async compareAndSet(key: string, expected: string, next: string, ttlMs: number): Promise<boolean> {
+    const reply = await this.run(() => this.client.eval(COMPARE_AND_SET_SCRIPT, 1, this.keyFor(key), expected, next, redisTtl(ttlMs)));
+    return Number(reply) === 1;
+  }
+
+  async compareAndDelete(key: string, expected: string): Promise<boolean> {
+    const reply = await this.run(() => this.client.eval(COMPARE_AND_DELETE_SCRIPT, 1, this.keyFor(key), expected));
+    return Number(reply) === 1;
   }
 
   async ttl(key: string): Promise<number | undefined> {

@@ -10,8 +10,10 @@ export interface Store {
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
   /** Atomic counter; the TTL starts with the first increment and is not extended by later ones. */
   increment(key: string, ttlMs: number): Promise<number>;
-  /** Atomic read-and-delete (GETDEL): of several concurrent takers, one gets the value. */
-  take(key: string): Promise<string | undefined>;
+  /** Atomic: replaces the value only if it is still `expected` (what the caller read); true when it did. */
+  compareAndSet(key: string, expected: string, next: string, ttlMs: number): Promise<boolean>;
+  /** Atomic: deletes the key only if its value is still `expected`; true when it did. */
+  compareAndDelete(key: string, expected: string): Promise<boolean>;
   /** Remaining lifetime in ms, or undefined when the key does not exist. */
   ttl(key: string): Promise<number | undefined>;
   delete(key: string): Promise<void>;
