@@ -33,6 +33,31 @@ function couponDescription(coupon: Stripe.Coupon, currency: string): string {
   return off;
 }
 
+export const FAILED_CODES_PER_HOUR = 5;
+export const TOO_MANY_CODES_MESSAGE = 'Too many codes that did not work were tried. Ask the customer to try again in an hour, with the exact code from the offer.';
+
+/**
+ * Guessing codes is capped per customer and per conversation: after FAILED_CODES_PER_HOUR
+ * refusals, codes are refused without being looked up, so the tool is no oracle for open codes.
+ */
+function failedCodeCounters(ctx: ToolContext, customers: readonly SlimCustomer[]) {
+  const keys = [`coupon-failures:customer:${customers[0]!.id}`, ...(ctx.conversation ? [`coupon-failures:conversation:${ctx.conversation}`] : [])];
+  return {
+    async refuseIfExhausted(): Promise<void> {
+      const counts = await Promise.all(keys.map((key) => ctx.store.get(key)));
+      if (counts.some((count) => Number(count ?? 0) >= FAILED_CODES_PER_HOUR)) throw new UserInputError(TOO_MANY_CODES_MESSAGE);
+    },
+    async counting<T>(step: () => Promise<T>): Promise<T> {
+      try {
+        return await step();
+      } catch (error) {
+        if (error instanceof ToolError && error.kind === 'input') await Promise.all(keys.map((key) => ctx.store.increment(key, 3600_000)));
+        throw error;
+      }
+    },
+  };
+}
+
 /** A customer-typed promotion code, else an allowlisted raw coupon id; refusals say nothing about other customers. */
 async function resolveCode(ctx: ToolContext, typed: string, recordIds: ReadonlySet<string>): Promise<Resolved> {
   const page = await ctx.stripe.promotionCodes.list({ code: typed, active: true, limit: 10, expand: ['data.promotion.coupon'] });
@@ -164,6 +189,7 @@ export default defineTool({
     "Applies a promotion code the customer typed to their subscription and reports the next invoice before and after. Use only with a code the customer gave you; never guess or suggest codes. Refuses codes that are invalid, expired or not eligible, with the reason.",
   audience: 'customer',
   write: true,
+  usesStore: true,
   permissions: [
     'rak_customer_read',
     'rak_subscription_read',
@@ -203,7 +229,9 @@ export default defineTool({
     const { subscription, view } = await chooseSubscription(ctx, customers, input.subscription_id, 'apply a code to');
     if (!LIVE_STATUSES.has(subscription.status)) throw new UserInputError('That subscription has ended, so a code cannot be applied to it.');
     const recordIds = new Set(customers.map((customer) => customer.id));
-    const resolved = await resolveCode(ctx, input.code, recordIds);
+    const failures = failedCodeCounters(ctx, customers);
+    await failures.refuseIfExhausted();
+    const resolved = await failures.counting(() => resolveCode(ctx, input.code, recordIds));
     const discount = couponDescription(resolved.coupon, subscription.currency);
     const about = { id: subscription.id, plan: view.plan };
 
@@ -217,7 +245,7 @@ export default defineTool({
         summary: `${resolved.code} is already applied to ${view.plan}.`,
       };
     }
-    await checkRestrictions(ctx, resolved, subscription, view, customers);
+    await failures.counting(() => checkRestrictions(ctx, resolved, subscription, view, customers));
 
     const customer = idOf(subscription.customer)!;
     const before = await nextInvoice(ctx, customer, subscription.id);

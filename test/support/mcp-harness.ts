@@ -59,10 +59,10 @@ export interface ConnectedClient {
 /** A real MCP Client talking to our server over the SDK's in-memory transport. */
 export async function connectClient(
   who: Who,
-  options: { env?: Record<string, string>; tools?: readonly AnyToolDefinition[]; runtime?: ToolRuntime } = {},
+  options: { env?: Record<string, string>; tools?: readonly AnyToolDefinition[]; runtime?: ToolRuntime; conversation?: string } = {},
 ): Promise<ConnectedClient> {
   const runtime = options.runtime ?? testRuntime(options.env);
-  const conversation = typeof who === 'object' && 'visitor' in who ? who.visitor : 'test-conversation';
+  const conversation = typeof who === 'object' && 'visitor' in who ? who.visitor : (options.conversation ?? 'test-conversation');
   const resolvePrincipal =
     typeof who === 'object' && 'visitor' in who
       ? () => resolveCustomerPrincipal({ token: undefined, verifier: undefined, grants: runtime.verification?.grants, conversation, log: runtime.log })

@@ -3,7 +3,7 @@ import { DEMO } from '../../src/demo/fake-stripe/index.js';
 import { ALL_TOOLS, selectTools } from '../../src/tools/registry.js';
 import { useFakeStripe } from '../support/fake-stripe-msw.js';
 import { pinClock } from '../support/pin-clock.js';
-import { connectClient, errorText, structured, type Who } from '../support/mcp-harness.js';
+import { connectClient, errorText, structured, testRuntime, type Who } from '../support/mcp-harness.js';
 
 const NOW = 1_790_000_000;
 const stripe = useFakeStripe({ now: NOW });
@@ -155,6 +155,31 @@ describe('apply_coupon', () => {
     const missing = errorText(await apply({ customer: DEMO.emails.alice }, { code: 'WELCOME20', subscription_id: 'sub_DoesNotExist' }));
     expect(other).toBe(missing);
     expect(updates()).toEqual([]);
+  });
+
+  it('stops looking codes up after five that did not work, per customer and per conversation', async () => {
+    const runtime = testRuntime({ WRITE_TOOLS: 'all' });
+    const session = await connectClient({ customer: DEMO.emails.alice }, { runtime, conversation: 'guessing' });
+    const lookups = () => stripe.fake().requests.filter((r) => r.path === '/v1/promotion_codes').length;
+    for (const guess of ['GUESS1', 'GUESS2', 'EXPIRED10', 'GUESS3', 'MAXED']) expect((await session.call('apply_coupon', { code: guess })).isError).toBe(true);
+    const before = lookups();
+    // Even a valid code is now refused, without asking Stripe, so guesses teach nothing.
+    const refused = await session.call('apply_coupon', { code: 'WELCOME20' });
+    expect(errorText(refused)).toMatch(/Too many codes that did not work were tried/);
+    expect(lookups()).toBe(before);
+    expect(updates()).toHaveLength(0);
+    await session.close();
+    // Another conversation of the same customer is held back as well.
+    const other = await connectClient({ customer: DEMO.emails.alice }, { runtime, conversation: 'another-chat' });
+    expect(errorText(await other.call('apply_coupon', { code: 'WELCOME20' }))).toMatch(/Too many codes/);
+    await other.close();
+    // So is another customer in the guessing conversation; another customer elsewhere is not.
+    const sameChat = await connectClient({ customer: DEMO.emails.carol }, { runtime, conversation: 'guessing' });
+    expect(errorText(await sameChat.call('apply_coupon', { code: 'WELCOME20' }))).toMatch(/Too many codes/);
+    await sameChat.close();
+    const elsewhere = await connectClient({ customer: DEMO.emails.carol }, { runtime, conversation: 'carol-chat' });
+    expect(errorText(await elsewhere.call('apply_coupon', { code: 'NOSUCHCODE' }))).toMatch(/isn't valid/);
+    await elsewhere.close();
   });
 
   it('rejects codes with characters no code has', async () => {
