@@ -67,6 +67,9 @@ export const settingsSchema = z.object({
   TOOLS: list,
   WRITE_TOOLS: list,
   COUPON_ALLOWLIST: list,
+  PLAN_PRODUCTS: list.refine((ids) => ids.every((id) => /^prod_[A-Za-z0-9]+$/.test(id)), {
+    message: 'PLAN_PRODUCTS must be a comma list of product ids (prod_…)',
+  }),
   PORTAL_RETURN_URL: optionalUrl('PORTAL_RETURN_URL', 'https://app.example.com/account'),
   PORTAL_CONFIGURATION: z
     .string()

@@ -61,6 +61,7 @@ export function createRuntime(options: RuntimeOptions): ToolRuntime {
       couponAllowlist: settings.COUPON_ALLOWLIST,
       portalReturnUrl: settings.PORTAL_RETURN_URL,
       portalConfiguration: settings.PORTAL_CONFIGURATION,
+      planProducts: settings.PLAN_PRODUCTS.length > 0 ? settings.PLAN_PRODUCTS : undefined,
     },
   };
 }

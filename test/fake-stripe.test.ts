@@ -204,7 +204,7 @@ describe('4. lists', () => {
 
     const plans = await sdk().prices.list({ active: true, type: 'recurring', limit: 100 });
     expect(plans.data.map((p) => p.id).sort()).toEqual(
-      [DEMO.prices.starterMonthly, DEMO.prices.proMonthly, DEMO.prices.proYearly, DEMO.prices.teamMonthly, DEMO.prices.jpyMonthly].sort(),
+      [DEMO.prices.starterMonthly, DEMO.prices.proMonthly, DEMO.prices.proYearly, DEMO.prices.teamMonthly, DEMO.prices.jpyMonthly, DEMO.prices.enterpriseAcme].sort(),
     );
     expect((await sdk().prices.list({ lookup_keys: ['pro_yearly'] })).data.map((p) => p.id)).toEqual([DEMO.prices.proYearly]);
     expect((await sdk().prices.list({ currency: 'jpy' })).data.map((p) => p.id)).toEqual([DEMO.prices.jpyMonthly]);

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type Stripe from 'stripe';
 import { normalizeEmail } from '../verify/principal.js';
 import { findCustomersByEmail } from '../stripe/find-customers.js';
-import { stripeErrorCode } from '../stripe/errors.js';
+import { isStripeError, stripeErrorCode } from '../stripe/errors.js';
 import {
   projectBalanceTransaction,
   projectCharge,
@@ -17,6 +17,7 @@ import {
   projectPrice,
   projectProduct,
   projectSubscription,
+  projectSwitchablePlans,
   type SlimBalanceTransaction,
   type SlimCharge,
   type SlimCustomer,
@@ -24,6 +25,7 @@ import {
   type SlimPrice,
   type SlimProduct,
   type SlimSubscription,
+  type SwitchablePlans,
 } from './projections.js';
 import type { ReadThroughCache } from './read-through.js';
 
@@ -222,6 +224,32 @@ export class BillingReads {
       load: async () => {
         const product = await this.stripe.products.retrieve(id);
         return product.deleted ? null : projectProduct(product);
+      },
+    });
+  }
+
+  /**
+   * The plans the billing portal lets customers switch to (PORTAL_CONFIGURATION, else the
+   * default configuration); null when it names none, or the key cannot read configurations.
+   */
+  switchablePlans(configurationId: string | undefined): Promise<SwitchablePlans | null> {
+    const tag = this.tags.catalog();
+    const expand = ['features.subscription_update.products'];
+    return this.cache.read({
+      key: `${tag}:switchable:${configurationId ?? 'default'}`,
+      tags: [tag],
+      ttlMs: (plans) => (plans === null ? this.freshness.ttlMs : this.entryTtl()),
+      load: async () => {
+        try {
+          const configuration = configurationId
+            ? await this.stripe.billingPortal.configurations.retrieve(configurationId, { expand })
+            : (await this.stripe.billingPortal.configurations.list({ is_default: true, limit: 1, expand: expand.map((path) => `data.${path}`) })).data[0];
+          return configuration ? projectSwitchablePlans(configuration) : null;
+        } catch (error) {
+          // No permission or no such configuration: plans are then not narrowed (doctor says so).
+          if (isStripeError(error) && (error.statusCode === 403 || error.statusCode === 404)) return null;
+          throw error;
+        }
       },
     });
   }

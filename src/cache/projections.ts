@@ -153,13 +153,11 @@ export interface SlimBalanceTransaction {
   description: string | null;
 }
 
-export interface SlimPortalConfiguration {
-  id: string;
-  active: boolean;
-  is_default: boolean;
-  cancel_enabled: boolean;
-  /** Products customers may switch to (null: not expanded or switching off). */
-  switchable_products: string[] | null;
+/** The plans the billing portal lets customers switch between. */
+export interface SwitchablePlans {
+  configuration: string;
+  /** Each product with the prices offered for it (empty: all of the product's prices). */
+  products: Array<{ product: string; prices: string[] }>;
 }
 
 const idOf = (value: string | { id: string } | null | undefined): string | null => (value == null ? null : typeof value === 'string' ? value : value.id);
@@ -339,14 +337,9 @@ export function projectBalanceTransaction(transaction: Stripe.CustomerBalanceTra
   };
 }
 
-export function projectPortalConfiguration(configuration: Stripe.BillingPortal.Configuration): SlimPortalConfiguration {
+/** Null when plan switching is off or names no products (the configuration read with its products expanded). */
+export function projectSwitchablePlans(configuration: Stripe.BillingPortal.Configuration): SwitchablePlans | null {
   const update = configuration.features.subscription_update;
-  const products = update.enabled && Array.isArray(update.products) ? update.products.map((entry) => entry.product) : null;
-  return {
-    id: configuration.id,
-    active: configuration.active,
-    is_default: configuration.is_default,
-    cancel_enabled: configuration.features.subscription_cancel.enabled,
-    switchable_products: products,
-  };
+  if (!configuration.active || !update.enabled || !update.products || update.products.length === 0) return null;
+  return { configuration: configuration.id, products: update.products.map((entry) => ({ product: entry.product, prices: [...entry.prices] })) };
 }

@@ -51,6 +51,25 @@ async function currentPlans(ctx: ToolContext): Promise<CurrentPlans> {
   };
 }
 
+/**
+ * Which products (and prices) customers may be shown: PLAN_PRODUCTS, else the plans the billing
+ * portal lets them switch to, else everything (doctor warns: a product made for one customer
+ * would be shown to all). A price set of null allows every price of the product.
+ */
+async function plansOnOffer(ctx: ToolContext): Promise<Map<string, Set<string> | null> | undefined> {
+  if (ctx.settings.planProducts) return new Map(ctx.settings.planProducts.map((product) => [product, null]));
+  const switchable = await ctx.reads.switchablePlans(ctx.settings.portalConfiguration);
+  if (!switchable) return undefined;
+  return new Map(switchable.products.map(({ product, prices }) => [product, prices.length > 0 ? new Set(prices) : null]));
+}
+
+function isOnOffer(onOffer: Map<string, Set<string> | null> | undefined, { price, product }: CatalogPrice): boolean {
+  if (!onOffer) return true;
+  if (!onOffer.has(product.id)) return false;
+  const prices = onOffer.get(product.id);
+  return !prices || prices.has(price.id);
+}
+
 /** Active, recurring, with a fixed per-unit amount: tiered and metered prices have no single price to quote. */
 function isQuotable({ price, product }: CatalogPrice): boolean {
   return (
@@ -85,8 +104,8 @@ export default defineTool({
   },
   annotations: { readOnlyHint: true, openWorldHint: false },
   async handler(input, ctx) {
-    const [catalog, current] = await Promise.all([ctx.reads.catalogPrices(), currentPlans(ctx)]);
-    const offered = catalog.filter(isQuotable);
+    const [catalog, current, onOffer] = await Promise.all([ctx.reads.catalogPrices(), currentPlans(ctx), plansOnOffer(ctx)]);
+    const offered = catalog.filter((entry) => isQuotable(entry) && isOnOffer(onOffer, entry));
     const inCurrency = input.currency ? offered.filter(({ price }) => price.currency === input.currency) : offered;
     // Group each product's prices together, products ordered by their cheapest price.
     const cheapestOfProduct = new Map<string, number>();
@@ -113,7 +132,7 @@ export default defineTool({
     }));
     const offeredIds = new Set(offered.map(({ price }) => price.id));
     const legacy = [...current.priceIds].some((id) => !offeredIds.has(id));
-    const note = legacy ? "The customer's current plan is no longer offered, so it is not in this list." : undefined;
+    const note = legacy ? "The customer's current plan is not among the plans on offer, so it is not in this list." : undefined;
     const currencies = [...new Set(offered.map(({ price }) => price.currency.toUpperCase()))].sort();
     const summary =
       plans.length > 0

@@ -23,6 +23,28 @@ const plansFor = (who: Who, args: Record<string, unknown> = {}) => callOnce<Resu
 
 const currentOf = (result: Result) => result.plans.filter((plan) => plan.current).map((plan) => plan.price_id);
 
+describe('which plans a customer may see', () => {
+  const ids = (result: Result) => result.plans.map((plan) => plan.price_id).sort();
+
+  it('shows only the plans the billing portal lets customers switch to: never a product made for one customer', async () => {
+    const shown = ids(await plansFor({ customer: DEMO.emails.alice }));
+    expect(shown).toEqual([DEMO.prices.starterMonthly, DEMO.prices.proMonthly, DEMO.prices.proYearly, DEMO.prices.teamMonthly, DEMO.prices.jpyMonthly].sort());
+    expect(shown).not.toContain(DEMO.prices.enterpriseAcme);
+  });
+
+  it('PLAN_PRODUCTS overrides the portal', async () => {
+    const session = await connectClient('unverified', { env: { PLAN_PRODUCTS: `${DEMO.products.pro},${DEMO.products.team}` } });
+    const result = (await session.call('get_available_plans', {})).structuredContent as unknown as Result;
+    await session.close();
+    expect(ids(result)).toEqual([DEMO.prices.proMonthly, DEMO.prices.proYearly, DEMO.prices.teamMonthly].sort());
+  });
+
+  it('with neither, lists every active recurring price (doctor warns)', async () => {
+    stripe.fake().setPortalConfigured(false);
+    expect(ids(await plansFor('unverified'))).toContain(DEMO.prices.enterpriseAcme);
+  });
+});
+
 describe('get_available_plans', () => {
   it('lists active recurring prices for an unverified visitor, cheapest product first, without marking anything', async () => {
     expect(await plansFor('unverified', { currency: 'USD' })).toMatchInlineSnapshot(`
@@ -124,7 +146,7 @@ describe('get_available_plans', () => {
     store.subscriptions.set(sub.id, { ...sub, items: { ...sub.items, data: [{ ...sub.items.data[0]!, price: legacy }] } });
     const result = await plansFor({ customer: DEMO.emails.frank });
     expect(currentOf(result)).toEqual([]);
-    expect(result.note).toBe("The customer's current plan is no longer offered, so it is not in this list.");
+    expect(result.note).toBe("The customer's current plan is not among the plans on offer, so it is not in this list.");
   });
 
   it('works for staff with and without a chosen customer', async () => {

@@ -39,6 +39,15 @@ export const EXPANDABLE_FIELDS: Readonly<Record<string, Readonly<Record<string, 
   'billing_portal.session': { configuration: 'billing_portal.configuration' },
 };
 
+/**
+ * Fields Stripe returns only when asked for with `expand` (includable, not expandable ids),
+ * e.g. a portal configuration's switchable products. Stored on the object, removed from answers
+ * that did not ask for them.
+ */
+export const INCLUDABLE_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  'billing_portal.configuration': ['features.subscription_update.products'],
+};
+
 export const MAX_EXPAND_DEPTH = 4;
 
 export interface ExpandContext {
@@ -51,6 +60,7 @@ export interface ExpandContext {
 const cannotExpand = (path: string) => invalidRequest(`This property cannot be expanded (${path}).`, { param: 'expand' });
 
 export function applyExpansions(root: JsonObject, paths: readonly string[], ctx: ExpandContext): void {
+  omitUnrequestedIncludables(root, paths);
   for (const path of paths) {
     const segments = path.split('.');
     if (segments.length > MAX_EXPAND_DEPTH) {
@@ -77,6 +87,7 @@ function walk(node: JsonObject, type: string, prefix: string, segments: readonly
   }
 
   const relativePath = prefix ? `${prefix}.${segment}` : segment;
+  if (rest.length === 0 && INCLUDABLE_FIELDS[type]?.includes(relativePath)) return;
   const target = EXPANDABLE_FIELDS[type]?.[relativePath];
   const value = node[segment];
 
@@ -93,6 +104,22 @@ function walk(node: JsonObject, type: string, prefix: string, segments: readonly
   if (!isJsonObject(value) || rest.length === 0) throw cannotExpand(fullPath);
   if (typeof value.object === 'string') walkObject(value, rest, fullPath, ctx);
   else walk(value, type, relativePath, rest, fullPath, ctx);
+}
+
+/** Drops every includable field the request's `expand` did not name (lists: `data.<path>`). */
+function omitUnrequestedIncludables(root: JsonObject, paths: readonly string[]): void {
+  const isList = root.object === 'list' || root.object === 'search_result';
+  const objects = isList ? asArray(root.data).filter(isJsonObject) : [root];
+  const requested = new Set(paths.map((path) => (isList ? path.replace(/^data\./, '') : path)));
+  for (const object of objects) {
+    for (const path of INCLUDABLE_FIELDS[typeof object.object === 'string' ? object.object : ''] ?? []) {
+      if (requested.has(path)) continue;
+      const segments = path.split('.');
+      let parent: Json | undefined = object;
+      for (const segment of segments.slice(0, -1)) parent = isJsonObject(parent) ? parent[segment] : undefined;
+      if (isJsonObject(parent)) delete parent[segments[segments.length - 1]!];
+    }
+  }
 }
 
 function resolve(value: Json | undefined, kind: ResourceKind, ctx: ExpandContext): Json {

@@ -805,6 +805,8 @@ export interface PortalConfigurationSpec {
   isDefault: boolean;
   cancelEnabled: boolean;
   cancelMode?: Stripe.BillingPortal.Configuration.Features.SubscriptionCancel.Mode;
+  /** Plan switching on, to these products and prices (Stripe returns them only when expanded). */
+  switchTo?: Array<{ product: string; prices: string[] }>;
 }
 
 export function makePortalConfiguration(spec: PortalConfigurationSpec): Stripe.BillingPortal.Configuration {
@@ -829,8 +831,9 @@ export function makePortalConfiguration(spec: PortalConfigurationSpec): Stripe.B
       subscription_pause: { enabled: false, duration: { type: 'indefinite', interval_options: [] } },
       subscription_update: {
         billing_cycle_anchor: null,
-        default_allowed_updates: [],
-        enabled: false,
+        default_allowed_updates: spec.switchTo ? ['price'] : [],
+        enabled: spec.switchTo !== undefined,
+        ...(spec.switchTo ? { products: spec.switchTo.map((entry) => ({ product: entry.product, prices: entry.prices, adjustable_quantity: { enabled: false, maximum: null, minimum: 1 } })) } : {}),
         proration_behavior: 'none',
         schedule_at_period_end: { conditions: [] },
         trial_update_behavior: 'end_trial',

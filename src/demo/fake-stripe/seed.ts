@@ -74,6 +74,8 @@ export const DEMO = {
     legacy: 'prod_DemoLegacy',
     proJapan: 'prod_DemoProJapan',
     setupFee: 'prod_DemoSetupFee',
+    /** Made for one customer: active and recurring, but not a plan anyone else may see. */
+    enterpriseAcme: 'prod_DemoEnterpriseAcme',
   },
   prices: {
     starterMonthly: 'price_DemoStarterMonthly',
@@ -85,6 +87,7 @@ export const DEMO = {
     jpyMonthly: 'price_DemoProJapanMonthly',
     /** One-time: must not be offered as a plan. */
     setupFee: 'price_DemoSetupFee',
+    enterpriseAcme: 'price_DemoEnterpriseAcme',
   },
   subscriptions: {
     /** active, Pro monthly, carries the LOYAL5 discount. */
@@ -208,6 +211,7 @@ export function seedDemoAccount(store: FakeStripeStore, { now, portalConfigured 
   put(store.products, makeProduct({ id: P.legacy, created: ago(1200), name: 'Basic (legacy)', active: false }));
   put(store.products, makeProduct({ id: P.proJapan, created: ago(897), name: 'Pro (Japan)', defaultPrice: DEMO.prices.jpyMonthly }));
   put(store.products, makeProduct({ id: P.setupFee, created: ago(896), name: 'Setup fee' }));
+  put(store.products, makeProduct({ id: P.enterpriseAcme, created: ago(300), name: 'Enterprise – ACME', defaultPrice: DEMO.prices.enterpriseAcme }));
 
   const price = (spec: Parameters<typeof makePrice>[0]) => put(store.prices, makePrice(spec));
   const starter = price({ id: DEMO.prices.starterMonthly, created: ago(900), product: P.starter, currency: 'usd', unitAmount: 1900, recurring: { interval: 'month' }, lookupKey: 'starter_monthly', nickname: 'Starter monthly' });
@@ -216,6 +220,7 @@ export function seedDemoAccount(store: FakeStripeStore, { now, portalConfigured 
   const team = price({ id: DEMO.prices.teamMonthly, created: ago(898), product: P.team, currency: 'usd', unitAmount: 9900, recurring: { interval: 'month' }, lookupKey: 'team_monthly', nickname: 'Team monthly' });
   price({ id: DEMO.prices.legacyMonthly, created: ago(1200), product: P.legacy, currency: 'usd', unitAmount: 2900, recurring: { interval: 'month' }, active: false, nickname: 'Basic monthly (legacy)' });
   const jpy = price({ id: DEMO.prices.jpyMonthly, created: ago(897), product: P.proJapan, currency: 'jpy', unitAmount: 2000, recurring: { interval: 'month' }, lookupKey: 'pro_monthly_jpy', nickname: 'Pro monthly (JPY)' });
+  price({ id: DEMO.prices.enterpriseAcme, created: ago(300), product: P.enterpriseAcme, currency: 'usd', unitAmount: 250000, recurring: { interval: 'month' }, nickname: 'ACME contract' });
   const setupFee = price({ id: DEMO.prices.setupFee, created: ago(896), product: P.setupFee, currency: 'usd', unitAmount: 9900, recurring: null, nickname: 'One-time setup' });
 
   // Customers and payment methods ---------------------------------------------------------
@@ -441,6 +446,21 @@ export function seedDemoAccount(store: FakeStripeStore, { now, portalConfigured 
 
   // Customer portal -------------------------------------------------------------------------
   if (portalConfigured) {
-    put(store.portalConfigurations, makePortalConfiguration({ id: DEMO.portalConfiguration, created: ago(365), isDefault: true, cancelEnabled: true }));
+    put(
+      store.portalConfigurations,
+      makePortalConfiguration({
+        id: DEMO.portalConfiguration,
+        created: ago(365),
+        isDefault: true,
+        cancelEnabled: true,
+        // The plans customers may switch between: not the one made for ACME.
+        switchTo: [
+          { product: P.starter, prices: [DEMO.prices.starterMonthly] },
+          { product: P.pro, prices: [DEMO.prices.proMonthly, DEMO.prices.proYearly] },
+          { product: P.team, prices: [DEMO.prices.teamMonthly] },
+          { product: P.proJapan, prices: [DEMO.prices.jpyMonthly] },
+        ],
+      }),
+    );
   }
 }

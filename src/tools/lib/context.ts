@@ -14,6 +14,8 @@ export interface ToolSettings {
   couponAllowlist: readonly string[];
   portalReturnUrl?: string | undefined;
   portalConfiguration?: string | undefined;
+  /** PLAN_PRODUCTS: the products get_available_plans may show (else the portal's switchable ones). */
+  planProducts?: readonly string[] | undefined;
 }
 
 /** What one process (or one HTTP app) shares across tool calls. */
