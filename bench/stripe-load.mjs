@@ -10,10 +10,17 @@
 //   demo customers, on a fresh server per row: throughput, latency, Stripe requests and server
 //   CPU per call, RSS, errors; over /v1/tools and /mcp, without and with webhooks, plus two
 //   processes sharing one Redis.
+// Table 3 (burst): a cold start under Stripe's own rate limits. The fake Stripe (a process of its
+//   own) enforces a sandbox's limits (global 25/s, 25/s per endpoint, 20 searches/s: 429 with
+//   Stripe-Rate-Limited-Reason); two serve processes share one Redis (STORE_URL, so one Stripe
+//   request budget) and 60 conversations × 5 calls all start at once on empty caches. Once with
+//   the servers' budget as configured (STRIPE_RATE_LIMIT unset: 25/s for an rk_test_ key), once
+//   with STRIPE_RATE_LIMIT=1000: Stripe 429s drawn, the fake's busiest second, busy answers.
 //
-// Run: npm run bench:stripe
-// Knobs (env): STRIPE_LATENCY_MS=150 STRIPE_JITTER_MS=20 REPS=5 COLD_CUSTOMERS=alice@example.com
-//   LOAD=50x20,500x20 (conversations x calls; the Redis row uses the last) BENCH_MAX_SECONDS=600
+// Run: npm run bench:stripe   (only the burst: ONLY=burst npm run bench:stripe)
+// Knobs (env): ONLY=cold,load,burst (which tables) STRIPE_LATENCY_MS=150 STRIPE_JITTER_MS=20 REPS=5
+//   COLD_CUSTOMERS=alice@example.com LOAD=50x20,500x20 (conversations x calls; the Redis row uses
+//   the last) BURST=60x5 BURST_LIMITS=global:25,endpoint:25,search:20 BENCH_MAX_SECONDS=600
 //   Server settings in PASS_THROUGH below go to the serve processes when set here.
 import { Agent, request as httpRequest } from 'node:http';
 import { cpus } from 'node:os';
@@ -28,6 +35,12 @@ const LOAD = (process.env.LOAD ?? '50x20,500x20').split(',').map((spec) => {
   const [conversations, calls] = spec.split('x').map(Number);
   return { conversations, calls };
 });
+const TABLES = ['cold', 'load', 'burst'];
+const ONLY = new Set((process.env.ONLY ?? TABLES.join(',')).split(',').map((name) => name.trim()).filter(Boolean));
+for (const name of ONLY) if (!TABLES.includes(name)) throw new Error(`ONLY: unknown table "${name}" (${TABLES.join(', ')})`);
+const [BURST_CONVERSATIONS, BURST_CALLS] = (process.env.BURST ?? '60x5').split('x').map(Number);
+// Stripe's limits for a sandbox account, as the fake enforces them in table 3.
+const BURST_LIMITS = process.env.BURST_LIMITS ?? 'global:25,endpoint:25,search:20';
 const DEADLINE = Date.now() + Number(process.env.BENCH_MAX_SECONDS ?? 600) * 1000;
 const CALL_TIMEOUT_MS = 30_000;
 // Server settings that change what is measured: taken from the bench's environment when set, so
@@ -63,13 +76,14 @@ function checkDeadline() {
   if (Date.now() > DEADLINE) throw new Error('the bench ran longer than BENCH_MAX_SECONDS; stopping (lower LOAD or REPS)');
 }
 
-function serveEnv(stripe, { webhooks, redis }) {
+function serveEnv(stripe, { webhooks, redis, settings = {} }) {
   return {
     STRIPE_API_KEY: STRIPE_KEY,
     STRIPE_API_BASE: stripe.url,
     HOST_KEYS: `bench:${HOST_KEY}`,
     IDENTITY_SECRET,
     ...passedThrough,
+    ...settings,
     ...(webhooks ? { STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET } : {}),
     ...(redis ? { STORE_URL: redis.url, VERIFY_SECRET } : {}),
   };
@@ -179,6 +193,7 @@ const percentile = (values, p) => {
 };
 const range = (values) => (Math.min(...values) === Math.max(...values) ? values[0] : `${Math.min(...values)}–${Math.max(...values)}`);
 const round1 = (value) => Math.round(value * 10) / 10;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const errorLog = [];
 
 // ---------------------------------------------------------------------------------------------
@@ -293,13 +308,99 @@ async function loadRow(stripe, { transport, webhooks, conversations, calls, proc
 }
 
 // ---------------------------------------------------------------------------------------------
+// Table 3: a cold burst over two processes sharing one Redis, against a rate-limited fake Stripe.
+
+async function burstRow(stripe, { budget, settings }) {
+  checkDeadline();
+  const label = `burst, ${budget}`;
+  progress(`table 3: ${label}, ${BURST_CONVERSATIONS}×${BURST_CALLS}`);
+  const redis = await startRedis();
+  const servers = [];
+  try {
+    for (let i = 0; i < 2; i++) servers.push(await startServe(serveEnv(stripe, { webhooks: false, redis, settings })));
+    // The start-up probes' requests leave the servers' shared window (1.1 s) before the burst;
+    // the reset then gives the fake full buckets and zero stats.
+    await sleep(1200);
+    await stripe.reset();
+    const latencies = [];
+    const busyKinds = new Map();
+    const otherErrors = new Map();
+    let conversationsRefused = 0;
+    const conversation = async (index) => {
+      // As in table 2: one customer per conversation, the tools in rotation, alternate processes.
+      const email = EMAILS[index % EMAILS.length];
+      const server = servers[index % servers.length];
+      let refused = false;
+      for (let call = 0; call < BURST_CALLS; call++) {
+        const result = await callTool({ server, transport: '/v1/tools', tool: TOOLS[(index + call) % TOOLS.length], email, conversationId: `burst-${index}` });
+        latencies.push(result.ms);
+        // Busy refusals by message: the Stripe budget's and the call limits' say different things.
+        const isBusy = result.status === 429 || /\bbusy\b/.test(result.error ?? '');
+        refused ||= isBusy;
+        const kinds = isBusy ? busyKinds : otherErrors;
+        if (result.error) kinds.set(result.error, (kinds.get(result.error) ?? 0) + 1);
+      }
+      if (refused) conversationsRefused++;
+    };
+    const started = performance.now();
+    await Promise.all(Array.from({ length: BURST_CONVERSATIONS }, (_, index) => conversation(index)));
+    const seconds = (performance.now() - started) / 1000;
+    const log = await stripe.requests();
+    const { stats } = await stripe.rateLimits();
+    const sum = (counts) => [...counts.values()].reduce((a, b) => a + b, 0);
+    const [busy, otherCount] = [sum(busyKinds), sum(otherErrors)];
+    for (const [kind, count] of [...busyKinds, ...otherErrors]) errorLog.push(`table 3, ${label}: ${count} × ${kind}`);
+    progress(`  ${stats.limited} Stripe 429s, busiest second ${stats.busiestSecond.global}, ${busy} busy, ${otherCount} other errors, ${seconds.toFixed(1)} s`);
+    return {
+      budget,
+      'Stripe req': log.length,
+      'Stripe 429s': stats.limited,
+      'busiest s global': stats.busiestSecond.global,
+      'busiest s endpoint': stats.busiestSecond.endpoint,
+      'busiest s search': stats.busiestSecond.search,
+      calls: latencies.length,
+      answered: latencies.length - busy - otherCount,
+      busy,
+      'conv. with busy': conversationsRefused,
+      'other errors': otherCount,
+      'p50 ms': Math.round(percentile(latencies, 50)),
+      'p99 ms': Math.round(percentile(latencies, 99)),
+      seconds: round1(seconds),
+    };
+  } finally {
+    await Promise.all(servers.map((server) => server.stop()));
+    await redis.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 
 async function main() {
-  const stripe = await startFakeStripe({ STRIPE_LATENCY_MS: String(LATENCY_MS), STRIPE_JITTER_MS: String(JITTER_MS) });
-  progress(`fake Stripe at ${stripe.url}, ${LATENCY_MS} ± ${JITTER_MS} ms per request`);
-
+  const stripeEnv = { STRIPE_LATENCY_MS: String(LATENCY_MS), STRIPE_JITTER_MS: String(JITTER_MS) };
   const coldRows = [];
   const coldPaths = [];
+  const loadRows = [];
+  const burstRows = [];
+
+  if (ONLY.has('cold') || ONLY.has('load')) {
+    const stripe = await startFakeStripe(stripeEnv);
+    progress(`fake Stripe at ${stripe.url}, ${LATENCY_MS} ± ${JITTER_MS} ms per request`);
+    if (ONLY.has('cold')) await coldTable(stripe, coldRows, coldPaths);
+    if (ONLY.has('load')) await loadTable(stripe, loadRows);
+    await stripe.stop();
+  }
+  if (ONLY.has('burst')) {
+    const stripe = await startFakeStripe({ ...stripeEnv, FAKE_RATE_LIMITS: BURST_LIMITS });
+    progress(`rate-limited fake Stripe at ${stripe.url} (${BURST_LIMITS} per second), ${LATENCY_MS} ± ${JITTER_MS} ms per request`);
+    const configured = passedThrough.STRIPE_RATE_LIMIT ? `STRIPE_RATE_LIMIT=${passedThrough.STRIPE_RATE_LIMIT}` : 'STRIPE_RATE_LIMIT unset (25/s)';
+    burstRows.push(await burstRow(stripe, { budget: configured, settings: {} }));
+    burstRows.push(await burstRow(stripe, { budget: 'STRIPE_RATE_LIMIT=1000', settings: { STRIPE_RATE_LIMIT: '1000' } }));
+    await stripe.stop();
+  }
+  report({ coldRows, coldPaths, loadRows, burstRows });
+}
+
+async function coldTable(stripe, coldRows, coldPaths) {
   for (const webhooks of [false, true]) {
     for (const email of COLD_CUSTOMERS) {
       for (const [question, tool] of QUESTIONS) {
@@ -310,8 +411,9 @@ async function main() {
       }
     }
   }
+}
 
-  const loadRows = [];
+async function loadTable(stripe, loadRows) {
   for (const transport of ['/v1/tools', '/mcp']) {
     for (const webhooks of [false, true]) {
       for (const size of LOAD) loadRows.push(await loadRow(stripe, { transport, webhooks, ...size }));
@@ -319,24 +421,37 @@ async function main() {
   }
   // The shared-cache row: the largest load, split over two processes that share one Redis.
   loadRows.push(await loadRow(stripe, { transport: '/v1/tools', webhooks: true, ...LOAD.at(-1), processes: 2, shareRedis: true }));
+}
 
-  console.log(`\nTable 1: per customer question, /v1/tools, cold (first call on a fresh server) and warm (the same call right after); ${REPS} repetitions`);
-  console.table(coldRows);
-  console.log('\nTable 1b: what each cold call asked Stripe (first repetition, no webhooks), grouped by sequential round');
-  console.table(coldPaths);
-  console.log('\nTable 2: load, a fresh server (empty cache) per row; conversations rotate through the 8 tools and the 7 demo customers');
-  console.table(loadRows);
+function report({ coldRows, coldPaths, loadRows, burstRows }) {
+  if (coldRows.length) {
+    console.log(`\nTable 1: per customer question, /v1/tools, cold (first call on a fresh server) and warm (the same call right after); ${REPS} repetitions`);
+    console.table(coldRows);
+    console.log('\nTable 1b: what each cold call asked Stripe (first repetition, no webhooks), grouped by sequential round');
+    console.table(coldPaths);
+  }
+  if (loadRows.length) {
+    console.log('\nTable 2: load, a fresh server (empty cache) per row; conversations rotate through the 8 tools and the 7 demo customers');
+    console.table(loadRows);
+  }
+  if (burstRows.length) {
+    console.log(
+      `\nTable 3: burst, ${BURST_CONVERSATIONS} conversations × ${BURST_CALLS} calls started at once on /v1/tools, 2 fresh processes sharing one fresh Redis (STORE_URL, VERIFY_SECRET), empty caches; the fake Stripe enforces ${BURST_LIMITS} per second`,
+    );
+    console.table(burstRows);
+  }
   if (errorLog.length) console.log(`\nErrors:\n  ${errorLog.join('\n  ')}`);
 
   const ttlSeconds = Number(process.env.CACHE_TTL_SECONDS ?? 60);
   console.log(`\n${cpus().length} cores; fake Stripe latency ${LATENCY_MS} ± ${JITTER_MS} ms (uniform) per request; cache TTL without webhooks: ${ttlSeconds} s (CACHE_TTL_SECONDS), with webhooks: up to 1 h.`);
   if (Object.keys(passedThrough).length) console.log(`Server settings from the environment: ${Object.entries(passedThrough).map(([name, value]) => `${name}=${value}`).join(' ')}.`);
-  if (Math.max(...loadRows.map((row) => row.seconds)) < ttlSeconds) {
+  if (loadRows.length && Math.max(...loadRows.map((row) => row.seconds)) < ttlSeconds) {
     console.log(`Every load row ended before the ${ttlSeconds} s TTL, so no entry expired and "webhooks yes/no" differ only by chance there; a longer row or a smaller CACHE_TTL_SECONDS shows what the TTL costs.`);
   }
-  console.log(
-    [
-      'Columns:',
+  const legend = [];
+  if (coldRows.length || loadRows.length) {
+    legend.push(
+      'Columns of tables 1 and 2:',
       '  Stripe req: requests the fake Stripe received during the call (a range when repetitions differ).',
       '  rounds: the longest chain of those requests in which each starts after the previous one ended, i.e. the Stripe round trips the caller waited for one after another.',
       `  p50/p99 ms: latency at the load generator (request sent → answer read), nearest rank, errors included; with ${REPS} repetitions p99 is the slowest.`,
@@ -347,8 +462,21 @@ async function main() {
       '  seconds: wall time of the row.',
       '  errors: calls not answered 200 with a successful result (HTTP status ≠ 200, is_error / isError, JSON-RPC error, timeout); 429s: of those, HTTP 429 (/mcp answers a refused call 200 with isError: see Errors).',
       `  The load generator runs in its own process on the same ${cpus().length} cores as the server(s) and the fake Stripe, so the load rows are bounded by the machine, not only by the server.`,
-    ].join('\n'),
-  );
+    );
+  }
+  if (burstRows.length) {
+    legend.push(
+      'Columns of table 3:',
+      `  budget: the servers' STRIPE_RATE_LIMIT (their Stripe request budget, shared through Redis; one host key may use CALLER_STRIPE_SHARE = ${passedThrough.CALLER_STRIPE_SHARE ?? 80} % of it). The per-endpoint (25/s) and search (20/s) budgets apply whatever STRIPE_RATE_LIMIT says, so 1000 lifts only the global one.`,
+      '  Stripe req: requests the fake Stripe received during the burst, 429s and retries included.',
+      '  Stripe 429s: requests the fake refused because a rate limit was hit (its limiter\'s count; the target is 0).',
+      '  busiest s global / endpoint / search: the most requests that reached the fake within any one second (refused ones included), all together, to the busiest endpoint, to search; Stripe refuses what goes past its limits.',
+      '  calls: tool calls made; answered: answered 200 with a result; busy: refused as busy (HTTP 429, the Stripe budget or a call limit was full); conv. with busy: conversations that got at least one; other errors: any other failure (see Errors).',
+      '  p50/p99 ms: latency of every call at the load generator, busy answers and errors included; seconds: wall time of the burst.',
+      '  Closed loop as in table 2: a conversation sends its next call as soon as an answer arrives, a busy one included (no waiting for Retry-After).',
+    );
+  }
+  console.log(legend.join('\n'));
 }
 
 // Bounded: checkDeadline() stops between steps; this stops a step that hangs, whatever it waits for.

@@ -81,7 +81,7 @@ async function waitUntil(child, what, ready, stderrTail) {
   throw new Error(`${what} did not become ready within ${START_TIMEOUT_MS} ms:\n${stderrTail()}`);
 }
 
-/** The fake Stripe process; `requests()` reads its log, `reset()` clears it. */
+/** The fake Stripe process; `requests()` reads its log, `rateLimits()` its limiter's figures, `reset()` clears both. */
 export async function startFakeStripe(env) {
   const child = track(fork(FAKE_STRIPE, [], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'pipe', 'ipc'] }));
   const stderrTail = captureStderr(child);
@@ -101,6 +101,11 @@ export async function startFakeStripe(env) {
     async requests() {
       const response = await fetch(`${url}/__bench/requests`);
       return (await response.json()).requests;
+    },
+    /** { limits, stats: { limited, busiestSecond: { global, search, endpoint } } }, null without FAKE_RATE_LIMITS. */
+    async rateLimits() {
+      const response = await fetch(`${url}/__bench/rate-limits`);
+      return response.json();
     },
     async reset() {
       await fetch(`${url}/__bench/reset`, { method: 'POST' });
