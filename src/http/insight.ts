@@ -11,7 +11,7 @@ import { withStripeCaller } from '../stripe/caller-context.js';
 import { mapStripeError } from '../stripe/errors.js';
 import { PERMISSIONS } from '../stripe/permission-probes.js';
 import type { CustomerTarget, ToolRuntime } from '../tools/lib/context.js';
-import { loadCustomerOverview, type CustomerOverview } from '../tools/lib/customer-overview.js';
+import { loadCustomerOverview, type CustomerOverview, type OverviewSection } from '../tools/lib/customer-overview.js';
 import { createToolContext } from '../tools/lib/customer-target.js';
 import { isPlausibleEmail, normalizeEmail, staffPrincipal } from '../verify/principal.js';
 import { conversationKey, type HttpCaller } from '../verify/request-principal.js';
@@ -49,9 +49,22 @@ interface InsightBase {
 }
 
 export type Insight =
-  | (InsightBase & { status: 'found'; records: CustomerRecordSummary[]; selected: string; overview: CustomerOverview; conversation?: ConversationCheck | undefined })
+  | (InsightBase & {
+      status: 'found';
+      records: CustomerRecordSummary[];
+      selected: string;
+      overview: CustomerOverview;
+      /** Parts that could not be loaded (a missing permission, a Stripe error), each with what to do; the rest is complete. */
+      unavailable: SectionNotice[];
+      conversation?: ConversationCheck | undefined;
+    })
   | (InsightBase & { status: 'not_found'; message: string })
   | (InsightBase & { status: 'error'; kind: ToolErrorKind; message: string });
+
+export interface SectionNotice {
+  section: OverviewSection;
+  message: string;
+}
 
 /** Which part of the picture each restricted-key permission holds (its Dashboard name comes from the probes). */
 const PERMISSION_PARTS: Record<string, string> = {
@@ -124,8 +137,10 @@ export async function loadInsight(runtime: ToolRuntime, staffName: string, query
     const chosen = customers.find((customer) => customer.id === query.customer) ?? customers[0]!;
     const target: CustomerTarget = { email: base.email, customers: [chosen], unverified: false };
     const ctx = createToolContext(runtime, staffPrincipal(staffName), { customer_id: chosen.id }, undefined);
-    const overview = await withStripeCaller(`staff:${staffName}`, () => loadCustomerOverview(ctx, target));
-    return { ...base, status: 'found', records: customers.map(summarizeRecord), selected: chosen.id, overview, conversation };
+    const { unavailable, ...overview } = await withStripeCaller(`staff:${staffName}`, () => loadCustomerOverview(ctx, target, { partial: true }));
+    for (const failure of unavailable) runtime.log.warn({ section: failure.section, outcome: failure.error.kind, detail: failure.error.logDetail, staff: staffName }, 'insight section unavailable');
+    const notices = unavailable.map((failure) => ({ section: failure.section, message: agentMessage(failure.error) }));
+    return { ...base, status: 'found', records: customers.map(summarizeRecord), selected: chosen.id, overview, unavailable: notices, conversation };
   } catch (caught) {
     const error = mapStripeError(caught, 'load customer insight');
     runtime.log.warn({ outcome: error.kind, detail: error.logDetail, staff: staffName }, 'insight failed');

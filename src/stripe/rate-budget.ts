@@ -15,7 +15,7 @@ import type { Redis } from 'ioredis';
 const requireLazily = createRequire(import.meta.url);
 
 export const WINDOW_MS = 1_100;
-export const MAX_WAIT_MS = 2_000;
+export const MAX_WAIT_MS = 5_000;
 export const SEARCH_LIMIT = 20;
 export const ENDPOINT_LIMIT = 25;
 

@@ -129,8 +129,11 @@ describe('the panel in a browser', () => {
       restricted.fake.restrictKey(TEST_STRIPE_KEY, ['rak_customer_balance_transaction_read']);
       const second = await signedInPage(restricted);
       await lookUp(second.page, DEMO.emails.frank);
-      const message = await second.page.getByTestId('insight-error').textContent();
+      // Only the balance is missing, with who can fix it; the rest of the customer shows.
+      const message = await second.page.getByTestId('unavailable-balance').textContent();
       expect(message).toBe('The credit balance is unavailable: the Stripe key lacks the “Customer balance transactions: Read” permission. The merchant must grant it to the restricted key.');
+      expect(await second.page.getByTestId('subscription').count()).toBeGreaterThan(0);
+      expect(await second.page.getByTestId('payment-method').textContent()).toMatch(/ending in/);
       expect(await second.page.content()).not.toMatch(/rak_|required permissions/);
       await second.context.close();
     } finally {

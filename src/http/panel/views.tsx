@@ -3,7 +3,7 @@
  * or style: behaviour comes from /panel/assets/panel.js, looks from /panel/assets/panel.css.
  */
 import type { Child } from 'hono/jsx';
-import type { CustomerOverview } from '../../tools/lib/customer-overview.js';
+import type { CustomerOverview, OverviewSection } from '../../tools/lib/customer-overview.js';
 import type { Insight, InsightQuery } from '../insight.js';
 
 const day = (iso: string | undefined) => (iso ? iso.slice(0, 10) : '—');
@@ -130,6 +130,14 @@ export function InsightView(props: { insight: Insight; query: Partial<InsightQue
   }
   const { overview } = insight;
   const record = insight.records.find((candidate) => candidate.id === insight.selected)!;
+  const missing: Missing = (section) => {
+    const notice = insight.unavailable.find((candidate) => candidate.section === section);
+    return notice ? (
+      <p class="notice" role="note" data-testid={`unavailable-${section}`}>
+        {notice.message}
+      </p>
+    ) : undefined;
+  };
   return (
     <div class="insight" data-testid="insight">
       {insight.records.length > 1 ? (
@@ -170,16 +178,16 @@ export function InsightView(props: { insight: Insight; query: Partial<InsightQue
       </section>
 
       <Attention overview={overview} />
-      <Subscriptions overview={overview} />
+      <Subscriptions overview={overview} missing={missing} />
 
       <div class="grid">
         <section class="card" aria-labelledby="pm-title">
           <h2 id="pm-title">Payment method</h2>
-          <p data-testid="payment-method">{overview.payment_method.description}</p>
+          {missing('payment_method') ?? <p data-testid="payment-method">{overview.payment_method.description}</p>}
         </section>
         <section class="card" aria-labelledby="balance-title">
           <h2 id="balance-title">Credit balance</h2>
-          {overview.balances.length === 0 ? (
+          {missing('balance') ?? (overview.balances.length === 0 ? (
             <p data-testid="balance">No credit and nothing owed.</p>
           ) : (
             <ul class="plain" data-testid="balance">
@@ -187,12 +195,12 @@ export function InsightView(props: { insight: Insight; query: Partial<InsightQue
                 <li>{balance.kind === 'credit' ? `${balance.amount.formatted} credit` : `${balance.amount.formatted} owed`}</li>
               ))}
             </ul>
-          )}
+          ))}
         </section>
       </div>
 
-      <Invoices overview={overview} />
-      <Problems overview={overview} />
+      <Invoices overview={overview} missing={missing} />
+      <Problems overview={overview} missing={missing} />
 
       {props.portalAvailable ? (
         <section class="card" aria-labelledby="actions-title">
@@ -242,12 +250,15 @@ function Attention(props: { overview: CustomerOverview }) {
   );
 }
 
-function Subscriptions(props: { overview: CustomerOverview }) {
+/** A part that could not be loaded: its notice (what is missing and who can fix it) instead of its content. */
+type Missing = (section: OverviewSection) => Child | undefined;
+
+function Subscriptions(props: { overview: CustomerOverview; missing: Missing }) {
   const { overview } = props;
   return (
     <section class="card" aria-labelledby="subs-title">
       <h2 id="subs-title">Subscription</h2>
-      {overview.subscriptions.length === 0 ? (
+      {props.missing('subscriptions') ?? (overview.subscriptions.length === 0 ? (
         <p>No subscriptions.</p>
       ) : (
         <ul class="plain subs">
@@ -265,7 +276,8 @@ function Subscriptions(props: { overview: CustomerOverview }) {
             </li>
           ))}
         </ul>
-      )}
+      ))}
+      {props.missing('upcoming') ?? null}
       {overview.upcoming_invoice ? (
         <p class="muted">
           Upcoming invoice: {overview.upcoming_invoice.amount_due.formatted} on {day(overview.upcoming_invoice.date)}
@@ -275,12 +287,12 @@ function Subscriptions(props: { overview: CustomerOverview }) {
   );
 }
 
-function Invoices(props: { overview: CustomerOverview }) {
+function Invoices(props: { overview: CustomerOverview; missing: Missing }) {
   const invoices = props.overview.recent_invoices;
   return (
     <section class="card" aria-labelledby="invoices-title">
       <h2 id="invoices-title">Last invoices</h2>
-      {invoices.length === 0 ? (
+      {props.missing('invoices') ?? (invoices.length === 0 ? (
         <p>No invoices.</p>
       ) : (
         <div class="table-wrap">
@@ -321,17 +333,17 @@ function Invoices(props: { overview: CustomerOverview }) {
             </tbody>
           </table>
         </div>
-      )}
+      ))}
     </section>
   );
 }
 
-function Problems(props: { overview: CustomerOverview }) {
+function Problems(props: { overview: CustomerOverview; missing: Missing }) {
   const problems = props.overview.payment_problems;
   return (
     <section class="card" aria-labelledby="problems-title">
       <h2 id="problems-title">Failed payments and refunds</h2>
-      {problems.length === 0 ? (
+      {props.missing('payments') ?? (problems.length === 0 ? (
         <p>None recently.</p>
       ) : (
         <ul class="plain" data-testid="problems">
@@ -341,7 +353,7 @@ function Problems(props: { overview: CustomerOverview }) {
             </li>
           ))}
         </ul>
-      )}
+      ))}
     </section>
   );
 }

@@ -3,6 +3,8 @@
  * Stripe requests. Shared by the get_customer_overview tool and the web insight panel.
  */
 import type { SlimCustomer, SlimInvoice } from '../../cache/projections.js';
+import type { ToolError } from '../../errors.js';
+import { mapStripeError } from '../../stripe/errors.js';
 import { z } from 'zod';
 import { isoDate } from '../../format/dates.js';
 import { money } from '../../format/money.js';
@@ -89,23 +91,58 @@ const FAILURE_REASONS: Partial<Record<string, string>> = {
   authentication_required: 'The bank asked the customer to authenticate the payment.',
 };
 
-export async function loadCustomerOverview(ctx: ToolContext, target: CustomerTarget): Promise<CustomerOverview> {
+/** The parts of the overview, each from its own Stripe reads (and permissions). */
+export type OverviewSection = 'subscriptions' | 'invoices' | 'payment_method' | 'payments' | 'upcoming' | 'balance';
+
+/** A part that could not be loaded (partial mode): why, for the caller to word. */
+export interface SectionFailure {
+  section: OverviewSection;
+  error: ToolError;
+}
+
+export type PartialOverview = CustomerOverview & { unavailable: SectionFailure[] };
+
+/**
+ * Strict (the tool): any failed read fails the answer, so the model never mistakes a missing part
+ * for "nothing there". Partial (the panel, /v1/insight): a part whose read failed (a missing
+ * permission, a Stripe error) is left empty and named in `unavailable`; the rest still shows.
+ */
+export async function loadCustomerOverview(ctx: ToolContext, target: CustomerTarget): Promise<CustomerOverview>;
+export async function loadCustomerOverview(ctx: ToolContext, target: CustomerTarget, options: { partial: true }): Promise<PartialOverview>;
+export async function loadCustomerOverview(ctx: ToolContext, target: CustomerTarget, options: { partial?: boolean } = {}): Promise<CustomerOverview | PartialOverview> {
   const { customers } = target;
   const now = Math.floor(Date.now() / 1000);
+  const unavailable: SectionFailure[] = [];
+  const section = async <T>(name: OverviewSection, load: () => Promise<T>, empty: T): Promise<T> => {
+    if (!options.partial) return load();
+    try {
+      return await load();
+    } catch (error) {
+      unavailable.push({ section: name, error: mapStripeError(error, `overview ${name}`) });
+      return empty;
+    }
+  };
   // One round: every request below is independent of the others.
-  const [subscriptions, , invoices, openPages, fullCustomers, charges, previews, balanceHistories] = await Promise.all([
-    listSubscriptions(ctx, customers, { withPaymentMethod: true }),
-    ctx.reads.catalogPrices(), // warms the product names describeSubscriptions needs
-    listAcrossRecords(customers, RECENT_INVOICES, (customer, limit) => ctx.reads.invoices(customer, { limit })),
-    Promise.all(customers.map((customer) => ctx.reads.invoices(customer.id, { status: 'open', limit: OPEN_INVOICES }))),
-    Promise.all(customers.map((customer) => ctx.reads.customerWithPaymentMethod(customer))),
-    listAcrossRecords(customers, RECENT_CHARGES, (customer, limit) => ctx.reads.charges(customer, limit)),
-    Promise.all(customers.map((customer) => ctx.reads.invoicePreview(customer.id))),
-    loadBalanceHistories(ctx, customers, BALANCE_TRANSACTIONS),
+  const [subscriptions, invoices, openPages, fullCustomers, charges, previews, balanceHistories] = await Promise.all([
+    section(
+      'subscriptions',
+      async () => {
+        // The catalogue (product names) loads in the same round.
+        const [listed] = await Promise.all([listSubscriptions(ctx, customers, { withPaymentMethod: true }), ctx.reads.catalogPrices()]);
+        return { listed, views: await describeSubscriptions(ctx, listed) };
+      },
+      { listed: [], views: [] },
+    ),
+    section('invoices', () => listAcrossRecords(customers, RECENT_INVOICES, (customer, limit) => ctx.reads.invoices(customer, { limit })), { items: [], more: false }),
+    section('invoices', () => Promise.all(customers.map((customer) => ctx.reads.invoices(customer.id, { status: 'open', limit: OPEN_INVOICES }))), []),
+    section('payment_method', () => Promise.all(customers.map((customer) => ctx.reads.customerWithPaymentMethod(customer))), []),
+    section('payments', () => listAcrossRecords(customers, RECENT_CHARGES, (customer, limit) => ctx.reads.charges(customer, limit)), { items: [], more: false }),
+    section('upcoming', () => Promise.all(customers.map((customer) => ctx.reads.invoicePreview(customer.id))), []),
+    section('balance', () => loadBalanceHistories(ctx, customers, BALANCE_TRANSACTIONS), []),
   ]);
-  const views = await describeSubscriptions(ctx, subscriptions);
+  const views = subscriptions.views;
   const records: SlimCustomer[] = fullCustomers.filter((customer) => customer !== null);
-  const live = subscriptions.find((sub) => LIVE_STATUSES.has(sub.status));
+  const live = subscriptions.listed.find((sub) => LIVE_STATUSES.has(sub.status));
   const liveOwner = live?.customer;
   const primary = records.find((record) => record.id === liveOwner) ?? records[0] ?? customers[0]!;
 
@@ -138,7 +175,8 @@ export async function loadCustomerOverview(ctx: ToolContext, target: CustomerTar
       attention.push(`${view.plan} is ${view.status.replace('_', ' ')}: paying the open invoice or updating the card in the billing portal (get_billing_portal_link) restores it.`);
     }
   }
-  if (live && !paymentMethod && live.status !== 'canceled') {
+  const paymentMethodKnown = !unavailable.some((failure) => failure.section === 'payment_method');
+  if (live && !paymentMethod && paymentMethodKnown && live.status !== 'canceled') {
     const trial = live.status === 'trialing' && live.trial_end ? ` before the trial ends on ${isoDate(live.trial_end).slice(0, 10)}` : '';
     attention.push(`No payment method on file: the customer should add one in the billing portal${trial}.`);
   }
@@ -194,5 +232,6 @@ export async function loadCustomerOverview(ctx: ToolContext, target: CustomerTar
     unpaid_invoices,
     attention,
     summary: `${summaryParts.join('; ')}.`,
+    ...(options.partial ? { unavailable } : {}),
   };
 }
