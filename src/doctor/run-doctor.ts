@@ -12,6 +12,7 @@ import type { ToolRuntime } from '../tools/lib/context.js';
 import type { AnyToolDefinition } from '../tools/lib/define-tool.js';
 import { capabilityNeeds, needsMail, needsStore, toolBlockers, toolUnknowns, type ServiceHealth } from '../tools/lib/tool-availability.js';
 import { MailDeliveryError } from '../verify/mailer.js';
+import { RedisStore } from '../verify/redis-store.js';
 import { checkIdentityTokens, type IdentityCheck } from './identity-check.js';
 
 /** `ok` works; `fail` breaks the tools it affects; `unknown` could not be checked (counts as a failure); `warn` works but deserves a look; `off` not configured. */
@@ -176,6 +177,30 @@ async function storeCheck(runtime: ToolRuntime, settings: Settings, tools: reado
     return { id: 'store', title: 'Shared store', status: 'ok', detail: 'in-memory: codes, verifications and limits live in this one process', affects };
   }
   const up = await runtime.store.ping().catch(() => false);
+  if (up && runtime.store instanceof RedisStore) {
+    // INFO, not CONFIG GET: managed Redis often disables CONFIG. Every key of the store has a TTL,
+    // so any evicting policy (volatile-* included) may drop live grants, sessions and limits.
+    const memory = await runtime.store.info('memory').catch(() => '');
+    const field = (name: string) => new RegExp(`^${name}:(.*)$`, 'm').exec(memory)?.[1]?.trim();
+    const policy = field('maxmemory_policy');
+    const maxmemory = Number(field('maxmemory') ?? 0);
+    const fix = 'Set `maxmemory-policy noeviction` on the Redis in STORE_URL (redis.conf, or the provider\'s parameter group); give the cache an evicting Redis of its own through CACHE_URL if it needs one.';
+    if (policy !== undefined && policy !== 'noeviction') {
+      return maxmemory > 0
+        ? {
+            id: 'store',
+            title: 'Shared store (Redis)',
+            status: 'warn',
+            detail: `Redis answered PING, but its maxmemory-policy is ${policy} with a maxmemory of ${maxmemory} bytes: when it fills, Redis evicts verified conversations, panel sessions and code limits`,
+            affects,
+            fix,
+          }
+        : { id: 'store', title: 'Shared store (Redis)', status: 'ok', detail: `Redis answered PING; no maxmemory is set, so its maxmemory-policy ${policy} evicts nothing (set noeviction before setting a maxmemory)`, affects };
+    }
+    if (policy === 'noeviction') {
+      return { id: 'store', title: 'Shared store (Redis)', status: 'ok', detail: `Redis answered PING; maxmemory-policy noeviction${maxmemory > 0 ? ` (maxmemory ${maxmemory} bytes: when full, new state is refused as busy, nothing is evicted)` : ''}`, affects };
+    }
+  }
   return up
     ? { id: 'store', title: 'Shared store (Redis)', status: 'ok', detail: 'Redis answered PING', affects }
     : {
@@ -281,7 +306,7 @@ export async function diagnose(options: DoctorOptions): Promise<Diagnosis> {
   ]);
   const services: ServiceHealth = {
     ...(mail.status === 'ok' || mail.status === 'fail' ? { mail: mail.status === 'ok' } : {}),
-    ...(settings.STORE_URL ? { store: store.status === 'ok' } : {}),
+    ...(settings.STORE_URL ? { store: store.status !== 'fail' } : {}),
   };
 
   const checks = [
@@ -307,7 +332,7 @@ export async function diagnose(options: DoctorOptions): Promise<Diagnosis> {
     stripe: { connected: capabilities.key === 'accepted', key: runtime.key.redacted, key_kind: runtime.key.kind, mode: runtime.key.mode },
     permissions: Object.fromEntries(Object.entries(capabilities.permissions).map(([permission, outcome]) => [permission, outcome.state])),
     portal: capabilities.portal ?? null,
-    store: { kind: settings.STORE_URL ? 'redis' : 'memory', status: store.status === 'ok' ? 'ok' : 'unreachable' },
+    store: { kind: settings.STORE_URL ? 'redis' : 'memory', status: store.status !== 'fail' ? 'ok' : 'unreachable' },
     mail: { status: mail.status === 'ok' ? 'ok' : mail.status === 'fail' ? 'fail' : 'off', detail: mail.detail },
     identity: { kind: identity.kind, status: identity.status },
     cache: cache.summary,

@@ -14,7 +14,15 @@ export interface CodeLimits {
   codesPerEmailPerHour: number;
   /** Distinct emails one conversation may try per day (no cycling through a list). */
   emailsPerConversationPerDay: number;
+  /**
+   * New conversations one host key may start verifying per day (default 10,000). Each holds state
+   * in the store for a day, so this bounds what one key can create: a flood of new conversation ids
+   * cannot fill the store for everyone else.
+   */
+  conversationsPerHostKeyPerDay?: number;
 }
+
+const CONVERSATIONS_PER_HOST_KEY_PER_DAY = 10_000;
 
 export const DEFAULT_CODE_LIMITS: CodeLimits = {
   codeTtlMs: 10 * 60_000,
@@ -22,7 +30,14 @@ export const DEFAULT_CODE_LIMITS: CodeLimits = {
   resendCooldownMs: 60_000,
   codesPerEmailPerHour: 5,
   emailsPerConversationPerDay: 3,
+  conversationsPerHostKeyPerDay: CONVERSATIONS_PER_HOST_KEY_PER_DAY,
 };
+
+/** Who created a conversation key: the host key (`host:<name>:<id>` → `host:<name>`); else the conversation itself (stdio). */
+function conversationOwner(conversation: string): string {
+  const [kind, name] = conversation.split(':');
+  return kind === 'host' && name ? `host:${name}` : conversation;
+}
 
 export interface EmailCodeDependencies {
   store: Store;
@@ -102,6 +117,18 @@ export class EmailCodeVerifier {
       throw new ToolError('input', `A code was sent less than a minute ago. Ask the customer to check their inbox (and spam folder); a new code can be requested in ${Math.ceil(Math.min(cooldownLeft, limits.resendCooldownMs) / 1000)} seconds.`);
     }
     try {
+      // A conversation's first start creates state that lives a day: counted per host key.
+      if ((await store.get(`conv-emails:${conversation}`)) === undefined) {
+        const owner = conversationOwner(conversation);
+        const perDay = limits.conversationsPerHostKeyPerDay ?? CONVERSATIONS_PER_HOST_KEY_PER_DAY;
+        if ((await store.increment(`code-conversations:${owner}`, 24 * 3600_000)) > perDay) {
+          throw new ToolError(
+            'temporarily_unavailable',
+            'Verification codes cannot be sent in new conversations right now. The customer can sign in to their account on the website instead, or try again later.',
+            { limit: `${perDay} new verification conversations per host key per day`, owner },
+          );
+        }
+      }
       const emailHash = this.emailKey(email);
       const seenKey = `conv-email:${conversation}:${emailHash}`;
       const isNewEmail = await store.setIfAbsent(seenKey, '1', 24 * 3600_000);
@@ -124,7 +151,13 @@ export class EmailCodeVerifier {
     challenge.hash = this.hash(challenge.id, code);
     // A new challenge replaces the old one: only the latest code works.
     // Wrong guesses are counted per challenge (see confirm), so nothing here resets a budget.
-    await store.set(`code:${conversation}`, JSON.stringify(challenge), limits.codeTtlMs);
+    try {
+      await store.set(`code:${conversation}`, JSON.stringify(challenge), limits.codeTtlMs);
+    } catch (error) {
+      // No room for the code (a full store): nothing is sent, so no cooldown either.
+      await store.delete(cooldownKey);
+      throw error;
+    }
 
     // Neither the lookup nor the mail is awaited: the answer must not reveal, by content or by
     // timing, whether the address belongs to a customer.

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 // Loaded on first use: most processes (stdio, single-process HTTP) never talk to Redis, and the
 // client costs ~60 ms of start-up.
 const requireLazily = createRequire(import.meta.url);
+import { StoreFullError } from './memory-store.js';
 import type { Store } from './store.js';
 
 /** Counts, and starts the expiry only on the first hit so a window is never extended. */
@@ -130,6 +131,11 @@ export class RedisStore implements Store {
     }
   }
 
+  /** `INFO <section>` as Redis prints it (`field:value` lines), for the doctor: works where CONFIG is disabled. */
+  async info(section: string): Promise<string> {
+    return this.run(() => this.client.info(section));
+  }
+
   async close(): Promise<void> {
     if (this.client.status === 'end') return;
     if (this.client.status === 'ready') {
@@ -157,6 +163,8 @@ export class RedisStore implements Store {
         throw new StoreUnavailableError(`Redis store at ${this.location} is unreachable: ${reason}`, { cause: error });
       }
       const reason = error instanceof Error ? error.message : String(error);
+      // `maxmemory-policy noeviction` at its maxmemory: new state is refused, nothing live was evicted.
+      if (/^OOM\b/.test(reason)) throw new StoreFullError({ store: 'redis', location: this.location });
       throw new StoreUnavailableError(`Redis store at ${this.location} failed: ${reason}`, { cause: error });
     }
   }
