@@ -49,6 +49,22 @@ function expectNoWriteLanded(fake: FakeStripe, before: string) {
 
 const PROBED = capabilityNeeds(ALL_TOOLS).permissions;
 
+describe('plans customers may see', () => {
+  const plans = (report: DoctorReport) => report.checks.find((check) => check.id === 'plans')!;
+
+  it('is fine when the billing portal names the switchable products, or PLAN_PRODUCTS does', async () => {
+    expect(plans(await doctor())).toMatchObject({ status: 'ok', detail: expect.stringMatching(/switch to 4 products/) });
+    stripe.fake().setPortalConfigured(false);
+    expect(plans(await doctor({ PLAN_PRODUCTS: 'prod_DemoPro' }))).toMatchObject({ status: 'ok', detail: 'PLAN_PRODUCTS names 1 product' });
+  });
+
+  it('warns when neither limits the plans: a product made for one customer would be shown to everyone', async () => {
+    stripe.fake().setPortalConfigured(false);
+    const report = await doctor();
+    expect(plans(report)).toMatchObject({ status: 'warn', affects: ['get_available_plans'], fix: expect.stringMatching(/PLAN_PRODUCTS/) });
+  });
+});
+
 describe('doctor on a fully set-up account', () => {
   it('passes every check and reports every enabled tool as working, without changing the account', async () => {
     const before = snapshot(stripe.fake());

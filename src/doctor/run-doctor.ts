@@ -243,6 +243,23 @@ function panelCheck(settings: Settings): DoctorCheck {
   return { ...base, status: 'ok', detail: `${settings.STAFF_KEYS.length} staff key${settings.STAFF_KEYS.length === 1 ? '' : 's'} can sign in` };
 }
 
+/** Which plans get_available_plans may show: PLAN_PRODUCTS, the portal's switchable products, or (warned) everything. */
+async function plansCheck(runtime: ToolRuntime, settings: Settings, tools: readonly AnyToolDefinition[]): Promise<DoctorCheck | undefined> {
+  if (!tools.some((tool) => tool.name === 'get_available_plans')) return undefined;
+  const base = { id: 'plans', title: 'Plans customers may see', affects: ['get_available_plans'] };
+  if (settings.PLAN_PRODUCTS.length > 0) return { ...base, status: 'ok', detail: `PLAN_PRODUCTS names ${settings.PLAN_PRODUCTS.length} product${settings.PLAN_PRODUCTS.length === 1 ? '' : 's'}` };
+  const switchable = await runtime.reads.switchablePlans(settings.PORTAL_CONFIGURATION).catch(() => null);
+  if (switchable) {
+    return { ...base, status: 'ok', detail: `the billing portal lets customers switch to ${switchable.products.length} product${switchable.products.length === 1 ? '' : 's'}; only those are shown` };
+  }
+  return {
+    ...base,
+    status: 'warn',
+    detail: 'every active recurring price is shown, including any product made for a single customer',
+    fix: 'Turn on plan switching in Dashboard → Settings → Billing → Customer portal and choose the products customers may switch to, or set PLAN_PRODUCTS=prod_…,prod_….',
+  };
+}
+
 /** How fresh answers are: webhooks, the TTL, and when the last verified event arrived (shared cache: from any process). */
 async function cacheCheck(runtime: ToolRuntime, settings: Settings): Promise<{ row: DoctorCheck; summary: DoctorReport['cache'] }> {
   const kind: DoctorReport['cache']['kind'] = (settings.CACHE_URL ?? settings.STORE_URL) ? 'redis' : 'memory';
@@ -297,12 +314,13 @@ export async function diagnose(options: DoctorOptions): Promise<Diagnosis> {
   const { settings, runtime } = options;
   const verificationOn = runtime.verification !== undefined;
   const tools = options.tools.filter((tool) => tool.audience !== 'verification' || verificationOn);
-  const [capabilities, mail, store, identity, cache] = await Promise.all([
+  const [capabilities, mail, store, identity, cache, plans] = await Promise.all([
     probeStripeCapabilities(runtime.stripe, { ...capabilityNeeds(tools), portalConfiguration: settings.PORTAL_CONFIGURATION }),
     mailCheck(runtime, names(tools.filter(needsMail))),
     storeCheck(runtime, settings, tools),
     checkIdentityTokens(settings, options.fetch),
     cacheCheck(runtime, settings),
+    plansCheck(runtime, settings, tools),
   ]);
   const services: ServiceHealth = {
     ...(mail.status === 'ok' || mail.status === 'fail' ? { mail: mail.status === 'ok' } : {}),
@@ -318,6 +336,7 @@ export async function diagnose(options: DoctorOptions): Promise<Diagnosis> {
     identityCheckRow(identity, verificationOn),
     panelCheck(settings),
     cache.row,
+    ...(plans ? [plans] : []),
   ];
   const broken = checks.filter((check) => check.status === 'fail' || check.status === 'unknown');
   // The same rules that decide what is listed, plus what could not be checked.
