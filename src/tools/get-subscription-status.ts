@@ -1,20 +1,22 @@
 import { z } from 'zod';
 import { defineTool } from './lib/define-tool.js';
-import { isoDateSchema, moneySchema } from './lib/schemas.js';
-import { describeSubscriptions, listSubscriptions } from './lib/subscriptions.js';
+import { loadSubscriptionsWithPreviews } from './lib/previews.js';
+import { discountSchema, isoDateSchema, moneySchema, nextPaymentBreakdownSchema } from './lib/schemas.js';
+import { describeSubscriptions } from './lib/subscriptions.js';
 
 const subscriptionSchema = z.object({
   id: z.string(),
   status: z.string().describe('trialing, active, past_due, unpaid, paused, incomplete, incomplete_expired or canceled'),
   plan: z.string(),
-  items: z.array(z.object({ product: z.string(), quantity: z.number(), unit_amount: moneySchema, interval: z.string() })),
+  items: z.array(z.object({ product: z.string(), quantity: z.number(), unit_amount: moneySchema, interval: z.string(), price: z.string() })),
   current_period_start: isoDateSchema.optional(),
   current_period_end: isoDateSchema.optional(),
   trial_end: isoDateSchema.optional(),
   cancel_at_period_end: z.boolean(),
   cancel_at: isoDateSchema.optional(),
   canceled_at: isoDateSchema.optional(),
-  next_payment: z.object({ date: isoDateSchema, amount: moneySchema, basis: z.string() }).optional(),
+  discounts: z.array(discountSchema),
+  next_payment: z.object({ date: isoDateSchema, amount: moneySchema, basis: z.string(), breakdown: nextPaymentBreakdownSchema.optional() }).optional(),
   note: z.string(),
 });
 
@@ -22,9 +24,9 @@ export default defineTool({
   name: 'get_subscription_status',
   title: 'Subscription status',
   description:
-    "The customer's subscriptions: plan, status, billing period, next payment date and amount, trial end, scheduled cancellation. Use for 'what plan am I on', 'when do I pay next', 'is my subscription active'. Read-only.",
+    "The customer's subscriptions: plan, price per interval, discounts, status, billing period, next payment date and amount (and how it follows from price, discounts, credit and tax), trial end, scheduled cancellation. Use for 'what plan am I on', 'when do I pay next', 'why am I charged this much'. Read-only.",
   audience: 'customer',
-  permissions: ['rak_customer_read', 'rak_subscription_read', 'rak_coupon_read', 'rak_product_read', 'rak_price_read'],
+  permissions: ['rak_customer_read', 'rak_subscription_read', 'rak_invoice_read', 'rak_coupon_read', 'rak_product_read', 'rak_price_read'],
   inputSchema: {},
   outputSchema: {
     subscriptions: z.array(subscriptionSchema),
@@ -33,9 +35,9 @@ export default defineTool({
   annotations: { readOnlyHint: true, openWorldHint: false },
   async handler(_input, ctx) {
     const { customers } = await ctx.customer();
-    // The catalogue (product names) loads in the same round as the subscriptions.
-    const [listed] = await Promise.all([listSubscriptions(ctx, customers), ctx.reads.catalogPrices()]);
-    const subscriptions = await describeSubscriptions(ctx, listed);
+    // The catalogue (product names) loads in the same round as the subscriptions and previews.
+    const [loaded] = await Promise.all([loadSubscriptionsWithPreviews(ctx, customers, { discounts: true }), ctx.reads.catalogPrices()]);
+    const subscriptions = await describeSubscriptions(ctx, loaded.subscriptions, loaded.previews);
     const live = subscriptions.filter((sub) => sub.status !== 'canceled' && sub.status !== 'incomplete_expired');
     const summary =
       subscriptions.length === 0
@@ -47,8 +49,10 @@ export default defineTool({
   },
   summarize(output) {
     const lines = output.subscriptions.slice(0, 5).map((sub) => {
+      const price = sub.items.map((item) => item.price).join(' + ');
+      const discounts = sub.discounts.map((discount) => `; ${discount.name}: ${discount.off} (${discount.lasts})`).join('');
       const next = sub.next_payment ? `; next payment ${sub.next_payment.amount.formatted} on ${sub.next_payment.date.slice(0, 10)}` : '';
-      return `- ${sub.plan}: ${sub.status}${next}. ${sub.note}`;
+      return `- ${sub.plan} (${price}): ${sub.status}${discounts}${next}. ${sub.note}`;
     });
     return [output.summary, ...lines].join('\n');
   },

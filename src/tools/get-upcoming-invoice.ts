@@ -2,9 +2,9 @@ import type { SlimInvoice, SlimSubscription } from '../cache/projections.js';
 import { z } from 'zod';
 import { isoDate } from '../format/dates.js';
 import { money } from '../format/money.js';
-import type { ToolContext } from './lib/context.js';
 import { defineTool } from './lib/define-tool.js';
 import { isoDateSchema, moneySchema } from './lib/schemas.js';
+import { loadSubscriptionsWithPreviews } from './lib/previews.js';
 import { LIVE_STATUSES } from './lib/subscriptions.js';
 
 const MAX_LINES = 10;
@@ -24,23 +24,6 @@ const upcomingSchema = z.object({
 });
 
 type UpcomingView = z.input<typeof upcomingSchema>;
-
-/**
- * Each record's subscriptions and its customer-level preview load in one round: for the usual
- * record with one renewing subscription that preview is the one wanted, so only records with
- * several need a second round of per-subscription previews.
- */
-async function loadRecord(ctx: ToolContext, customerId: string): Promise<{ subscriptions: SlimSubscription[]; previews: Map<string, SlimInvoice | null> }> {
-  const [subscriptions, customerPreview] = await Promise.all([ctx.reads.subscriptions(customerId), ctx.reads.invoicePreview(customerId)]);
-  const renewing = subscriptions.filter((sub) => LIVE_STATUSES.has(sub.status) && !sub.cancel_at_period_end);
-  const previews = new Map<string, SlimInvoice | null>();
-  if (renewing.length === 1 && customerPreview?.subscription === renewing[0]!.id) {
-    previews.set(renewing[0]!.id, customerPreview);
-  } else {
-    await Promise.all(renewing.map(async (sub) => previews.set(sub.id, await ctx.reads.invoicePreview(customerId, sub.id))));
-  }
-  return { subscriptions, previews };
-}
 
 function sum(amounts: ReadonlyArray<{ amount: number }> | null): number {
   return (amounts ?? []).reduce((total, entry) => total + entry.amount, 0);
@@ -90,9 +73,8 @@ export default defineTool({
   annotations: { readOnlyHint: true, openWorldHint: false },
   async handler(_input, ctx) {
     const { customers } = await ctx.customer();
-    const records = await Promise.all(customers.map((customer) => loadRecord(ctx, customer.id)));
-    const previewOf = new Map(records.flatMap((record) => [...record.previews]));
-    const live = records.flatMap((record) => record.subscriptions).filter((sub) => LIVE_STATUSES.has(sub.status));
+    const { subscriptions, previews: previewOf } = await loadSubscriptionsWithPreviews(ctx, customers);
+    const live = subscriptions.filter((sub) => LIVE_STATUSES.has(sub.status));
     const notes: string[] = [];
     const renewing = live.filter((sub) => {
       if (!sub.cancel_at_period_end) return true;

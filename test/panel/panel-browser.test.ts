@@ -141,6 +141,20 @@ describe('the panel in a browser', () => {
     }
   });
 
+  it('shows the plan price per interval, the discount, and how the next amount follows from them', async () => {
+    const { context, page, violations } = await signedInPage();
+    await lookUp(page, DEMO.emails.alice);
+    const pro = page.getByTestId('subscription').filter({ hasText: 'Pro' }).first();
+    expect(await pro.getByTestId('price').textContent()).toBe('$49.00 per month');
+    expect(await pro.getByTestId('discount').textContent()).toBe('Discount $5 off forever: $5.00 off, no end date');
+    const rows = await pro.getByTestId('breakdown').locator('tr').allTextContents();
+    expect(rows).toEqual(['1 × Pro (at $49.00 / month)$49.00', '$5 off forever-$5.00', 'Due next$44.00']);
+    expect(await pro.getByTestId('breakdown').locator('caption').textContent()).toBe('No tax is included in this amount.');
+    await page.screenshot({ path: artifactPath('panel-discount.png'), fullPage: true });
+    expect(violations).toEqual([]);
+    await context.close();
+  });
+
   it('copies a billing-portal link for the chosen customer', async () => {
     const { context, page } = await signedInPage();
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: fx.url });

@@ -91,6 +91,7 @@ describe('get_customer_overview', () => {
         ],
         "subscriptions": [
           {
+            "discounts": [],
             "id": "sub_DemoCarolPastDue",
             "next_payment": {
               "amount": {
@@ -98,10 +99,30 @@ describe('get_customer_overview', () => {
                 "currency": "usd",
                 "formatted": "$19.00",
               },
+              "breakdown": {
+                "amount_due": {
+                  "amount": 1900,
+                  "currency": "usd",
+                  "formatted": "$19.00",
+                },
+                "discounts": [],
+                "lines": [
+                  {
+                    "amount": {
+                      "amount": 1900,
+                      "currency": "usd",
+                      "formatted": "$19.00",
+                    },
+                    "description": "1 × Starter (at $19.00 / month)",
+                  },
+                ],
+                "tax_note": "No tax is included in this amount.",
+              },
               "date": "2026-10-16T14:13:20.000Z",
             },
             "note": "Payment failed; Stripe is retrying. Updating the payment method in the billing portal fixes it.",
             "plan": "Starter",
+            "price": "$19.00 per month",
             "status": "past_due",
           },
         ],

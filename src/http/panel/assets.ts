@@ -64,6 +64,11 @@ table { border-collapse: collapse; width: 100%; font-size: .875rem; }
 th, td { text-align: left; padding: .4rem .5rem; border-top: 1px solid var(--line); white-space: nowrap; }
 th { color: var(--muted); font-weight: 600; border-top: none; }
 .num { text-align: right; }
+.breakdown { max-width: 26rem; margin: .25rem 0 .5rem; }
+.breakdown td { white-space: normal; padding: .2rem .5rem; }
+.breakdown tr:first-child td { border-top: none; }
+.breakdown .total td { font-weight: 600; }
+.breakdown caption { caption-side: bottom; text-align: left; font-size: .8125rem; padding-top: .2rem; }
 .links a { margin-right: .5rem; }
 .portal-result { margin-top: .6rem; width: 100%; }
 .portal-result input { width: 100%; font-size: .8125rem; }

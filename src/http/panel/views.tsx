@@ -250,6 +250,37 @@ function Attention(props: { overview: CustomerOverview }) {
   );
 }
 
+type BreakdownData = NonNullable<NonNullable<CustomerOverview['subscriptions'][number]['next_payment']>['breakdown']>;
+
+/** How the next amount follows: the invoice preview's lines, discounts, tax and credit, adding up to the amount due. */
+function Breakdown(props: { breakdown: BreakdownData }) {
+  const b = props.breakdown;
+  const rows: Array<[string, string]> = [
+    ...b.lines.map((line): [string, string] => [line.description, line.amount.formatted]),
+    ...b.discounts.map((discount): [string, string] => [discount.name, discount.amount.formatted]),
+    ...(b.tax ? [['Tax', b.tax.formatted] as [string, string]] : []),
+    ...(b.credit_applied ? [['Account credit', b.credit_applied.formatted] as [string, string]] : []),
+    ...(b.balance_added ? [['Earlier balance', b.balance_added.formatted] as [string, string]] : []),
+  ];
+  return (
+    <table class="breakdown" data-testid="breakdown">
+      <tbody>
+        {rows.map(([label, amount]) => (
+          <tr>
+            <td>{label}</td>
+            <td class="num">{amount}</td>
+          </tr>
+        ))}
+        <tr class="total">
+          <td>Due next</td>
+          <td class="num">{b.amount_due.formatted}</td>
+        </tr>
+      </tbody>
+      <caption class="muted">{b.tax_note}</caption>
+    </table>
+  );
+}
+
 /** A part that could not be loaded: its notice (what is missing and who can fix it) instead of its content. */
 type Missing = (section: OverviewSection) => Child | undefined;
 
@@ -267,11 +298,18 @@ function Subscriptions(props: { overview: CustomerOverview; missing: Missing }) 
               <div class="sub-head">
                 <strong>{sub.plan}</strong> <span class={`status status-${sub.status}`}>{sub.status.replace('_', ' ')}</span>
               </div>
+              <p data-testid="price">{sub.price}</p>
+              {sub.discounts.map((discount) => (
+                <p data-testid="discount">
+                  Discount <strong>{discount.name}</strong>: {discount.off}, {discount.lasts}
+                </p>
+              ))}
               {sub.next_payment ? (
                 <p>
                   Next billing: <strong data-testid="next-billing">{day(sub.next_payment.date)}</strong>, {sub.next_payment.amount.formatted}
                 </p>
               ) : null}
+              {sub.next_payment?.breakdown ? <Breakdown breakdown={sub.next_payment.breakdown} /> : null}
               <p class="muted">{sub.note}</p>
             </li>
           ))}

@@ -12,7 +12,7 @@ import { listAcrossRecords } from './across-records.js';
 import { balanceTotals, loadBalanceHistories } from './balances.js';
 import type { CustomerTarget, ToolContext } from './context.js';
 import { accountDefaultPaymentMethod, NO_PAYMENT_METHOD, subscriptionOwnPaymentMethod } from './default-payment-method.js';
-import { isoDateSchema, maskedPaymentMethodSchema, moneySchema } from './schemas.js';
+import { discountSchema, isoDateSchema, maskedPaymentMethodSchema, moneySchema, nextPaymentBreakdownSchema } from './schemas.js';
 import { describeSubscriptions, LIVE_STATUSES, listSubscriptions } from './subscriptions.js';
 
 const RECENT_INVOICES = 5;
@@ -32,8 +32,10 @@ export const customerOverviewShape = {
     z.object({
       id: z.string(),
       plan: z.string(),
+      price: z.string().describe('e.g. "$49.00 per month"'),
       status: z.string(),
-      next_payment: z.object({ date: isoDateSchema, amount: moneySchema }).optional(),
+      discounts: z.array(discountSchema),
+      next_payment: z.object({ date: isoDateSchema, amount: moneySchema, breakdown: nextPaymentBreakdownSchema.optional() }).optional(),
       note: z.string(),
     }),
   ),
@@ -129,9 +131,9 @@ export async function loadCustomerOverview(ctx: ToolContext, target: CustomerTar
       async () => {
         // The catalogue (product names) loads in the same round.
         const [listed] = await Promise.all([listSubscriptions(ctx, customers, { withPaymentMethod: true }), ctx.reads.catalogPrices()]);
-        return { listed, views: await describeSubscriptions(ctx, listed) };
+        return { listed };
       },
-      { listed: [], views: [] },
+      { listed: [] },
     ),
     section('invoices', () => listAcrossRecords(customers, RECENT_INVOICES, (customer, limit) => ctx.reads.invoices(customer, { limit })), { items: [], more: false }),
     section('invoices', () => Promise.all(customers.map((customer) => ctx.reads.invoices(customer.id, { status: 'open', limit: OPEN_INVOICES }))), []),
@@ -140,7 +142,9 @@ export async function loadCustomerOverview(ctx: ToolContext, target: CustomerTar
     section('upcoming', () => Promise.all(customers.map((customer) => ctx.reads.invoicePreview(customer.id))), []),
     section('balance', () => loadBalanceHistories(ctx, customers, BALANCE_TRANSACTIONS), []),
   ]);
-  const views = subscriptions.views;
+  // Each record's preview is of one of its subscriptions: that one's next payment comes from it.
+  const previewOf = new Map(previews.flatMap((preview) => (preview?.subscription ? [[preview.subscription, preview] as const] : [])));
+  const views = await section('subscriptions', () => describeSubscriptions(ctx, subscriptions.listed, previewOf), []);
   const records: SlimCustomer[] = fullCustomers.filter((customer) => customer !== null);
   const live = subscriptions.listed.find((sub) => LIVE_STATUSES.has(sub.status));
   const liveOwner = live?.customer;
@@ -211,8 +215,10 @@ export async function loadCustomerOverview(ctx: ToolContext, target: CustomerTar
     subscriptions: views.map((view) => ({
       id: view.id,
       plan: view.plan,
+      price: view.items.map((item) => (item.quantity > 1 ? `${item.quantity} × ${item.price}` : item.price)).join(' + '),
       status: view.status,
-      next_payment: view.next_payment ? { date: view.next_payment.date, amount: view.next_payment.amount } : undefined,
+      discounts: view.discounts,
+      next_payment: view.next_payment ? { date: view.next_payment.date, amount: view.next_payment.amount, breakdown: view.next_payment.breakdown } : undefined,
       note: view.note,
     })),
     recent_invoices: invoices.items.map((invoice) => ({

@@ -22,3 +22,17 @@ export const maskedPaymentMethodSchema = z.object({
   wallet: z.string().optional(),
   description: z.string(),
 }).meta({ id: 'PaymentMethod' });
+
+/** An active discount: "LOYAL5: $5.00 off, no end date". */
+export const discountSchema = z.object({ name: z.string(), off: z.string(), lasts: z.string() });
+
+/** How the next amount follows from Stripe's invoice preview; the parts add up to amount_due. */
+export const nextPaymentBreakdownSchema = z.object({
+  lines: z.array(z.object({ description: z.string(), amount: moneySchema })),
+  discounts: z.array(z.object({ name: z.string(), amount: moneySchema.describe('negative') })),
+  tax: moneySchema.optional(),
+  credit_applied: moneySchema.optional().describe('account credit used, negative'),
+  balance_added: moneySchema.optional().describe('an earlier unpaid balance'),
+  amount_due: moneySchema,
+  tax_note: z.string(),
+});

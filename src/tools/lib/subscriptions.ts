@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import { projectSubscription, type SlimCustomer, type SlimDiscount, type SlimSubscription } from '../../cache/projections.js';
+import { projectSubscription, type SlimCustomer, type SlimDiscount, type SlimInvoice, type SlimSubscription } from '../../cache/projections.js';
 import { isoDate } from '../../format/dates.js';
 import { money, type Money } from '../../format/money.js';
 import type { ToolContext } from './context.js';
@@ -34,6 +34,27 @@ export interface SubscriptionItemView {
   quantity: number;
   unit_amount: Money;
   interval: string;
+  /** "$49.00 per month". */
+  price: string;
+}
+
+export interface DiscountView {
+  name: string;
+  /** "10% off" or "$5.00 off". */
+  off: string;
+  /** "until 2027-01-15", "no end date" or "one invoice only". */
+  lasts: string;
+}
+
+/** How the next amount follows from Stripe's preview of the next invoice; the parts add up to amount_due. */
+export interface NextPaymentBreakdown {
+  lines: Array<{ description: string; amount: Money }>;
+  discounts: Array<{ name: string; amount: Money }>;
+  tax?: Money | undefined;
+  credit_applied?: Money | undefined;
+  balance_added?: Money | undefined;
+  amount_due: Money;
+  tax_note: string;
 }
 
 export interface SubscriptionView {
@@ -47,7 +68,8 @@ export interface SubscriptionView {
   cancel_at_period_end: boolean;
   cancel_at?: string | undefined;
   canceled_at?: string | undefined;
-  next_payment?: { date: string; amount: Money; basis: string } | undefined;
+  discounts: DiscountView[];
+  next_payment?: { date: string; amount: Money; basis: string; breakdown?: NextPaymentBreakdown | undefined } | undefined;
   note: string;
 }
 
@@ -84,7 +106,48 @@ const STATUS_NOTES: Record<string, string> = {
   canceled: 'Ended; no further payments.',
 };
 
-export async function describeSubscriptions(ctx: ToolContext, subscriptions: readonly SlimSubscription[]): Promise<SubscriptionView[]> {
+function describeDiscount(discount: string | SlimDiscount): DiscountView | undefined {
+  const coupon = couponOf(discount);
+  if (!coupon || typeof discount === 'string') return undefined;
+  const off = coupon.percent_off ? `${coupon.percent_off}% off` : coupon.amount_off && coupon.currency ? `${money(coupon.amount_off, coupon.currency).formatted} off` : 'a discount';
+  const lasts = discount.end ? `until ${isoDate(discount.end).slice(0, 10)}` : coupon.duration === 'once' ? 'one invoice only' : 'no end date';
+  return { name: coupon.name ?? coupon.id, off, lasts };
+}
+
+/**
+ * The next invoice as Stripe previews it: its lines, each discount by name, tax, account credit
+ * and an earlier balance, which add up to what will be charged.
+ */
+export function breakdownOf(preview: SlimInvoice, discounts: ReadonlyArray<string | SlimDiscount>): NextPaymentBreakdown {
+  const currency = preview.currency;
+  const nameOf = (id: string) => {
+    const found = discounts.find((discount) => typeof discount !== 'string' && discount.id === id);
+    return (found && describeDiscount(found)?.name) ?? 'Discount';
+  };
+  const tax = (preview.total_taxes ?? []).reduce((sum, entry) => sum + entry.amount, 0);
+  // starting_balance < 0 is account credit; > 0 is an amount owed carried onto this invoice.
+  const credit = preview.starting_balance < 0 ? Math.min(-preview.starting_balance, Math.max(0, preview.total)) : 0;
+  const owed = Math.max(0, preview.starting_balance);
+  return {
+    lines: preview.lines.data.slice(0, 10).map((line) => ({ description: line.description ?? 'Item', amount: money(line.amount, line.currency) })),
+    discounts: (preview.total_discount_amounts ?? []).filter((entry) => entry.amount > 0).map((entry) => ({ name: nameOf(entry.discount), amount: money(-entry.amount, currency) })),
+    tax: tax > 0 ? money(tax, currency) : undefined,
+    credit_applied: credit > 0 ? money(-credit, currency) : undefined,
+    balance_added: owed > 0 ? money(owed, currency) : undefined,
+    amount_due: money(preview.amount_due, currency),
+    tax_note: tax > 0 ? 'Tax is included above.' : 'No tax is included in this amount.',
+  };
+}
+
+/**
+ * `previews`: Stripe's preview of each subscription's next invoice, where loaded; the next
+ * payment then comes from it (with its breakdown), else it is estimated from the plan price.
+ */
+export async function describeSubscriptions(
+  ctx: ToolContext,
+  subscriptions: readonly SlimSubscription[],
+  previews: ReadonlyMap<string, SlimInvoice | null> = new Map(),
+): Promise<SubscriptionView[]> {
   const names = await productNames(ctx, subscriptions.flatMap((sub) => sub.items.data.map((item) => item.price.product)));
   return subscriptions.map((sub) => {
     const items = sub.items.data.map((item) => ({
@@ -92,7 +155,9 @@ export async function describeSubscriptions(ctx: ToolContext, subscriptions: rea
       quantity: item.quantity ?? 1,
       unit_amount: money(item.price.unit_amount ?? 0, item.price.currency),
       interval: intervalLabel(item.price.recurring),
+      price: `${money(item.price.unit_amount ?? 0, item.price.currency).formatted} per ${intervalLabel(item.price.recurring)}`,
     }));
+    const preview = previews.get(sub.id);
     // Since the basil API version the billing period lives on the items; they share one cycle.
     const periodStart = Math.min(...sub.items.data.map((item) => item.current_period_start));
     const periodEnd = Math.max(...sub.items.data.map((item) => item.current_period_end));
@@ -114,9 +179,17 @@ export async function describeSubscriptions(ctx: ToolContext, subscriptions: rea
       cancel_at_period_end: sub.cancel_at_period_end,
       cancel_at: isoDate(sub.cancel_at),
       canceled_at: isoDate(sub.canceled_at),
+      discounts: sub.discounts.map(describeDiscount).filter((discount) => discount !== undefined),
       next_payment:
         renews && hasPeriod
-          ? { date: isoDate(nextDate), amount: money(discountedAmount(subtotal, sub.currency, sub.discounts), sub.currency), basis: 'plan price after discounts, before tax and account credit' }
+          ? preview
+            ? {
+                date: isoDate(preview.next_payment_attempt ?? preview.period_end),
+                amount: money(preview.amount_due, preview.currency),
+                basis: "Stripe's preview of the next invoice",
+                breakdown: breakdownOf(preview, sub.discounts),
+              }
+            : { date: isoDate(nextDate), amount: money(discountedAmount(subtotal, sub.currency, sub.discounts), sub.currency), basis: 'plan price after discounts, before tax and account credit' }
           : undefined,
       note,
     };
