@@ -1,9 +1,5 @@
-import { createRequire } from 'node:module';
-import type { Redis } from 'ioredis';
+import { LazyRedisClient } from '../redis-client.js';
 import { newToken, TAG_TTL_MS, type CacheBackend } from './cache-backend.js';
-
-// Loaded on first use, as the store does: most processes never talk to Redis.
-const requireLazily = createRequire(import.meta.url);
 
 /**
  * Every key the cache writes is tracked in a sorted set (score: expiry) with its size, and the
@@ -91,7 +87,7 @@ export interface RedisCacheBackendOptions {
 
 /** The cache shared by every process: one script (one round trip) per operation. */
 export class RedisCacheBackend implements CacheBackend {
-  private readonly client: Redis;
+  private readonly redis: LazyRedisClient;
   private readonly prefix: string;
   private readonly maxBytes: number;
 
@@ -99,35 +95,35 @@ export class RedisCacheBackend implements CacheBackend {
     this.prefix = options.keyPrefix ?? 'sbmc:';
     this.maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
     // A cache that does not answer fast is worse than none: fail the command, read Stripe instead.
-    const { Redis: RedisClient } = requireLazily('ioredis') as typeof import('ioredis');
-    this.client = new RedisClient(url, { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 1, commandTimeout: 1_000, enableOfflineQueue: true });
     const onConnectionError = options.onConnectionError ?? (() => {});
-    this.client.on('error', (error: Error) => onConnectionError(error));
+    this.redis = new LazyRedisClient(url, { connectTimeout: 2_000, maxRetriesPerRequest: 1, commandTimeout: 1_000, enableOfflineQueue: true }, (client) =>
+      client.on('error', (error: Error) => onConnectionError(error)),
+    );
   }
 
   async read(key: string, tags: readonly string[]): Promise<{ value: string | undefined; tokens: string[] }> {
     const keys = [key, ...tags].map((k) => this.prefix + k);
-    const reply = (await this.client.eval(READ_SCRIPT, keys.length, ...keys, ...this.meta(), newToken(), TAG_TTL_MS)) as Array<string | null>;
+    const reply = (await (await this.redis.get()).eval(READ_SCRIPT, keys.length, ...keys, ...this.meta(), newToken(), TAG_TTL_MS)) as Array<string | null>;
     return { value: reply[0] ?? undefined, tokens: reply.slice(1).map(String) };
   }
 
   async write(key: string, value: string, ttlMs: number): Promise<void> {
-    await this.client.eval(WRITE_SCRIPT, 1, this.prefix + key, ...this.meta(), value, Math.max(1, Math.ceil(ttlMs)), '0');
+    await (await this.redis.get()).eval(WRITE_SCRIPT, 1, this.prefix + key, ...this.meta(), value, Math.max(1, Math.ceil(ttlMs)), '0');
   }
 
   async invalidate(tags: readonly string[]): Promise<void> {
     if (tags.length === 0) return;
     const keys = tags.map((tag) => this.prefix + tag);
-    await this.client.eval(INVALIDATE_SCRIPT, keys.length, ...keys, ...this.meta(), newToken(), TAG_TTL_MS);
+    await (await this.redis.get()).eval(INVALIDATE_SCRIPT, keys.length, ...keys, ...this.meta(), newToken(), TAG_TTL_MS);
   }
 
   async claim(key: string, ttlMs: number): Promise<boolean> {
-    const reply = await this.client.eval(WRITE_SCRIPT, 1, this.prefix + key, ...this.meta(), '1', Math.max(1, Math.ceil(ttlMs)), '1');
+    const reply = await (await this.redis.get()).eval(WRITE_SCRIPT, 1, this.prefix + key, ...this.meta(), '1', Math.max(1, Math.ceil(ttlMs)), '1');
     return Number(reply) === 1;
   }
 
   async get(key: string): Promise<string | undefined> {
-    return (await this.client.get(this.prefix + key)) ?? undefined;
+    return (await (await this.redis.get()).get(this.prefix + key)) ?? undefined;
   }
 
   async set(key: string, value: string, ttlMs: number): Promise<void> {
@@ -135,19 +131,11 @@ export class RedisCacheBackend implements CacheBackend {
   }
 
   async delete(key: string): Promise<void> {
-    await this.client.del(this.prefix + key);
+    await (await this.redis.get()).del(this.prefix + key);
   }
 
   async close(): Promise<void> {
-    if (this.client.status === 'end' || this.client.status === 'wait') {
-      this.client.disconnect();
-      return;
-    }
-    try {
-      await this.client.quit();
-    } catch {
-      this.client.disconnect();
-    }
+    await this.redis.close();
   }
 
   private meta(): [string, number, number] {

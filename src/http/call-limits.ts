@@ -1,12 +1,14 @@
-import { createRequire } from 'node:module';
-import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Settings } from '../config.js';
 import { ToolError } from '../errors.js';
-
-const requireLazily = createRequire(import.meta.url);
+import { LazyRedisClient } from '../redis-client.js';
 
 export const MINUTE_MS = 60_000;
+
+interface Limiters {
+  perCaller: RateLimiterAbstract;
+  perConversation: RateLimiterAbstract;
+}
 
 /**
  * A fair share of tool calls: per caller (host or staff key) and per conversation, each call of
@@ -14,28 +16,32 @@ export const MINUTE_MS = 60_000;
  * falls back to counting on its own while Redis does not answer.
  */
 export class CallLimits {
-  private readonly perCaller: RateLimiterAbstract;
-  private readonly perConversation: RateLimiterAbstract;
-  private readonly redis: Redis | undefined;
+  private readonly redis: LazyRedisClient | undefined;
+  private limiters: Promise<Limiters> | undefined;
 
-  constructor(settings: Pick<Settings, 'HOST_CALLS_PER_MINUTE' | 'CONVERSATION_CALLS_PER_MINUTE' | 'STORE_URL'>) {
-    const limiter = (keyPrefix: string, points: number): RateLimiterAbstract => {
-      const options = { keyPrefix, points, duration: MINUTE_MS / 1000 };
-      if (!this.redis) return new RateLimiterMemory(options);
-      return new RateLimiterRedis({ ...options, storeClient: this.redis, insuranceLimiter: new RateLimiterMemory(options) });
-    };
+  constructor(private readonly settings: Pick<Settings, 'HOST_CALLS_PER_MINUTE' | 'CONVERSATION_CALLS_PER_MINUTE' | 'STORE_URL'>) {
     if (settings.STORE_URL) {
-      const { Redis: RedisClient } = requireLazily('ioredis') as typeof import('ioredis');
-      this.redis = new RedisClient(settings.STORE_URL, { enableOfflineQueue: false, connectTimeout: 2_000, maxRetriesPerRequest: 1, commandTimeout: 1_000 });
-      this.redis.on('error', () => {});
+      this.redis = new LazyRedisClient(settings.STORE_URL, { enableOfflineQueue: false, connectTimeout: 2_000, maxRetriesPerRequest: 1, commandTimeout: 1_000 });
     }
-    this.perCaller = limiter('sbm:calls:caller', settings.HOST_CALLS_PER_MINUTE);
-    this.perConversation = limiter('sbm:calls:conversation', settings.CONVERSATION_CALLS_PER_MINUTE);
   }
 
   /** Undefined when the call may go ahead; otherwise the busy refusal with when to retry. */
   async admit(caller: string, conversation: string | undefined): Promise<ToolError | undefined> {
-    return (await this.take(this.perCaller, caller, 'caller')) ?? (conversation === undefined ? undefined : await this.take(this.perConversation, conversation, 'conversation'));
+    const { perCaller, perConversation } = await (this.limiters ??= this.createLimiters());
+    return (await this.take(perCaller, caller, 'caller')) ?? (conversation === undefined ? undefined : await this.take(perConversation, conversation, 'conversation'));
+  }
+
+  private async createLimiters(): Promise<Limiters> {
+    const storeClient = this.redis ? await this.redis.get() : undefined;
+    const limiter = (keyPrefix: string, points: number): RateLimiterAbstract => {
+      const options = { keyPrefix, points, duration: MINUTE_MS / 1000 };
+      if (!storeClient) return new RateLimiterMemory(options);
+      return new RateLimiterRedis({ ...options, storeClient, insuranceLimiter: new RateLimiterMemory(options) });
+    };
+    return {
+      perCaller: limiter('sbm:calls:caller', this.settings.HOST_CALLS_PER_MINUTE),
+      perConversation: limiter('sbm:calls:conversation', this.settings.CONVERSATION_CALLS_PER_MINUTE),
+    };
   }
 
   private async take(limiter: RateLimiterAbstract, key: string, limit: 'caller' | 'conversation'): Promise<ToolError | undefined> {
@@ -51,7 +57,6 @@ export class CallLimits {
   }
 
   async close(): Promise<void> {
-    if (!this.redis) return;
-    await this.redis.quit().catch(() => this.redis?.disconnect());
+    await this.redis?.close();
   }
 }

@@ -9,10 +9,7 @@
  * Each caller (host key, staff key) also has a share of the budget, so one caller's flood leaves
  * room for everyone else.
  */
-import { createRequire } from 'node:module';
-import type { Redis } from 'ioredis';
-
-const requireLazily = createRequire(import.meta.url);
+import { LazyRedisClient } from '../redis-client.js';
 
 export const WINDOW_MS = 1_100;
 export const MAX_WAIT_MS = 5_000;
@@ -123,26 +120,23 @@ let sequence = 0;
 const member = () => `${process.pid}.${Date.now().toString(36)}.${(sequence++).toString(36)}.${Math.random().toString(36).slice(2, 6)}`;
 
 export class RedisWindows implements WindowBackend {
-  private readonly client: Redis;
+  private readonly redis: LazyRedisClient;
 
   constructor(url: string, private readonly keyPrefix = 'sbm:rl:') {
-    const { Redis: RedisClient } = requireLazily('ioredis') as typeof import('ioredis');
-    this.client = new RedisClient(url, { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 1, commandTimeout: 1_000 });
-    this.client.on('error', () => {});
+    this.redis = new LazyRedisClient(url, { connectTimeout: 2_000, maxRetriesPerRequest: 1, commandTimeout: 1_000 });
   }
 
   async tryTake(buckets: readonly Bucket[]): Promise<number> {
-    const reply = await this.client.eval(TAKE_SCRIPT, buckets.length, ...buckets.map((b) => this.keyPrefix + b.key), WINDOW_MS, member(), ...buckets.map((b) => b.limit));
+    const reply = await (await this.redis.get()).eval(TAKE_SCRIPT, buckets.length, ...buckets.map((b) => this.keyPrefix + b.key), WINDOW_MS, member(), ...buckets.map((b) => b.limit));
     return Number(reply);
   }
 
   async fill(bucket: Bucket): Promise<void> {
-    await this.client.eval(FILL_SCRIPT, 1, this.keyPrefix + bucket.key, WINDOW_MS, member(), bucket.limit);
+    await (await this.redis.get()).eval(FILL_SCRIPT, 1, this.keyPrefix + bucket.key, WINDOW_MS, member(), bucket.limit);
   }
 
   async close(): Promise<void> {
-    if (this.client.status === 'wait' || this.client.status === 'end') return this.client.disconnect();
-    await this.client.quit().catch(() => this.client.disconnect());
+    await this.redis.close();
   }
 }
 

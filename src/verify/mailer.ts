@@ -1,7 +1,4 @@
-import { createRequire } from 'node:module';
-
-// Loaded when an SMTP mailer is built: processes without SMTP_URL skip ~50 ms of start-up.
-const requireLazily = createRequire(import.meta.url);
+import type { Transporter } from 'nodemailer';
 import { ConfigurationError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { renderCodeEmail } from './code-email.js';
@@ -83,15 +80,19 @@ export function createSmtpMailer(options: SmtpMailerOptions): CodeMailer {
   // not secret, and scrubbing a short one would mangle the server's reply.)
   const secrets = [safeDecode(url.password), url.password].filter((s) => s.length > 0);
 
-  const { createTransport } = requireLazily('nodemailer') as typeof import('nodemailer');
-  const transporter = createTransport({
-    url: options.smtpUrl,
-    connectionTimeout: timeoutMs,
-    greetingTimeout: timeoutMs,
-    socketTimeout: timeoutMs,
-    dnsTimeout: timeoutMs,
-    requireTLS,
-  });
+  // nodemailer loads on the first mail or check: most processes never send one.
+  let transport: Promise<Transporter> | undefined;
+  const transporter = () =>
+    (transport ??= import('nodemailer').then(({ createTransport }) =>
+      createTransport({
+        url: options.smtpUrl,
+        connectionTimeout: timeoutMs,
+        greetingTimeout: timeoutMs,
+        socketTimeout: timeoutMs,
+        dnsTimeout: timeoutMs,
+        requireTLS,
+      }),
+    ));
 
   const fail = (error: unknown, scrub: string[], context: Record<string, unknown>, what: string, quiet = false): never => {
     const summary = summarizeSmtpError(error, [...secrets, ...scrub]);
@@ -111,7 +112,7 @@ export function createSmtpMailer(options: SmtpMailerOptions): CodeMailer {
       const email = renderCodeEmail({ code, merchantName: options.merchantName, expiresInMinutes });
       let rejected: unknown[] = [];
       try {
-        const info = await transporter.sendMail({
+        const info = await (await transporter()).sendMail({
           from: mailFrom,
           to,
           subject: email.subject,
@@ -132,7 +133,7 @@ export function createSmtpMailer(options: SmtpMailerOptions): CodeMailer {
 
     async verify({ quiet = false } = {}) {
       try {
-        await transporter.verify();
+        await (await transporter()).verify();
       } catch (error) {
         fail(error, [], {}, 'mail server check failed', quiet);
       }

@@ -1,9 +1,5 @@
-import { createRequire } from 'node:module';
 import type { Redis } from 'ioredis';
-
-// Loaded on first use: most processes (stdio, single-process HTTP) never talk to Redis, and the
-// client costs ~60 ms of start-up.
-const requireLazily = createRequire(import.meta.url);
+import { LazyRedisClient } from '../redis-client.js';
 import { StoreFullError } from './memory-store.js';
 import type { Store } from './store.js';
 
@@ -51,7 +47,7 @@ export interface RedisStoreOptions {
 
 /** The store for several processes: every operation is one atomic Redis command or script. */
 export class RedisStore implements Store {
-  private readonly client: Redis;
+  private readonly redis: LazyRedisClient;
   private readonly keyPrefix: string;
   /** Why the connection is down, if it is: names the real cause when a command gives up. */
   private connectionError: Error | undefined;
@@ -61,9 +57,8 @@ export class RedisStore implements Store {
   constructor(url: string, options: RedisStoreOptions = {}) {
     this.location = redactRedisUrl(url);
     this.keyPrefix = options.keyPrefix ?? 'sbm:';
-    const { Redis: RedisClient } = requireLazily('ioredis') as typeof import('ioredis');
-    this.client = new RedisClient(url, {
-      lazyConnect: false,
+    const onConnectionError = options.onConnectionError ?? (() => {});
+    this.redis = new LazyRedisClient(url, {
       enableOfflineQueue: true,
       // A dead or unreachable Redis fails the command after a couple of reconnect attempts
       // instead of queueing it forever; the client keeps reconnecting in the background.
@@ -71,47 +66,47 @@ export class RedisStore implements Store {
       maxRetriesPerRequest: 2,
       // A server that accepted the connection but stopped answering must not hang a request.
       commandTimeout: 2_000,
+    }, (client) => {
+      // Without a listener ioredis prints every reconnect failure to the console.
+      client.on('error', (error: Error) => {
+        this.connectionError = error;
+        onConnectionError(error);
+      });
+      client.on('ready', () => (this.connectionError = undefined));
     });
-    const onConnectionError = options.onConnectionError ?? (() => {});
-    // Without a listener ioredis prints every reconnect failure to the console.
-    this.client.on('error', (error: Error) => {
-      this.connectionError = error;
-      onConnectionError(error);
-    });
-    this.client.on('ready', () => (this.connectionError = undefined));
   }
 
   async get(key: string): Promise<string | undefined> {
-    const value = await this.run(() => this.client.get(this.keyFor(key)));
+    const value = await this.run((client) => client.get(this.keyFor(key)));
     return value ?? undefined;
   }
 
   async set(key: string, value: string, ttlMs: number): Promise<void> {
-    await this.run(() => this.client.set(this.keyFor(key), value, 'PX', redisTtl(ttlMs)));
+    await this.run((client) => client.set(this.keyFor(key), value, 'PX', redisTtl(ttlMs)));
   }
 
   async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
-    const reply = await this.run(() => this.client.set(this.keyFor(key), value, 'PX', redisTtl(ttlMs), 'NX'));
+    const reply = await this.run((client) => client.set(this.keyFor(key), value, 'PX', redisTtl(ttlMs), 'NX'));
     return reply === 'OK';
   }
 
   async increment(key: string, ttlMs: number): Promise<number> {
-    const reply = await this.run(() => this.client.eval(INCREMENT_SCRIPT, 1, this.keyFor(key), redisTtl(ttlMs)));
+    const reply = await this.run((client) => client.eval(INCREMENT_SCRIPT, 1, this.keyFor(key), redisTtl(ttlMs)));
     return Number(reply);
   }
 
   async compareAndSet(key: string, expected: string, next: string, ttlMs: number): Promise<boolean> {
-    const reply = await this.run(() => this.client.eval(COMPARE_AND_SET_SCRIPT, 1, this.keyFor(key), expected, next, redisTtl(ttlMs)));
+    const reply = await this.run((client) => client.eval(COMPARE_AND_SET_SCRIPT, 1, this.keyFor(key), expected, next, redisTtl(ttlMs)));
     return Number(reply) === 1;
   }
 
   async compareAndDelete(key: string, expected: string): Promise<boolean> {
-    const reply = await this.run(() => this.client.eval(COMPARE_AND_DELETE_SCRIPT, 1, this.keyFor(key), expected));
+    const reply = await this.run((client) => client.eval(COMPARE_AND_DELETE_SCRIPT, 1, this.keyFor(key), expected));
     return Number(reply) === 1;
   }
 
   async ttl(key: string): Promise<number | undefined> {
-    const remaining = await this.run(() => this.client.pttl(this.keyFor(key)));
+    const remaining = await this.run((client) => client.pttl(this.keyFor(key)));
     if (remaining === -2) return undefined;
     // -1 (no expiry) cannot come from this store, which sets a TTL on every key it writes.
     if (remaining === -1) return Number.POSITIVE_INFINITY;
@@ -119,13 +114,13 @@ export class RedisStore implements Store {
   }
 
   async delete(key: string): Promise<void> {
-    await this.run(() => this.client.del(this.keyFor(key)));
+    await this.run((client) => client.del(this.keyFor(key)));
   }
 
   /** For health checks: true when Redis answers PING, false on any failure. */
   async ping(): Promise<boolean> {
     try {
-      return (await this.client.ping()) === 'PONG';
+      return (await (await this.redis.get()).ping()) === 'PONG';
     } catch {
       return false;
     }
@@ -133,29 +128,20 @@ export class RedisStore implements Store {
 
   /** `INFO <section>` as Redis prints it (`field:value` lines), for the doctor: works where CONFIG is disabled. */
   async info(section: string): Promise<string> {
-    return this.run(() => this.client.info(section));
+    return this.run((client) => client.info(section));
   }
 
   async close(): Promise<void> {
-    if (this.client.status === 'end') return;
-    if (this.client.status === 'ready') {
-      try {
-        await this.client.quit();
-        return;
-      } catch {
-        // Fall through: drop the connection without waiting for replies.
-      }
-    }
-    this.client.disconnect();
+    await this.redis.close();
   }
 
   private keyFor(key: string): string {
     return this.keyPrefix + key;
   }
 
-  private async run<T>(operation: () => Promise<T>): Promise<T> {
+  private async run<T>(operation: (client: Redis) => Promise<T>): Promise<T> {
     try {
-      return await operation();
+      return await operation(await this.redis.get());
     } catch (error) {
       const gaveUp = error instanceof Error && error.name === 'MaxRetriesPerRequestError';
       if (gaveUp && this.connectionError !== undefined) {
