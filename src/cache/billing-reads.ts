@@ -27,13 +27,21 @@ import {
   type SlimSubscription,
   type SwitchablePlans,
 } from './projections.js';
+import { TAG_TTL_MS } from './cache-backend.js';
 import type { ReadThroughCache } from './read-through.js';
 
 /** Bump when a projection changes shape: old entries are then never read. */
-export const CACHE_SCHEMA_VERSION = 'v1';
+const CACHE_SCHEMA_VERSION = 'v1';
 
 /** With webhooks an entry lives until an event invalidates it, but never longer than this. */
 export const WEBHOOK_FRESH_CEILING_MS = 60 * 60_000;
+
+/** Every list read fetches this many (the tools ask for at most 24) and hands out what was asked. */
+const PAGE_SIZE = 25;
+
+function firstOf<T>(page: { data: T[]; has_more: boolean }, limit: number): { data: T[]; has_more: boolean } {
+  return { data: page.data.slice(0, limit), has_more: page.has_more || page.data.length > limit };
+}
 
 export interface CatalogPrice {
   price: SlimPrice;
@@ -135,38 +143,44 @@ export class BillingReads {
     });
   }
 
-  /** Every subscription of the record, canceled ones included, newest first. */
+  /** Every subscription of the record, canceled ones included (cached). */
   subscriptions(customerId: string, expansions: SubscriptionExpansions = {}): Promise<SlimSubscription[]> {
-    const expand = [...(expansions.discounts ? ['data.discounts.source.coupon'] : []), ...(expansions.paymentMethod ? ['data.default_payment_method'] : [])];
     const extraTags = expansions.discounts ? [this.tags.catalog()] : [];
-    return this.forCustomer(
-      customerId,
-      `subs:${expand.join(',')}`,
-      async () => {
-        // Without status: 'all', Stripe omits canceled subscriptions.
-        const page = await this.stripe.subscriptions.list({ customer: customerId, status: 'all', limit: 100, ...(expand.length ? { expand } : {}) });
-        const subs = page.data.map(projectSubscription);
-        for (const sub of subs) if (sub.default_payment_method) this.recordOwner(typeof sub.default_payment_method === 'string' ? sub.default_payment_method : sub.default_payment_method.id, customerId);
-        return subs;
-      },
-      extraTags,
-    );
+    const what = `subs:${expansions.discounts ? 'd' : ''}${expansions.paymentMethod ? 'p' : ''}`;
+    return this.forCustomer(customerId, what, () => this.subscriptionsFromStripe(customerId, expansions), extraTags);
   }
 
-  invoices(customerId: string, options: { limit: number; status?: Stripe.InvoiceListParams.Status | undefined }): Promise<{ data: SlimInvoice[]; has_more: boolean }> {
-    return this.forCustomer(customerId, `invoices:${options.limit}:${options.status ?? ''}`, async () => {
-      const page = await this.stripe.invoices.list({ customer: customerId, limit: options.limit, ...(options.status ? { status: options.status } : {}) });
-      for (const invoice of page.data) if (invoice.id) this.recordOwner(invoice.id, customerId);
-      return { data: page.data.map(projectInvoice), has_more: page.has_more };
-    });
+  /** The same, read from Stripe now: for actions and the checks before them. */
+  async subscriptionsFromStripe(customerId: string, expansions: SubscriptionExpansions = {}): Promise<SlimSubscription[]> {
+    const expand = [...(expansions.discounts ? ['data.discounts.source.coupon'] : []), ...(expansions.paymentMethod ? ['data.default_payment_method'] : [])];
+    // Without status: 'all', Stripe omits canceled subscriptions.
+    const page = await this.stripe.subscriptions.list({ customer: customerId, status: 'all', limit: 100, ...(expand.length ? { expand } : {}) });
+    const subs = page.data.map(projectSubscription);
+    for (const sub of subs) if (sub.default_payment_method) this.recordOwner(typeof sub.default_payment_method === 'string' ? sub.default_payment_method : sub.default_payment_method.id, customerId);
+    return subs;
   }
 
-  charges(customerId: string, limit: number): Promise<{ data: SlimCharge[]; has_more: boolean }> {
-    return this.forCustomer(customerId, `charges:${limit}`, async () => {
-      const page = await this.stripe.charges.list({ customer: customerId, limit });
-      for (const charge of page.data) this.recordOwner(charge.id, customerId);
-      return { data: page.data.map(projectCharge), has_more: page.has_more };
+  /**
+   * The newest invoices (at most PAGE_SIZE, `limit` of them returned). One entry per record and
+   * status whatever the limit asked, so the overview, the history and every limit share it.
+   */
+  async invoices(customerId: string, options: { limit: number; status?: Stripe.InvoiceListParams.Status | undefined }): Promise<{ data: SlimInvoice[]; has_more: boolean }> {
+    const page = await this.forCustomer(customerId, `invoices:${options.status ?? 'any'}`, async () => {
+      const listed = await this.stripe.invoices.list({ customer: customerId, limit: PAGE_SIZE, ...(options.status ? { status: options.status } : {}) });
+      for (const invoice of listed.data) if (invoice.id) this.recordOwner(invoice.id, customerId);
+      return { data: listed.data.map(projectInvoice), has_more: listed.has_more };
     });
+    return firstOf(page, options.limit);
+  }
+
+  /** The newest charges, as `invoices` does: one entry per record. */
+  async charges(customerId: string, limit: number): Promise<{ data: SlimCharge[]; has_more: boolean }> {
+    const page = await this.forCustomer(customerId, 'charges', async () => {
+      const listed = await this.stripe.charges.list({ customer: customerId, limit: PAGE_SIZE });
+      for (const charge of listed.data) this.recordOwner(charge.id, customerId);
+      return { data: listed.data.map(projectCharge), has_more: listed.has_more };
+    });
+    return firstOf(page, limit);
   }
 
   /** The next invoice (a preview, no side effects), or null when Stripe says nothing is upcoming. */
@@ -270,6 +284,7 @@ export class BillingReads {
 
   /** Lets an event that names only the object (a detached payment method, a refund's charge) find its customer. */
   private recordOwner(objectId: string, customerId: string): void {
-    this.cache.backend.set(this.tags.owner(objectId), customerId, WEBHOOK_FRESH_CEILING_MS).catch(() => {});
+    // As long as a tag token lives: trimmed after the entries it helps invalidate, not before.
+    this.cache.backend.set(this.tags.owner(objectId), customerId, TAG_TTL_MS).catch(() => {});
   }
 }

@@ -18,7 +18,7 @@ import type { BillingReads } from './billing-reads.js';
 type Rule = 'customer' | 'owner' | 'catalog';
 
 /** First match wins, so the specific `customer.subscription.` comes before `customer.`. */
-export const EVENT_RULES: ReadonlyArray<readonly [prefix: string, rule: Rule]> = [
+const EVENT_RULES: ReadonlyArray<readonly [prefix: string, rule: Rule]> = [
   ['customer.subscription.', 'owner'],
   ['customer.discount.', 'owner'],
   ['customer.source.', 'owner'],
@@ -67,7 +67,7 @@ export async function invalidateForEvent(reads: BillingReads, event: StripeEvent
 }
 
 /** The tags an event invalidates; empty for events that touch nothing the tools show. */
-export async function tagsForEvent(reads: BillingReads, event: StripeEventLike): Promise<string[]> {
+async function tagsForEvent(reads: BillingReads, event: StripeEventLike): Promise<string[]> {
   const rule = EVENT_RULES.find(([prefix]) => event.type.startsWith(prefix))?.[1];
   const object = event.data.object;
   const previous = event.data.previous_attributes ?? {};

@@ -162,7 +162,7 @@ export interface SwitchablePlans {
 
 const idOf = (value: string | { id: string } | null | undefined): string | null => (value == null ? null : typeof value === 'string' ? value : value.id);
 
-export function projectPaymentMethod(pm: Stripe.PaymentMethod): SlimPaymentMethod {
+function projectPaymentMethod(pm: Stripe.PaymentMethod): SlimPaymentMethod {
   return {
     id: pm.id,
     type: pm.type,

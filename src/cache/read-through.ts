@@ -1,4 +1,5 @@
 import type { Logger } from '../log.js';
+import { currentStripeCaller } from '../stripe/caller-context.js';
 import type { CacheBackend } from './cache-backend.js';
 
 /** Larger values are answered but not cached: an entry is a projection, never a bulk export. */
@@ -54,7 +55,9 @@ export class ReadThroughCache {
       this.observe('error');
       this.logFailure(error);
     }
-    const flightKey = tokens ? `${spec.key}|${tokens.join(',')}` : `${spec.key}|uncached`;
+    // Per caller too: the shared read spends its starter's share of the Stripe budget, so a caller
+    // whose share is used up must not make another caller's identical read fail as busy.
+    const flightKey = `${spec.key}|${tokens ? tokens.join(',') : 'uncached'}|${currentStripeCaller() ?? ''}`;
     const pending = this.inFlight.get(flightKey);
     if (pending) return pending as Promise<T>;
     const flight = this.loadAndStore(spec, tokens).finally(() => this.inFlight.delete(flightKey));

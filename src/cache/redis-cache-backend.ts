@@ -67,6 +67,13 @@ trim()
 return 1
 `;
 
+/** KEYS: key; ARGV: prefix, now, budget. */
+const DELETE_SCRIPT = `${TRACK}
+redis.call('DEL', KEYS[1])
+forget(KEYS[1])
+return 1
+`;
+
 /** KEYS: tags; ARGV: prefix, now, budget, fresh token, tag TTL. */
 const INVALIDATE_SCRIPT = `${TRACK}
 for i = 1, #KEYS do
@@ -131,7 +138,7 @@ export class RedisCacheBackend implements CacheBackend {
   }
 
   async delete(key: string): Promise<void> {
-    await (await this.redis.get()).del(this.prefix + key);
+    await (await this.redis.get()).eval(DELETE_SCRIPT, 1, this.prefix + key, ...this.meta());
   }
 
   async close(): Promise<void> {

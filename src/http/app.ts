@@ -25,7 +25,7 @@ import { statusReporter } from './status.js';
 
 export const MAX_BODY_BYTES = 256 * 1024;
 /** JSON-RPC batches (protocol versions before 2025-06-18, which removed them) hold at most this many messages. */
-export const MAX_BATCH = 10;
+const MAX_BATCH = 10;
 const BATCHES_REMOVED_IN = '2025-06-18';
 export const REQUEST_TIMEOUT_MS = 30_000;
 

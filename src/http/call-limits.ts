@@ -3,7 +3,7 @@ import type { Settings } from '../config.js';
 import { ToolError } from '../errors.js';
 import { LazyRedisClient } from '../redis-client.js';
 
-export const MINUTE_MS = 60_000;
+const MINUTE_MS = 60_000;
 
 interface Limiters {
   perCaller: RateLimiterAbstract;

@@ -34,7 +34,7 @@ export class Metrics {
   private readonly stripeRequests = new Counter({ name: 'sbm_stripe_requests_total', help: 'Requests to Stripe by method and HTTP status.', labelNames: ['method', 'status'], registers: [this.registry] });
   private readonly verifications = new Counter({ name: 'sbm_verification_events_total', help: 'Email verification outcomes.', labelNames: ['event'], registers: [this.registry] });
   private readonly cacheReads = new Counter({ name: 'sbm_cache_reads_total', help: 'Cached Stripe reads: hit, miss, or error (cache unreachable, answered from Stripe).', labelNames: ['outcome'], registers: [this.registry] });
-  private readonly webhookEvents = new Counter({ name: 'sbm_webhook_events_total', help: 'Stripe webhook deliveries: ok, duplicate, bad_signature, error.', labelNames: ['outcome'], registers: [this.registry] });
+  private readonly webhookEvents = new Counter({ name: 'sbm_webhook_events_total', help: 'Stripe webhook deliveries: ok, no_match (names nothing cached), duplicate, bad_signature, error.', labelNames: ['outcome'], registers: [this.registry] });
   private readonly stripeRateLimited = new Counter({
     name: 'sbm_stripe_rate_limited_total',
     help: 'Stripe 429 answers despite the request budget, by Stripe-Rate-Limited-Reason and whether they were retried or given up.',

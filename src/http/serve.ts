@@ -22,9 +22,9 @@ export interface RunningHttpServer {
 }
 
 /** Binds the HTTP app on HOST:PORT (127.0.0.1 unless HOST says otherwise). */
-export const HEADERS_TIMEOUT_MS = 10_000;
+const HEADERS_TIMEOUT_MS = 10_000;
 /** Beyond this many open sockets new connections are refused, so a slow-client flood cannot exhaust the process. */
-export const MAX_CONNECTIONS = 2_048;
+const MAX_CONNECTIONS = 2_048;
 
 export async function startHttpServer(options: {
   settings: Settings;

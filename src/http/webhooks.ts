@@ -3,8 +3,11 @@ import { bodyLimit } from 'hono/body-limit';
 import { invalidateForEvent, type StripeEventLike } from '../cache/event-invalidation.js';
 import type { ToolRuntime } from '../tools/lib/context.js';
 
-/** Stripe retries an undelivered event for up to three days: remember ids that long. */
-const EVENT_MEMORY_MS = 3 * 24 * 60 * 60_000;
+/**
+ * How long an event id is remembered. Stripe retries undelivered events for up to three days, but
+ * handling an event twice only costs one extra Stripe read, and these ids share the cache's budget.
+ */
+const EVENT_MEMORY_MS = 24 * 60 * 60_000;
 const MAX_EVENT_BYTES = 1024 * 1024;
 
 /**
@@ -42,8 +45,14 @@ export function webhookRoutes(options: { runtime: ToolRuntime; secret: string | 
         }
         const invalidated = await invalidateForEvent(reads, event);
         await reads.cache.backend.set(reads.tags.lastEvent(), new Date().toISOString(), 30 * 24 * 60 * 60_000);
-        log.debug({ event: event.id, type: event.type, invalidated }, 'webhook event');
-        options.onEvent?.('ok');
+        if (invalidated === 0) {
+          // A type we do not cache, or an object whose customer no read has recorded: its entries age out by their TTL.
+          log.debug({ event: event.id, type: event.type }, 'webhook event names nothing cached');
+          options.onEvent?.('no_match');
+        } else {
+          log.debug({ event: event.id, type: event.type, invalidated }, 'webhook event');
+          options.onEvent?.('ok');
+        }
         return c.json({ received: true });
       } catch (error) {
         // Let Stripe retry: forget the claim so the retry is not taken for a duplicate.

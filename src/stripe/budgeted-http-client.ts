@@ -6,7 +6,7 @@ type HttpClient = ReturnType<typeof Stripe.createNodeHttpClient> | ReturnType<ty
 type HttpClientResponse = Awaited<ReturnType<HttpClient['makeRequest']>>;
 
 /** Our own answer to a 429 (the SDK retries one only when Stripe sends Stripe-Should-Retry). */
-export const RATE_LIMIT_RETRIES = 3;
+const RATE_LIMIT_RETRIES = 3;
 const RETRY_BASE_MS = 250;
 const RETRY_BUDGET_MS = 4_000;
 
@@ -36,6 +36,12 @@ const header = (response: HttpClientResponse, name: string): string | undefined 
   return Array.isArray(value) ? value[0] : value;
 };
 
+/** Our retries were the retries: the SDK must not start its own round on Stripe-Should-Retry. */
+function withoutRetryHint(response: HttpClientResponse): HttpClientResponse {
+  const headers = { ...response.getHeaders(), 'stripe-should-retry': 'false' };
+  return Object.assign(Object.create(response) as HttpClientResponse, { getHeaders: () => headers });
+}
+
 /**
  * Every request to Stripe first takes room in the shared budget; a 429 Stripe still sends is
  * retried with jittered exponential backoff (bounded in count and time) and slows the shared
@@ -46,7 +52,6 @@ export class BudgetedHttpClient extends Stripe.HttpClient {
     private readonly inner: HttpClient,
     private readonly budget: StripeRateBudget,
     private readonly retries = RATE_LIMIT_RETRIES,
-    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   ) {
     super();
   }
@@ -82,11 +87,11 @@ export class BudgetedHttpClient extends Stripe.HttpClient {
       const endpoint = endpointOf(method, path);
       if (attempt >= this.retries || Date.now() + backoff - started > RETRY_BUDGET_MS) {
         this.budget.reportRateLimited({ reason, endpoint, outcome: 'gave_up' });
-        return response;
+        return withoutRetryHint(response);
       }
       this.budget.reportRateLimited({ reason, endpoint, outcome: 'retried' });
       response.dispose?.();
-      await this.sleep(backoff);
+      await new Promise((resolve) => setTimeout(resolve, backoff));
     }
   }
 }

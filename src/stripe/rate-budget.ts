@@ -12,9 +12,10 @@
 import { LazyRedisClient } from '../redis-client.js';
 
 export const WINDOW_MS = 1_100;
-export const MAX_WAIT_MS = 5_000;
-export const SEARCH_LIMIT = 20;
-export const ENDPOINT_LIMIT = 25;
+const MAX_WAIT_MS = 5_000;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const SEARCH_LIMIT = 20;
+const ENDPOINT_LIMIT = 25;
 
 /** The budget ran out for longer than a caller may wait. */
 export class StripeBudgetExhausted extends Error {
@@ -48,13 +49,15 @@ export class MemoryWindows implements WindowBackend {
 
   async tryTake(buckets: readonly Bucket[]): Promise<number> {
     const now = Date.now();
+    this.forgetIdle(now);
+    const logs = buckets.map((bucket) => this.prune(bucket.key, now));
     let wait = 0;
-    for (const bucket of buckets) {
-      const log = this.prune(bucket.key, now);
+    buckets.forEach((bucket, i) => {
+      const log = logs[i]!;
       if (log.length >= bucket.limit) wait = Math.max(wait, log[log.length - bucket.limit]! + WINDOW_MS - now);
-    }
+    });
     if (wait > 0) return Math.max(1, wait);
-    for (const bucket of buckets) this.logs.get(bucket.key)!.push(now);
+    for (const log of logs) log.push(now);
     return 0;
   }
 
@@ -74,9 +77,15 @@ export class MemoryWindows implements WindowBackend {
     let drop = 0;
     while (drop < log.length && log[drop]! <= now - WINDOW_MS) drop++;
     if (drop > 0) log.splice(0, drop);
-    // Idle buckets (a caller gone quiet) do not stay in memory.
-    if (log.length === 0 && this.logs.size > 10_000) this.logs.delete(key);
     return log;
+  }
+
+  /** Buckets of callers and endpoints gone quiet do not stay in memory: swept once a window. */
+  private lastSweep = 0;
+  private forgetIdle(now: number): void {
+    if (now - this.lastSweep < WINDOW_MS) return;
+    this.lastSweep = now;
+    for (const [key, log] of this.logs) if (log.length === 0 || log[log.length - 1]! <= now - WINDOW_MS) this.logs.delete(key);
   }
 }
 
@@ -174,7 +183,8 @@ export class StripeRateBudget {
     private readonly windows: WindowBackend,
     private readonly scope: string,
     private readonly limits: BudgetLimits,
-    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    /** How long a request may wait for room before the call answers busy. */
+    private readonly maxWaitMs = MAX_WAIT_MS,
   ) {}
 
   /** Every limit a request counts against: the key's, its endpoint's, search's, and the caller's share of them. */
@@ -199,13 +209,13 @@ export class StripeRateBudget {
   /** Waits for room in every bucket, at most MAX_WAIT_MS; then StripeBudgetExhausted. */
   async acquire(method: string, path: string, caller: string | undefined): Promise<void> {
     const buckets = this.bucketsFor(method, path, caller);
-    const deadline = Date.now() + MAX_WAIT_MS;
+    const deadline = Date.now() + this.maxWaitMs;
     for (;;) {
       const wait = await this.windows.tryTake(buckets);
       if (wait === 0) return;
       if (Date.now() + wait > deadline) throw new StripeBudgetExhausted(buckets.map((b) => b.label).join(', '), wait);
       // A little jitter, so waiters spread over the freed slots instead of racing for the first.
-      await this.sleep(wait + Math.floor(Math.random() * 25));
+      await sleep(wait + Math.floor(Math.random() * 25));
     }
   }
 

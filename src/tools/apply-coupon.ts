@@ -33,29 +33,20 @@ function couponDescription(coupon: Stripe.Coupon, currency: string): string {
   return off;
 }
 
-export const FAILED_CODES_PER_HOUR = 5;
-export const TOO_MANY_CODES_MESSAGE = 'Too many codes that did not work were tried. Ask the customer to try again in an hour, with the exact code from the offer.';
+const CODES_PER_HOUR = 5;
+const TOO_MANY_CODES_MESSAGE = 'Too many codes were tried. Ask the customer to try again in an hour, with the exact code from the offer.';
 
 /**
- * Guessing codes is capped per customer and per conversation: after FAILED_CODES_PER_HOUR
- * refusals, codes are refused without being looked up, so the tool is no oracle for open codes.
+ * Guessing codes through a chat is capped per customer and per conversation: each code tried is counted before
+ * it is looked up (so parallel guesses cannot slip past the count), and past CODES_PER_HOUR codes
+ * are refused without a look-up, so the tool is no oracle for open codes.
  */
-function failedCodeCounters(ctx: ToolContext, customers: readonly SlimCustomer[]) {
-  const keys = [`coupon-failures:customer:${customers[0]!.id}`, ...(ctx.conversation ? [`coupon-failures:conversation:${ctx.conversation}`] : [])];
-  return {
-    async refuseIfExhausted(): Promise<void> {
-      const counts = await Promise.all(keys.map((key) => ctx.store.get(key)));
-      if (counts.some((count) => Number(count ?? 0) >= FAILED_CODES_PER_HOUR)) throw new UserInputError(TOO_MANY_CODES_MESSAGE);
-    },
-    async counting<T>(step: () => Promise<T>): Promise<T> {
-      try {
-        return await step();
-      } catch (error) {
-        if (error instanceof ToolError && error.kind === 'input') await Promise.all(keys.map((key) => ctx.store.increment(key, 3600_000)));
-        throw error;
-      }
-    },
-  };
+async function countCodeAttempt(ctx: ToolContext, customers: readonly SlimCustomer[]): Promise<void> {
+  // Merchant staff apply codes for customers; the guessing this stops comes through a chat.
+  if (ctx.principal.kind === 'staff') return;
+  const keys = [`coupon-codes:customer:${customers[0]!.id}`, ...(ctx.conversation ? [`coupon-codes:conversation:${ctx.conversation}`] : [])];
+  const counts = await Promise.all(keys.map((key) => ctx.store.increment(key, 3600_000)));
+  if (counts.some((count) => count > CODES_PER_HOUR)) throw new UserInputError(TOO_MANY_CODES_MESSAGE);
 }
 
 /** A customer-typed promotion code, else an allowlisted raw coupon id; refusals say nothing about other customers. */
@@ -229,9 +220,8 @@ export default defineTool({
     const { subscription, view } = await chooseSubscription(ctx, customers, input.subscription_id, 'apply a code to');
     if (!LIVE_STATUSES.has(subscription.status)) throw new UserInputError('That subscription has ended, so a code cannot be applied to it.');
     const recordIds = new Set(customers.map((customer) => customer.id));
-    const failures = failedCodeCounters(ctx, customers);
-    await failures.refuseIfExhausted();
-    const resolved = await failures.counting(() => resolveCode(ctx, input.code, recordIds));
+    await countCodeAttempt(ctx, customers);
+    const resolved = await resolveCode(ctx, input.code, recordIds);
     const discount = couponDescription(resolved.coupon, subscription.currency);
     const about = { id: subscription.id, plan: view.plan };
 
@@ -245,9 +235,9 @@ export default defineTool({
         summary: `${resolved.code} is already applied to ${view.plan}.`,
       };
     }
-    await failures.counting(() => checkRestrictions(ctx, resolved, subscription, view, customers));
+    await checkRestrictions(ctx, resolved, subscription, view, customers);
 
-    const customer = idOf(subscription.customer)!;
+    const customer = subscription.customer;
     const before = await nextInvoice(ctx, customer, subscription.id);
     // A non-empty `discounts` REPLACES the subscription's discounts: re-send the existing ones.
     const keep = subscription.discounts.map((existing) => ({ discount: typeof existing === 'string' ? existing : existing.id }));

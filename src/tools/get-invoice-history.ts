@@ -58,11 +58,6 @@ function servicePeriod(invoice: SlimInvoice): InvoiceView['period'] {
   };
 }
 
-function subscriptionIdOf(invoice: SlimInvoice): string | undefined {
-  // Invoice.subscription was removed: the projection takes it from the invoice's parent.
-  return invoice.subscription ?? undefined;
-}
-
 function linksOf(invoice: SlimInvoice): Pick<InvoiceView, 'hosted_invoice_url' | 'invoice_pdf' | 'links_note'> {
   const hosted = invoice.hosted_invoice_url ?? undefined;
   const pdf = invoice.invoice_pdf ?? undefined;
@@ -88,7 +83,7 @@ function viewInvoice(invoice: SlimInvoice): InvoiceView {
     due_date: isoDate(invoice.due_date),
     paid_at: isoDate(invoice.status_transitions.paid_at),
     period: servicePeriod(invoice),
-    subscription_id: subscriptionIdOf(invoice),
+    subscription_id: invoice.subscription ?? undefined,
     ...linksOf(invoice),
   };
 }

@@ -13,7 +13,7 @@ export interface IdentityTokenSettings {
   IDENTITY_MAX_AGE?: number | undefined;
 }
 
-export const DEFAULT_IDENTITY_MAX_AGE_SECONDS = 24 * 60 * 60;
+const DEFAULT_IDENTITY_MAX_AGE_SECONDS = 24 * 60 * 60;
 
 /** Why a token was refused; logged, and safe to tell the host (never includes the token). */
 export class IdentityTokenError extends Error {

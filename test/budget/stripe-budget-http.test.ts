@@ -127,7 +127,7 @@ describe('JSON-RPC batches on /mcp', () => {
       body: JSON.stringify(body),
     });
 
-  it('refuses a batch of 100 calls, and any batch under 2025-06-18, before a single Stripe request', async () => {
+  it('refuses a batch of 100 calls, and any batch from MCP 2025-06-18 on, before a single Stripe request', async () => {
     const fake = new FakeStripe({ now: 1_790_000_000 });
     const fx = await startHttpFixture({}, { fake });
     fixtures.push(fx);

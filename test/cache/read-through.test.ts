@@ -5,8 +5,8 @@ import { MemoryCacheBackend } from '../../src/cache/memory-cache-backend.js';
 import { ReadThroughCache } from '../../src/cache/read-through.js';
 import { RedisCacheBackend } from '../../src/cache/redis-cache-backend.js';
 import { silentLogger } from '../../src/log.js';
-import { MemoryStore } from '../../src/verify/memory-store.js';
 import { RedisStore } from '../../src/verify/redis-store.js';
+import { testRuntime } from '../support/mcp-harness.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 
 let redis: RedisServer;
@@ -102,11 +102,16 @@ describe.each(backends)('read-through cache (%s)', (_name, makeBackend) => {
 
   it('answers from Stripe, without an error, when the cache itself fails', async () => {
     const backend = makeBackend();
-    const cache = new ReadThroughCache(backend, silentLogger());
-    await backend.close();
+    const failing: CacheBackend = Object.assign(Object.create(backend) as CacheBackend, {
+      read: () => Promise.reject(new Error('cache down')),
+      write: () => Promise.reject(new Error('cache down')),
+    });
+    const cache = new ReadThroughCache(failing, silentLogger());
     const stripe = stripeRead(() => 'Pro');
     expect(await read(cache, stripe.load)).toBe('Pro');
     expect(await read(cache, stripe.load)).toBe('Pro');
+    expect(stripe.calls).toBe(2);
+    await backend.close();
   });
 });
 
@@ -131,16 +136,18 @@ describe('a shared cache (two processes on one Redis)', () => {
 });
 
 describe('a full cache never touches security state', () => {
-  it('in memory: the cache has its own budget, so filling it evicts no grant or limit', async () => {
-    const store = new MemoryStore();
-    await store.set('grant:host-a:conv-1', 'alice@example.com', 3_600_000);
-    await store.increment('codes:alice@example.com', 3_600_000);
-    const cache = new MemoryCacheBackend({ maxBytes: 256 * 1024 });
-    for (let i = 0; i < 2_000; i++) await cache.write(`entry:${i}`, 'x'.repeat(1_000), 60_000);
-    expect(await cache.get('entry:0')).toBeUndefined();
-    expect(await cache.get('entry:1999')).toBeDefined();
-    expect(await store.get('grant:host-a:conv-1')).toBe('alice@example.com');
-    expect(await store.increment('codes:alice@example.com', 3_600_000)).toBe(2);
+  it('in memory: filling the runtime’s cache past its budget evicts none of its grants or limits', async () => {
+    const runtime = testRuntime({ CACHE_MAX_MB: '1' });
+    await runtime.verification!.grants.grant('host-a:conv-1', 'alice@example.com', 'email-code');
+    await runtime.store.increment('email-codes:alice', 3_600_000);
+    // 2 MB of entries into the 1 MB budget, through the cache the tools use.
+    const big = 'x'.repeat(1_000);
+    for (let i = 0; i < 2_000; i++) await runtime.reads.cache.read({ key: `entry:${i}`, tags: [`t:${i}`], ttlMs: () => 60_000, load: async () => big });
+    let reloaded = 0;
+    await runtime.reads.cache.read({ key: 'entry:0', tags: ['t:0'], ttlMs: () => 60_000, load: async () => (reloaded++, big) });
+    expect(reloaded).toBe(1);
+    expect((await runtime.verification!.grants.use('host-a:conv-1'))?.email).toBe('alice@example.com');
+    expect(await runtime.store.increment('email-codes:alice', 3_600_000)).toBe(2);
   });
 
   it('on the store’s own noeviction Redis: the cache drops its own entries and the store never runs out of room', async () => {

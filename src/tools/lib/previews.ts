@@ -1,17 +1,12 @@
 import type { SlimCustomer, SlimInvoice, SlimSubscription } from '../../cache/projections.js';
 import type { ToolContext } from './context.js';
-import { LIVE_STATUSES } from './subscriptions.js';
+import { renews } from './subscriptions.js';
 
 export interface SubscriptionsWithPreviews {
   /** Every subscription of every record, newest first. */
   subscriptions: SlimSubscription[];
   /** Stripe's preview of the next invoice of each renewing subscription; null when nothing is upcoming. */
   previews: Map<string, SlimInvoice | null>;
-}
-
-/** Live and not set to end: the subscriptions that will bill again. */
-export function renews(sub: SlimSubscription): boolean {
-  return LIVE_STATUSES.has(sub.status) && !sub.cancel_at_period_end;
 }
 
 /**

@@ -14,7 +14,7 @@ export type ToolOutcome =
   | { ok: false; error: ToolError };
 
 /** The input schema a principal's client sees: staff choose the customer; customers cannot. */
-export function inputShapeFor(tool: AnyToolDefinition, mode: ServerMode): z.ZodRawShape {
+function inputShapeFor(tool: AnyToolDefinition, mode: ServerMode): z.ZodRawShape {
   return mode === 'staff' && tool.audience !== 'verification' ? { ...tool.inputSchema, ...staffTargetShape } : tool.inputSchema;
 }
 
@@ -22,7 +22,7 @@ export const UNVERIFIED_IDENTITY_NOTICE =
   'UNVERIFIED IDENTITY: this server is in trust-email mode, so the customer was matched by the email they typed, not verified. Do not treat this as proof of who they are.';
 
 /** Every output may carry the trust-email notice, so the listed schema says so. */
-export function outputShapeFor(tool: AnyToolDefinition): z.ZodRawShape {
+function outputShapeFor(tool: AnyToolDefinition): z.ZodRawShape {
   return { ...tool.outputSchema, identity_notice: z.string().optional().describe('Present when the identity was NOT verified.') };
 }
 

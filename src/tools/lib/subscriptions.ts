@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import { projectSubscription, type SlimCustomer, type SlimDiscount, type SlimInvoice, type SlimSubscription } from '../../cache/projections.js';
+import type { SlimCustomer, SlimDiscount, SlimInvoice, SlimSubscription } from '../../cache/projections.js';
 import { isoDate } from '../../format/dates.js';
 import { money, type Money } from '../../format/money.js';
 import type { ToolContext } from './context.js';
@@ -16,18 +16,21 @@ export async function listSubscriptions(
   customers: readonly SlimCustomer[],
   { withPaymentMethod = false, withDiscounts = true, live = false }: { withPaymentMethod?: boolean; withDiscounts?: boolean; live?: boolean } = {},
 ): Promise<SlimSubscription[]> {
-  const readLive = async (customerId: string) => {
-    const expand = [...(withDiscounts ? ['data.discounts.source.coupon'] : []), ...(withPaymentMethod ? ['data.default_payment_method'] : [])];
-    const page = await ctx.stripe.subscriptions.list({ customer: customerId, status: 'all', limit: 100, ...(expand.length ? { expand } : {}) });
-    return page.data.map(projectSubscription);
-  };
+  const expansions = { discounts: withDiscounts, paymentMethod: withPaymentMethod };
   const pages = await Promise.all(
-    customers.map((customer) => (live ? readLive(customer.id) : ctx.reads.subscriptions(customer.id, { discounts: withDiscounts, paymentMethod: withPaymentMethod }))),
+    customers.map((customer) => (live ? ctx.reads.subscriptionsFromStripe(customer.id, expansions) : ctx.reads.subscriptions(customer.id, expansions))),
   );
   return pages.flat().sort((a, b) => b.created - a.created);
 }
 
 export const LIVE_STATUSES: ReadonlySet<Stripe.Subscription.Status> = new Set(['active', 'trialing', 'past_due', 'unpaid', 'paused', 'incomplete']);
+
+/** Will bill again: live, not paused, and not ending before its current period does. */
+export function renews(sub: SlimSubscription): boolean {
+  if (!LIVE_STATUSES.has(sub.status) || sub.status === 'paused' || sub.cancel_at_period_end || sub.items.data.length === 0) return false;
+  const periodEnd = Math.max(...sub.items.data.map((item) => item.current_period_end));
+  return sub.cancel_at === null || sub.cancel_at > periodEnd;
+}
 
 export interface SubscriptionItemView {
   product: string;
@@ -118,7 +121,7 @@ function describeDiscount(discount: string | SlimDiscount): DiscountView | undef
  * The next invoice as Stripe previews it: its lines, each discount by name, tax, account credit
  * and an earlier balance, which add up to what will be charged.
  */
-export function breakdownOf(preview: SlimInvoice, discounts: ReadonlyArray<string | SlimDiscount>): NextPaymentBreakdown {
+function breakdownOf(preview: SlimInvoice, discounts: ReadonlyArray<string | SlimDiscount>): NextPaymentBreakdown {
   const currency = preview.currency;
   const nameOf = (id: string) => {
     const found = discounts.find((discount) => typeof discount !== 'string' && discount.id === id);
@@ -162,7 +165,7 @@ export async function describeSubscriptions(
     const periodStart = Math.min(...sub.items.data.map((item) => item.current_period_start));
     const periodEnd = Math.max(...sub.items.data.map((item) => item.current_period_end));
     const hasPeriod = sub.items.data.length > 0;
-    const renews = LIVE_STATUSES.has(sub.status) && !sub.cancel_at_period_end && !sub.cancel_at && sub.status !== 'paused';
+
     const nextDate = sub.status === 'trialing' && sub.trial_end ? sub.trial_end : periodEnd;
     const subtotal = sub.items.data.reduce((sum, item) => sum + (item.price.unit_amount ?? 0) * (item.quantity ?? 1), 0);
     let note = STATUS_NOTES[sub.status] ?? sub.status;
@@ -181,7 +184,7 @@ export async function describeSubscriptions(
       canceled_at: isoDate(sub.canceled_at),
       discounts: sub.discounts.map(describeDiscount).filter((discount) => discount !== undefined),
       next_payment:
-        renews && hasPeriod
+        renews(sub)
           ? preview
             ? {
                 date: isoDate(preview.next_payment_attempt ?? preview.period_end),
