@@ -18,7 +18,9 @@ export class LazyRedisClient {
 
   get(): Promise<Redis> {
     if (this.closed) return Promise.reject(new Error('Redis client closed'));
-    this.client ??= import('ioredis').then(({ Redis: RedisClient }) => {
+    this.client ??= import('ioredis').then((module) => {
+      // Node gives the named export; a bundle's CommonJS interop may give only the default.
+      const RedisClient = module.Redis ?? (module as unknown as { default: typeof module.Redis }).default;
       const client = new RedisClient(this.url, this.options);
       this.onCreate(client);
       return client;

@@ -8,9 +8,10 @@ import type { AnyToolDefinition } from './tools/lib/define-tool.js';
 import { inputSchemaFor, outputSchemaFor, runTool, type ServerMode } from './tools/lib/run-tool.js';
 import { toolsForMode } from './tools/registry.js';
 import type { Principal } from './verify/principal.js';
+import { SERVER_VERSION } from './version.js';
 
 export const SERVER_NAME = 'stripe-billing-mcp';
-export const SERVER_VERSION = '0.1.0';
+export { SERVER_VERSION };
 
 export interface McpServerOptions {
   tools: readonly AnyToolDefinition[];

@@ -1,4 +1,4 @@
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import type { ToolRuntime } from '../tools/lib/context.js';
 import { DEMO_CUSTOMER_EMAIL, DEMO_HOST_KEY, DEMO_IDENTITY_SECRET, DEMO_STAFF_KEY, mintIdentityToken } from './demo-identity.js';
 
@@ -8,7 +8,8 @@ import { DEMO_CUSTOMER_EMAIL, DEMO_HOST_KEY, DEMO_IDENTITY_SECRET, DEMO_STAFF_KE
  */
 export async function printDemoBanner(url: string, runtime: ToolRuntime): Promise<void> {
   const token = await mintIdentityToken(DEMO_CUSTOMER_EMAIL, DEMO_IDENTITY_SECRET, 24 * 3600);
-  const cli = fileURLToPath(new URL('../cli.js', import.meta.url));
+  // The script this process runs (dist/cli.js, or the bundle's cli.js when installed).
+  const cli = resolve(process.argv[1] ?? 'stripe-billing-mcp');
   let check: string;
   try {
     const response = await fetch(`${url}/v1/tools/get_subscription_status`, {

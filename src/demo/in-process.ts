@@ -13,7 +13,7 @@ export { DEMO_CUSTOMER_EMAIL };
 export async function inProcessDemo(
   settings: Settings,
   options: { staff: boolean; verify?: boolean; http?: boolean },
-): Promise<{ settings: Settings; fetch: (input: string | URL | Request, init?: RequestInit) => Promise<Response>; mailer: CodeMailer }> {
+): Promise<{ settings: Settings; fetch: (input: string | URL | Request, init?: RequestInit) => Promise<Response>; mailer: CodeMailer | undefined }> {
   const fake = new FakeStripe();
   const demoSettings: Settings = {
     ...settings,
@@ -29,7 +29,8 @@ export async function inProcessDemo(
   } else if (!options.staff && !settings.CUSTOMER_TOKEN && !options.verify) {
     demoSettings.CUSTOMER_TOKEN = await mintIdentityToken(DEMO_CUSTOMER_EMAIL, demoSettings.IDENTITY_SECRET!);
   }
-  // Demo mail never leaves the process: the outbox prints each code to stderr, labelled.
-  const mailer = createOutboxMailer({ merchantName: settings.MERCHANT_NAME ?? 'Demo SaaS', print: (text) => process.stderr.write(`${text}\n`) });
+  // Demo mail never leaves the process unless SMTP_URL says where to send it: the outbox prints
+  // each code to stderr, labelled.
+  const mailer = settings.SMTP_URL ? undefined : createOutboxMailer({ merchantName: settings.MERCHANT_NAME ?? 'Demo SaaS', print: (text) => process.stderr.write(`${text}\n`) });
   return { settings: demoSettings, fetch: (input, init) => fake.handle(new Request(input, init)), mailer };
 }

@@ -1,5 +1,6 @@
 import Stripe from 'stripe';
 import { ConfigurationError } from '../errors.js';
+import { SERVER_VERSION } from '../version.js';
 import { BudgetedHttpClient } from './budgeted-http-client.js';
 import { parseStripeKey, type StripeKeyInfo } from './key.js';
 import type { StripeRateBudget } from './rate-budget.js';
@@ -64,7 +65,7 @@ export function createStripeClient(options: StripeClientOptions): StripeClient {
     maxNetworkRetries: options.maxNetworkRetries ?? CHAT_MAX_RETRIES,
     timeout: options.timeoutMs ?? CHAT_TIMEOUT_MS,
     telemetry: false,
-    appInfo: { name: 'stripe-billing-mcp', version: '0.1.0', url: 'https://github.com/stripe-billing-mcp/stripe-billing-mcp' },
+    appInfo: { name: 'stripe-billing-mcp', version: SERVER_VERSION, url: 'https://github.com/stripe-billing-mcp/stripe-billing-mcp' },
     ...(options.apiBase ? apiBaseConfig(options.apiBase) : {}),
     ...httpClientOption(options),
   });

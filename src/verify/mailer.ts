@@ -83,8 +83,8 @@ export function createSmtpMailer(options: SmtpMailerOptions): CodeMailer {
   // nodemailer loads on the first mail or check: most processes never send one.
   let transport: Promise<Transporter> | undefined;
   const transporter = () =>
-    (transport ??= import('nodemailer').then(({ createTransport }) =>
-      createTransport({
+    (transport ??= import('nodemailer').then((module) =>
+      (module.createTransport ?? (module as unknown as { default: typeof module }).default.createTransport)({
         url: options.smtpUrl,
         connectionTimeout: timeoutMs,
         greetingTimeout: timeoutMs,

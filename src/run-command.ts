@@ -1,0 +1,84 @@
+import { loadSettings, type Settings } from './config.js';
+import { ConfigurationError } from './errors.js';
+import { createLogger } from './log.js';
+import { createRuntime } from './runtime.js';
+import { serveStdio } from './server.js';
+import type { ToolRuntime } from './tools/lib/context.js';
+import type { AnyToolDefinition } from './tools/lib/define-tool.js';
+import { startToolAvailability } from './tools/lib/tool-availability.js';
+import { selectTools } from './tools/registry.js';
+import { createIdentityTokenVerifier } from './verify/identity-token.js';
+import { stdioConversationKey, stdioPrincipalResolver } from './verify/stdio-principal.js';
+
+export interface CommandFlags {
+  staff: boolean;
+  demo: boolean;
+  'demo-verify': boolean;
+  json: boolean;
+}
+
+/** stdio, serve or doctor, with validated settings: everything after the command line is parsed. */
+export async function runCommand(command: 'stdio' | 'serve' | 'doctor', values: CommandFlags): Promise<void> {
+  let settings = loadSettings(process.env);
+  const log = createLogger({ level: settings.LOG_LEVEL });
+  let demoSetup: Awaited<ReturnType<typeof import('./demo/in-process.js')['inProcessDemo']>> | undefined;
+  if (values.demo) {
+    const demo = await import('./demo/in-process.js');
+    demoSetup = await demo.inProcessDemo(settings, { staff: values.staff, verify: values['demo-verify'] || command === 'serve', http: command === 'serve' });
+    settings = demoSetup.settings;
+    log.info({ customer: values.staff ? undefined : demo.DEMO_CUSTOMER_EMAIL }, 'demo mode: built-in demo Stripe account, in-process');
+  }
+
+  // Only `serve` has the webhook route, so only there do events keep cached answers fresh.
+  const runtime = createRuntime({ settings, log, fetch: demoSetup?.fetch, mailer: demoSetup?.mailer, webhooks: command === 'serve' && settings.STRIPE_WEBHOOK_SECRET !== undefined });
+  const tools = selectTools(toolSelection(settings));
+  if (command === 'doctor') {
+    process.exitCode = await runDoctorCommand({ settings, runtime, tools, json: values.json });
+    await Promise.all([runtime.store.close(), runtime.reads.cache.backend.close(), runtime.budget.close()]);
+    return;
+  }
+  const verifier = createIdentityTokenVerifier(settings);
+  if (!values.staff && settings.CUSTOMER_TOKEN && !verifier) {
+    throw new ConfigurationError('CUSTOMER_TOKEN is set but neither IDENTITY_SECRET nor IDENTITY_JWKS_URL is, so it cannot be verified.');
+  }
+  if (command !== 'serve' && !values.staff && !settings.CUSTOMER_TOKEN && !runtime.verification) {
+    log.warn('customer mode without CUSTOMER_TOKEN or email verification (SMTP_URL): customer tools will answer that the customer is not verified (use --staff for merchant staff)');
+  }
+  if (runtime.key.mode === 'live' && values.demo) throw new ConfigurationError('--demo cannot be used with a live key.');
+
+  if (command === 'serve') {
+    if (values.staff) throw new ConfigurationError('--staff is for stdio; over HTTP, STAFF_KEYS decide who is staff.');
+    const { serveHttp } = await import('./http/serve-command.js');
+    await startToolAvailability(runtime, tools, settings);
+    await serveHttp({ settings, runtime, verifier, tools, log, demo: values.demo });
+    return;
+  }
+
+  await startToolAvailability(runtime, tools, settings);
+  const conversation = stdioConversationKey();
+  await serveStdio({
+    tools,
+    runtime,
+    mode: values.staff ? 'staff' : 'customer',
+    resolvePrincipal: stdioPrincipalResolver({ staff: values.staff, customerToken: settings.CUSTOMER_TOKEN, verifier, grants: runtime.verification?.grants, log }, conversation),
+    conversation,
+  });
+  log.info({ mode: values.staff ? 'staff' : 'customer', key: runtime.key.redacted }, 'stripe-billing-mcp serving over stdio');
+}
+
+function toolSelection(settings: Settings) {
+  return { allowlist: settings.TOOLS, writeTools: settings.WRITE_TOOLS };
+}
+
+async function runDoctorCommand(options: { settings: Settings; runtime: ToolRuntime; tools: AnyToolDefinition[]; json: boolean }): Promise<number> {
+  const { runDoctor } = await import('./doctor/run-doctor.js');
+  const report = await runDoctor(options);
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  } else {
+    const { renderDoctorReport } = await import('./doctor/render-report.js');
+    process.stdout.write(renderDoctorReport(report));
+  }
+  return report.ok ? 0 : 1;
+}
+

@@ -1,0 +1,124 @@
+/**
+ * What a user's `npx stripe-billing-mcp` runs: the packed tarball, installed into an empty folder,
+ * with none of this repository's node_modules. The bundle must carry everything it needs.
+ */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_HOST_KEY } from '../src/demo/demo-identity.js';
+import { cleanEnv } from './support/cli.js';
+import { findFreePort, startRedisServer, type RedisServer } from './support/redis-server.js';
+import { startSmtpServer, type TestSmtpServer } from './support/smtp-server.js';
+
+const run = promisify(execFile);
+const ROOT = new URL('..', import.meta.url).pathname;
+
+let dir: string;
+let tarball: string;
+let files: string[];
+let cli: string;
+
+async function sizeOf(path: string): Promise<number> {
+  const info = await stat(path);
+  if (!info.isDirectory()) return info.size;
+  let total = 0;
+  for (const entry of await readdir(path)) total += await sizeOf(join(path, entry));
+  return total;
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sbm-pack-'));
+  // `npm test` has just built; packing again would build again.
+  const packed = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT });
+  const [info] = JSON.parse(packed.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
+  tarball = join(dir, info!.filename);
+  files = info!.files.map((file) => file.path);
+  const app = join(dir, 'app');
+  await run('mkdir', ['-p', app]);
+  await writeFile(join(app, 'package.json'), '{"name":"empty-app","private":true}');
+  await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], { cwd: app });
+  cli = join(app, 'node_modules', 'stripe-billing-mcp', 'bundle', 'cli.js');
+}, 120_000);
+
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('the packed package', () => {
+  it('ships the bundle and nothing else that is not needed, and installs no dependency', async () => {
+    expect(files.filter((path) => !path.startsWith('bundle/')).sort()).toEqual(['README.md', 'package.json']);
+    expect(files).toContain('bundle/cli.js');
+    expect(files.some((path) => /^(src|test|dist|bench|scripts)\//.test(path))).toBe(false);
+    const installed = await readdir(join(dir, 'app', 'node_modules'));
+    expect(installed.filter((name) => !name.startsWith('.'))).toEqual(['stripe-billing-mcp']);
+    expect(await sizeOf(join(dir, 'app', 'node_modules'))).toBeLessThan(10 * 1024 * 1024);
+  });
+
+  it('answers tools/list and a tool call over stdio on the demo account', async () => {
+    const transport = new StdioClientTransport({ command: process.execPath, args: [cli, '--demo'], env: cleanEnv({ LOG_LEVEL: 'silent' }), stderr: 'ignore' });
+    const client = new Client({ name: 'package-test', version: '1.0.0' });
+    await client.connect(transport);
+    try {
+      const { tools } = await client.listTools();
+      expect(tools.map((tool) => tool.name)).toContain('get_subscription_status');
+      const result = await client.callTool({ name: 'get_subscription_status', arguments: {} });
+      expect(result.isError).toBeFalsy();
+      expect(JSON.stringify(result.structuredContent)).toContain('$49.00 per month');
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('doctor --demo exits 0', async () => {
+    const { stdout } = await run(process.execPath, [cli, 'doctor', '--demo'], { env: cleanEnv() });
+    expect(stdout).toContain('every enabled tool will work');
+  });
+
+  describe('serve --demo with a real Redis and a real SMTP server', () => {
+    let redis: RedisServer;
+    let smtp: TestSmtpServer;
+    let server: ChildProcess;
+    let url: string;
+
+    beforeAll(async () => {
+      [redis, smtp] = await Promise.all([startRedisServer(), startSmtpServer()]);
+      const port = await findFreePort();
+      url = `http://127.0.0.1:${port}`;
+      server = spawn(process.execPath, [cli, 'serve', '--demo'], {
+        env: cleanEnv({
+          PORT: String(port),
+          STORE_URL: redis.url,
+          VERIFY_SECRET: 'package-test-verify-secret-at-least-32-bytes',
+          SMTP_URL: smtp.url,
+          MAIL_FROM: 'Demo Billing <billing@demo.test>',
+          LOG_LEVEL: 'warn',
+        }),
+        stdio: 'ignore',
+      });
+    }, 30_000);
+
+    afterAll(async () => {
+      server?.kill('SIGTERM');
+      if (server) await new Promise((resolve) => server.once('exit', resolve));
+      await Promise.all([redis?.stop(), smtp?.stop()]);
+    });
+
+    it('answers /healthz and mails a verification code through SMTP', async () => {
+      await expect.poll(async () => (await fetch(`${url}/healthz`).catch(() => undefined))?.status, { timeout: 15_000, interval: 100 }).toBe(200);
+      const response = await fetch(`${url}/v1/tools/verify_email_start`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${DEMO_HOST_KEY}`, 'x-conversation-id': 'package-test-1', 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'alice@example.com' }),
+      });
+      expect(((await response.json()) as { is_error: boolean }).is_error).toBe(false);
+      const message = await smtp.waitForMessage(10_000);
+      expect(message.to).toEqual(['alice@example.com']);
+      expect(message.text).toMatch(/\b\d{6}\b/);
+    });
+  });
+});
