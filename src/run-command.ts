@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { loadSettings, type Settings } from './config.js';
 import { ConfigurationError } from './errors.js';
 import { createLogger } from './log.js';
@@ -5,6 +6,7 @@ import { createRuntime } from './runtime.js';
 import { serveStdio } from './server.js';
 import type { ToolRuntime } from './tools/lib/context.js';
 import type { AnyToolDefinition } from './tools/lib/define-tool.js';
+import { LastProbeFile, probeCacheDir, probeFileName } from './tools/lib/last-probe.js';
 import { startToolAvailability } from './tools/lib/tool-availability.js';
 import { selectTools } from './tools/registry.js';
 import { createIdentityTokenVerifier } from './verify/identity-token.js';
@@ -54,7 +56,10 @@ export async function runCommand(command: 'stdio' | 'serve' | 'doctor', values: 
     return;
   }
 
-  await startToolAvailability(runtime, tools, settings);
+  // A desktop client waits for tools/list on every launch: start from the last launch's probe.
+  const mode = values.staff ? 'staff' : 'customer';
+  const lastProbe = new LastProbeFile(join(probeCacheDir(), probeFileName(settings, mode, tools.map((tool) => tool.name))));
+  await startToolAvailability(runtime, tools, settings, lastProbe);
   const conversation = stdioConversationKey();
   await serveStdio({
     tools,

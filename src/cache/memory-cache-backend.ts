@@ -3,17 +3,37 @@ import { newToken, TAG_TTL_MS, type CacheBackend } from './cache-backend.js';
 
 /** The single-process cache: bounded in bytes, in its own LRU, apart from the security store. */
 export class MemoryCacheBackend implements CacheBackend {
-  private readonly entries: LRUCache<string, string>;
-  private readonly tokens: LRUCache<string, string>;
-  /** Small facts with their own TTL (event ids, object owners, the last event): never pushed out by entries. */
-  private readonly notes: LRUCache<string, string>;
+  private readonly maxBytes: number;
+  private lrus: { entries: LRUCache<string, string>; tokens: LRUCache<string, string>; notes: LRUCache<string, string> } | undefined;
 
   constructor(options: { maxBytes?: number } = {}) {
-    const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
-    this.entries = new LRUCache<string, string>({ maxSize: maxBytes, sizeCalculation: (value, key) => value.length + key.length + 64, ttlAutopurge: false });
-    // An evicted token only makes its entries miss: a new random one never matches them.
-    this.tokens = new LRUCache<string, string>({ max: 200_000, ttl: TAG_TTL_MS });
-    this.notes = new LRUCache<string, string>({ max: 200_000 });
+    this.maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
+  }
+
+  /**
+   * Made on first use: an LRU with `max` allocates all its slots up front (about 45 ms for these
+   * two), which a stdio launch that answers tools/list should not pay.
+   */
+  private get caches() {
+    return (this.lrus ??= {
+      entries: new LRUCache<string, string>({ maxSize: this.maxBytes, sizeCalculation: (value, key) => value.length + key.length + 64, ttlAutopurge: false }),
+      // An evicted token only makes its entries miss: a new random one never matches them.
+      tokens: new LRUCache<string, string>({ max: 200_000, ttl: TAG_TTL_MS }),
+      // Small facts with their own TTL (event ids, object owners, the last event): never pushed out by entries.
+      notes: new LRUCache<string, string>({ max: 200_000 }),
+    });
+  }
+
+  private get entries() {
+    return this.caches.entries;
+  }
+
+  private get tokens() {
+    return this.caches.tokens;
+  }
+
+  private get notes() {
+    return this.caches.notes;
   }
 
   async read(key: string, tags: readonly string[]): Promise<{ value: string | undefined; tokens: string[] }> {
@@ -55,8 +75,6 @@ export class MemoryCacheBackend implements CacheBackend {
   }
 
   async close(): Promise<void> {
-    this.entries.clear();
-    this.tokens.clear();
-    this.notes.clear();
+    this.lrus = undefined;
   }
 }

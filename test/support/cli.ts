@@ -1,11 +1,16 @@
 import { spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const CLI_PATH = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
+/** The stdio server keeps its last probe under XDG_CACHE_HOME: tests keep theirs apart from the user's. */
+export const TEST_CACHE_HOME = join(tmpdir(), `sbm-test-cache-${process.pid}`);
+
 /** The environment a fresh shell would give the CLI: nothing of ours leaks in. */
 export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
-  return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...extra };
+  return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', XDG_CACHE_HOME: TEST_CACHE_HOME, ...extra };
 }
 
 export interface CliRun {

@@ -8,6 +8,7 @@ import type { Logger } from '../../log.js';
 import { probeStripeCapabilities, type StripeCapabilities } from '../../stripe/capabilities.js';
 import { PERMISSIONS } from '../../stripe/permission-probes.js';
 import type { ToolRuntime } from './context.js';
+import type { LastProbeFile } from './last-probe.js';
 import type { AnyToolDefinition } from './define-tool.js';
 import type { CodeMailer } from '../../verify/mailer.js';
 import type { Store } from '../../verify/store.js';
@@ -136,6 +137,20 @@ export class ToolAvailability {
     this.announceChanges();
   }
 
+  /**
+   * Without waiting for Stripe: the last probe kept on disk (if any) decides the list now; the
+   * probe runs in the background, narrows or widens the list when it answers (listeners are told,
+   * so stdio clients get list_changed) and is kept for the next launch.
+   */
+  async startFromLastProbe(file: LastProbeFile): Promise<void> {
+    const last = await file.load();
+    if (last) this.record(last.capabilities, last.services);
+    void this.refresh()
+      .then((capabilities) => (capabilities.key === 'unreachable' ? undefined : file.save({ capabilities, services: this.services })))
+      .catch((error: unknown) => this.options.log.debug({ err: error instanceof Error ? error.message : String(error) }, 'probe not kept'))
+      .finally(() => this.scheduleNext());
+  }
+
   /** The first probe (waited for up to FIRST_PROBE_TIMEOUT_MS), then one every few minutes. */
   async start(): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
@@ -206,11 +221,15 @@ export class ToolAvailability {
   }
 }
 
-/** The start-up probe for a serving process: sets `runtime.availability` once the first probe answered (or timed out). */
+/**
+ * The start-up probe: sets `runtime.availability`. `serve` waits for the first probe (or its
+ * timeout); stdio (`lastProbe`) starts from the probe kept by its last launch and never waits.
+ */
 export async function startToolAvailability(
   runtime: ToolRuntime,
   tools: readonly AnyToolDefinition[],
   settings: { PORTAL_CONFIGURATION?: string | undefined; STORE_URL?: string | undefined },
+  lastProbe?: LastProbeFile,
 ): Promise<ToolAvailability> {
   const verification = runtime.verification;
   const availability = new ToolAvailability({
@@ -221,7 +240,8 @@ export async function startToolAvailability(
     store: settings.STORE_URL ? runtime.store : undefined,
     log: runtime.log,
   });
-  await availability.start();
+  if (lastProbe) await availability.startFromLastProbe(lastProbe);
+  else await availability.start();
   runtime.availability = availability;
   return availability;
 }
