@@ -5,21 +5,19 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_HOST_KEY } from '../src/demo/demo-identity.js';
 import { cleanEnv } from './support/cli.js';
+import { installPacked, type PackedInstall } from './support/packed.js';
 import { findFreePort, startRedisServer, type RedisServer } from './support/redis-server.js';
 import { startSmtpServer, type TestSmtpServer } from './support/smtp-server.js';
 
 const run = promisify(execFile);
-const ROOT = new URL('..', import.meta.url).pathname;
 
-let dir: string;
-let tarball: string;
+let packed: PackedInstall | undefined;
 let files: string[];
 let cli: string;
 
@@ -32,21 +30,12 @@ async function sizeOf(path: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'sbm-pack-'));
-  // `npm test` has just built; packing again would build again.
-  const packed = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT });
-  const [info] = JSON.parse(packed.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
-  tarball = join(dir, info!.filename);
-  files = info!.files.map((file) => file.path);
-  const app = join(dir, 'app');
-  await run('mkdir', ['-p', app]);
-  await writeFile(join(app, 'package.json'), '{"name":"empty-app","private":true}');
-  await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], { cwd: app });
-  cli = join(app, 'node_modules', 'stripe-billing-mcp', 'bundle', 'cli.js');
+  packed = await installPacked();
+  ({ files, cli } = packed);
 }, 120_000);
 
 afterAll(async () => {
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await packed?.remove();
 });
 
 describe('the packed package', () => {
@@ -54,9 +43,9 @@ describe('the packed package', () => {
     expect(files.filter((path) => !path.startsWith('bundle/')).sort()).toEqual(['README.md', 'package.json']);
     expect(files).toContain('bundle/cli.js');
     expect(files.some((path) => /^(src|test|dist|bench|scripts)\//.test(path))).toBe(false);
-    const installed = await readdir(join(dir, 'app', 'node_modules'));
+    const installed = await readdir(join(packed!.app, 'node_modules'));
     expect(installed.filter((name) => !name.startsWith('.'))).toEqual(['stripe-billing-mcp']);
-    expect(await sizeOf(join(dir, 'app', 'node_modules'))).toBeLessThan(10 * 1024 * 1024);
+    expect(await sizeOf(join(packed!.app, 'node_modules'))).toBeLessThan(10 * 1024 * 1024);
   });
 
   it('answers tools/list and a tool call over stdio on the demo account', async () => {
