@@ -216,4 +216,18 @@ describe('the flood over HTTP', () => {
     expect(await busy!.json()).toEqual({ is_error: true, error: { kind: 'busy', message: BUSY_MESSAGE } });
     expect(store.size).toBeLessThanOrEqual(200);
   });
+
+  it('a sign-in the full store cannot count answers a busy page, not an error', async () => {
+    const full = new MemoryStore({ maxEntries: 3 });
+    for (let i = 0; i < 3; i++) await full.set(`grant:host-a:live-${i}`, 'x', 3_600_000);
+    const panel = await startHttpFixture({}, { store: full });
+    try {
+      const response = await postSignIn(panel.url, { key: STAFF, return_to: '' });
+      expect(response.status).toBe(503);
+      expect(await response.text()).toContain('The panel is busy right now. Try again in a moment.');
+      expect(await full.get('grant:host-a:live-0')).toBe('x');
+    } finally {
+      await panel.close();
+    }
+  });
 });

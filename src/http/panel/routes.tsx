@@ -11,6 +11,7 @@ import { html } from 'hono/html';
 import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
 import type { Settings } from '../../config.js';
+import { ToolError } from '../../errors.js';
 import type { ToolRuntime } from '../../tools/lib/context.js';
 import type { AnyToolDefinition } from '../../tools/lib/define-tool.js';
 import { runTool } from '../../tools/lib/run-tool.js';
@@ -95,7 +96,7 @@ export function panelRoutes(options: PanelOptions): Hono<PanelEnv> {
   const portalTool = options.tools.find((tool) => tool.name === PORTAL_TOOL);
   const app = new Hono<PanelEnv>();
 
-  const page = (c: Context, status: 200 | 401 | 429, title: string, body: Child, session?: PanelSession, host?: string) =>
+  const page = (c: Context, status: 200 | 401 | 429 | 503, title: string, body: Child, session?: PanelSession, host?: string) =>
     c.html(
       // Without the doctype browsers fall back to quirks mode.
       html`<!DOCTYPE html>${(
@@ -175,7 +176,15 @@ export function panelRoutes(options: PanelOptions): Hono<PanelEnv> {
     const returnTo = panelSearch(Object.fromEntries(new URLSearchParams(String(form['return_to'] ?? '')).entries()) as Partial<InsightQuery>);
     const address = clientAddress(c, settings.TRUST_PROXY);
     const failures = `panel-signin-failures:${address}`;
-    const attempts = await runtime.store.increment(`panel-signin-attempts:${address}`, SIGN_IN_WINDOW_MS);
+    let attempts: number;
+    try {
+      attempts = await runtime.store.increment(`panel-signin-attempts:${address}`, SIGN_IN_WINDOW_MS);
+    } catch (error) {
+      // A full store refuses new state (never evicting a session or a lockout to make room).
+      if (!(error instanceof ToolError && error.kind === 'busy')) throw error;
+      c.header('Retry-After', '5');
+      return page(c, 503, 'Sign in · Billing insight', <SignInPage returnTo={returnTo} error="The panel is busy right now. Try again in a moment." />);
+    }
     if (attempts > SIGN_IN_ATTEMPTS_ALLOWED || Number((await runtime.store.get(failures)) ?? 0) >= SIGN_IN_FAILURES_ALLOWED) {
       c.header('Retry-After', String(Math.ceil(SIGN_IN_WINDOW_MS / 1000)));
       return page(c, 429, 'Sign in · Billing insight', <SignInPage returnTo={returnTo} error="Too many failed sign-ins from this address. Wait 15 minutes and try again." />);
