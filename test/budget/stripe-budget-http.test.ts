@@ -1,7 +1,7 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEMO, FakeStripe } from '../../src/demo/fake-stripe/index.js';
-import { HOST_A, HOST_B, STAFF, startHttpFixture, type HttpFixture } from '../support/http-harness.js';
-import { startRedisServer, type RedisServer } from '../support/redis-server.js';
+import { closedAfterEach, HOST_A, HOST_B, STAFF, startHttpFixture, type HttpFixture } from '../support/http-harness.js';
+import { useRedisServer } from '../support/redis-server.js';
 
 const CUSTOMERS = [DEMO.emails.alice, DEMO.emails.bob, DEMO.emails.carol, DEMO.emails.dave, DEMO.emails.erin, DEMO.emails.frank, DEMO.emails.heidi, DEMO.emails.aliceWork, DEMO.emails.bobAlice];
 const TOOLS = ['get_customer_overview', 'get_subscription_status', 'get_payment_history', 'get_billing_info', 'get_credit_balance'];
@@ -33,17 +33,8 @@ function expectAnsweredOrBusy(answer: Answer): 'answered' | 'busy' {
   return answer.body.is_error ? 'busy' : 'answered';
 }
 
-let redis: RedisServer;
-const fixtures: HttpFixture[] = [];
-beforeAll(async () => {
-  redis = await startRedisServer();
-});
-afterEach(async () => {
-  await Promise.all(fixtures.splice(0).map((fx) => fx.close()));
-});
-afterAll(async () => {
-  await redis?.stop();
-});
+const redis = useRedisServer();
+const fixtures = closedAfterEach();
 
 /**
  * The fake enforces Stripe's limits at a tenth of a sandbox's (10/s), so a test-sized burst reaches
@@ -52,7 +43,7 @@ afterAll(async () => {
  * Stripe would see spread out.
  */
 const STRIPE_LIMITS = { global: 10, endpoint: 10 };
-const shared = () => ({ STORE_URL: redis.url, VERIFY_SECRET: 'verify-secret-for-tests-at-least-32-bytes', STRIPE_RATE_LIMIT: '8' });
+const shared = () => ({ STORE_URL: redis().url, VERIFY_SECRET: 'verify-secret-for-tests-at-least-32-bytes', STRIPE_RATE_LIMIT: '8' });
 
 describe('a burst over two processes sharing Redis', () => {
   it('never takes Stripe past its limits: every caller gets an answer or the clean busy refusal', async () => {

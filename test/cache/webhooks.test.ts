@@ -1,8 +1,8 @@
 import Stripe from 'stripe';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO, FakeStripe } from '../../src/demo/fake-stripe/index.js';
-import { startHttpFixture, HOST_A, STAFF, type HttpFixture } from '../support/http-harness.js';
-import { startRedisServer, type RedisServer } from '../support/redis-server.js';
+import { closedAfterEach, startHttpFixture, HOST_A, STAFF, type HttpFixture } from '../support/http-harness.js';
+import { useRedisServer } from '../support/redis-server.js';
 
 const WEBHOOK_SECRET = 'whsec_test_fake_webhook_secret_000000000000';
 const signer = new Stripe('sk_test_fake_signer_only_never_sent_00000');
@@ -192,21 +192,12 @@ describe('without webhooks', () => {
 });
 
 describe('two processes sharing Redis', () => {
-  let redis: RedisServer;
-  const fixtures: HttpFixture[] = [];
-  beforeAll(async () => {
-    redis = await startRedisServer();
-  });
-  afterEach(async () => {
-    await Promise.all(fixtures.splice(0).map((fx) => fx.close()));
-  });
-  afterAll(async () => {
-    await redis?.stop();
-  });
+  const redis = useRedisServer();
+  const fixtures = closedAfterEach();
 
   it('share cached answers, and an event that reached one makes the other show the change', async () => {
     const fake = new FakeStripe({ now: 1_790_000_000 });
-    const env = { STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, STORE_URL: redis.url, VERIFY_SECRET: 'verify-secret-for-tests-at-least-32-bytes' };
+    const env = { STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, STORE_URL: redis().url, VERIFY_SECRET: 'verify-secret-for-tests-at-least-32-bytes' };
     const [a, b] = [await startHttpFixture(env, { fake }), await startHttpFixture(env, { fake })];
     fixtures.push(a, b);
     expect((await subscriptionStatus(a)).cancel_at_period_end).toBe(true);

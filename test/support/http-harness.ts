@@ -1,4 +1,4 @@
-import { expect } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { FakeStripe } from '../../src/demo/fake-stripe/index.js';
 import { mintIdentityToken } from '../../src/demo/demo-identity.js';
 import { silentLogger, type Logger } from '../../src/log.js';
@@ -86,4 +86,13 @@ export async function verifyConversationByCode(fx: HttpFixture, hostKey: string,
   await expect.poll(() => fx.mailer.messages.some((message) => message.to === email)).toBe(true);
   const code = [...fx.mailer.messages].reverse().find((message) => message.to === email)!.code;
   expect(await post('verify_email_confirm', { code })).toMatchObject({ is_error: false, result: { verified: true, email } });
+}
+
+/** Fixtures pushed here are closed after each test of the enclosing file or block. */
+export function closedAfterEach(): HttpFixture[] {
+  const fixtures: HttpFixture[] = [];
+  afterEach(async () => {
+    await Promise.all(fixtures.splice(0).map((fx) => fx.close()));
+  });
+  return fixtures;
 }
