@@ -36,7 +36,7 @@ export async function runCommand(command: 'stdio' | 'serve' | 'doctor', values: 
   const tools = selectTools(toolSelection(settings));
   if (command === 'doctor') {
     process.exitCode = await runDoctorCommand({ settings, runtime, tools, json: values.json });
-    await Promise.all([runtime.store.close(), runtime.reads.cache.backend.close(), runtime.budget.close()]);
+    await Promise.all([runtime.store.close(), runtime.reads.close(), runtime.budget.close()]);
     return;
   }
   const verifier = createIdentityTokenVerifier(settings);

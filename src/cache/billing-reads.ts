@@ -268,6 +268,33 @@ export class BillingReads {
     });
   }
 
+  /** The customer an earlier read recorded as owning this object (a payment method, charge or invoice). */
+  async ownerOf(objectId: string): Promise<string | undefined> {
+    return this.cache.backend.get(this.tags.owner(objectId));
+  }
+
+  /**
+   * Claims a webhook event id, across every process sharing the cache: false when it was handled
+   * already. `release` forgets the claim (the event could not be applied; Stripe will retry it).
+   */
+  async claimEvent(eventId: string, ttlMs: number): Promise<{ claimed: boolean; release(): Promise<void> }> {
+    const key = this.tags.event(eventId);
+    return { claimed: await this.cache.backend.claim(key, ttlMs), release: () => this.cache.backend.delete(key) };
+  }
+
+  /** When the last verified webhook event arrived (ISO 8601), as any process sharing the cache saw it. */
+  async lastEventAt(): Promise<string | undefined> {
+    return this.cache.backend.get(this.tags.lastEvent());
+  }
+
+  async noteEventArrived(): Promise<void> {
+    await this.cache.backend.set(this.tags.lastEvent(), new Date().toISOString(), 30 * 24 * 60 * 60_000);
+  }
+
+  close(): Promise<void> {
+    return this.cache.backend.close();
+  }
+
   /** After a write of our own: the next read of this record goes to Stripe, webhooks or not. */
   async invalidateCustomer(customerId: string): Promise<void> {
     await this.cache.invalidate([this.tags.customer(customerId)]).catch(() => {});

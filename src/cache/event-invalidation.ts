@@ -55,7 +55,7 @@ async function ownersOf(reads: BillingReads, object: Record<string, unknown>, pr
   const direct = [idOf(object.customer), idOf(previous.customer)].filter((id): id is string => id !== undefined);
   if (direct.length > 0) return direct;
   const named = [idOf(object.id), idOf(object.invoice), idOf(object.charge)].filter((id): id is string => id !== undefined);
-  const found = await Promise.all(named.map((id) => reads.cache.backend.get(reads.tags.owner(id))));
+  const found = await Promise.all(named.map((id) => reads.ownerOf(id)));
   return found.filter((id): id is string => id !== undefined);
 }
 

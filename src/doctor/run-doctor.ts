@@ -267,7 +267,7 @@ async function cacheCheck(runtime: ToolRuntime, settings: Settings): Promise<{ r
   let lastEvent: string | null = null;
   let reachable = true;
   try {
-    lastEvent = (await runtime.reads.cache.backend.get(runtime.reads.tags.lastEvent())) ?? null;
+    lastEvent = (await runtime.reads.lastEventAt()) ?? null;
   } catch {
     reachable = false;
   }

@@ -64,7 +64,7 @@ export async function startHttpServer(options: {
     }) as Server;
     const stopping = gracefulShutdown(server, { log: options.runtime.log, closeResources: async () => {
         options.runtime.availability?.stop();
-        await Promise.all([options.runtime.store.close(), options.runtime.reads.cache.backend.close(), options.runtime.budget.close(), callLimits.close()]);
+        await Promise.all([options.runtime.store.close(), options.runtime.reads.close(), options.runtime.budget.close(), callLimits.close()]);
       },
     });
     isDraining = stopping.isDraining;

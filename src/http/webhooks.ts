@@ -37,14 +37,16 @@ export function webhookRoutes(options: { runtime: ToolRuntime; secret: string | 
         options.onEvent?.('bad_signature');
         return c.json({ error: 'bad_signature', message: 'The Stripe-Signature header is missing or does not match STRIPE_WEBHOOK_SECRET.' }, 400);
       }
-      const claimKey = reads.tags.event(event.id);
+      let release = async () => {};
       try {
-        if (!(await reads.cache.backend.claim(claimKey, EVENT_MEMORY_MS))) {
+        const claim = await reads.claimEvent(event.id, EVENT_MEMORY_MS);
+        release = claim.release;
+        if (!claim.claimed) {
           options.onEvent?.('duplicate');
           return c.json({ received: true, duplicate: true });
         }
         const invalidated = await invalidateForEvent(reads, event);
-        await reads.cache.backend.set(reads.tags.lastEvent(), new Date().toISOString(), 30 * 24 * 60 * 60_000);
+        await reads.noteEventArrived();
         if (invalidated === 0) {
           // A type we do not cache, or an object whose customer no read has recorded: its entries age out by their TTL.
           log.debug({ event: event.id, type: event.type }, 'webhook event names nothing cached');
@@ -56,7 +58,7 @@ export function webhookRoutes(options: { runtime: ToolRuntime; secret: string | 
         return c.json({ received: true });
       } catch (error) {
         // Let Stripe retry: forget the claim so the retry is not taken for a duplicate.
-        await reads.cache.backend.delete(claimKey).catch(() => {});
+        await release().catch(() => {});
         log.warn({ event: event.id, type: event.type, err: error instanceof Error ? error.message : String(error) }, 'webhook event not applied; Stripe will retry');
         options.onEvent?.('error');
         return c.json({ error: 'unavailable', message: 'The event could not be applied now; Stripe will retry it.' }, 503);

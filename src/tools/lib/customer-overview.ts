@@ -125,7 +125,7 @@ export async function loadCustomerOverview(ctx: ToolContext, target: CustomerTar
     }
   };
   // One round: every request below is independent of the others.
-  const [subscriptions, invoices, openPages, fullCustomers, charges, previews, balanceHistories] = await Promise.all([
+  const [subscriptions, [invoices, openPages], fullCustomers, charges, previews, balanceHistories] = await Promise.all([
     section(
       'subscriptions',
       async () => {
@@ -135,8 +135,15 @@ export async function loadCustomerOverview(ctx: ToolContext, target: CustomerTar
       },
       { listed: [] },
     ),
-    section('invoices', () => listAcrossRecords(customers, RECENT_INVOICES, (customer, limit) => ctx.reads.invoices(customer, { limit })), { items: [], more: false }),
-    section('invoices', () => Promise.all(customers.map((customer) => ctx.reads.invoices(customer.id, { status: 'open', limit: OPEN_INVOICES }))), []),
+    section(
+      'invoices',
+      () =>
+        Promise.all([
+          listAcrossRecords(customers, RECENT_INVOICES, (customer, limit) => ctx.reads.invoices(customer, { limit })),
+          Promise.all(customers.map((customer) => ctx.reads.invoices(customer.id, { status: 'open', limit: OPEN_INVOICES }))),
+        ]),
+      [{ items: [], more: false }, []],
+    ),
     section('payment_method', () => Promise.all(customers.map((customer) => ctx.reads.customerWithPaymentMethod(customer))), []),
     section('payments', () => listAcrossRecords(customers, RECENT_CHARGES, (customer, limit) => ctx.reads.charges(customer, limit)), { items: [], more: false }),
     section('upcoming', () => Promise.all(customers.map((customer) => ctx.reads.invoicePreview(customer.id))), []),
