@@ -33,6 +33,12 @@ function durationSeconds(value: string): number {
   return Number(match[1]) * (UNIT_SECONDS[(match[2] || 's').toLowerCase()] ?? 1);
 }
 
+/** A whole number within bounds; every message names the setting, its unit and its range. */
+const wholeNumber = (name: string, unit: string, min: number, max: number) => {
+  const message = `${name} must be a whole number of ${unit} from ${min} to ${max}`;
+  return z.coerce.number({ message }).int({ message }).min(min, { message }).max(max, { message });
+};
+
 /** `https://chat.example.com` or `http://127.0.0.1:3000`: exactly what a browser sends as an origin. */
 function isOrigin(value: string): boolean {
   if (!URL.canParse(value)) return false;
@@ -100,27 +106,12 @@ export const settingsSchema = z.object({
     .refine((value) => !value || value.startsWith('whsec_'), { message: 'STRIPE_WEBHOOK_SECRET must be the endpoint signing secret (whsec_…) from Dashboard → Developers → Webhooks or `stripe listen`' })
     .transform((value) => (value ? value : undefined)),
   CACHE_URL: z.string().optional().transform((value) => (value ? value : undefined)),
-  CACHE_TTL_SECONDS: z.coerce
-    .number({ message: 'CACHE_TTL_SECONDS must be a number of seconds' })
-    .int()
-    .min(1, { message: 'CACHE_TTL_SECONDS must be at least 1' })
-    .max(3600, { message: 'CACHE_TTL_SECONDS must be at most 3600 (an hour)' })
-    .default(60),
-  STRIPE_RATE_LIMIT: z.coerce
-    .number({ message: 'STRIPE_RATE_LIMIT must be a number of requests per second' })
-    .int()
-    .min(1, { message: 'STRIPE_RATE_LIMIT must be at least 1' })
-    .max(10_000)
-    .optional(),
-  CALLER_STRIPE_SHARE: z.coerce
-    .number({ message: 'CALLER_STRIPE_SHARE must be a percentage' })
-    .int()
-    .min(1, { message: 'CALLER_STRIPE_SHARE must be between 1 and 100' })
-    .max(100, { message: 'CALLER_STRIPE_SHARE must be between 1 and 100' })
-    .default(80),
-  HOST_CALLS_PER_MINUTE: z.coerce.number({ message: 'HOST_CALLS_PER_MINUTE must be a number' }).int().min(1).max(1_000_000).default(6_000),
-  CONVERSATION_CALLS_PER_MINUTE: z.coerce.number({ message: 'CONVERSATION_CALLS_PER_MINUTE must be a number' }).int().min(1).max(100_000).default(60),
-  CACHE_MAX_MB: z.coerce.number({ message: 'CACHE_MAX_MB must be a number of megabytes' }).int().min(1).max(4096).default(64),
+  CACHE_TTL_SECONDS: wholeNumber('CACHE_TTL_SECONDS', 'seconds', 1, 3600).default(60),
+  STRIPE_RATE_LIMIT: wholeNumber('STRIPE_RATE_LIMIT', 'requests per second', 1, 10_000).optional(),
+  CALLER_STRIPE_SHARE: wholeNumber('CALLER_STRIPE_SHARE', 'percent', 1, 100).default(80),
+  HOST_CALLS_PER_MINUTE: wholeNumber('HOST_CALLS_PER_MINUTE', 'calls', 1, 1_000_000).default(6_000),
+  CONVERSATION_CALLS_PER_MINUTE: wholeNumber('CONVERSATION_CALLS_PER_MINUTE', 'calls', 1, 100_000).default(60),
+  CACHE_MAX_MB: wholeNumber('CACHE_MAX_MB', 'megabytes', 1, 4096).default(64),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -44,6 +44,28 @@ describe('stripe-billing-mcp CLI', () => {
     expect(run.stderr).toMatch(/VERIFY_MODE must be `code` or `trust-email`/);
   });
 
+  it('names a bad cache, budget or token setting and its range', async () => {
+    const run = await runCli([], {
+      STRIPE_API_KEY: 'rk_test_fake_51H_abcdefgh_1234',
+      CACHE_TTL_SECONDS: '0',
+      CALLER_STRIPE_SHARE: '150',
+      STRIPE_RATE_LIMIT: 'fast',
+      STRIPE_WEBHOOK_SECRET: 'sk_test_not_a_webhook_secret',
+      IDENTITY_MAX_AGE: 'a week',
+      PANEL_ORIGINS: 'https://billing.example.com/panel',
+      PLAN_PRODUCTS: 'price_123',
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/CACHE_TTL_SECONDS must be a whole number of seconds from 1 to 3600/);
+    expect(run.stderr).toMatch(/CALLER_STRIPE_SHARE must be a whole number of percent from 1 to 100/);
+    expect(run.stderr).toMatch(/STRIPE_RATE_LIMIT must be a whole number of requests per second/);
+    expect(run.stderr).toMatch(/STRIPE_WEBHOOK_SECRET must be the endpoint signing secret \(whsec_…\)/);
+    expect(run.stderr).toMatch(/IDENTITY_MAX_AGE must be a duration such as 3600, 30m, 24h or 7d/);
+    expect(run.stderr).toMatch(/PANEL_ORIGINS must be a comma list of origins/);
+    expect(run.stderr).toMatch(/PLAN_PRODUCTS must be a comma list of product ids/);
+    expect(run.stderr).not.toContain('sk_test_not_a_webhook_secret');
+  });
+
   it('names a bad panel setting and how to fix it', async () => {
     const run = await runCli([], { STRIPE_API_KEY: 'rk_test_fake_51H_abcdefgh_1234', PANEL_FRAME_ANCESTORS: 'https://app.chatwoot.com/app,*', PANEL_SESSION_SECRET: 'short' });
     expect(run.code).toBe(2);

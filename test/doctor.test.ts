@@ -49,6 +49,19 @@ function expectNoWriteLanded(fake: FakeStripe, before: string) {
 
 const PROBED = capabilityNeeds(ALL_TOOLS).permissions;
 
+describe('cached answers', () => {
+  const cache = (report: DoctorReport) => report.checks.find((check) => check.id === 'cache')!;
+
+  it('warns a chatbot host without webhooks how old an answer can be, and says webhooks keep answers fresh once set', async () => {
+    const without = await doctor({ HOST_KEYS: 'bot:host_key_for_the_doctor_test_0000000', CACHE_TTL_SECONDS: '30' });
+    expect(cache(without)).toMatchObject({ status: 'warn', detail: expect.stringMatching(/up to 30 s old/), fix: expect.stringMatching(/STRIPE_WEBHOOK_SECRET/) });
+    expect(without.cache).toMatchObject({ kind: 'memory', webhooks: false, max_staleness_seconds: 30, last_event_at: null });
+    const withWebhooks = await doctor({ HOST_KEYS: 'bot:host_key_for_the_doctor_test_0000000', STRIPE_WEBHOOK_SECRET: 'whsec_doctor_test_000000000000000000' });
+    expect(cache(withWebhooks)).toMatchObject({ status: 'ok', detail: expect.stringMatching(/Stripe webhooks keep answers fresh/) });
+    expect(withWebhooks.cache).toMatchObject({ webhooks: true, max_staleness_seconds: 3600 });
+  });
+});
+
 describe('plans customers may see', () => {
   const plans = (report: DoctorReport) => report.checks.find((check) => check.id === 'plans')!;
 

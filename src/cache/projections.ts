@@ -160,7 +160,8 @@ export interface SwitchablePlans {
   products: Array<{ product: string; prices: string[] }>;
 }
 
-const idOf = (value: string | { id: string } | null | undefined): string | null => (value == null ? null : typeof value === 'string' ? value : value.id);
+/** The id of a field Stripe may return as an id or as the expanded object. */
+export const idOf = (value: string | { id: string } | null | undefined): string | null => (value == null ? null : typeof value === 'string' ? value : value.id);
 
 function projectPaymentMethod(pm: Stripe.PaymentMethod): SlimPaymentMethod {
   return {

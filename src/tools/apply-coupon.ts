@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type Stripe from 'stripe';
-import type { SlimCustomer, SlimSubscription } from '../cache/projections.js';
+import { idOf, type SlimCustomer, type SlimSubscription } from '../cache/projections.js';
 import { z } from 'zod';
 import { ToolError, UserInputError } from '../errors.js';
 import { isoDate } from '../format/dates.js';
@@ -22,7 +22,6 @@ type Resolved =
   | { kind: 'promotion_code'; id: string; code: string; promo: Stripe.PromotionCode; coupon: Stripe.Coupon }
   | { kind: 'coupon'; id: string; code: string; coupon: Stripe.Coupon };
 
-const idOf = (value: string | { id: string } | null): string | undefined => (value === null ? undefined : typeof value === 'string' ? value : value.id);
 
 function couponDescription(coupon: Stripe.Coupon, currency: string): string {
   const amountOff = coupon.currency_options?.[currency]?.amount_off ?? (coupon.currency === currency ? coupon.amount_off : null);
@@ -132,7 +131,7 @@ async function checkRestrictions(
 function alreadyApplied(subscription: SlimSubscription, resolved: Resolved): boolean {
   return subscription.discounts.some((discount) => {
     if (typeof discount === 'string') return false;
-    if (resolved.kind === 'promotion_code' && idOf(discount.promotion_code) === resolved.id) return true;
+    if (resolved.kind === 'promotion_code' && discount.promotion_code === resolved.id) return true;
     return idOf(discount.source.coupon) === resolved.coupon.id;
   });
 }
