@@ -112,6 +112,22 @@ export const settingsSchema = z.object({
   HOST_CALLS_PER_MINUTE: wholeNumber('HOST_CALLS_PER_MINUTE', 'calls', 1, 1_000_000).default(6_000),
   CONVERSATION_CALLS_PER_MINUTE: wholeNumber('CONVERSATION_CALLS_PER_MINUTE', 'calls', 1, 100_000).default(60),
   CACHE_MAX_MB: wholeNumber('CACHE_MAX_MB', 'megabytes', 1, 4096).default(64),
+  AUDIT: z
+    .enum(['on', 'off', ''], { message: 'AUDIT must be `on` or `off`' })
+    .optional()
+    .transform((value) => (value ? value : undefined)),
+  AUDIT_DB: z.string().optional().transform((value) => (value ? value : undefined)),
+  DATABASE_URL: z
+    .string()
+    .optional()
+    .refine((value) => !value || /^postgres(ql)?:\/\//.test(value), { message: 'DATABASE_URL must be a Postgres URL (postgres://user:password@host:5432/database)' })
+    .transform((value) => (value ? value : undefined)),
+  AUDIT_RETENTION_DAYS: wholeNumber('AUDIT_RETENTION_DAYS', 'days', 1, 3650).default(90),
+  AUDIT_BUFFER: wholeNumber('AUDIT_BUFFER', 'records', 1, 10_000_000).default(10_000),
+  AUDIT_REQUIRED: z
+    .enum(['true', 'false', '1', '0', ''], { message: 'AUDIT_REQUIRED must be true or false' })
+    .optional()
+    .transform((value) => value === 'true' || value === '1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

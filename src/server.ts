@@ -30,6 +30,8 @@ export interface McpServerOptions {
   caller?: string | undefined;
   /** Per-caller and per-conversation call limits (HTTP); every call of a batch is counted. */
   admit?: (() => Promise<ToolError | undefined>) | undefined;
+  /** For the audit trail: `mcp` over HTTP (default `stdio`). */
+  surface?: 'stdio' | 'mcp';
 }
 
 const INSTRUCTIONS: Record<ServerMode, string> = {
@@ -73,7 +75,7 @@ export function createMcpServer(options: McpServerOptions): McpServer {
           options.runtime.log.warn({ tool: tool.name, err: error instanceof Error ? { name: error.name, message: error.message } : String(error) }, 'could not resolve the principal');
           return { isError: true, content: [{ type: 'text', text: 'The billing assistant is temporarily unavailable. Try again in a minute.' }] };
         }
-        const outcome = await runTool(tool, args, { runtime: options.runtime, principal, mode: options.mode, conversation: options.conversation, caller: options.caller, admit: options.admit });
+        const outcome = await runTool(tool, args, { runtime: options.runtime, principal, mode: options.mode, conversation: options.conversation, caller: options.caller, admit: options.admit, surface: options.surface ?? 'stdio' });
         if (!outcome.ok) {
           // A busy refusal carries when to retry, as /v1/tools does in Retry-After.
           const retry = outcome.error.retryAfterSeconds;

@@ -175,6 +175,7 @@ export function createHttpApp(options: HttpAppOptions): Hono<Env> {
       conversation,
       caller,
       admit: () => callLimits.admit(caller, conversation),
+      surface: 'mcp',
     });
     const { transport, json } = await createStatelessMcpTransport(c.req.header('accept'));
     await server.connect(transport);
@@ -202,7 +203,7 @@ export function createHttpApp(options: HttpAppOptions): Hono<Env> {
     }
     if (typeof args !== 'object' || args === null || Array.isArray(args)) return jsonError(c, 400, 'malformed_json', 'The body must be a JSON object of tool arguments.');
     const caller = callerKey(c.get('caller'));
-    const outcome = await runTool(tool, args, { runtime, principal, mode, conversation, caller, admit: () => callLimits.admit(caller, conversation) });
+    const outcome = await runTool(tool, args, { runtime, principal, mode, conversation, caller, admit: () => callLimits.admit(caller, conversation), surface: 'tools' });
     if (!outcome.ok && outcome.error.kind === 'busy') {
       // Over a limit: the bot should wait, not hand a refusal to its model.
       c.header('Retry-After', String(outcome.error.retryAfterSeconds ?? 1));

@@ -178,6 +178,8 @@ export default defineTool({
   description:
     "Applies a promotion code the customer typed to their subscription and reports the next invoice before and after. Use only with a code the customer gave you; never guess or suggest codes. Refuses codes that are invalid, expired or not eligible, with the reason.",
   audience: 'customer',
+  discloses: ['discount'],
+  writes: 'coupon_applied',
   write: true,
   usesStore: true,
   permissions: [

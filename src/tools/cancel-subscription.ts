@@ -12,6 +12,8 @@ export default defineTool({
   description:
     "A personal billing-portal link that opens the cancellation page for the customer's subscription, where they confirm it themselves. Use when a customer asks to cancel. It never cancels anything directly.",
   audience: 'customer',
+  discloses: ['subscription', 'billing_portal_link'],
+  writes: 'portal_cancel_session',
   // rak_coupon_read: the shared subscription list expands discounts' coupons.
   permissions: ['rak_customer_read', 'rak_subscription_read', 'rak_coupon_read', 'rak_product_read', 'rak_price_read', 'rak_billing_portal_session_write'],
   portal: 'cancel',

@@ -88,6 +88,7 @@ export default defineTool({
   description:
     "The plans on offer (active recurring prices) with product name, price and billing interval, cheapest first; marks the customer's current plan when known. Use for 'what plans do you have', 'how much is the yearly plan'. Read-only; it cannot change a plan.",
   audience: 'account',
+  discloses: ['plans', 'subscription'],
   permissions: ['rak_price_read', 'rak_product_read', 'rak_customer_read', 'rak_subscription_read'],
   inputSchema: {
     currency: z

@@ -47,6 +47,7 @@ export default defineTool({
   description:
     "The customer's billing name, email, country and the (masked) card or payment method each subscription is charged to. Use for 'which card is on file', 'what email do invoices go to'. Read-only: changing them needs get_billing_portal_link.",
   audience: 'customer',
+  discloses: ['customer_record', 'billing_address', 'payment_method.brand', 'payment_method.last4', 'payment_method.expiry', 'subscription'],
   permissions: ['rak_customer_read', 'rak_payment_method_read', 'rak_subscription_read', 'rak_price_read', 'rak_product_read'],
   inputSchema: {},
   outputSchema: {

@@ -18,6 +18,8 @@ export default defineTool({
   description:
     "A personal, short-lived link to the self-service billing portal, where the customer updates their card, downloads invoices or changes their plan. Use when they want to change something themselves. Changes nothing by itself.",
   audience: 'customer',
+  discloses: ['billing_portal_link'],
+  writes: 'portal_session',
   permissions: ['rak_customer_read', 'rak_subscription_read', 'rak_billing_portal_session_write'],
   portal: 'session',
   inputSchema: {},

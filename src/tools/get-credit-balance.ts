@@ -48,6 +48,7 @@ export default defineTool({
   description:
     "The customer's account credit (money they can spend on future invoices) or balance owed, per currency, and the recent changes to it. Use for 'do I have credit', 'where did my credit go'. Read-only; refunds to a card are in get_payment_history.",
   audience: 'customer',
+  discloses: ['credit_balance'],
   permissions: ['rak_customer_read', 'rak_customer_balance_transaction_read'],
   inputSchema: {},
   outputSchema: {

@@ -94,6 +94,7 @@ export default defineTool({
   description:
     "The customer's recent invoices, newest first: number, status, amounts, dates, and links to view, pay or download the PDF. Use for 'send me my invoice', 'what was I billed', 'is my invoice paid'. Read-only; for the next bill use get_upcoming_invoice.",
   audience: 'customer',
+  discloses: ['invoices'],
   permissions: ['rak_customer_read', 'rak_invoice_read'],
   inputSchema: {
     limit: z.number().int().min(1).max(24).default(10).describe('How many invoices (1–24).'),

@@ -26,6 +26,7 @@ export default defineTool({
   description:
     "The customer's subscriptions: plan, price per interval, discounts, status, billing period, next payment date and amount (and how it follows from price, discounts, credit and tax), trial end, scheduled cancellation. Use for 'what plan am I on', 'when do I pay next', 'why am I charged this much'. Read-only.",
   audience: 'customer',
+  discloses: ['subscription', 'subscription.price', 'discount', 'upcoming_invoice'],
   permissions: ['rak_customer_read', 'rak_subscription_read', 'rak_invoice_read', 'rak_coupon_read', 'rak_product_read', 'rak_price_read'],
   inputSchema: {},
   outputSchema: {

@@ -63,6 +63,7 @@ export default defineTool({
   description:
     "A preview of the customer's next invoice per subscription: date, line items, discounts, tax, account credit and the amount that will be charged. Use for 'how much will I pay next', 'why is my next bill higher'. Read-only; creates nothing.",
   audience: 'customer',
+  discloses: ['upcoming_invoice', 'discount'],
   permissions: ['rak_customer_read', 'rak_subscription_read', 'rak_invoice_read'],
   inputSchema: {},
   outputSchema: {

@@ -7,6 +7,7 @@ export default defineTool({
   title: 'Verification status',
   description: "Whether the customer in this conversation is verified, for which email, and until when. Use before asking the customer to verify again.",
   audience: 'verification',
+  discloses: ['verification_status'],
   permissions: [],
   inputSchema: {},
   outputSchema: {

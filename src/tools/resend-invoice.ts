@@ -57,6 +57,8 @@ export default defineTool({
   description:
     "Emails an open invoice (one the customer pays by bank transfer or from the invoice page) to the billing email again; for any other invoice it returns the links instead. Use for 'I never got my invoice'. Sends at most once per invoice per 10 minutes.",
   audience: 'customer',
+  discloses: ['invoices'],
+  writes: 'invoice_resent',
   write: true,
   permissions: ['rak_customer_read', 'rak_invoice_read', 'rak_invoice_write'],
   // The once-per-10-minutes claim per invoice.

@@ -10,6 +10,8 @@ export default defineTool({
   description:
     'Step 2 of verifying the customer: checks the 6-digit code the customer read from their email. On success, billing tools answer for that email in this conversation. Never invent or guess a code.',
   audience: 'verification',
+  discloses: ['verification_status'],
+  writes: 'email_verified',
   permissions: [],
   inputSchema: {
     code: z.string().max(20).describe('The 6-digit code exactly as the customer typed it.'),

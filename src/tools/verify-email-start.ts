@@ -10,6 +10,8 @@ export default defineTool({
   description:
     "Step 1 of verifying the customer: emails a 6-digit code to the address the customer gives. Use when billing tools say the customer is not verified. The answer is the same whether or not the address has an account; never guess or reuse an address.",
   audience: 'verification',
+  discloses: [],
+  writes: 'verification_code_sent',
   permissions: ['rak_customer_read'],
   sendsMail: true,
   inputSchema: {

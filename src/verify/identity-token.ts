@@ -80,7 +80,8 @@ export function createIdentityTokenVerifier(settings: IdentityTokenSettings): Id
       // A host may say it has not verified the address itself; anything but `true` (or no claim) is refused.
       if (payload.email_verified !== undefined && payload.email_verified !== true) throw new IdentityTokenError('claims');
       checkLifetime(payload, settings.IDENTITY_MAX_AGE ?? DEFAULT_IDENTITY_MAX_AGE_SECONDS);
-      const principal = customerPrincipal(email, 'identity-token');
+      const issuer = typeof payload.iss === 'string' ? payload.iss.slice(0, 200) : undefined;
+      const principal = { ...customerPrincipal(email, 'identity-token'), ...(issuer ? { issuer } : {}) };
       // The token's exp is rechecked on every hit: the entry's own TTL follows a monotonic clock.
       const expMs = Number(payload.exp) * 1000;
       if (expMs > Date.now()) verified.set(cacheKey, { principal, expMs }, { ttl: VERIFIED_TOKEN_CACHE_MS });

@@ -17,6 +17,8 @@ export interface CustomerPrincipal {
   /** Normalised (trimmed, lower-cased) verified email. */
   email: string;
   verifiedBy: VerificationMethod;
+  /** Identity tokens: the `iss` claim (the audit trail records who vouched for the email). */
+  issuer?: string;
 }
 
 /** Customer mode before any verification: account-level tools only. */

@@ -49,7 +49,7 @@ describe('Stripe requests per answer', () => {
   it.each(READ_TOOLS.map((tool) => tool.name))('%s: at most 2 sequential rounds cold, none warm (alice: two records)', async (name) => {
     const tool = READ_TOOLS.find((t) => t.name === name)!;
     const { runtime, requests } = recordingRuntime();
-    const call = () => runTool(tool, sampleArgs(name), { runtime, principal: customerPrincipal(DEMO.emails.alice, 'identity-token'), mode: 'customer', conversation: 'c1' });
+    const call = () => runTool(tool, sampleArgs(name), { runtime, principal: customerPrincipal(DEMO.emails.alice, 'identity-token'), mode: 'customer', conversation: 'c1', surface: 'stdio' });
     expect((await call()).ok).toBe(true);
     expect(requests.length).toBeGreaterThan(0);
     expect(sequentialRounds(requests), requests.map((r) => r.path).join(' ')).toBeLessThanOrEqual(2);
@@ -62,9 +62,9 @@ describe('Stripe requests per answer', () => {
   it('staff asking about a customer by email reuse what the customer’s own questions cached, and the reverse', async () => {
     const tool = ALL_TOOLS.find((t) => t.name === 'get_customer_overview')!;
     const { runtime, requests } = recordingRuntime();
-    const asCustomer = await runTool(tool, {}, { runtime, principal: customerPrincipal(DEMO.emails.carol, 'identity-token'), mode: 'customer', conversation: 'c1' });
+    const asCustomer = await runTool(tool, {}, { runtime, principal: customerPrincipal(DEMO.emails.carol, 'identity-token'), mode: 'customer', conversation: 'c1', surface: 'stdio' });
     requests.length = 0;
-    const asStaff = await runTool(tool, { email: DEMO.emails.carol }, { runtime, principal: staffPrincipal('support'), mode: 'staff' });
+    const asStaff = await runTool(tool, { email: DEMO.emails.carol }, { runtime, principal: staffPrincipal('support'), mode: 'staff', surface: 'stdio' });
     expect(requests).toEqual([]);
     expect(asStaff).toEqual(asCustomer);
   });

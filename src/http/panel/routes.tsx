@@ -215,7 +215,7 @@ export function panelRoutes(options: PanelOptions): Hono<PanelEnv> {
     if (!customer.success) return c.json({ error: 'bad_request', message: 'Choose a customer first.' }, 400);
     // The very tool a staff MCP client calls, for exactly the record the agent picked.
     const staff = c.get('session').staff;
-    const outcome = await runTool(portalTool, { customer_id: customer.data }, { runtime, principal: staffPrincipal(staff), mode: 'staff', caller: `staff:${staff}` });
+    const outcome = await runTool(portalTool, { customer_id: customer.data }, { runtime, principal: staffPrincipal(staff), mode: 'staff', caller: `staff:${staff}`, surface: 'panel' });
     if (!outcome.ok) return c.json({ error: outcome.error.kind, message: agentMessage(outcome.error) }, 502);
     return c.json({ url: outcome.output.url, note: outcome.output.note });
   });

@@ -2,6 +2,7 @@ import type Stripe from 'stripe';
 import type { BillingReads } from '../../cache/billing-reads.js';
 import type { SlimCustomer } from '../../cache/projections.js';
 import type { StripeRateBudget } from '../../stripe/rate-budget.js';
+import type { AuditTrail } from '../../audit/audit-trail.js';
 import type { Logger } from '../../log.js';
 import type { Principal } from '../../verify/principal.js';
 import type { StripeKeyInfo } from '../../stripe/key.js';
@@ -34,6 +35,8 @@ export interface ToolRuntime {
   verification: Verification | undefined;
   /** Which tools the Stripe key and account allow (start-up probe); absent: all are listed. */
   availability?: ToolAvailability | undefined;
+  /** The disclosure audit trail (AUDIT): every call's record is handed to it. */
+  audit?: AuditTrail | undefined;
   /** Told of every tool call's outcome (metrics). */
   observe?: ((event: { tool: string; outcome: string; ms: number }) => void) | undefined;
 }
@@ -56,4 +59,6 @@ export interface ToolContext extends ToolRuntime {
   customer(): Promise<CustomerTarget>;
   /** The target if one is known and exists, for account tools that personalise. */
   optionalCustomer(): Promise<CustomerTarget | undefined>;
+  /** The target this call looked up, if it did (the audit trail records whose records were touched). */
+  lookedUp(): Promise<CustomerTarget | undefined>;
 }

@@ -87,5 +87,6 @@ export function createToolContext(
       return target;
     },
     optionalCustomer: load,
+    lookedUp: () => (lookup ?? Promise.resolve(undefined)).catch(() => undefined),
   };
 }

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { AuditWrite, DataCategory } from '../../audit/record.js';
 import type { ToolContext } from './context.js';
 
 /** MCP tool annotations (hints for clients; never a security boundary). */
@@ -36,6 +37,10 @@ export interface ToolDefinition<Input extends z.ZodRawShape = z.ZodRawShape, Out
   usesStore?: boolean;
   /** Sends mail through SMTP_URL. */
   sendsMail?: boolean;
+  /** What a successful call shows, as the audit trail records it (data categories, never values). */
+  discloses: readonly DataCategory[];
+  /** What a successful call changes or sends, for the audit trail. */
+  writes?: AuditWrite;
   inputSchema: Input;
   outputSchema: Output;
   annotations: ToolAnnotations;

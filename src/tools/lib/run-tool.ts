@@ -1,9 +1,11 @@
 import { z } from 'zod';
+import { callEntry } from '../../audit/call-entry.js';
+import type { AuditSurface } from '../../audit/record.js';
 import { ToolError, UserInputError } from '../../errors.js';
 import { withStripeCaller } from '../../stripe/caller-context.js';
 import { mapStripeError } from '../../stripe/errors.js';
-import type { Principal } from '../../verify/principal.js';
-import type { ToolRuntime } from './context.js';
+import { isPlausibleEmail, normalizeEmail, type Principal } from '../../verify/principal.js';
+import type { CustomerTarget, ToolRuntime } from './context.js';
 import { createToolContext, staffTargetShape, type StaffTarget } from './customer-target.js';
 import type { AnyToolDefinition } from './define-tool.js';
 
@@ -47,6 +49,23 @@ export function outputSchemaFor(tool: AnyToolDefinition): z.ZodObject {
   return (entry.output ??= z.object(outputShapeFor(tool)));
 }
 
+export const AUDIT_UNAVAILABLE_MESSAGE =
+  'Billing answers are paused because this server cannot record what it discloses right now. Try again in a minute.';
+
+function auditRefusal(): ToolError {
+  return new ToolError('temporarily_unavailable', AUDIT_UNAVAILABLE_MESSAGE, { audit: 'unavailable' });
+}
+
+/** Whose records the call was about: the target it looked up, else the principal's or staff's email. */
+function auditedPerson(principal: Principal, target: CustomerTarget | undefined, rawArgs: unknown): { email: string | null; customerIds: string[] } {
+  const customerIds = target?.customers.map((customer) => customer.id) ?? [];
+  if (target?.email) return { email: target.email, customerIds };
+  if (principal.kind === 'customer') return { email: principal.email, customerIds };
+  const typed = (rawArgs as { email?: unknown } | undefined)?.email;
+  if (principal.kind === 'staff' && typeof typed === 'string' && isPlausibleEmail(typed)) return { email: normalizeEmail(typed), customerIds };
+  return { email: null, customerIds };
+}
+
 function describeInputProblem(error: z.ZodError): string {
   const parts = error.issues.slice(0, 3).map((issue) => {
     const field = issue.path.join('.');
@@ -73,13 +92,32 @@ export async function runTool(
     caller?: string | undefined;
     /** The caller's and conversation's call limits: a refusal is returned as the outcome. */
     admit?: (() => Promise<ToolError | undefined>) | undefined;
+    /** Where the call came from, for the audit trail. */
+    surface: AuditSurface;
   },
 ): Promise<ToolOutcome> {
   const { runtime, principal, mode } = options;
+  const audit = runtime.audit;
+  let ctx: ReturnType<typeof createToolContext> | undefined;
+  let auditRecorded = false;
+  const entryFor = async (failure: string | undefined) =>
+    callEntry({
+      surface: options.surface,
+      caller: options.caller,
+      conversation: options.conversation,
+      principal,
+      tool: tool.name,
+      failure,
+      disclosed: tool.discloses,
+      write: tool.writes,
+      ...auditedPerson(principal, await ctx?.lookedUp(), rawArgs),
+    });
   const started = performance.now();
   const unverified = principal.kind === 'customer' && principal.verifiedBy === 'trust-email';
   const log = runtime.log.child({ tool: tool.name, principal: principal.kind, ...(unverified ? { identity: 'UNVERIFIED (trust-email)' } : {}) });
   try {
+    // Fail closed: with AUDIT_REQUIRED nothing is looked up while the trail cannot be written.
+    if (audit?.required && !audit.writable) throw auditRefusal();
     const refused = await options.admit?.();
     if (refused) throw refused;
     const parsed = inputSchemaFor(tool, mode).safeParse(rawArgs ?? {});
@@ -87,11 +125,20 @@ export async function runTool(
     const { email, customer_id, ...input } = parsed.data as Record<string, unknown> & StaffTarget;
     const staffTarget: StaffTarget | undefined = mode === 'staff' && principal.kind === 'staff' ? { email, customer_id } : undefined;
     const handlerInput = mode === 'staff' ? input : parsed.data;
-    const ctx = createToolContext(runtime, principal, staffTarget, options.conversation);
-    const raw = await withStripeCaller(options.caller, () => tool.handler(handlerInput, ctx));
+    const context = (ctx = createToolContext(runtime, principal, staffTarget, options.conversation));
+    const raw = await withStripeCaller(options.caller, () => tool.handler(handlerInput, context));
     // The JSON round trip drops `undefined` members, so every transport sees the same object.
     const output = JSON.parse(JSON.stringify((compiledFor(tool).result ??= z.object(tool.outputSchema)).parse(raw))) as Record<string, unknown>;
     if (unverified) output.identity_notice = UNVERIFIED_IDENTITY_NOTICE;
+    if (audit?.required) {
+      // The trail keeps a refused version of this record itself when it cannot commit it.
+      await audit.commit(await entryFor(undefined)).catch(() => {
+        auditRecorded = true;
+        throw auditRefusal();
+      });
+    } else {
+      audit?.record(await entryFor(undefined));
+    }
     const ms = performance.now() - started;
     log.info({ outcome: 'ok', ms: Math.round(ms) }, 'tool call');
     runtime.observe?.({ tool: tool.name, outcome: 'ok', ms });
@@ -99,6 +146,7 @@ export async function runTool(
     return { ok: true, output, text: `${summary}\n\n${JSON.stringify(output)}` };
   } catch (caught) {
     const error = caught instanceof ToolError ? caught : mapStripeError(caught, tool.name);
+    if (audit && !auditRecorded) audit.record(await entryFor(error.logDetail?.audit === 'unavailable' ? 'audit_unavailable' : error.kind));
     const level = error.kind === 'internal' || error.kind === 'configuration' || error.kind === 'not_available' ? 'warn' : 'info';
     const ms = performance.now() - started;
     log[level]({ outcome: error.kind, ms: Math.round(ms), detail: error.logDetail }, 'tool call failed');

@@ -1,0 +1,40 @@
+import type { AuditEntry, AuditFilter, AuditRow } from './record.js';
+
+/**
+ * Where the trail is kept: the embedded SQLite file or Postgres. Every write that extends the
+ * chain (append, the erasure note, the retention anchor) takes the chain head inside the
+ * database's own lock, so several processes write one chain.
+ */
+export interface AuditStore {
+  readonly backend: 'sqlite' | 'postgres';
+  /** Where, without credentials: a file path or host/database. */
+  readonly location: string;
+  /** Creates or upgrades the schema; safe to run from several processes at once. */
+  migrate(): Promise<void>;
+  /** Appends records in order, in one transaction. */
+  append(entries: readonly AuditEntry[]): Promise<void>;
+  /** Matching records, newest first. */
+  find(filter: AuditFilter): Promise<AuditRow[]>;
+  /** Records in chain order after `afterSeq`, for verification and export. */
+  page(afterSeq: number, limit: number): Promise<AuditRow[]>;
+  /**
+   * Deletes the personal fields (email, customer ids, salt) of every record of this email, and
+   * of every record naming a customer id those records named; appends an erasure note.
+   */
+  erase(email: string): Promise<number>;
+  /** Deletes the oldest records before `cutoff` and appends an anchor that verification starts from. */
+  purgeBefore(cutoff: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** The driver is an optional dependency: without it, say the three ways forward. */
+export class AuditDriverMissingError extends Error {
+  constructor() {
+    super(
+      'The audit trail needs the better-sqlite3 package, which is not installed. Install it (npm install better-sqlite3@12), ' +
+        'or keep the trail in Postgres (DATABASE_URL=postgres://…), or turn the trail off (AUDIT=off).',
+    );
+    this.name = 'AuditDriverMissingError';
+  }
+}
+

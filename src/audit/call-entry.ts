@@ -1,0 +1,55 @@
+import { createHash } from 'node:crypto';
+import type { ToolErrorKind } from '../errors.js';
+import type { Principal } from '../verify/principal.js';
+import type { AuditEntry, AuditSurface, AuditWrite, DataCategory } from './record.js';
+
+/**
+ * A conversation key as the trail stores it. The README asks hosts for unguessable conversation
+ * ids, so the hash cannot be walked back; `audit --conversation` hashes a key the same way.
+ */
+export function conversationHash(conversation: string): string {
+  return createHash('sha256').update(`sbm-conversation\n${conversation}`).digest('hex').slice(0, 32);
+}
+
+// Refusals are the server saying no (nothing was shown); errors are things that went wrong.
+const REFUSALS: ReadonlySet<string> = new Set<ToolErrorKind | 'audit_unavailable'>(['not_verified', 'input', 'not_found', 'busy', 'audit_unavailable']);
+
+export interface CallFacts {
+  surface: AuditSurface;
+  caller: string | undefined;
+  conversation: string | undefined;
+  principal: Principal;
+  tool: string;
+  /** undefined when the call succeeded; else the error kind. */
+  failure: string | undefined;
+  disclosed: readonly DataCategory[];
+  write: AuditWrite | undefined;
+  email: string | null;
+  customerIds: readonly string[];
+  tenantId?: string | null | undefined;
+}
+
+export function callEntry(facts: CallFacts): AuditEntry {
+  const { principal } = facts;
+  const customer = principal.kind === 'customer' ? principal : undefined;
+  return {
+    at: new Date().toISOString(),
+    kind: 'call',
+    tenant_id: facts.tenantId ?? null,
+    surface: facts.surface,
+    caller: facts.caller ?? (principal.kind === 'staff' ? `staff:${principal.name}` : null),
+    conversation: facts.conversation ? conversationHash(facts.conversation) : null,
+    principal: principal.kind,
+    verified_by: customer?.verifiedBy ?? null,
+    issuer: customer?.issuer ?? null,
+    unverified: customer?.verifiedBy === 'trust-email',
+    tool: facts.tool,
+    outcome: facts.failure === undefined ? 'ok' : REFUSALS.has(facts.failure) ? 'refused' : 'error',
+    reason: facts.failure ?? null,
+    disclosed: facts.failure === undefined ? [...facts.disclosed] : [],
+    write: facts.failure === undefined ? (facts.write ?? null) : null,
+    detail: null,
+    email: facts.email,
+    customer_ids: [...new Set(facts.customerIds)],
+  };
+}

@@ -1,0 +1,80 @@
+import pg from 'pg';
+import type { AuditStore } from './audit-store.js';
+import type { AuditEntry, AuditFilter, AuditRow } from './record.js';
+import { appendEntries, eraseEmail, findRows, migrate, pageRows, purgeBefore, type SqlDialect, type SqlTx } from './sql-trail.js';
+
+const dialect: SqlDialect = { backend: 'postgres', placeholder: (n) => `$${n}` };
+
+// One key for the whole trail: every process appends under it, so chain order is commit order.
+const CHAIN_LOCK_KEY = 0x5b_4d_41_75; // "SBMAu"
+
+/** host:port/database, never the user or password. */
+export function postgresLocation(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.hostname}${parsed.port ? `:${parsed.port}` : ''}${parsed.pathname}`;
+}
+
+function txOf(client: pg.PoolClient | pg.Pool): SqlTx {
+  return {
+    all: async (sql, params = []) => (await client.query(sql, [...params])).rows as Array<Record<string, unknown>>,
+    run: async (sql, params = []) => (await client.query(sql, [...params])).rowCount ?? 0,
+  };
+}
+
+/** The trail in Postgres (DATABASE_URL): every process writes one chain. */
+export class PostgresAuditStore implements AuditStore {
+  readonly backend = 'postgres' as const;
+  readonly location: string;
+  private readonly pool: pg.Pool;
+
+  constructor(url: string, onError: (error: Error) => void = () => undefined) {
+    this.location = postgresLocation(url);
+    this.pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 3_000, idleTimeoutMillis: 30_000, query_timeout: 15_000 });
+    // An idle connection that the server drops emits here; unhandled, it would end the process.
+    this.pool.on('error', onError);
+  }
+
+  private async locked<T>(work: (tx: SqlTx) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock($1)', [CHAIN_LOCK_KEY]);
+      const value = await work(txOf(client));
+      await client.query('COMMIT');
+      return value;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  migrate(): Promise<void> {
+    return this.locked((tx) => migrate(tx, dialect));
+  }
+
+  append(entries: readonly AuditEntry[]): Promise<void> {
+    return this.locked((tx) => appendEntries(tx, dialect, entries));
+  }
+
+  find(filter: AuditFilter): Promise<AuditRow[]> {
+    return findRows(txOf(this.pool), dialect, filter);
+  }
+
+  page(afterSeq: number, limit: number): Promise<AuditRow[]> {
+    return pageRows(txOf(this.pool), dialect, afterSeq, limit);
+  }
+
+  erase(email: string): Promise<number> {
+    return this.locked((tx) => eraseEmail(tx, dialect, email));
+  }
+
+  purgeBefore(cutoff: string): Promise<number> {
+    return this.locked((tx) => purgeBefore(tx, dialect, cutoff));
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

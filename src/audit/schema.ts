@@ -1,0 +1,168 @@
+/**
+ * The trail's schema and migrations, for both databases, in one place. Migrations run at
+ * start-up inside the database's lock, each once, recorded in audit_meta.
+ */
+import type { AuditFilter, AuditRow } from './record.js';
+
+export interface Migration {
+  version: number;
+  sqlite: string[];
+  postgres: string[];
+}
+
+const COLUMNS_SQL = (seqType: string) => `
+  seq ${seqType} PRIMARY KEY,
+  at TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  tenant_id TEXT,
+  surface TEXT,
+  caller TEXT,
+  conversation TEXT,
+  principal TEXT,
+  verified_by TEXT,
+  issuer TEXT,
+  unverified INTEGER NOT NULL,
+  tool TEXT,
+  outcome TEXT,
+  reason TEXT,
+  disclosed TEXT NOT NULL,
+  write_action TEXT,
+  detail TEXT,
+  email TEXT,
+  customer_ids TEXT,
+  salt TEXT,
+  commitment TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL`;
+
+const INDEXES = [
+  'CREATE INDEX audit_records_email ON audit_records (email, seq)',
+  'CREATE INDEX audit_records_at ON audit_records (at)',
+  'CREATE INDEX audit_records_conversation ON audit_records (conversation, seq)',
+  'CREATE INDEX audit_records_tenant ON audit_records (tenant_id, seq)',
+];
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    sqlite: [`CREATE TABLE audit_records (${COLUMNS_SQL('INTEGER')})`, ...INDEXES],
+    postgres: [`CREATE TABLE audit_records (${COLUMNS_SQL('BIGINT')})`, ...INDEXES],
+  },
+];
+
+export const META_TABLE_SQL = 'CREATE TABLE IF NOT EXISTS audit_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)';
+
+/** Column order of INSERTs (and of `toColumns`). */
+export const INSERT_COLUMNS = [
+  'seq',
+  'at',
+  'kind',
+  'tenant_id',
+  'surface',
+  'caller',
+  'conversation',
+  'principal',
+  'verified_by',
+  'issuer',
+  'unverified',
+  'tool',
+  'outcome',
+  'reason',
+  'disclosed',
+  'write_action',
+  'detail',
+  'email',
+  'customer_ids',
+  'salt',
+  'commitment',
+  'prev_hash',
+  'hash',
+] as const;
+
+type DbValue = string | number | null;
+
+export function toColumns(row: AuditRow): DbValue[] {
+  return [
+    row.seq,
+    row.at,
+    row.kind,
+    row.tenant_id,
+    row.surface,
+    row.caller,
+    row.conversation,
+    row.principal,
+    row.verified_by,
+    row.issuer,
+    row.unverified ? 1 : 0,
+    row.tool,
+    row.outcome,
+    row.reason,
+    JSON.stringify(row.disclosed),
+    row.write,
+    row.detail === null ? null : JSON.stringify(row.detail),
+    row.email,
+    row.customer_ids.length > 0 ? JSON.stringify(row.customer_ids) : null,
+    row.salt,
+    row.commitment,
+    row.prev_hash,
+    row.hash,
+  ];
+}
+
+/** A database row (either driver) back to a record. */
+export function fromColumns(raw: Record<string, unknown>): AuditRow {
+  const text = (value: unknown) => (value === null || value === undefined ? null : String(value));
+  return {
+    seq: Number(raw.seq),
+    at: String(raw.at),
+    kind: String(raw.kind) as AuditRow['kind'],
+    tenant_id: text(raw.tenant_id),
+    surface: text(raw.surface) as AuditRow['surface'],
+    caller: text(raw.caller),
+    conversation: text(raw.conversation),
+    principal: text(raw.principal) as AuditRow['principal'],
+    verified_by: text(raw.verified_by) as AuditRow['verified_by'],
+    issuer: text(raw.issuer),
+    unverified: Number(raw.unverified) === 1,
+    tool: text(raw.tool),
+    outcome: text(raw.outcome) as AuditRow['outcome'],
+    reason: text(raw.reason),
+    disclosed: JSON.parse(String(raw.disclosed)) as AuditRow['disclosed'],
+    write: text(raw.write_action) as AuditRow['write'],
+    detail: raw.detail === null || raw.detail === undefined ? null : (JSON.parse(String(raw.detail)) as Record<string, unknown>),
+    email: text(raw.email),
+    customer_ids: raw.customer_ids ? (JSON.parse(String(raw.customer_ids)) as string[]) : [],
+    salt: text(raw.salt),
+    commitment: String(raw.commitment),
+    prev_hash: String(raw.prev_hash),
+    hash: String(raw.hash),
+  };
+}
+
+/** `customer_ids` holds a JSON array of `cus_…` ids; a quoted id matches exactly one element. */
+export function customerPattern(customerId: string): string {
+  return `%${JSON.stringify(customerId)}%`;
+}
+
+/** WHERE clause and parameters for a filter; `placeholder(n)` is `?` (SQLite) or `$n` (Postgres). */
+export function whereOf(filter: AuditFilter, placeholder: (n: number) => string): { sql: string; params: DbValue[] } {
+  const clauses: string[] = [];
+  const params: DbValue[] = [];
+  const add = (clause: (p: string) => string, value: DbValue) => {
+    params.push(value);
+    clauses.push(clause(placeholder(params.length)));
+  };
+  if (filter.email !== undefined) add((p) => `email = ${p}`, filter.email);
+  if (filter.customer !== undefined) add((p) => `customer_ids LIKE ${p}`, customerPattern(filter.customer));
+  if (filter.since !== undefined) add((p) => `at >= ${p}`, filter.since);
+  if (filter.conversation !== undefined) add((p) => `conversation = ${p}`, filter.conversation);
+  if (filter.tenant_id !== undefined) add((p) => `tenant_id = ${p}`, filter.tenant_id);
+  return { sql: clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '', params };
+}
+
+export const DEFAULT_FIND_LIMIT = 100;
+export const MAX_FIND_LIMIT = 10_000;
+
+export function limitOf(filter: AuditFilter): number {
+  return Math.min(Math.max(1, Math.floor(filter.limit ?? DEFAULT_FIND_LIMIT)), MAX_FIND_LIMIT);
+}

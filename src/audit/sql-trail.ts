@@ -1,0 +1,98 @@
+/**
+ * The trail's SQL, written once for both databases. A store supplies a transaction that holds
+ * the chain lock (SQLite: BEGIN IMMEDIATE; Postgres: an advisory transaction lock) and the
+ * dialect's placeholder; everything that extends the chain reads the head inside that lock.
+ */
+import { EMPTY_HEAD, seal, type ChainHead } from './chain.js';
+import { systemEntry, type AuditEntry, type AuditFilter, type AuditRow } from './record.js';
+import { customerPattern, fromColumns, INSERT_COLUMNS, limitOf, META_TABLE_SQL, MIGRATIONS, toColumns, whereOf } from './schema.js';
+
+type Params = ReadonlyArray<string | number | null>;
+
+export interface SqlTx {
+  all(sql: string, params?: Params): Promise<Array<Record<string, unknown>>>;
+  /** Runs a statement; resolves to the number of rows it changed. */
+  run(sql: string, params?: Params): Promise<number>;
+}
+
+export interface SqlDialect {
+  backend: 'sqlite' | 'postgres';
+  placeholder(n: number): string;
+}
+
+// Each INSERT stays well under both databases' parameter limits (SQLite 32766, Postgres 65535).
+const ROWS_PER_INSERT = 500;
+
+export async function migrate(tx: SqlTx, dialect: SqlDialect): Promise<void> {
+  await tx.run(META_TABLE_SQL);
+  const [current] = await tx.all(`SELECT value FROM audit_meta WHERE key = 'schema_version'`);
+  let version = current ? Number(current.value) : 0;
+  for (const migration of MIGRATIONS) {
+    if (migration.version <= version) continue;
+    for (const statement of migration[dialect.backend]) await tx.run(statement);
+    version = migration.version;
+  }
+  const p = dialect.placeholder;
+  await tx.run(`DELETE FROM audit_meta WHERE key = 'schema_version'`);
+  await tx.run(`INSERT INTO audit_meta (key, value) VALUES ('schema_version', ${p(1)})`, [String(version)]);
+}
+
+async function headOf(tx: SqlTx): Promise<ChainHead> {
+  const [last] = await tx.all('SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1');
+  return last ? { seq: Number(last.seq), hash: String(last.hash) } : EMPTY_HEAD;
+}
+
+/** Seals entries after the current head and inserts them; call inside the chain lock. */
+export async function appendEntries(tx: SqlTx, dialect: SqlDialect, entries: readonly AuditEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  const rows = seal(await headOf(tx), entries);
+  const width = INSERT_COLUMNS.length;
+  for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) {
+    const chunk = rows.slice(start, start + ROWS_PER_INSERT);
+    const values = chunk.map((_, r) => `(${INSERT_COLUMNS.map((__, c) => dialect.placeholder(r * width + c + 1)).join(', ')})`);
+    await tx.run(`INSERT INTO audit_records (${INSERT_COLUMNS.join(', ')}) VALUES ${values.join(', ')}`, chunk.flatMap(toColumns));
+  }
+}
+
+export async function findRows(tx: SqlTx, dialect: SqlDialect, filter: AuditFilter): Promise<AuditRow[]> {
+  const where = whereOf(filter, dialect.placeholder);
+  const rows = await tx.all(`SELECT * FROM audit_records ${where.sql} ORDER BY seq DESC LIMIT ${limitOf(filter)}`, where.params);
+  return rows.map(fromColumns);
+}
+
+export async function pageRows(tx: SqlTx, dialect: SqlDialect, afterSeq: number, limit: number): Promise<AuditRow[]> {
+  const p = dialect.placeholder;
+  const rows = await tx.all(`SELECT * FROM audit_records WHERE seq > ${p(1)} ORDER BY seq LIMIT ${p(2)}`, [afterSeq, limit]);
+  return rows.map(fromColumns);
+}
+
+/** Erasure: the email's records and every record naming one of their customers lose their personal fields. */
+export async function eraseEmail(tx: SqlTx, dialect: SqlDialect, email: string): Promise<number> {
+  const p = dialect.placeholder;
+  const named = await tx.all(`SELECT customer_ids FROM audit_records WHERE email = ${p(1)} AND customer_ids IS NOT NULL`, [email]);
+  const customers = [...new Set(named.flatMap((row) => JSON.parse(String(row.customer_ids)) as string[]))];
+  const clauses = [`email = ${p(1)}`, ...customers.map((_, i) => `customer_ids LIKE ${p(i + 2)}`)];
+  const erased = await tx.run(
+    `UPDATE audit_records SET email = NULL, customer_ids = NULL, salt = NULL WHERE salt IS NOT NULL AND (${clauses.join(' OR ')})`,
+    [email, ...customers.map(customerPattern)],
+  );
+  // The note says that an erasure happened and how much it erased, never whose.
+  if (erased > 0) await appendEntries(tx, dialect, [systemEntry('erasure', { records: erased })]);
+  return erased;
+}
+
+/**
+ * Retention: deletes the oldest run of records written before `cutoff` (stopping at the first
+ * younger one, so nothing younger goes) and appends an anchor naming the last deleted record's
+ * hash, which the first remaining record follows.
+ */
+export async function purgeBefore(tx: SqlTx, dialect: SqlDialect, cutoff: string): Promise<number> {
+  const p = dialect.placeholder;
+  const [younger] = await tx.all(`SELECT MIN(seq) AS seq FROM audit_records WHERE at >= ${p(1)}`, [cutoff]);
+  const stopBefore = younger?.seq === null || younger?.seq === undefined ? Number.MAX_SAFE_INTEGER : Number(younger.seq);
+  const [through] = await tx.all(`SELECT seq, hash FROM audit_records WHERE seq < ${p(1)} ORDER BY seq DESC LIMIT 1`, [stopBefore]);
+  if (!through) return 0;
+  const purged = await tx.run(`DELETE FROM audit_records WHERE seq <= ${p(1)}`, [Number(through.seq)]);
+  await appendEntries(tx, dialect, [systemEntry('anchor', { purged_through: Number(through.seq), purged_through_hash: String(through.hash), purged, cutoff })]);
+  return purged;
+}

@@ -1,0 +1,87 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { AuditDriverMissingError, type AuditStore } from './audit-store.js';
+import type { AuditEntry, AuditFilter, AuditRow } from './record.js';
+import type { SqliteReply, SqliteRequest } from './sqlite-worker.js';
+
+type RequestBody = SqliteRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+
+/**
+ * Where the worker's code is: next to this module in the build (dist/ or the bundle's chunks),
+ * or, when the TypeScript sources run directly (vitest), the built copy in dist/.
+ */
+function workerUrl(): URL {
+  const here = import.meta.url;
+  return here.endsWith('.ts') ? new URL('../../dist/audit/sqlite-worker.js', here) : new URL('./sqlite-worker.js', here);
+}
+
+/** The embedded trail: one SQLite file, written by a worker thread. */
+export class SqliteAuditStore implements AuditStore {
+  readonly backend = 'sqlite' as const;
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  private nextId = 1;
+  private closed = false;
+
+  constructor(readonly location: string) {
+    mkdirSync(dirname(location), { recursive: true, mode: 0o700 });
+    this.worker = new Worker(workerUrl(), { workerData: { file: location } });
+    // The worker holds no timers of its own: it must not keep a finished process alive.
+    this.worker.unref();
+    this.worker.on('message', (reply: SqliteReply) => {
+      const waiter = this.pending.get(reply.id);
+      if (!waiter) return;
+      this.pending.delete(reply.id);
+      if (reply.ok) waiter.resolve(reply.value);
+      else waiter.reject(reply.error.code === 'ERR_MODULE_NOT_FOUND' ? new AuditDriverMissingError() : Object.assign(new Error(reply.error.message), { code: reply.error.code }));
+    });
+    this.worker.on('error', (error) => this.failAll(error));
+    this.worker.on('exit', () => this.failAll(new Error('the audit trail worker stopped')));
+  }
+
+  private failAll(error: Error): void {
+    for (const waiter of this.pending.values()) waiter.reject(error);
+    this.pending.clear();
+  }
+
+  private call<T>(body: RequestBody): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('the audit trail is closed'));
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      this.worker.postMessage({ ...body, id });
+    });
+  }
+
+  migrate(): Promise<void> {
+    return this.call({ op: 'migrate' });
+  }
+
+  append(entries: readonly AuditEntry[]): Promise<void> {
+    return this.call({ op: 'append', entries: [...entries] });
+  }
+
+  find(filter: AuditFilter): Promise<AuditRow[]> {
+    return this.call({ op: 'find', filter });
+  }
+
+  page(afterSeq: number, limit: number): Promise<AuditRow[]> {
+    return this.call({ op: 'page', afterSeq, limit });
+  }
+
+  erase(email: string): Promise<number> {
+    return this.call({ op: 'erase', email });
+  }
+
+  purgeBefore(cutoff: string): Promise<number> {
+    return this.call({ op: 'purge', cutoff });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.call({ op: 'close' }).catch(() => undefined);
+    this.closed = true;
+    await this.worker.terminate();
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * The SQLite trail's worker thread: better-sqlite3 is synchronous, so every statement runs here,
+ * off the server's event loop. Requests are handled one at a time, in the order they arrive.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type Database from 'better-sqlite3';
+import { appendEntries, eraseEmail, findRows, migrate, pageRows, purgeBefore, type SqlDialect, type SqlTx } from './sql-trail.js';
+import type { AuditEntry, AuditFilter } from './record.js';
+
+export type SqliteRequest =
+  | { id: number; op: 'migrate' }
+  | { id: number; op: 'append'; entries: AuditEntry[] }
+  | { id: number; op: 'find'; filter: AuditFilter }
+  | { id: number; op: 'page'; afterSeq: number; limit: number }
+  | { id: number; op: 'erase'; email: string }
+  | { id: number; op: 'purge'; cutoff: string }
+  | { id: number; op: 'close' };
+
+export type SqliteReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: { message: string; code?: string } };
+
+const dialect: SqlDialect = { backend: 'sqlite', placeholder: () => '?' };
+
+async function open(file: string): Promise<Database.Database> {
+  const { default: Sqlite } = await import('better-sqlite3');
+  const db = new Sqlite(file);
+  // WAL: readers never wait for the writer; NORMAL is durable across process crashes in WAL mode.
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  // Several processes may share the file: wait for another's write lock instead of failing.
+  db.pragma('busy_timeout = 5000');
+  return db;
+}
+
+function txOf(db: Database.Database): SqlTx {
+  return {
+    all: async (sql, params = []) => db.prepare(sql).all(...params) as Array<Record<string, unknown>>,
+    run: async (sql, params = []) => db.prepare(sql).run(...params).changes,
+  };
+}
+
+/** BEGIN IMMEDIATE takes SQLite's write lock first: the chain head cannot move under us. */
+async function locked<T>(db: Database.Database, work: (tx: SqlTx) => Promise<T>): Promise<T> {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const value = await work(txOf(db));
+    db.exec('COMMIT');
+    return value;
+  } catch (error) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw error;
+  }
+}
+
+async function handle(db: Database.Database, request: SqliteRequest): Promise<unknown> {
+  switch (request.op) {
+    case 'migrate':
+      return locked(db, (tx) => migrate(tx, dialect));
+    case 'append':
+      return locked(db, (tx) => appendEntries(tx, dialect, request.entries));
+    case 'find':
+      return findRows(txOf(db), dialect, request.filter);
+    case 'page':
+      return pageRows(txOf(db), dialect, request.afterSeq, request.limit);
+    case 'erase':
+      return locked(db, (tx) => eraseEmail(tx, dialect, request.email));
+    case 'purge':
+      return locked(db, (tx) => purgeBefore(tx, dialect, request.cutoff));
+    case 'close':
+      db.close();
+      return undefined;
+  }
+}
+
+if (parentPort) {
+  const port = parentPort;
+  const opened = open((workerData as { file: string }).file);
+  // A missing driver is answered to each request below, not thrown as an unhandled rejection.
+  opened.catch(() => undefined);
+  let queue: Promise<unknown> = Promise.resolve();
+  port.on('message', (request: SqliteRequest) => {
+    queue = queue
+      .then(() => opened)
+      .then((db) => handle(db, request))
+      .then(
+        (value) => port.postMessage({ id: request.id, ok: true, value } satisfies SqliteReply),
+        (error: unknown) => {
+          const { message, code } = error as { message?: string; code?: string };
+          port.postMessage({ id: request.id, ok: false, error: { message: String(message ?? error), ...(code ? { code } : {}) } } satisfies SqliteReply);
+        },
+      );
+  });
+}
