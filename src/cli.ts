@@ -12,6 +12,9 @@ Usage:
   stripe-billing-mcp [stdio] [--staff] [--demo]
   stripe-billing-mcp serve [--demo]
   stripe-billing-mcp doctor [--json] [--demo]
+  stripe-billing-mcp audit [--email …] [--customer cus_…] [--since 7d|2026-11-01]
+                           [--host … --conversation …] [--limit N] [--json]
+  stripe-billing-mcp audit verify | export --jsonl [--email …] | erase --email … | purge
 
 Modes:
   stdio (default)   MCP over stdin/stdout, for Claude Desktop, Claude Code and agents.
@@ -26,6 +29,11 @@ Modes:
                     SMTP, Redis and identity tokens. Prints what each problem breaks and the
                     fix; --json for machines. Exit 0 only when every enabled tool will work.
                     Changes nothing on the Stripe account.
+  audit             The disclosure audit trail: what the assistant showed, to whom, on whose
+                    verification. verify checks the hash chain and names the first broken
+                    record (exit 1); export --jsonl answers a data-subject request; erase
+                    deletes one person's email and customer ids (the chain still verifies);
+                    purge applies AUDIT_RETENTION_DAYS now. Same settings as serve.
   --staff           Run as merchant staff: customer tools take \`email\` or \`customer_id\`.
                     Without it (customer mode) the customer is the one named by the
                     host-signed CUSTOMER_TOKEN, and tools have no way to choose another.
@@ -79,6 +87,15 @@ Settings (environment variables):
                           the rest always stays free for the other keys).
   HOST_CALLS_PER_MINUTE   Tool calls per minute per host or staff key (default 6000).
   CONVERSATION_CALLS_PER_MINUTE   Tool calls per minute per conversation (default 60).
+  AUDIT                   on or off. Default: on for serve, off for stdio unless AUDIT_DB or
+                          DATABASE_URL is set.
+  AUDIT_DB                The trail's SQLite file (default $XDG_DATA_HOME/stripe-billing-mcp/audit.db).
+  DATABASE_URL            postgres://… : the trail in Postgres, one chain for every process.
+  AUDIT_RETENTION_DAYS    Records older than this are purged daily (default 90).
+  AUDIT_BUFFER            Records held while the database cannot be written (default 10000);
+                          beyond that they are counted as lost.
+  AUDIT_REQUIRED          true: a call discloses only after its record is committed, and is
+                          refused while the trail cannot be written.
   LOG_LEVEL               fatal, error, warn, info (default), debug, trace or silent. Logs go to stderr.
 
 Examples:
@@ -96,6 +113,13 @@ async function main(argv: string[]): Promise<void> {
       demo: { type: 'boolean', default: false },
       'demo-verify': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      jsonl: { type: 'boolean', default: false },
+      email: { type: 'string' },
+      customer: { type: 'string' },
+      since: { type: 'string' },
+      host: { type: 'string' },
+      conversation: { type: 'string' },
+      limit: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
       version: { type: 'boolean', short: 'v', default: false },
     },
@@ -109,6 +133,14 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const command = positionals[0] ?? 'stdio';
+  if (command === 'audit') {
+    if (positionals.length > 2) throw new ConfigurationError(`Unknown command "${positionals.join(' ')}". Run stripe-billing-mcp --help.`);
+    const { runAuditCommand } = await import('./audit/audit-command.js');
+    process.exitCode = await runAuditCommand(positionals[1], values);
+    return;
+  }
+  const auditOnly = (['email', 'customer', 'since', 'host', 'conversation', 'limit', 'jsonl'] as const).filter((flag) => values[flag] !== undefined && values[flag] !== false);
+  if (auditOnly.length > 0) throw new ConfigurationError(`--${auditOnly[0]} is for the audit command.`);
   if (!['stdio', 'serve', 'doctor'].includes(command) || positionals.length > 1) {
     throw new ConfigurationError(`Unknown command "${positionals.join(' ')}". Run stripe-billing-mcp --help.`);
   }

@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import { loadSettings, type Settings } from './config.js';
 import { ConfigurationError } from './errors.js';
-import { createLogger } from './log.js';
+import type { AuditTrail } from './audit/audit-trail.js';
+import { auditEnabled } from './audit/create-audit-trail.js';
+import { createLogger, type Logger } from './log.js';
 import { createRuntime } from './runtime.js';
 import { serveStdio } from './server.js';
 import type { ToolRuntime } from './tools/lib/context.js';
@@ -31,11 +33,12 @@ export async function runCommand(command: 'stdio' | 'serve' | 'doctor', values: 
     log.info({ customer: values.staff ? undefined : demo.DEMO_CUSTOMER_EMAIL }, 'demo mode: built-in demo Stripe account, in-process');
   }
 
+  const audit = command !== 'doctor' && auditEnabled(settings, command) ? await startAuditTrail(settings, values.demo, log) : undefined;
   // Only `serve` has the webhook route, so only there do events keep cached answers fresh.
-  const runtime = createRuntime({ settings, log, fetch: demoSetup?.fetch, mailer: demoSetup?.mailer, webhooks: command === 'serve' && settings.STRIPE_WEBHOOK_SECRET !== undefined });
+  const runtime = createRuntime({ settings, log, fetch: demoSetup?.fetch, mailer: demoSetup?.mailer, webhooks: command === 'serve' && settings.STRIPE_WEBHOOK_SECRET !== undefined, audit });
   const tools = selectTools(toolSelection(settings));
   if (command === 'doctor') {
-    process.exitCode = await runDoctorCommand({ settings, runtime, tools, json: values.json });
+    process.exitCode = await runDoctorCommand({ settings, runtime, tools, json: values.json, demo: values.demo });
     await Promise.all([runtime.store.close(), runtime.reads.close(), runtime.budget.close()]);
     return;
   }
@@ -61,6 +64,8 @@ export async function runCommand(command: 'stdio' | 'serve' | 'doctor', values: 
   const lastProbe = new LastProbeFile(join(probeCacheDir(), probeFileName(settings, mode, tools.map((tool) => tool.name))));
   await startToolAvailability(runtime, tools, settings, lastProbe);
   const conversation = stdioConversationKey();
+  // The client closing stdin ends the process: write the trail's last records first.
+  if (audit) process.stdin.once('end', () => void audit.close().finally(() => process.exit(0)));
   await serveStdio({
     tools,
     runtime,
@@ -71,11 +76,28 @@ export async function runCommand(command: 'stdio' | 'serve' | 'doctor', values: 
   log.info({ mode: values.staff ? 'staff' : 'customer', key: runtime.key.redacted }, 'stripe-billing-mcp serving over stdio');
 }
 
+/** The trail for stdio or serve; a missing SQLite driver is a start-up error naming the fixes. */
+async function startAuditTrail(settings: Settings, demo: boolean, log: Logger): Promise<AuditTrail> {
+  const { createAuditTrail } = await import('./audit/create-audit-trail.js');
+  const { AuditDriverMissingError } = await import('./audit/audit-store.js');
+  if (settings.STORE_URL && !settings.DATABASE_URL) {
+    log.warn('STORE_URL is set (several processes) but DATABASE_URL is not: each process keeps its own audit trail file. Set DATABASE_URL=postgres://… so every process writes one trail.');
+  }
+  try {
+    const trail = await createAuditTrail(settings, { demo, log });
+    log.info({ audit: trail.store.backend, location: trail.store.location, required: trail.required }, 'audit trail on');
+    return trail;
+  } catch (error) {
+    if (error instanceof AuditDriverMissingError) throw new ConfigurationError(error.message);
+    throw error;
+  }
+}
+
 function toolSelection(settings: Settings) {
   return { allowlist: settings.TOOLS, writeTools: settings.WRITE_TOOLS };
 }
 
-async function runDoctorCommand(options: { settings: Settings; runtime: ToolRuntime; tools: AnyToolDefinition[]; json: boolean }): Promise<number> {
+async function runDoctorCommand(options: { settings: Settings; runtime: ToolRuntime; tools: AnyToolDefinition[]; json: boolean; demo: boolean }): Promise<number> {
   const { runDoctor } = await import('./doctor/run-doctor.js');
   const report = await runDoctor(options);
   if (options.json) {

@@ -1,3 +1,4 @@
+import type { AuditTrail } from './audit/audit-trail.js';
 import { BillingReads, scopeOfKey } from './cache/billing-reads.js';
 import { createCacheBackend } from './cache/create-cache.js';
 import { ReadThroughCache } from './cache/read-through.js';
@@ -26,6 +27,8 @@ export interface RuntimeOptions {
   budget?: StripeRateBudget;
   /** `serve` with STRIPE_WEBHOOK_SECRET: events keep the cache fresh, so entries live until invalidated. */
   webhooks?: boolean;
+  /** The disclosure audit trail, when on: every tool call's record goes to it. */
+  audit?: AuditTrail | undefined;
 }
 
 /** Everything tool calls share within one process, built once from validated settings. */
@@ -57,6 +60,7 @@ export function createRuntime(options: RuntimeOptions): ToolRuntime {
     budget,
     store,
     verification: createVerification({ settings, store, reads, log, mailer: options.mailer }),
+    audit: options.audit,
     settings: {
       couponAllowlist: settings.COUPON_ALLOWLIST,
       portalReturnUrl: settings.PORTAL_RETURN_URL,

@@ -84,6 +84,8 @@ export interface AuditFilter {
   /** A hashed conversation (see `conversationHash`). */
   conversation?: string | undefined;
   tenant_id?: string | undefined;
+  /** Only these surfaces (e.g. the assistant's: stdio, mcp, tools). */
+  surfaces?: readonly AuditSurface[] | undefined;
   /** Newest first, at most this many (default 100). */
   limit?: number | undefined;
 }

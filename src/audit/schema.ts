@@ -157,6 +157,13 @@ export function whereOf(filter: AuditFilter, placeholder: (n: number) => string)
   if (filter.since !== undefined) add((p) => `at >= ${p}`, filter.since);
   if (filter.conversation !== undefined) add((p) => `conversation = ${p}`, filter.conversation);
   if (filter.tenant_id !== undefined) add((p) => `tenant_id = ${p}`, filter.tenant_id);
+  if (filter.surfaces !== undefined) {
+    const marks = filter.surfaces.map((surface) => {
+      params.push(surface);
+      return placeholder(params.length);
+    });
+    clauses.push(marks.length > 0 ? `surface IN (${marks.join(', ')})` : 'FALSE');
+  }
   return { sql: clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '', params };
 }
 

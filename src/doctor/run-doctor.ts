@@ -3,6 +3,7 @@
  * found before a customer meets it. Each check says which tools it affects and how to fix it.
  * Nothing here changes the Stripe account, sends mail or writes to the store.
  */
+import { auditCheck } from './audit-check.js';
 import { WEBHOOK_FRESH_CEILING_MS } from '../cache/billing-reads.js';
 import type { Settings } from '../config.js';
 import { probeStripeCapabilities, type PortalState, type StripeCapabilities } from '../stripe/capabilities.js';
@@ -49,6 +50,8 @@ export interface DoctorOptions {
   /** The enabled tools (TOOLS, WRITE_TOOLS); verification tools are checked only when verification is on. */
   tools: readonly AnyToolDefinition[];
   fetch?: typeof fetch;
+  /** --demo: the demo's own audit file. */
+  demo?: boolean;
 }
 
 const KEY_PAGE = 'Dashboard → Developers → API keys';
@@ -314,13 +317,14 @@ export async function diagnose(options: DoctorOptions): Promise<Diagnosis> {
   const { settings, runtime } = options;
   const verificationOn = runtime.verification !== undefined;
   const tools = options.tools.filter((tool) => tool.audience !== 'verification' || verificationOn);
-  const [capabilities, mail, store, identity, cache, plans] = await Promise.all([
+  const [capabilities, mail, store, identity, cache, plans, audit] = await Promise.all([
     probeStripeCapabilities(runtime.stripe, { ...capabilityNeeds(tools), portalConfiguration: settings.PORTAL_CONFIGURATION }),
     mailCheck(runtime, names(tools.filter(needsMail))),
     storeCheck(runtime, settings, tools),
     checkIdentityTokens(settings, options.fetch),
     cacheCheck(runtime, settings),
     plansCheck(runtime, settings, tools),
+    auditCheck(runtime, settings, options.demo ?? false),
   ]);
   const services: ServiceHealth = {
     ...(mail.status === 'ok' || mail.status === 'fail' ? { mail: mail.status === 'ok' } : {}),
@@ -337,6 +341,7 @@ export async function diagnose(options: DoctorOptions): Promise<Diagnosis> {
     panelCheck(settings),
     cache.row,
     ...(plans ? [plans] : []),
+    audit,
   ];
   const broken = checks.filter((check) => check.status === 'fail' || check.status === 'unknown');
   // The same rules that decide what is listed, plus what could not be checked.

@@ -1,3 +1,4 @@
+import { auditRoute } from './audit-route.js';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
@@ -157,6 +158,7 @@ export function createHttpApp(options: HttpAppOptions): Hono<Env> {
   const status = statusReporter({ settings, runtime, tools: options.tools });
   app.get('/v1/status', staffOnly('Status'), async (c) => c.json(await status()));
   app.get('/v1/insight', staffOnly('Customer insight'), insightRoute(runtime));
+  app.get('/v1/audit', staffOnly('The audit trail'), auditRoute(runtime));
 
   app.all('/mcp', async (c) => {
     if (c.req.method !== 'POST') {

@@ -64,8 +64,12 @@ export function healthRoutes(deps: { runtime: ToolRuntime; isDraining: () => boo
   app.get('/readyz', async (c) => {
     const { stripe, store } = await readiness();
     const draining = deps.isDraining();
-    const ready = !draining && stripe === 'ok' && store === 'ok';
-    return c.json({ status: ready ? 'ready' : 'not_ready', stripe, store, draining }, ready ? 200 : 503);
+    // The trail's state is live (no probe): behind means records wait for the database.
+    const trail = deps.runtime.audit?.status();
+    const audit = trail ? { state: trail.state, pending: trail.pending, lost: trail.lost, ...(trail.problem ? { problem: trail.problem } : {}) } : undefined;
+    // Only a fail-closed trail makes the server unready: otherwise calls still answer and records wait.
+    const ready = !draining && stripe === 'ok' && store === 'ok' && !(trail?.required && trail.state === 'behind');
+    return c.json({ status: ready ? 'ready' : 'not_ready', stripe, store, ...(audit ? { audit } : {}), draining }, ready ? 200 : 503);
   });
   return app;
 }

@@ -5,6 +5,9 @@
  */
 import type { Context, Handler } from 'hono';
 import { z } from 'zod';
+import { callEntry } from '../audit/call-entry.js';
+import { ASSISTANT_SURFACES, findDisclosures, type Disclosures } from '../audit/disclosures.js';
+import type { DataCategory } from '../audit/record.js';
 import type { ToolError, ToolErrorKind } from '../errors.js';
 import { isoDate } from '../format/dates.js';
 import { withStripeCaller } from '../stripe/caller-context.js';
@@ -57,6 +60,8 @@ export type Insight =
       /** Parts that could not be loaded (a missing permission, a Stripe error), each with what to do; the rest is complete. */
       unavailable: SectionNotice[];
       conversation?: ConversationCheck | undefined;
+      /** The assistant's last 20 records about this email (absent when the audit trail is off). */
+      assistant_disclosures?: Disclosures | undefined;
     })
   | (InsightBase & { status: 'not_found'; message: string })
   | (InsightBase & { status: 'error'; kind: ToolErrorKind; message: string });
@@ -79,6 +84,36 @@ const PERMISSION_PARTS: Record<string, string> = {
   rak_coupon_read: 'Discounts',
   rak_billing_portal_session_write: 'Billing-portal links',
 };
+
+/** What each overview section shows a support agent, as the audit trail records it. */
+const SECTION_CATEGORIES: Record<OverviewSection, DataCategory[]> = {
+  subscriptions: ['subscription', 'subscription.price', 'discount'],
+  invoices: ['invoices'],
+  payment_method: ['payment_method.brand', 'payment_method.last4', 'payment_method.expiry'],
+  payments: ['payments', 'refunds'],
+  upcoming: ['upcoming_invoice'],
+  balance: ['credit_balance'],
+};
+
+/** One record per look-up: the agent saw the records list and every section that loaded. */
+function recordInsight(runtime: ToolRuntime, surface: 'panel' | 'insight', staffName: string, insight: Insight, customerIds: string[]): void {
+  const failed = new Set(insight.status === 'found' ? insight.unavailable.map((notice) => notice.section) : []);
+  const shown = (Object.keys(SECTION_CATEGORIES) as OverviewSection[]).filter((section) => !failed.has(section)).flatMap((section) => SECTION_CATEGORIES[section]);
+  runtime.audit?.record(
+    callEntry({
+      surface,
+      caller: `staff:${staffName}`,
+      conversation: undefined,
+      principal: staffPrincipal(staffName),
+      tool: 'customer_insight',
+      failure: insight.status === 'found' ? undefined : insight.status === 'not_found' ? 'not_found' : insight.kind,
+      disclosed: ['customer_record', ...shown],
+      write: undefined,
+      email: insight.email,
+      customerIds,
+    }),
+  );
+}
 
 export const STRIPE_UNAVAILABLE_MESSAGE = 'Stripe is unavailable, try again.';
 export const NO_CUSTOMER_MESSAGE = 'No Stripe customer with this email.';
@@ -129,18 +164,38 @@ async function checkConversation(runtime: ToolRuntime, query: InsightQuery): Pro
  * One email's insight for a staff member: find the records (search + list, exact match), pick
  * the requested one (else the newest), then one parallel round through loadCustomerOverview.
  */
-export async function loadInsight(runtime: ToolRuntime, staffName: string, query: InsightQuery): Promise<Insight> {
+export async function loadInsight(runtime: ToolRuntime, staffName: string, query: InsightQuery, surface: 'panel' | 'insight'): Promise<Insight> {
+  let customerIds: string[] = [];
+  const insight = await lookUpInsight(runtime, staffName, query, (ids) => (customerIds = ids));
+  recordInsight(runtime, surface, staffName, insight, customerIds);
+  return insight;
+}
+
+async function lookUpInsight(runtime: ToolRuntime, staffName: string, query: InsightQuery, found: (customerIds: string[]) => void): Promise<Insight> {
   const base: InsightBase = { mode: runtime.key.mode, email: normalizeEmail(query.email) };
+  // Read alongside Stripe; findDisclosures answers "unavailable" rather than throwing.
+  const disclosuresLoading = runtime.audit ? findDisclosures(runtime.audit, { email: base.email, surfaces: ASSISTANT_SURFACES, limit: 20 }, runtime.log) : undefined;
   try {
     const [customers, conversation] = await withStripeCaller(`staff:${staffName}`, () => Promise.all([runtime.reads.customersByEmail(query.email), checkConversation(runtime, query)]));
     if (customers.length === 0) return { ...base, status: 'not_found', message: NO_CUSTOMER_MESSAGE };
+    found(customers.map((customer) => customer.id));
     const chosen = customers.find((customer) => customer.id === query.customer) ?? customers[0]!;
     const target: CustomerTarget = { email: base.email, customers: [chosen], unverified: false };
     const ctx = createToolContext(runtime, staffPrincipal(staffName), { customer_id: chosen.id }, undefined);
     const { unavailable, ...overview } = await withStripeCaller(`staff:${staffName}`, () => loadCustomerOverview(ctx, target, { partial: true }));
     for (const failure of unavailable) runtime.log.warn({ section: failure.section, outcome: failure.error.kind, detail: failure.error.logDetail, staff: staffName }, 'insight section unavailable');
     const notices = unavailable.map((failure) => ({ section: failure.section, message: agentMessage(failure.error) }));
-    return { ...base, status: 'found', records: customers.map(summarizeRecord), selected: chosen.id, overview, unavailable: notices, conversation };
+    const disclosures = await disclosuresLoading;
+    return {
+      ...base,
+      status: 'found',
+      records: customers.map(summarizeRecord),
+      selected: chosen.id,
+      overview,
+      unavailable: notices,
+      conversation,
+      ...(disclosures ? { assistant_disclosures: disclosures } : {}),
+    };
   } catch (caught) {
     const error = mapStripeError(caught, 'load customer insight');
     runtime.log.warn({ outcome: error.kind, detail: error.logDetail, staff: staffName }, 'insight failed');
@@ -156,7 +211,7 @@ export function insightRoute(runtime: ToolRuntime): Handler<{ Variables: { calle
     const caller = c.get('caller');
     const parsed = insightQuerySchema.safeParse(c.req.query());
     if (!parsed.success) return c.json({ error: 'bad_query', message: parsed.error.issues.map((issue) => issue.message).join('; ') }, 400);
-    const insight = await loadInsight(runtime, caller.name, parsed.data);
+    const insight = await loadInsight(runtime, caller.name, parsed.data, 'insight');
     if (insight.status === 'found') return c.json(insight);
     if (insight.status === 'not_found') return c.json({ error: 'not_found', ...insight }, 404);
     return c.json({ error: insight.kind, ...insight }, STATUS_OF_KIND[insight.kind] ?? 502);

@@ -1,4 +1,5 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { AuditTrail } from '../audit/audit-trail.js';
 import type Stripe from 'stripe';
 
 export interface ToolCallEvent {
@@ -74,6 +75,25 @@ export class Metrics {
 
   observeWebhook(outcome: string): void {
     this.webhookEvents.inc({ outcome });
+  }
+
+  /** The audit trail's counts, read at each scrape. */
+  attachAudit(trail: AuditTrail): void {
+    const status = () => trail.status();
+    new Counter({
+      name: 'sbm_audit_records_total',
+      help: 'Audit records by result: written to the database, or lost (the buffer was full while the database could not be written).',
+      labelNames: ['result'],
+      registers: [this.registry],
+      collect() {
+        const now = status();
+        this.reset();
+        this.inc({ result: 'written' }, now.written);
+        this.inc({ result: 'lost' }, now.lost);
+      },
+    });
+    new Gauge({ name: 'sbm_audit_records_pending', help: 'Audit records waiting to be written.', registers: [this.registry], collect() { this.set(status().pending); } });
+    new Gauge({ name: 'sbm_audit_behind', help: '1 while the audit trail cannot be written (records are held in memory), else 0.', registers: [this.registry], collect() { this.set(status().state === 'behind' ? 1 : 0); } });
   }
 
   /** Counts every Stripe response (method and status only: paths carry ids). */

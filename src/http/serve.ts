@@ -1,3 +1,4 @@
+import { startRetention } from '../audit/retention.js';
 import { serve } from '@hono/node-server';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -41,6 +42,9 @@ export async function startHttpServer(options: {
   // Bound after listen; the app only asks once requests arrive.
   let isDraining: () => boolean = () => false;
   options.runtime.budget.onRateLimited((event) => metrics.observeStripeRateLimit(event));
+  const audit = options.runtime.audit;
+  if (audit) metrics.attachAudit(audit);
+  const stopRetention = audit ? startRetention(audit, options.settings.AUDIT_RETENTION_DAYS, options.runtime.log) : undefined;
   const callLimits = new CallLimits(options.settings);
   const app = createHttpApp({ ...options, runtime, metrics, callLimits, isDraining: () => isDraining() });
   const hostname = options.settings.HOST;
@@ -64,7 +68,9 @@ export async function startHttpServer(options: {
     }) as Server;
     const stopping = gracefulShutdown(server, { log: options.runtime.log, closeResources: async () => {
         options.runtime.availability?.stop();
-        await Promise.all([options.runtime.store.close(), options.runtime.reads.close(), options.runtime.budget.close(), callLimits.close()]);
+        stopRetention?.();
+        // The trail closes last among equals: it writes what the drained requests recorded.
+        await Promise.all([options.runtime.store.close(), options.runtime.reads.close(), options.runtime.budget.close(), callLimits.close(), audit?.close()]);
       },
     });
     isDraining = stopping.isDraining;

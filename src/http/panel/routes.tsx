@@ -138,7 +138,7 @@ export function panelRoutes(options: PanelOptions): Hono<PanelEnv> {
   app.get('/', requireSession('redirect'), async (c) => {
     const session = c.get('session');
     const { query, parsed, problem } = readQuery(c);
-    const insight = parsed ? await loadInsight(runtime, session.staff, parsed) : undefined;
+    const insight = parsed ? await loadInsight(runtime, session.staff, parsed, 'panel') : undefined;
     return page(
       c,
       200,
@@ -160,7 +160,7 @@ export function panelRoutes(options: PanelOptions): Hono<PanelEnv> {
         400,
       );
     }
-    const insight = await loadInsight(runtime, session.staff, parsed);
+    const insight = await loadInsight(runtime, session.staff, parsed, 'panel');
     return c.html(<InsightView insight={insight} query={query} csrf={session.csrf} portalAvailable={portalTool !== undefined} />);
   });
 

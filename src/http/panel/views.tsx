@@ -3,6 +3,7 @@
  * or style: behaviour comes from /panel/assets/panel.js, looks from /panel/assets/panel.css.
  */
 import type { Child } from 'hono/jsx';
+import type { DisclosureView, Disclosures } from '../../audit/disclosures.js';
 import type { CustomerOverview, OverviewSection } from '../../tools/lib/customer-overview.js';
 import type { Insight, InsightQuery } from '../insight.js';
 
@@ -201,6 +202,7 @@ export function InsightView(props: { insight: Insight; query: Partial<InsightQue
 
       <Invoices overview={overview} missing={missing} />
       <Problems overview={overview} missing={missing} />
+      {insight.assistant_disclosures ? <AssistantDisclosures disclosures={insight.assistant_disclosures} /> : null}
 
       {props.portalAvailable ? (
         <section class="card" aria-labelledby="actions-title">
@@ -218,6 +220,62 @@ export function InsightView(props: { insight: Insight; query: Partial<InsightQue
         </section>
       ) : null}
     </div>
+  );
+}
+
+const SURFACE_LABELS: Record<string, string> = { stdio: 'Desktop assistant (stdio)', mcp: 'Chatbot (MCP)', tools: 'Chatbot (JSON API)', panel: 'Panel', insight: 'Insight API' };
+
+function verificationLabel(record: DisclosureView): string {
+  if (record.principal === 'staff') return `Staff (${record.caller ?? 'staff key'})`;
+  if (record.principal === 'unverified') return 'Not verified';
+  if (record.verified_by === 'identity-token') return record.issuer ? `Identity token from ${record.issuer}` : 'Identity token';
+  if (record.verified_by === 'email-code') return 'Emailed code';
+  return 'UNVERIFIED: typed email only (trust-email)';
+}
+
+/** The audit trail's last 20 records of the assistant about this email: what it showed and why it believed who it was talking to. */
+function AssistantDisclosures(props: { disclosures: Disclosures }) {
+  const { disclosures } = props;
+  return (
+    <section class="card" aria-labelledby="disclosures-title" data-testid="disclosures">
+      <h2 id="disclosures-title">What the assistant showed</h2>
+      {!disclosures.available ? (
+        <p class="notice" role="note">
+          {disclosures.message}
+        </p>
+      ) : disclosures.records.length === 0 ? (
+        <p class="muted">The assistant has not shown this customer's billing data.</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">When</th>
+              <th scope="col">Where</th>
+              <th scope="col">Verified by</th>
+              <th scope="col">Tool</th>
+              <th scope="col">Shown</th>
+            </tr>
+          </thead>
+          <tbody>
+            {disclosures.records.map((record) => (
+              <tr data-testid="disclosure" class={record.unverified ? 'unverified' : undefined}>
+                <td>{record.at.replace('T', ' ').slice(0, 16)} UTC</td>
+                <td>{SURFACE_LABELS[record.surface ?? ''] ?? record.surface}</td>
+                <td>{verificationLabel(record)}</td>
+                <td>
+                  <code>{record.tool}</code>
+                </td>
+                <td>
+                  {record.outcome === 'ok'
+                    ? [...record.disclosed, ...(record.write ? [`(${record.write.replaceAll('_', ' ')})`] : [])].join(', ').replaceAll('_', ' ') || 'nothing'
+                    : `nothing (${record.outcome}: ${(record.reason ?? '').replaceAll('_', ' ')})`}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
   );
 }
 

@@ -1,0 +1,137 @@
+/**
+ * `stripe-billing-mcp audit …`: read, verify, export and erase the trail, with the same
+ * settings as `serve` (and while it runs: both databases take concurrent readers and writers).
+ */
+import { loadSettings } from '../config.js';
+import { ConfigurationError } from '../errors.js';
+import { createLogger } from '../log.js';
+import { isPlausibleEmail, normalizeEmail } from '../verify/principal.js';
+import { AuditDriverMissingError, type AuditStore } from './audit-store.js';
+import { conversationHash } from './call-entry.js';
+import { disclosureView, type DisclosureView } from './disclosures.js';
+import { auditEnabled, openAuditStore } from './create-audit-trail.js';
+import type { AuditFilter, AuditRow } from './record.js';
+import { verifyChain } from './verify-chain.js';
+
+export interface AuditFlags {
+  email?: string | undefined;
+  customer?: string | undefined;
+  since?: string | undefined;
+  host?: string | undefined;
+  conversation?: string | undefined;
+  limit?: string | undefined;
+  json: boolean;
+  jsonl: boolean;
+  demo: boolean;
+}
+
+const DAY_MS = 86_400_000;
+const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: DAY_MS };
+
+/** `2026-11-01`, an ISO time, or `7d` / `24h` / `30m` back from now. */
+function sinceOf(value: string): string {
+  const relative = /^(\d+)\s*([mhd])$/i.exec(value.trim());
+  if (relative) return new Date(Date.now() - Number(relative[1]) * UNIT_MS[relative[2]!.toLowerCase()]!).toISOString();
+  const parsed = Date.parse(value);
+  if (Number.isNaN(parsed)) throw new ConfigurationError(`--since must be a date (2026-11-01), a time or an age such as 7d, 24h or 30m; got "${value}".`);
+  return new Date(parsed).toISOString();
+}
+
+function filterOf(flags: AuditFlags): AuditFilter {
+  if (flags.email !== undefined && !isPlausibleEmail(flags.email)) throw new ConfigurationError('--email must be an email address.');
+  if (flags.customer !== undefined && !/^cus_[A-Za-z0-9]+$/.test(flags.customer)) throw new ConfigurationError('--customer must be a Stripe customer id (cus_…).');
+  if ((flags.host === undefined) !== (flags.conversation === undefined)) throw new ConfigurationError('--host and --conversation go together (the HOST_KEYS name and the X-Conversation-Id the host sent).');
+  const limit = flags.limit === undefined ? 100 : Number(flags.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new ConfigurationError('--limit must be a whole number from 1 to 10000.');
+  return {
+    ...(flags.email !== undefined ? { email: normalizeEmail(flags.email) } : {}),
+    ...(flags.customer !== undefined ? { customer: flags.customer } : {}),
+    ...(flags.since !== undefined ? { since: sinceOf(flags.since) } : {}),
+    ...(flags.host !== undefined && flags.conversation !== undefined ? { conversation: conversationHash(`host:${flags.host}:${flags.conversation}`) } : {}),
+    limit,
+  };
+}
+
+function matches(row: AuditRow, filter: AuditFilter): boolean {
+  if (row.kind !== 'call') return false;
+  if (filter.email !== undefined && row.email !== filter.email) return false;
+  if (filter.customer !== undefined && !row.customer_ids.includes(filter.customer)) return false;
+  if (filter.since !== undefined && row.at < filter.since) return false;
+  if (filter.conversation !== undefined && row.conversation !== filter.conversation) return false;
+  return true;
+}
+
+function line(record: DisclosureView): string {
+  const who = record.principal === 'customer' ? `customer via ${record.verified_by}${record.issuer ? ` (${record.issuer})` : ''}${record.unverified ? ' UNVERIFIED' : ''}` : (record.principal ?? '');
+  const shown = record.outcome === 'ok' ? `shown: ${record.disclosed.join(', ') || 'nothing'}${record.write ? `; did: ${record.write}` : ''}` : `${record.outcome}: ${record.reason}`;
+  return [`#${record.seq}`, record.at, record.surface, record.caller ?? '-', who, record.tool, shown, record.email ?? '(erased)', record.customer_ids.join(' ')].join('  ');
+}
+
+async function writeOut(text: string): Promise<void> {
+  if (!process.stdout.write(text)) await new Promise((resolve) => process.stdout.once('drain', resolve));
+}
+
+/** Every record in chain order that matches, a page at a time (export streams; no limit). */
+async function exportJsonl(store: AuditStore, filter: AuditFilter): Promise<number> {
+  let count = 0;
+  for (let after = 0; ; ) {
+    const rows = await store.page(after, 5_000);
+    for (const row of rows) {
+      if (!matches(row, filter)) continue;
+      await writeOut(`${JSON.stringify(disclosureView(row))}\n`);
+      count += 1;
+    }
+    if (rows.length < 5_000) return count;
+    after = rows[rows.length - 1]!.seq;
+  }
+}
+
+export async function runAuditCommand(action: string | undefined, flags: AuditFlags): Promise<number> {
+  const settings = loadSettings(process.env);
+  if (!auditEnabled(settings, 'audit')) throw new ConfigurationError('The audit trail is off (AUDIT=off): there is nothing to read.');
+  const log = createLogger({ level: settings.LOG_LEVEL });
+  const store = await openAuditStore(settings, { demo: flags.demo, log });
+  try {
+    await store.migrate();
+    switch (action ?? 'list') {
+      case 'list': {
+        const records = (await store.find(filterOf(flags))).filter((row) => row.kind === 'call').map(disclosureView);
+        if (flags.json) await writeOut(`${JSON.stringify({ records }, null, 2)}\n`);
+        else await writeOut(records.length === 0 ? 'No records match.\n' : `${records.map(line).join('\n')}\n`);
+        return 0;
+      }
+      case 'export': {
+        if (!flags.jsonl) throw new ConfigurationError('audit export writes JSON Lines: add --jsonl.');
+        const { limit: _limit, ...filter } = filterOf(flags);
+        await exportJsonl(store, filter);
+        return 0;
+      }
+      case 'verify': {
+        const report = await verifyChain(store);
+        if (flags.json) await writeOut(`${JSON.stringify(report, null, 2)}\n`);
+        else if (report.ok) await writeOut(`OK: ${report.records} records, ${report.first_seq ?? '-'}…${report.last_seq ?? '-'}, chain intact${report.anchored_by ? ` (from retention anchor #${report.anchored_by})` : ''}.\n`);
+        else await writeOut(`BROKEN at record #${report.broken!.seq}: ${report.broken!.reason}.\n`);
+        return report.ok ? 0 : 1;
+      }
+      case 'erase': {
+        if (flags.email === undefined || !isPlausibleEmail(flags.email)) throw new ConfigurationError('audit erase needs --email with the data subject\'s email address.');
+        const erased = await store.erase(normalizeEmail(flags.email));
+        await writeOut(flags.json ? `${JSON.stringify({ erased })}\n` : `Erased the personal fields of ${erased} records; the chain still verifies.\n`);
+        return 0;
+      }
+      case 'purge': {
+        const cutoff = new Date(Date.now() - settings.AUDIT_RETENTION_DAYS * DAY_MS).toISOString();
+        const purged = await store.purgeBefore(cutoff);
+        await writeOut(flags.json ? `${JSON.stringify({ purged, cutoff })}\n` : `Purged ${purged} records older than ${settings.AUDIT_RETENTION_DAYS} days (before ${cutoff}).\n`);
+        return 0;
+      }
+      default:
+        throw new ConfigurationError(`Unknown audit action "${action}". Use: audit [list], audit verify, audit export --jsonl, audit erase --email …, audit purge.`);
+    }
+  } catch (error) {
+    if (error instanceof AuditDriverMissingError) throw new ConfigurationError(error.message);
+    throw error;
+  } finally {
+    await store.close();
+  }
+}
