@@ -84,6 +84,7 @@ export class AuditTrail {
   private lastLossLog = 0;
   private lastWrittenAt: string | null = null;
   private closing = false;
+  private closed: Promise<void> | undefined;
   private readonly listeners = new Set<() => void>();
 
   constructor(private readonly options: AuditTrailOptions) {
@@ -171,8 +172,12 @@ export class AuditTrail {
     }
   }
 
-  /** Stops: writes what it can within `deadlineMs`, counts the rest as lost, closes the database. */
-  async close(deadlineMs = 3_000): Promise<void> {
+  /** Stops: writes what it can within `deadlineMs`, counts the rest as lost, closes the database. Idempotent. */
+  close(deadlineMs = 3_000): Promise<void> {
+    return (this.closed ??= this.shutDown(deadlineMs));
+  }
+
+  private async shutDown(deadlineMs: number): Promise<void> {
     this.closing = true;
     clearTimeout(this.timer);
     let timer: NodeJS.Timeout | undefined;

@@ -8,9 +8,12 @@ export const CLI_PATH = fileURLToPath(new URL('../../dist/cli.js', import.meta.u
 /** The stdio server keeps its last probe under XDG_CACHE_HOME: tests keep theirs apart from the user's. */
 export const TEST_CACHE_HOME = join(tmpdir(), `sbm-test-cache-${process.pid}`);
 
+/** `serve` keeps its audit trail under XDG_DATA_HOME: tests keep theirs apart from the user's. */
+export const TEST_DATA_HOME = join(tmpdir(), `sbm-test-data-${process.pid}`);
+
 /** The environment a fresh shell would give the CLI: nothing of ours leaks in. */
 export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
-  return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', XDG_CACHE_HOME: TEST_CACHE_HOME, ...extra };
+  return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', XDG_CACHE_HOME: TEST_CACHE_HOME, XDG_DATA_HOME: TEST_DATA_HOME, ...extra };
 }
 
 export interface CliRun {

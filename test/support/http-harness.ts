@@ -1,3 +1,4 @@
+import type { AuditTrail } from '../../src/audit/audit-trail.js';
 import { afterEach, expect } from 'vitest';
 import { FakeStripe } from '../../src/demo/fake-stripe/index.js';
 import { mintIdentityToken } from '../../src/demo/demo-identity.js';
@@ -29,7 +30,7 @@ export interface HttpFixture {
 /** The real HTTP server on a free loopback port, Stripe answered in-process by the fake. */
 export async function startHttpFixture(
   env: Record<string, string> = {},
-  options: { stripeDelayMs?: number; store?: Store; log?: Logger; fake?: FakeStripe; probeTools?: boolean; smtp?: boolean; stripeRetries?: number; requestTimeoutMs?: number; headersTimeoutMs?: number } = {},
+  options: { stripeDelayMs?: number; store?: Store; log?: Logger; fake?: FakeStripe; probeTools?: boolean; smtp?: boolean; stripeRetries?: number; requestTimeoutMs?: number; headersTimeoutMs?: number; audit?: AuditTrail } = {},
 ): Promise<HttpFixture> {
   const fake = options.fake ?? new FakeStripe({ now: 1_790_000_000 });
   const mailer = testMailer();
@@ -51,6 +52,7 @@ export async function startHttpFixture(
     // `smtp`: codes go to SMTP_URL for real instead of the in-memory inbox.
     ...(options.smtp ? {} : { mailer }),
     ...(options.store ? { store: options.store } : {}),
+    ...(options.audit ? { audit: options.audit } : {}),
     fetch: async (input, init) => {
       if (options.stripeDelayMs) await new Promise((resolve) => setTimeout(resolve, options.stripeDelayMs));
       return fake.handle(new Request(input, init));

@@ -1,0 +1,37 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
+import type { AuditStore } from '../../src/audit/audit-store.js';
+import { AuditTrail } from '../../src/audit/audit-trail.js';
+import { PostgresAuditStore } from '../../src/audit/postgres-audit-store.js';
+import { SqliteAuditStore } from '../../src/audit/sqlite-audit-store.js';
+import { silentLogger } from '../../src/log.js';
+import type { PostgresServer } from './postgres-server.js';
+
+/** A temporary folder removed after the file's tests. */
+export function tempDirAfterAll(prefix = 'sbm-audit-'): () => string {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+  return () => {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    dirs.push(dir);
+    return dir;
+  };
+}
+
+/** A fresh store of either kind, schema made. */
+export async function openTestStore(kind: 'sqlite' | 'postgres', where: { dir: string } | { postgres: PostgresServer }): Promise<AuditStore> {
+  const store = kind === 'sqlite' ? new SqliteAuditStore(join((where as { dir: string }).dir, `audit-${Math.random().toString(36).slice(2)}.db`)) : new PostgresAuditStore(await (where as { postgres: PostgresServer }).postgres.createDatabase());
+  await store.migrate();
+  return store;
+}
+
+/** A trail over a store, writing at once (tests read right after a call). */
+export async function testTrail(store: AuditStore, options: { required?: boolean; bufferLimit?: number } = {}): Promise<AuditTrail> {
+  const trail = new AuditTrail({ store, log: silentLogger(), bufferLimit: options.bufferLimit ?? 10_000, required: options.required ?? false, flushDelayMs: 1 });
+  await trail.start();
+  return trail;
+}
