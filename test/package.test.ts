@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_HOST_KEY } from '../src/demo/demo-identity.js';
 import { cleanEnv } from './support/cli.js';
-import { installPacked, type PackedInstall } from './support/packed.js';
+import { addSqliteDriver, installPacked, type PackedInstall } from './support/packed.js';
 import { findFreePort, startRedisServer, type RedisServer } from './support/redis-server.js';
 import { startSmtpServer, type TestSmtpServer } from './support/smtp-server.js';
 
@@ -63,6 +63,19 @@ describe('the packed package', () => {
     }
   });
 
+  it('without the optional SQLite driver, serve names the three ways on and stdio still works', async () => {
+    const started = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [cli, 'serve', '--demo'], { env: cleanEnv({ PORT: '0' }), stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.once('exit', (code) => resolve({ code, stderr }));
+    });
+    expect(started.code).toBe(2);
+    expect(started.stderr).toContain('npm install better-sqlite3@12');
+    expect(started.stderr).toContain('DATABASE_URL=postgres://');
+    expect(started.stderr).toContain('AUDIT=off');
+  });
+
   it('doctor --demo exits 0', async () => {
     const { stdout } = await run(process.execPath, [cli, 'doctor', '--demo'], { env: cleanEnv() });
     expect(stdout).toContain('every enabled tool will work');
@@ -75,6 +88,8 @@ describe('the packed package', () => {
     let url: string;
 
     beforeAll(async () => {
+      // With the optional driver beside it, as a full `npm install` leaves it: the trail is on.
+      await addSqliteDriver(packed!.app);
       [redis, smtp] = await Promise.all([startRedisServer(), startSmtpServer()]);
       const port = await findFreePort();
       url = `http://127.0.0.1:${port}`;
@@ -108,6 +123,18 @@ describe('the packed package', () => {
       const message = await smtp.waitForMessage(10_000);
       expect(message.to).toEqual(['alice@example.com']);
       expect(message.text).toMatch(/\b\d{6}\b/);
+    });
+
+    it('keeps the audit trail in SQLite through the bundled worker, readable by `audit` while serve runs', async () => {
+      await expect.poll(async () => (await fetch(`${url}/healthz`).catch(() => undefined))?.status, { timeout: 15_000, interval: 100 }).toBe(200);
+      await expect
+        .poll(async () => {
+          const { stdout } = await run(process.execPath, [cli, 'audit', '--demo', '--json', '--email', 'alice@example.com'], { env: cleanEnv() });
+          return (JSON.parse(stdout) as { records: Array<{ tool: string }> }).records.map((record) => record.tool);
+        }, { timeout: 10_000, interval: 200 })
+        .toContain('verify_email_start');
+      const { stdout } = await run(process.execPath, [cli, 'audit', 'verify', '--demo'], { env: cleanEnv() });
+      expect(stdout).toMatch(/^OK: \d+ records/);
     });
   });
 });

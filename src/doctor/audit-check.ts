@@ -49,7 +49,8 @@ export async function auditCheck(runtime: ToolRuntime, settings: Settings, demo:
       await store.close().catch(() => undefined);
     }
   } catch (error) {
-    if (error instanceof AuditDriverMissingError) return { ...base, status: 'fail', detail: 'the better-sqlite3 package is not installed', fix: error.message };
+    // stdio does without a trail by default, so this stops only `serve`: a warning, not a failed tool.
+    if (error instanceof AuditDriverMissingError) return { ...base, status: 'warn', detail: '`serve` will not start: the better-sqlite3 package that keeps the trail in a SQLite file is not installed', fix: error.message };
     const code = String((error as { code?: unknown })?.code ?? 'error');
     return settings.DATABASE_URL
       ? { ...base, status: 'fail', detail: `the Postgres in DATABASE_URL did not answer (${code})`, fix: 'Check that Postgres runs, the URL is right and the user may create tables.' }

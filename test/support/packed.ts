@@ -3,7 +3,7 @@
  * with none of this repository's node_modules.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,17 @@ export interface PackedInstall {
   remove(): Promise<void>;
 }
 
+/**
+ * Puts the optional better-sqlite3 driver (and what it loads at run time) beside the installed
+ * package, as `npm install` does when it can build it: copied from this repository's build, so
+ * the test does not compile SQLite again.
+ */
+export async function addSqliteDriver(app: string): Promise<void> {
+  for (const name of ['better-sqlite3', 'bindings', 'file-uri-to-path']) {
+    await cp(join(ROOT, 'node_modules', name), join(app, 'node_modules', name), { recursive: true });
+  }
+}
+
 /** Packs the package (without building: `npm test` has just built) and installs it into an empty app. */
 export async function installPacked(): Promise<PackedInstall> {
   const dir = await mkdtemp(join(tmpdir(), 'sbm-pack-'));
@@ -36,7 +47,8 @@ export async function installPacked(): Promise<PackedInstall> {
     const app = join(dir, 'app');
     await mkdir(app);
     await writeFile(join(app, 'package.json'), '{"name":"empty-app","private":true}');
-    await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], { cwd: app });
+    // Without the optional SQLite driver: the smallest install (`addSqliteDriver` adds it).
+    await run('npm', ['install', '--omit=optional', '--prefer-offline', '--no-audit', '--no-fund', tarball], { cwd: app });
     return {
       dir,
       tarball,

@@ -56,13 +56,16 @@ function auditRefusal(): ToolError {
   return new ToolError('temporarily_unavailable', AUDIT_UNAVAILABLE_MESSAGE, { audit: 'unavailable' });
 }
 
-/** Whose records the call was about: the target it looked up, else the principal's or staff's email. */
-function auditedPerson(principal: Principal, target: CustomerTarget | undefined, rawArgs: unknown): { email: string | null; customerIds: string[] } {
+/**
+ * Whose records the call was about: the target it looked up, else the customer's email, else the
+ * email staff typed or a visitor asked to verify (and, once confirmed, the email verified).
+ */
+function auditedPerson(tool: AnyToolDefinition, principal: Principal, target: CustomerTarget | undefined, rawArgs: unknown, output: Record<string, unknown> | undefined): { email: string | null; customerIds: string[] } {
   const customerIds = target?.customers.map((customer) => customer.id) ?? [];
   if (target?.email) return { email: target.email, customerIds };
   if (principal.kind === 'customer') return { email: principal.email, customerIds };
-  const typed = (rawArgs as { email?: unknown } | undefined)?.email;
-  if (principal.kind === 'staff' && typeof typed === 'string' && isPlausibleEmail(typed)) return { email: normalizeEmail(typed), customerIds };
+  const named = [output?.email, (rawArgs as { email?: unknown } | undefined)?.email].find((value): value is string => typeof value === 'string' && isPlausibleEmail(value));
+  if (named && (principal.kind === 'staff' || tool.audience === 'verification')) return { email: normalizeEmail(named), customerIds };
   return { email: null, customerIds };
 }
 
@@ -100,7 +103,7 @@ export async function runTool(
   const audit = runtime.audit;
   let ctx: ReturnType<typeof createToolContext> | undefined;
   let auditRecorded = false;
-  const entryFor = async (failure: string | undefined) =>
+  const entryFor = async (failure: string | undefined, output?: Record<string, unknown>) =>
     callEntry({
       surface: options.surface,
       caller: options.caller,
@@ -110,7 +113,7 @@ export async function runTool(
       failure,
       disclosed: tool.discloses,
       write: tool.writes,
-      ...auditedPerson(principal, await ctx?.lookedUp(), rawArgs),
+      ...auditedPerson(tool, principal, await ctx?.lookedUp(), rawArgs, output),
     });
   const started = performance.now();
   const unverified = principal.kind === 'customer' && principal.verifiedBy === 'trust-email';
@@ -132,12 +135,12 @@ export async function runTool(
     if (unverified) output.identity_notice = UNVERIFIED_IDENTITY_NOTICE;
     if (audit?.required) {
       // The trail keeps a refused version of this record itself when it cannot commit it.
-      await audit.commit(await entryFor(undefined)).catch(() => {
+      await audit.commit(await entryFor(undefined, output)).catch(() => {
         auditRecorded = true;
         throw auditRefusal();
       });
     } else {
-      audit?.record(await entryFor(undefined));
+      audit?.record(await entryFor(undefined, output));
     }
     const ms = performance.now() - started;
     log.info({ outcome: 'ok', ms: Math.round(ms) }, 'tool call');
