@@ -42,10 +42,10 @@ async function headOf(tx: SqlTx): Promise<ChainHead> {
   return last ? { seq: Number(last.seq), hash: String(last.hash) } : EMPTY_HEAD;
 }
 
-/** Seals entries after the current head and inserts them; call inside the chain lock. */
-export async function appendEntries(tx: SqlTx, dialect: SqlDialect, entries: readonly AuditEntry[]): Promise<void> {
+/** Seals entries after the current head (or `head`, when given) and inserts them; call inside the chain lock. */
+export async function appendEntries(tx: SqlTx, dialect: SqlDialect, entries: readonly AuditEntry[], head?: ChainHead): Promise<void> {
   if (entries.length === 0) return;
-  const rows = seal(await headOf(tx), entries);
+  const rows = seal(head ?? (await headOf(tx)), entries);
   const width = INSERT_COLUMNS.length;
   for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) {
     const chunk = rows.slice(start, start + ROWS_PER_INSERT);
@@ -92,7 +92,10 @@ export async function purgeBefore(tx: SqlTx, dialect: SqlDialect, cutoff: string
   const stopBefore = younger?.seq === null || younger?.seq === undefined ? Number.MAX_SAFE_INTEGER : Number(younger.seq);
   const [through] = await tx.all(`SELECT seq, hash FROM audit_records WHERE seq < ${p(1)} ORDER BY seq DESC LIMIT 1`, [stopBefore]);
   if (!through) return 0;
+  // The head before the delete: when every record goes, the anchor still follows the last one
+  // (read after the delete, an empty table would restart the chain at #1 and reuse numbers).
+  const head = await headOf(tx);
   const purged = await tx.run(`DELETE FROM audit_records WHERE seq <= ${p(1)}`, [Number(through.seq)]);
-  await appendEntries(tx, dialect, [systemEntry('anchor', { purged_through: Number(through.seq), purged_through_hash: String(through.hash), purged, cutoff })]);
+  await appendEntries(tx, dialect, [systemEntry('anchor', { purged_through: Number(through.seq), purged_through_hash: String(through.hash), purged, cutoff })], head);
   return purged;
 }
