@@ -32,7 +32,7 @@ const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: DAY_MS };
 function sinceOf(value: string): string {
   const relative = /^(\d+)\s*([mhd])$/i.exec(value.trim());
   if (relative) return new Date(Date.now() - Number(relative[1]) * UNIT_MS[relative[2]!.toLowerCase()]!).toISOString();
-  const parsed = Date.parse(value);
+  const parsed = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value.trim()) ? Date.parse(value) : Number.NaN;
   if (Number.isNaN(parsed)) throw new ConfigurationError(`--since must be a date (2026-11-01), a time or an age such as 7d, 24h or 30m; got "${value}".`);
   return new Date(parsed).toISOString();
 }
@@ -86,24 +86,35 @@ async function exportJsonl(store: AuditStore, filter: AuditFilter): Promise<numb
   }
 }
 
+function unknownAction(action: string | undefined): ConfigurationError {
+  return new ConfigurationError(`Unknown audit action "${action}". Use: audit [list], audit verify, audit export --jsonl, audit erase --email …, audit purge.`);
+}
+
 export async function runAuditCommand(action: string | undefined, flags: AuditFlags): Promise<number> {
   const settings = loadSettings(process.env);
   if (!auditEnabled(settings, 'audit')) throw new ConfigurationError('The audit trail is off (AUDIT=off): there is nothing to read.');
+  const known = ['list', 'verify', 'export', 'erase', 'purge'];
+  if (!known.includes(action ?? 'list')) {
+    throw unknownAction(action);
+  }
+  // Every flag is checked before the database is opened: a typo creates no file and reads nothing.
+  const filter = filterOf(flags);
+  if (action === 'export' && !flags.jsonl) throw new ConfigurationError('audit export writes JSON Lines: add --jsonl.');
+  if (action === 'erase' && (flags.email === undefined || !isPlausibleEmail(flags.email))) throw new ConfigurationError("audit erase needs --email with the data subject's email address.");
   const log = createLogger({ level: settings.LOG_LEVEL });
   const store = await openAuditStore(settings, { demo: flags.demo, log });
   try {
     await store.migrate();
     switch (action ?? 'list') {
       case 'list': {
-        const records = (await store.find(filterOf(flags))).filter((row) => row.kind === 'call').map(disclosureView);
+        const records = (await store.find(filter)).filter((row) => row.kind === 'call').map(disclosureView);
         if (flags.json) await writeOut(`${JSON.stringify({ records }, null, 2)}\n`);
         else await writeOut(records.length === 0 ? 'No records match.\n' : `${records.map(line).join('\n')}\n`);
         return 0;
       }
       case 'export': {
-        if (!flags.jsonl) throw new ConfigurationError('audit export writes JSON Lines: add --jsonl.');
-        const { limit: _limit, ...filter } = filterOf(flags);
-        await exportJsonl(store, filter);
+        const { limit: _limit, ...everything } = filter;
+        await exportJsonl(store, everything);
         return 0;
       }
       case 'verify': {
@@ -114,8 +125,7 @@ export async function runAuditCommand(action: string | undefined, flags: AuditFl
         return report.ok ? 0 : 1;
       }
       case 'erase': {
-        if (flags.email === undefined || !isPlausibleEmail(flags.email)) throw new ConfigurationError('audit erase needs --email with the data subject\'s email address.');
-        const erased = await store.erase(normalizeEmail(flags.email));
+        const erased = await store.erase(normalizeEmail(flags.email!));
         await writeOut(flags.json ? `${JSON.stringify({ erased })}\n` : `Erased the personal fields of ${erased} records; the chain still verifies.\n`);
         return 0;
       }
@@ -126,7 +136,7 @@ export async function runAuditCommand(action: string | undefined, flags: AuditFl
         return 0;
       }
       default:
-        throw new ConfigurationError(`Unknown audit action "${action}". Use: audit [list], audit verify, audit export --jsonl, audit erase --email …, audit purge.`);
+        throw unknownAction(action);
     }
   } catch (error) {
     if (error instanceof AuditDriverMissingError) throw new ConfigurationError(error.message);

@@ -3,6 +3,7 @@
  * start-up inside the database's lock, each once, recorded in audit_meta.
  */
 import type { AuditFilter, AuditRow } from './record.js';
+import type { SqlDialect } from './sql-trail.js';
 
 export interface Migration {
   version: number;
@@ -139,13 +140,21 @@ export function fromColumns(raw: Record<string, unknown>): AuditRow {
   };
 }
 
-/** `customer_ids` holds a JSON array of `cus_…` ids; a quoted id matches exactly one element. */
-export function customerPattern(customerId: string): string {
-  return `%${JSON.stringify(customerId)}%`;
+/**
+ * `customer_ids` holds a JSON array of `cus_…` ids, so the quoted id matches exactly one element.
+ * A plain substring test, case-sensitive in both databases (LIKE is not, in SQLite, and has wildcards).
+ */
+export function namesCustomer(dialect: SqlDialect, placeholder: string): string {
+  return dialect.backend === 'sqlite' ? `instr(customer_ids, ${placeholder}) > 0` : `strpos(customer_ids, ${placeholder}) > 0`;
 }
 
-/** WHERE clause and parameters for a filter; `placeholder(n)` is `?` (SQLite) or `$n` (Postgres). */
-export function whereOf(filter: AuditFilter, placeholder: (n: number) => string): { sql: string; params: DbValue[] } {
+export function quotedCustomer(customerId: string): string {
+  return JSON.stringify(customerId);
+}
+
+/** WHERE clause and parameters for a filter, in the dialect's placeholders (`?` or `$n`). */
+export function whereOf(filter: AuditFilter, dialect: SqlDialect): { sql: string; params: DbValue[] } {
+  const placeholder = dialect.placeholder;
   const clauses: string[] = [];
   const params: DbValue[] = [];
   const add = (clause: (p: string) => string, value: DbValue) => {
@@ -153,7 +162,7 @@ export function whereOf(filter: AuditFilter, placeholder: (n: number) => string)
     clauses.push(clause(placeholder(params.length)));
   };
   if (filter.email !== undefined) add((p) => `email = ${p}`, filter.email);
-  if (filter.customer !== undefined) add((p) => `customer_ids LIKE ${p}`, customerPattern(filter.customer));
+  if (filter.customer !== undefined) add((p) => namesCustomer(dialect, p), quotedCustomer(filter.customer));
   if (filter.since !== undefined) add((p) => `at >= ${p}`, filter.since);
   if (filter.conversation !== undefined) add((p) => `conversation = ${p}`, filter.conversation);
   if (filter.tenant_id !== undefined) add((p) => `tenant_id = ${p}`, filter.tenant_id);

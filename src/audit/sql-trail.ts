@@ -5,7 +5,7 @@
  */
 import { EMPTY_HEAD, seal, type ChainHead } from './chain.js';
 import { systemEntry, type AuditEntry, type AuditFilter, type AuditRow } from './record.js';
-import { customerPattern, fromColumns, INSERT_COLUMNS, limitOf, META_TABLE_SQL, MIGRATIONS, toColumns, whereOf } from './schema.js';
+import { fromColumns, INSERT_COLUMNS, limitOf, META_TABLE_SQL, MIGRATIONS, namesCustomer, quotedCustomer, toColumns, whereOf } from './schema.js';
 
 type Params = ReadonlyArray<string | number | null>;
 
@@ -55,7 +55,7 @@ export async function appendEntries(tx: SqlTx, dialect: SqlDialect, entries: rea
 }
 
 export async function findRows(tx: SqlTx, dialect: SqlDialect, filter: AuditFilter): Promise<AuditRow[]> {
-  const where = whereOf(filter, dialect.placeholder);
+  const where = whereOf(filter, dialect);
   const rows = await tx.all(`SELECT * FROM audit_records ${where.sql} ORDER BY seq DESC LIMIT ${limitOf(filter)}`, where.params);
   return rows.map(fromColumns);
 }
@@ -71,10 +71,10 @@ export async function eraseEmail(tx: SqlTx, dialect: SqlDialect, email: string):
   const p = dialect.placeholder;
   const named = await tx.all(`SELECT customer_ids FROM audit_records WHERE email = ${p(1)} AND customer_ids IS NOT NULL`, [email]);
   const customers = [...new Set(named.flatMap((row) => JSON.parse(String(row.customer_ids)) as string[]))];
-  const clauses = [`email = ${p(1)}`, ...customers.map((_, i) => `customer_ids LIKE ${p(i + 2)}`)];
+  const clauses = [`email = ${p(1)}`, ...customers.map((_, i) => namesCustomer(dialect, p(i + 2)))];
   const erased = await tx.run(
     `UPDATE audit_records SET email = NULL, customer_ids = NULL, salt = NULL WHERE salt IS NOT NULL AND (${clauses.join(' OR ')})`,
-    [email, ...customers.map(customerPattern)],
+    [email, ...customers.map(quotedCustomer)],
   );
   // The note says that an erasure happened and how much it erased, never whose.
   if (erased > 0) await appendEntries(tx, dialect, [systemEntry('erasure', { records: erased })]);

@@ -115,6 +115,9 @@ describe.each<Kind>(['sqlite', 'postgres'])('audit store (%s)', (kind) => {
     expect(seqs(await store.find({ customer: 'cus_Ana1' }))).toEqual([5, 3, 1]);
     expect(seqs(await store.find({ customer: 'cus_Ana2' }))).toEqual([3]);
     expect(seqs(await store.find({ customer: 'cus_Ana10' }))).toEqual([4]);
+    // Stripe ids are case-sensitive, in both databases (SQLite's LIKE would not be).
+    expect(seqs(await store.find({ customer: 'cus_ana1' }))).toEqual([]);
+    expect(seqs(await store.find({ customer: 'cus_Ana_' }))).toEqual([]);
     expect(seqs(await store.find({ since: '2026-03-02T09:00:00.000Z' }))).toEqual([5, 4, 3]);
     expect(seqs(await store.find({ conversation: 'conv-a' }))).toEqual([3, 1]);
     expect(seqs(await store.find({ surfaces: ['stdio', 'mcp', 'tools'] }))).toEqual([3, 2, 1]);
