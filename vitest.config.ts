@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -6,5 +8,7 @@ export default defineConfig({
     globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
+    // In-process doctors and servers keep their audit files here, never in the user's data folder.
+    env: { XDG_DATA_HOME: join(tmpdir(), 'sbm-test-data') },
   },
 });
