@@ -185,6 +185,7 @@ export class AuditTrail {
     clearTimeout(timer);
     if (this.queue.length > 0) {
       this.options.log.error({ lost: this.queue.length }, 'audit trail: records not written before shutdown are lost');
+      this.lost += this.queue.length;
       for (const queued of this.queue.splice(0)) queued.committed?.reject(new AuditUnavailableError());
       this.countLost(0);
     }

@@ -36,6 +36,13 @@ export class PostgresAuditStore implements AuditStore {
 
   private async locked<T>(work: (tx: SqlTx) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    // A checked-out client has no pool listener: a connection cut mid-transaction (the server
+    // stopping) would emit an unhandled 'error' and end the process. The query rejects as well.
+    let lost: Error | undefined;
+    const onLost = (error: Error) => {
+      lost ??= error;
+    };
+    client.on('error', onLost);
     try {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock($1)', [CHAIN_LOCK_KEY]);
@@ -46,7 +53,9 @@ export class PostgresAuditStore implements AuditStore {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
-      client.release();
+      client.off('error', onLost);
+      // A broken connection goes, not back to the pool.
+      client.release(lost);
     }
   }
 
