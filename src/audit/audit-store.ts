@@ -38,3 +38,12 @@ export class AuditDriverMissingError extends Error {
   }
 }
 
+
+/**
+ * A database error as the log shows it. `db_code` (ECONNREFUSED, 57P01, SQLITE_FULL), not `code`:
+ * the logger redacts every `code` field, which is where verification codes would sit.
+ */
+export function loggedDbError(error: unknown): { db_code: string | undefined; message: string } {
+  const code = (error as { code?: unknown })?.code;
+  return { db_code: typeof code === 'string' ? code : undefined, message: error instanceof Error ? error.message : String(error) };
+}

@@ -6,7 +6,7 @@
  * `required`, a call discloses only after its own record is committed.
  */
 import type { Logger } from '../log.js';
-import { AuditDriverMissingError, type AuditStore } from './audit-store.js';
+import { AuditDriverMissingError, loggedDbError, type AuditStore } from './audit-store.js';
 import type { AuditEntry } from './record.js';
 
 export interface AuditTrailOptions {
@@ -262,7 +262,7 @@ export class AuditTrail {
     this.problem = problem;
     if (first) {
       this.options.log.warn(
-        { backend: this.options.store.backend, problem, err: { code: (error as { code?: unknown })?.code, message: error instanceof Error ? error.message : String(error) }, pending: this.queue.length },
+        { backend: this.options.store.backend, problem, err: loggedDbError(error), pending: this.queue.length },
         'audit trail: cannot write, holding records',
       );
       this.notify();

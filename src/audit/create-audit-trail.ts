@@ -2,7 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Settings } from '../config.js';
 import type { Logger } from '../log.js';
-import type { AuditStore } from './audit-store.js';
+import { loggedDbError, type AuditStore } from './audit-store.js';
 import { AuditTrail } from './audit-trail.js';
 
 export type AuditSettings = Pick<Settings, 'AUDIT' | 'AUDIT_DB' | 'DATABASE_URL' | 'AUDIT_RETENTION_DAYS' | 'AUDIT_BUFFER' | 'AUDIT_REQUIRED'>;
@@ -27,7 +27,7 @@ export function auditEnabled(settings: AuditSettings, command: 'stdio' | 'serve'
 export async function openAuditStore(settings: AuditSettings, options: { demo: boolean; log: Logger }): Promise<AuditStore> {
   if (settings.DATABASE_URL) {
     const { PostgresAuditStore } = await import('./postgres-audit-store.js');
-    return new PostgresAuditStore(settings.DATABASE_URL, (error) => options.log.warn({ err: { code: (error as { code?: unknown }).code, message: error.message } }, 'audit trail: Postgres connection lost'));
+    return new PostgresAuditStore(settings.DATABASE_URL, (error) => options.log.warn({ err: loggedDbError(error) }, 'audit trail: Postgres connection lost'));
   }
   const { SqliteAuditStore } = await import('./sqlite-audit-store.js');
   return new SqliteAuditStore(auditDbPath(settings, options.demo));

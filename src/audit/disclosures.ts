@@ -2,6 +2,7 @@
  * What the assistant showed about a customer, as support agents and staff API callers read it:
  * the panel's "What the assistant showed" section, /v1/insight and GET /v1/audit.
  */
+import { loggedDbError } from './audit-store.js';
 import type { Logger } from '../log.js';
 import type { AuditTrail } from './audit-trail.js';
 import type { AuditFilter, AuditRow, AuditSurface } from './record.js';
@@ -62,7 +63,7 @@ export async function findDisclosures(trail: AuditTrail, filter: AuditFilter, lo
     const rows = await trail.store.find(filter);
     return { available: true, records: rows.filter((row) => row.kind === 'call').map(disclosureView) };
   } catch (error) {
-    log.warn({ err: { code: (error as { code?: unknown })?.code, message: error instanceof Error ? error.message : String(error) } }, 'audit trail: read failed');
+    log.warn({ err: loggedDbError(error) }, 'audit trail: read failed');
     return { available: false, message: AUDIT_UNREADABLE_MESSAGE };
   }
 }

@@ -1,3 +1,4 @@
+import { loggedDbError } from './audit-store.js';
 import type { Logger } from '../log.js';
 import type { AuditTrail } from './audit-trail.js';
 
@@ -12,7 +13,7 @@ export function startRetention(trail: AuditTrail, days: number, log: Logger): ()
       const purged = await trail.store.purgeBefore(cutoff);
       if (purged > 0) log.info({ purged, cutoff }, 'audit trail: retention purge');
     } catch (error) {
-      log.warn({ err: { code: (error as { code?: unknown })?.code, message: error instanceof Error ? error.message : String(error) } }, 'audit trail: retention purge failed, will retry tomorrow');
+      log.warn({ err: loggedDbError(error) }, 'audit trail: retention purge failed, will retry tomorrow');
     }
   };
   const first = setTimeout(run, FIRST_RUN_DELAY_MS);
