@@ -5,8 +5,23 @@ import type { AuditEntry, AuditFilter, AuditRow } from './record.js';
  * chain (append, the erasure note, the retention anchor) takes the chain head inside the
  * database's own lock, so several processes write one chain.
  */
+type Params = ReadonlyArray<string | number | null>;
+
+/** Plain statements on the same database, for the platform's tenant tables. */
+export interface SqlRunner {
+  readonly backend: 'sqlite' | 'postgres';
+  placeholder(n: number): string;
+  all(sql: string, params?: Params): Promise<Array<Record<string, unknown>>>;
+  /** Resolves to the number of rows changed. */
+  run(sql: string, params?: Params): Promise<number>;
+  /** Statements in order, in one transaction: all or none. */
+  batch(statements: ReadonlyArray<{ sql: string; params?: Params }>): Promise<void>;
+}
+
 export interface AuditStore {
   readonly backend: 'sqlite' | 'postgres';
+  /** The same database for other tables (tenants). */
+  readonly sql: SqlRunner;
   /** Where, without credentials: a file path or host/database. */
   readonly location: string;
   /** Creates or upgrades the schema; safe to run from several processes at once. */

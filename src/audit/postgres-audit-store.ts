@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { AuditStore } from './audit-store.js';
+import type { AuditStore, SqlRunner } from './audit-store.js';
 import type { AuditEntry, AuditFilter, AuditRow } from './record.js';
 import { appendEntries, eraseEmail, findRows, migrate, pageRows, purgeBefore, type SqlDialect, type SqlTx } from './sql-trail.js';
 
@@ -26,6 +26,16 @@ export class PostgresAuditStore implements AuditStore {
   readonly backend = 'postgres' as const;
   readonly location: string;
   private readonly pool: pg.Pool;
+  readonly sql: SqlRunner = {
+    backend: 'postgres',
+    placeholder: dialect.placeholder,
+    all: (sql, params) => txOf(this.pool).all(sql, params),
+    run: (sql, params) => txOf(this.pool).run(sql, params),
+    batch: (statements) =>
+      this.locked(async (tx) => {
+        for (const statement of statements) await tx.run(statement.sql, statement.params);
+      }),
+  };
 
   constructor(url: string, onError: (error: Error) => void = () => undefined) {
     this.location = postgresLocation(url);

@@ -43,11 +43,38 @@ const INDEXES = [
   'CREATE INDEX audit_records_tenant ON audit_records (tenant_id, seq)',
 ];
 
+const TENANT_TABLES = [
+  `CREATE TABLE tenants (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    settings TEXT NOT NULL,
+    stripe_key TEXT NOT NULL,
+    webhook_secret TEXT,
+    probe TEXT,
+    version INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL)`,
+  `CREATE TABLE tenant_keys (
+    digest TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    created_at TEXT NOT NULL)`,
+  'CREATE INDEX tenant_keys_tenant ON tenant_keys (tenant_id)',
+];
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     sqlite: [`CREATE TABLE audit_records (${COLUMNS_SQL('INTEGER')})`, ...INDEXES],
     postgres: [`CREATE TABLE audit_records (${COLUMNS_SQL('BIGINT')})`, ...INDEXES],
+  },
+  {
+    // Platform mode: merchants (tenants) with their Stripe keys encrypted, and bearer keys as HMAC digests.
+    version: 2,
+    sqlite: TENANT_TABLES,
+    postgres: TENANT_TABLES,
   },
 ];
 

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { AuditDriverMissingError, type AuditStore } from './audit-store.js';
+import { AuditDriverMissingError, type AuditStore, type SqlRunner } from './audit-store.js';
 import type { AuditEntry, AuditFilter, AuditRow } from './record.js';
 import type { SqliteReply, SqliteRequest } from './sqlite-worker.js';
 
@@ -23,6 +23,13 @@ export class SqliteAuditStore implements AuditStore {
   private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   private nextId = 1;
   private closed = false;
+  readonly sql: SqlRunner = {
+    backend: 'sqlite',
+    placeholder: () => '?',
+    all: (sql, params = []) => this.call({ op: 'all', sql, params: [...params] }),
+    run: (sql, params = []) => this.call({ op: 'run', sql, params: [...params] }),
+    batch: (statements) => this.call({ op: 'batch', statements: [...statements] }),
+  };
 
   constructor(readonly location: string) {
     mkdirSync(dirname(location), { recursive: true, mode: 0o700 });

@@ -14,6 +14,9 @@ export type SqliteRequest =
   | { id: number; op: 'page'; afterSeq: number; limit: number }
   | { id: number; op: 'erase'; email: string }
   | { id: number; op: 'purge'; cutoff: string }
+  | { id: number; op: 'all'; sql: string; params: Array<string | number | null> }
+  | { id: number; op: 'run'; sql: string; params: Array<string | number | null> }
+  | { id: number; op: 'batch'; statements: Array<{ sql: string; params?: ReadonlyArray<string | number | null> }> }
   | { id: number; op: 'close' };
 
 export type SqliteReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: { message: string; code?: string } };
@@ -65,6 +68,14 @@ async function handle(db: Database.Database, request: SqliteRequest): Promise<un
       return locked(db, (tx) => eraseEmail(tx, dialect, request.email));
     case 'purge':
       return locked(db, (tx) => purgeBefore(tx, dialect, request.cutoff));
+    case 'all':
+      return txOf(db).all(request.sql, request.params);
+    case 'run':
+      return txOf(db).run(request.sql, request.params);
+    case 'batch':
+      return locked(db, async (tx) => {
+        for (const statement of request.statements) await tx.run(statement.sql, statement.params);
+      });
     case 'close':
       db.close();
       return undefined;

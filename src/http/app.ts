@@ -43,6 +43,8 @@ export interface HttpAppOptions {
   callLimits?: CallLimits | undefined;
   /** How long one API request may take (REQUEST_TIMEOUT_MS; tests shorten it). */
   requestTimeoutMs?: number | undefined;
+  /** Bearer keys other than HOST_KEYS and STAFF_KEYS (platform mode: one tenant's). */
+  keys?: BearerKeys | undefined;
 }
 
 type Env = { Variables: { caller: HttpCaller } };
@@ -77,7 +79,7 @@ function jsonError(c: Context, status: 400 | 401 | 403 | 404 | 405 | 413 | 503 |
  */
 export function createHttpApp(options: HttpAppOptions): Hono<Env> {
   const { runtime, settings, verifier } = options;
-  const keys = new BearerKeys(settings.HOST_KEYS, settings.STAFF_KEYS);
+  const keys = options.keys ?? new BearerKeys(settings.HOST_KEYS, settings.STAFF_KEYS);
   const callLimits = options.callLimits ?? new CallLimits(settings);
   const app = new Hono<Env>();
 

@@ -2,11 +2,11 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { ConfigurationError } from '../errors.js';
 import type { HttpCaller } from '../verify/request-principal.js';
 
-interface Credential extends HttpCaller {
+export interface Credential extends HttpCaller {
   digest: Buffer;
 }
 
-const digest = (secret: string) => createHash('sha256').update(secret).digest();
+const sha256 = (secret: string) => createHash('sha256').update(secret).digest();
 
 function parseKeys(setting: 'HOST_KEYS' | 'STAFF_KEYS', entries: readonly string[], kind: HttpCaller['kind']): Credential[] {
   return entries.map((entry) => {
@@ -17,16 +17,22 @@ function parseKeys(setting: 'HOST_KEYS' | 'STAFF_KEYS', entries: readonly string
       throw new ConfigurationError(`${setting} entries are name:secret (name of letters, digits, "_", ".", "-"); one entry is not.`);
     }
     if (secret.length < 24) throw new ConfigurationError(`${setting}: the secret of "${name}" must be at least 24 characters (generate one with \`openssl rand -hex 32\`).`);
-    return { kind, name, digest: digest(secret) };
+    return { kind, name, digest: sha256(secret) };
   });
 }
 
 /** Bearer keys of chatbot hosts and staff, compared in constant time against every key. */
 export class BearerKeys {
   private readonly credentials: Credential[];
+  private readonly digest: (secret: string) => Buffer;
 
-  constructor(hostKeys: readonly string[], staffKeys: readonly string[]) {
-    this.credentials = [...parseKeys('HOST_KEYS', hostKeys, 'host'), ...parseKeys('STAFF_KEYS', staffKeys, 'staff')];
+  /**
+   * From HOST_KEYS and STAFF_KEYS; or (platform mode) from one tenant's stored key digests and
+   * the keyed digest they were made with, so no plaintext key is ever held.
+   */
+  constructor(hostKeys: readonly string[], staffKeys: readonly string[], stored?: { credentials: Credential[]; digest: (secret: string) => Buffer }) {
+    this.digest = stored?.digest ?? sha256;
+    this.credentials = stored ? stored.credentials : [...parseKeys('HOST_KEYS', hostKeys, 'host'), ...parseKeys('STAFF_KEYS', staffKeys, 'staff')];
     const names = this.credentials.map((credential) => `${credential.kind}:${credential.name}`);
     if (new Set(names).size !== names.length) throw new ConfigurationError('HOST_KEYS and STAFF_KEYS must not repeat a name.');
     const secrets = new Set(this.credentials.map((credential) => credential.digest.toString('hex')));
@@ -45,7 +51,7 @@ export class BearerKeys {
 
   /** The caller a presented secret belongs to; every key is compared, so timing says nothing. */
   authenticateSecret(secret: string): HttpCaller | undefined {
-    const presented = digest(secret.trim());
+    const presented = this.digest(secret.trim());
     let found: HttpCaller | undefined;
     for (const credential of this.credentials) {
       if (timingSafeEqual(credential.digest, presented) && !found) found = { kind: credential.kind, name: credential.name };
