@@ -29,12 +29,15 @@ export interface RuntimeOptions {
   webhooks?: boolean;
   /** The disclosure audit trail, when on: every tool call's record goes to it. */
   audit?: AuditTrail | undefined;
+  /** Platform mode: the tenant, its cache scope, and the cache shared by every tenant. */
+  tenant?: { id: string; cache: ReadThroughCache } | undefined;
 }
 
 /** Everything tool calls share within one process, built once from validated settings. */
 export function createRuntime(options: RuntimeOptions): ToolRuntime {
   const { settings, log } = options;
-  const scope = scopeOfKey(settings.STRIPE_API_KEY?.trim() ?? '');
+  // A tenant's cache entries live under its id: removing the tenant makes them unreachable at once.
+  const scope = options.tenant ? `tenant-${options.tenant.id}` : scopeOfKey(settings.STRIPE_API_KEY?.trim() ?? '');
   const budget = options.budget ?? createRateBudget(settings, scope);
   budget.onRateLimited((event) => log.warn(event, 'Stripe answered 429 despite the request budget'));
   const { stripe, key } = createStripeClient({
@@ -47,7 +50,7 @@ export function createRuntime(options: RuntimeOptions): ToolRuntime {
     ...(options.maxNetworkRetries !== undefined ? { rateLimitRetries: options.maxNetworkRetries } : {}),
   });
   const store = options.store ?? createStore(settings.STORE_URL);
-  const cache = new ReadThroughCache(createCacheBackend(settings, log), log);
+  const cache = options.tenant?.cache ?? new ReadThroughCache(createCacheBackend(settings, log), log);
   const reads = new BillingReads(stripe, cache, scope, {
     webhooks: options.webhooks ?? false,
     ttlMs: settings.CACHE_TTL_SECONDS * 1000,
@@ -61,6 +64,7 @@ export function createRuntime(options: RuntimeOptions): ToolRuntime {
     store,
     verification: createVerification({ settings, store, reads, log, mailer: options.mailer }),
     audit: options.audit,
+    tenantId: options.tenant?.id,
     settings: {
       couponAllowlist: settings.COUPON_ALLOWLIST,
       portalReturnUrl: settings.PORTAL_RETURN_URL,

@@ -28,7 +28,8 @@ export function auditRoute(runtime: ToolRuntime): Handler<{ Variables: { caller:
     if (!parsed.success) return c.json({ error: 'bad_query', message: parsed.error.issues.map((issue) => issue.message).join('; ') }, 400);
     const { conversation, host, ...filter } = parsed.data;
     const hashed = conversation && host ? conversationHash(conversationKey({ kind: 'host', name: host }, conversation)!) : undefined;
-    const found = await findDisclosures(runtime.audit, { ...filter, ...(hashed ? { conversation: hashed } : {}) }, runtime.log);
+    // Platform mode: a tenant's staff read that tenant's records only.
+    const found = await findDisclosures(runtime.audit, { ...filter, ...(hashed ? { conversation: hashed } : {}), ...(runtime.tenantId ? { tenant_id: runtime.tenantId } : {}) }, runtime.log);
     if (!found.available) return c.json({ error: 'temporarily_unavailable', message: found.message }, 503);
     return c.json({ records: found.records, status: runtime.audit.status() });
   };

@@ -111,6 +111,7 @@ function recordInsight(runtime: ToolRuntime, surface: 'panel' | 'insight', staff
       write: undefined,
       email: insight.email,
       customerIds,
+      tenantId: runtime.tenantId,
     }),
   );
 }
@@ -174,7 +175,7 @@ export async function loadInsight(runtime: ToolRuntime, staffName: string, query
 async function lookUpInsight(runtime: ToolRuntime, staffName: string, query: InsightQuery, found: (customerIds: string[]) => void): Promise<Insight> {
   const base: InsightBase = { mode: runtime.key.mode, email: normalizeEmail(query.email) };
   // Read alongside Stripe; findDisclosures answers "unavailable" rather than throwing.
-  const disclosuresLoading = runtime.audit ? findDisclosures(runtime.audit, { email: base.email, surfaces: ASSISTANT_SURFACES, limit: 20 }, runtime.log) : undefined;
+  const disclosuresLoading = runtime.audit ? findDisclosures(runtime.audit, { email: base.email, surfaces: ASSISTANT_SURFACES, limit: 20, ...(runtime.tenantId ? { tenant_id: runtime.tenantId } : {}) }, runtime.log) : undefined;
   try {
     const [customers, conversation] = await withStripeCaller(`staff:${staffName}`, () => Promise.all([runtime.reads.customersByEmail(query.email), checkConversation(runtime, query)]));
     if (customers.length === 0) return { ...base, status: 'not_found', message: NO_CUSTOMER_MESSAGE };

@@ -108,6 +108,14 @@ export class MemoryStore implements Store {
     this.entries.delete(key);
   }
 
+  async deleteByPrefix(prefix: string): Promise<number> {
+    let deleted = 0;
+    for (const key of [...this.entries.keys()]) {
+      if (key.startsWith(prefix) && this.entries.delete(key)) deleted += 1;
+    }
+    return deleted;
+  }
+
   async ping(): Promise<boolean> {
     return true;
   }

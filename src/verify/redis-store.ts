@@ -117,6 +117,21 @@ export class RedisStore implements Store {
     await this.run((client) => client.del(this.keyFor(key)));
   }
 
+  /** SCAN, not KEYS: Redis keeps answering other clients while a large tenant is forgotten. */
+  async deleteByPrefix(prefix: string): Promise<number> {
+    const pattern = `${this.keyFor(prefix).replace(/[*?[\]\\]/g, (char) => `\\${char}`)}*`;
+    return this.run(async (client) => {
+      let deleted = 0;
+      let cursor = '0';
+      do {
+        const [next, keys] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+        cursor = next;
+        if (keys.length > 0) deleted += await client.unlink(...keys);
+      } while (cursor !== '0');
+      return deleted;
+    });
+  }
+
   /** For health checks: true when Redis answers PING, false on any failure. */
   async ping(): Promise<boolean> {
     try {

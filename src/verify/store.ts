@@ -17,6 +17,8 @@ export interface Store {
   /** Remaining lifetime in ms, or undefined when the key does not exist. */
   ttl(key: string): Promise<number | undefined>;
   delete(key: string): Promise<void>;
+  /** Deletes every key that starts with `prefix` (a removed tenant's state); resolves to how many. */
+  deleteByPrefix(prefix: string): Promise<number>;
   /** Reachable? (readiness probes) */
   ping(): Promise<boolean>;
   close(): Promise<void>;

@@ -35,6 +35,8 @@ export interface ToolRuntime {
   verification: Verification | undefined;
   /** Which tools the Stripe key and account allow (start-up probe); absent: all are listed. */
   availability?: ToolAvailability | undefined;
+  /** Platform mode: the merchant this runtime serves (recorded with every audit record). */
+  tenantId?: string | undefined;
   /** The disclosure audit trail (AUDIT): every call's record is handed to it. */
   audit?: AuditTrail | undefined;
   /** Told of every tool call's outcome (metrics). */

@@ -113,6 +113,7 @@ export async function runTool(
       failure,
       disclosed: tool.discloses,
       write: tool.writes,
+      tenantId: runtime.tenantId,
       ...auditedPerson(tool, principal, await ctx?.lookedUp(), rawArgs, output),
     });
   const started = performance.now();
