@@ -15,6 +15,9 @@ Usage:
   stripe-billing-mcp audit [--email …] [--customer cus_…] [--since 7d|2026-11-01]
                            [--host … --conversation …] [--limit N] [--json]
   stripe-billing-mcp audit verify | export --jsonl [--email …] | erase --email … | purge
+  stripe-billing-mcp serve --platform
+  stripe-billing-mcp tenants add --name … [--settings JSON] | list | show <id>
+                             | rotate-key <id> --kind host|staff | remove <id> | rotate-kek
 
 Modes:
   stdio (default)   MCP over stdin/stdout, for Claude Desktop, Claude Code and agents.
@@ -34,6 +37,14 @@ Modes:
                     record (exit 1); export --jsonl answers a data-subject request; erase
                     deletes one person's email and customer ids (the chain still verifies);
                     purge applies AUDIT_RETENTION_DAYS now. Same settings as serve.
+  serve --platform  One server for many merchants (chatbot platforms): each merchant (tenant)
+                    has its own Stripe key, encrypted at rest (TENANT_KEY_SECRET), and its own
+                    host and staff keys; a request's merchant comes from its bearer key alone.
+                    ADMIN_KEYS manage merchants under /v1/admin/tenants; webhooks arrive at
+                    /webhooks/stripe/<tenant id>.
+  tenants           The same from a shell. add reads the merchant's Stripe key from
+                    TENANT_STRIPE_API_KEY (and TENANT_WEBHOOK_SECRET), never from arguments.
+                    rotate-kek re-encrypts every secret under TENANT_KEY_SECRET's first key.
   --staff           Run as merchant staff: customer tools take \`email\` or \`customer_id\`.
                     Without it (customer mode) the customer is the one named by the
                     host-signed CUSTOMER_TOKEN, and tools have no way to choose another.
@@ -96,6 +107,10 @@ Settings (environment variables):
                           beyond that they are counted as lost.
   AUDIT_REQUIRED          true: a call discloses only after its record is committed, and is
                           refused while the trail cannot be written.
+  ADMIN_KEYS              Platform mode: admin bearer keys, name:secret comma list.
+  TENANT_KEY_SECRET       Platform mode: key-encryption keys, label:base64 (32 bytes) comma list,
+                          newest first (the first encrypts, all decrypt).
+  PUBLIC_URL              Platform mode: the server's public URL, for the webhook URLs it shows.
   LOG_LEVEL               fatal, error, warn, info (default), debug, trace or silent. Logs go to stderr.
 
 Examples:
@@ -120,6 +135,10 @@ async function main(argv: string[]): Promise<void> {
       host: { type: 'string' },
       conversation: { type: 'string' },
       limit: { type: 'string' },
+      platform: { type: 'boolean', default: false },
+      name: { type: 'string' },
+      settings: { type: 'string' },
+      kind: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
       version: { type: 'boolean', short: 'v', default: false },
     },
@@ -137,6 +156,18 @@ async function main(argv: string[]): Promise<void> {
     if (positionals.length > 2) throw new ConfigurationError(`Unknown command "${positionals.join(' ')}". Run stripe-billing-mcp --help.`);
     const { runAuditCommand } = await import('./audit/audit-command.js');
     process.exitCode = await runAuditCommand(positionals[1], values);
+    return;
+  }
+  if (command === 'tenants') {
+    if (positionals.length > 3) throw new ConfigurationError(`Unknown command "${positionals.join(' ')}". Run stripe-billing-mcp --help.`);
+    const { runTenantsCommand } = await import('./platform/tenants-command.js');
+    process.exitCode = await runTenantsCommand(positionals[1], positionals[2], values);
+    return;
+  }
+  if (values.platform) {
+    if (command !== 'serve' || positionals.length > 1) throw new ConfigurationError('--platform goes with serve: stripe-billing-mcp serve --platform.');
+    const { runPlatformCommand } = await import('./platform/platform-command.js');
+    await runPlatformCommand();
     return;
   }
   const auditOnly = (['email', 'customer', 'since', 'host', 'conversation', 'limit', 'jsonl'] as const).filter((flag) => values[flag] !== undefined && values[flag] !== false);

@@ -128,6 +128,9 @@ export const settingsSchema = z.object({
     .enum(['true', 'false', '1', '0', ''], { message: 'AUDIT_REQUIRED must be true or false' })
     .optional()
     .transform((value) => value === 'true' || value === '1'),
+  ADMIN_KEYS: list,
+  TENANT_KEY_SECRET: z.string().optional().transform((value) => (value ? value : undefined)),
+  PUBLIC_URL: optionalUrl('PUBLIC_URL', 'https://billing.example.com'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

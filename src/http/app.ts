@@ -40,7 +40,7 @@ export interface HttpAppOptions {
   /** True once shutdown began: new requests are refused while in-flight ones finish. */
   isDraining?: () => boolean;
   /** Per-caller and per-conversation call limits (built from the settings when absent). */
-  callLimits?: CallLimits | undefined;
+  callLimits?: Pick<CallLimits, 'admit'> | undefined;
   /** How long one API request may take (REQUEST_TIMEOUT_MS; tests shorten it). */
   requestTimeoutMs?: number | undefined;
   /** Bearer keys other than HOST_KEYS and STAFF_KEYS (platform mode: one tenant's). */

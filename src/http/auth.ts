@@ -8,7 +8,7 @@ export interface Credential extends HttpCaller {
 
 const sha256 = (secret: string) => createHash('sha256').update(secret).digest();
 
-function parseKeys(setting: 'HOST_KEYS' | 'STAFF_KEYS', entries: readonly string[], kind: HttpCaller['kind']): Credential[] {
+function parseKeys(setting: 'HOST_KEYS' | 'STAFF_KEYS' | 'ADMIN_KEYS', entries: readonly string[], kind: HttpCaller['kind']): Credential[] {
   return entries.map((entry) => {
     const at = entry.indexOf(':');
     const name = entry.slice(0, at).trim();
@@ -37,6 +37,11 @@ export class BearerKeys {
     if (new Set(names).size !== names.length) throw new ConfigurationError('HOST_KEYS and STAFF_KEYS must not repeat a name.');
     const secrets = new Set(this.credentials.map((credential) => credential.digest.toString('hex')));
     if (secrets.size !== this.credentials.length) throw new ConfigurationError('Every HOST_KEYS and STAFF_KEYS secret must be different.');
+  }
+
+  /** Platform mode: ADMIN_KEYS, the keys that connect and manage merchants (their callers are `staff`). */
+  static forAdmins(entries: readonly string[]): BearerKeys {
+    return new BearerKeys([], [], { credentials: parseKeys('ADMIN_KEYS', entries, 'staff'), digest: sha256 });
   }
 
   get size(): number {

@@ -56,6 +56,11 @@ export class CallLimits {
     }
   }
 
+  /** One tenant's limits in a shared limiter: its callers and conversations are counted apart from every other tenant's. */
+  forTenant(tenantId: string): Pick<CallLimits, 'admit'> {
+    return { admit: (caller, conversation) => this.admit(`${tenantId}:${caller}`, conversation === undefined ? undefined : `${tenantId}:${conversation}`) };
+  }
+
   async close(): Promise<void> {
     await this.redis?.close();
   }

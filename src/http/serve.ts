@@ -3,6 +3,7 @@ import { serve } from '@hono/node-server';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Settings } from '../config.js';
+import type { Logger } from '../log.js';
 import type { ToolRuntime } from '../tools/lib/context.js';
 import type { AnyToolDefinition } from '../tools/lib/define-tool.js';
 import type { IdentityTokenVerifier } from '../verify/identity-token.js';
@@ -47,6 +48,37 @@ export async function startHttpServer(options: {
   const stopRetention = audit ? startRetention(audit, options.settings.AUDIT_RETENTION_DAYS, options.runtime.log) : undefined;
   const callLimits = new CallLimits(options.settings);
   const app = createHttpApp({ ...options, runtime, metrics, callLimits, isDraining: () => isDraining() });
+  const bound = await listen(app, {
+    settings: options.settings,
+    log: options.runtime.log,
+    requestTimeoutMs: options.requestTimeoutMs,
+    headersTimeoutMs: options.headersTimeoutMs,
+    closeResources: async () => {
+      stopRetention?.();
+      options.runtime.availability?.stop();
+      // The trail closes last among equals: it writes what the drained requests recorded.
+      await Promise.all([options.runtime.store.close(), options.runtime.reads.close(), options.runtime.budget.close(), callLimits.close(), audit?.close()]);
+    },
+  });
+  isDraining = bound.isDraining;
+  return { ...bound, metrics };
+}
+
+export interface BoundServer {
+  url: string;
+  server: Server;
+  isDraining: () => boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * Binds an app on HOST:PORT with the server's protections (a head within 10 s, a bound on request
+ * time, at most 2048 connections) and a graceful stop that ends with `closeResources`.
+ */
+export function listen(
+  app: { fetch: (request: Request) => Response | Promise<Response> },
+  options: { settings: Settings; log: Logger; requestTimeoutMs?: number | undefined; headersTimeoutMs?: number | undefined; closeResources: () => Promise<void> },
+): Promise<BoundServer> {
   const hostname = options.settings.HOST;
   return new Promise((resolve, reject) => {
     // A client dripping its headers cannot hold a socket: the whole head must arrive within 10 s,
@@ -59,21 +91,9 @@ export async function startHttpServer(options: {
     };
     const server = serve({ fetch: app.fetch, port: options.settings.PORT, hostname, serverOptions }, (info: AddressInfo) => {
       const host = hostname.includes(':') ? `[${hostname}]` : hostname;
-      resolve({
-        url: `http://${host}:${info.port}`,
-        server,
-        metrics,
-        close: () => stopping.shutdown(),
-      });
+      resolve({ url: `http://${host}:${info.port}`, server, isDraining: stopping.isDraining, close: () => stopping.shutdown() });
     }) as Server;
-    const stopping = gracefulShutdown(server, { log: options.runtime.log, closeResources: async () => {
-        options.runtime.availability?.stop();
-        stopRetention?.();
-        // The trail closes last among equals: it writes what the drained requests recorded.
-        await Promise.all([options.runtime.store.close(), options.runtime.reads.close(), options.runtime.budget.close(), callLimits.close(), audit?.close()]);
-      },
-    });
-    isDraining = stopping.isDraining;
+    const stopping = gracefulShutdown(server, { log: options.log, closeResources: options.closeResources });
     server.maxConnections = MAX_CONNECTIONS;
     server.once('error', reject);
   });

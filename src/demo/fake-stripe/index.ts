@@ -23,6 +23,7 @@ import { FakeStripeStore } from './store.js';
 import { validateParams } from './validate.js';
 
 export { DEMO } from './seed.js';
+export { FakeStripeAccounts } from './accounts.js';
 export { FakeConnectionDropped } from './failure-injection.js';
 export { FakeStripeStore } from './store.js';
 export type { FakeRateLimits, RateLimitStats } from './rate-limits.js';

@@ -35,7 +35,13 @@ export function probeFileName(settings: Settings, mode: 'customer' | 'staff', to
   return `probe-${createHash('sha256').update(identity).digest('hex').slice(0, 32)}.json`;
 }
 
-export class LastProbeFile {
+/** Where a probe is kept between runs: a file (stdio), or the tenant's row (platform mode). */
+export interface ProbeKeeper {
+  load(): Promise<LastProbe | undefined>;
+  save(probe: LastProbe): Promise<void>;
+}
+
+export class LastProbeFile implements ProbeKeeper {
   constructor(private readonly path: string) {}
 
   /** Undefined when there is none yet, or it cannot be read (a cache is never an error). */

@@ -8,7 +8,7 @@ import type { Logger } from '../../log.js';
 import { probeStripeCapabilities, type StripeCapabilities } from '../../stripe/capabilities.js';
 import { PERMISSIONS } from '../../stripe/permission-probes.js';
 import type { ToolRuntime } from './context.js';
-import type { LastProbeFile } from './last-probe.js';
+import type { ProbeKeeper } from './last-probe.js';
 import type { AnyToolDefinition } from './define-tool.js';
 import type { CodeMailer } from '../../verify/mailer.js';
 import type { Store } from '../../verify/store.js';
@@ -142,7 +142,7 @@ export class ToolAvailability {
    * probe runs in the background, narrows or widens the list when it answers (listeners are told,
    * so stdio clients get list_changed) and is kept for the next launch.
    */
-  async startFromLastProbe(file: LastProbeFile): Promise<void> {
+  async startFromLastProbe(file: ProbeKeeper): Promise<void> {
     const last = await file.load();
     if (last) this.record(last.capabilities, last.services);
     void this.refresh()
@@ -229,7 +229,7 @@ export async function startToolAvailability(
   runtime: ToolRuntime,
   tools: readonly AnyToolDefinition[],
   settings: { PORTAL_CONFIGURATION?: string | undefined; STORE_URL?: string | undefined },
-  lastProbe?: LastProbeFile,
+  lastProbe?: ProbeKeeper,
 ): Promise<ToolAvailability> {
   const verification = runtime.verification;
   const availability = new ToolAvailability({

@@ -1,0 +1,187 @@
+/**
+ * What one process holds per tenant: a runtime (Stripe client, cached reads under the tenant's
+ * scope, its own request budget, its slice of the shared store) and an HTTP app that knows only
+ * that tenant's bearer keys. Built on a tenant's first request, rebuilt when the tenant changes,
+ * dropped when idle. Nothing of one tenant is reachable from another tenant's app.
+ */
+import type { Hono } from 'hono';
+import { LRUCache } from 'lru-cache';
+import type { AuditTrail } from '../audit/audit-trail.js';
+import type { ReadThroughCache } from '../cache/read-through.js';
+import type { Settings } from '../config.js';
+import { createHttpApp } from '../http/app.js';
+import { BearerKeys } from '../http/auth.js';
+import type { CallLimits } from '../http/call-limits.js';
+import type { Metrics } from '../http/metrics.js';
+import type { Logger } from '../log.js';
+import { createRuntime } from '../runtime.js';
+import type { StripeClientOptions } from '../stripe/client.js';
+import { createRateBudget } from '../stripe/create-rate-budget.js';
+import type { WindowBackend } from '../stripe/rate-budget.js';
+import { scopeOfKey } from '../cache/billing-reads.js';
+import type { ToolRuntime } from '../tools/lib/context.js';
+import type { ProbeKeeper } from '../tools/lib/last-probe.js';
+import { startToolAvailability } from '../tools/lib/tool-availability.js';
+import { selectTools } from '../tools/registry.js';
+import { createIdentityTokenVerifier } from '../verify/identity-token.js';
+import type { CodeMailer } from '../verify/mailer.js';
+import type { Store } from '../verify/store.js';
+import { PrefixedStore } from './prefixed-store.js';
+import type { TenantRecord } from './tenant-store.js';
+import { TENANT_REFRESH_MS, type Tenants } from './tenants.js';
+
+export interface TenantAppsOptions {
+  /** The platform's settings; each tenant overrides its own parts. */
+  settings: Settings;
+  tenants: Tenants;
+  log: Logger;
+  /** Shared by every tenant, each under its own prefix or scope. */
+  store: Store;
+  cache: ReadThroughCache;
+  windows: WindowBackend;
+  callLimits: CallLimits;
+  audit: AuditTrail | undefined;
+  metrics?: Metrics | undefined;
+  isDraining: () => boolean;
+  /** In-process Stripe (demo, tests). */
+  fetch?: StripeClientOptions['fetch'];
+  mailer?: CodeMailer;
+  /** A tenant unused this long is dropped from memory (default 10 min). */
+  idleMs?: number;
+  maxTenants?: number;
+}
+
+export interface TenantApp {
+  tenant: TenantRecord;
+  runtime: ToolRuntime;
+  app: Hono<never>;
+  /** When this process last read the tenant's row. */
+  checkedAt: number;
+}
+
+/** The store prefix of a tenant's grants, codes, sessions and limits. */
+export function tenantStorePrefix(tenantId: string): string {
+  return `t:${tenantId}:`;
+}
+
+/** The platform's settings with the tenant's own parts: its key, webhook secret, portal, tools, mail. */
+function tenantSettings(base: Settings, tenant: TenantRecord, secrets: { stripeKey: string; webhookSecret: string | undefined }): Settings {
+  const own = tenant.settings;
+  return {
+    ...base,
+    STRIPE_API_KEY: secrets.stripeKey,
+    STRIPE_WEBHOOK_SECRET: secrets.webhookSecret,
+    PORTAL_RETURN_URL: own.portal_return_url ?? base.PORTAL_RETURN_URL,
+    PORTAL_CONFIGURATION: own.portal_configuration ?? base.PORTAL_CONFIGURATION,
+    WRITE_TOOLS: own.write_tools ?? [],
+    PLAN_PRODUCTS: own.plan_products ?? [],
+    MERCHANT_NAME: own.merchant_name ?? tenant.name,
+    MAIL_FROM: own.mail_from ?? base.MAIL_FROM,
+    HOST_KEYS: [],
+    STAFF_KEYS: [],
+  };
+}
+
+export class TenantApps {
+  private readonly built: LRUCache<string, TenantApp>;
+  private readonly building = new Map<string, Promise<TenantApp>>();
+
+  constructor(private readonly options: TenantAppsOptions) {
+    this.built = new LRUCache<string, TenantApp>({
+      max: options.maxTenants ?? 10_000,
+      ttl: options.idleMs ?? 10 * 60_000,
+      updateAgeOnGet: true,
+      ttlAutopurge: true,
+      dispose: (entry) => this.release(entry),
+    });
+  }
+
+  get size(): number {
+    return this.built.size;
+  }
+
+  /**
+   * The tenant's app, built on first use. A row older than TENANT_REFRESH_MS is read again, and a
+   * changed tenant (new key, settings, rotated bearer key) is rebuilt; a removed one is dropped.
+   */
+  async get(tenantId: string): Promise<TenantApp | undefined> {
+    const held = this.built.get(tenantId);
+    if (held && Date.now() - held.checkedAt < TENANT_REFRESH_MS) return held;
+    const pending = this.building.get(tenantId);
+    if (pending) return pending;
+    const loading = this.load(tenantId, held).finally(() => this.building.delete(tenantId));
+    this.building.set(tenantId, loading as Promise<TenantApp>);
+    return loading;
+  }
+
+  private async load(tenantId: string, held: TenantApp | undefined): Promise<TenantApp | undefined> {
+    const tenant = await this.options.tenants.get(tenantId);
+    if (!tenant) {
+      if (held) this.built.delete(tenantId);
+      return undefined;
+    }
+    if (held && held.tenant.version === tenant.version) {
+      held.checkedAt = Date.now();
+      return held;
+    }
+    const entry = await this.build(tenant);
+    this.built.set(tenantId, entry);
+    return entry;
+  }
+
+  /** Forgets a removed tenant here at once: its app, and everything it kept in the shared store. */
+  async forget(tenantId: string): Promise<void> {
+    this.built.delete(tenantId);
+    await this.options.store.deleteByPrefix(tenantStorePrefix(tenantId));
+  }
+
+  async close(): Promise<void> {
+    this.built.clear();
+  }
+
+  private release(entry: TenantApp): void {
+    entry.runtime.availability?.stop();
+  }
+
+  private async build(tenant: TenantRecord): Promise<TenantApp> {
+    const { tenants, log } = this.options;
+    // A value that does not decrypt (wrong TENANT_KEY_SECRET, tampering) throws a KeyringError
+    // naming the cause; nothing of this tenant is built, and other tenants are untouched.
+    const secrets = tenants.secretsOf(tenant);
+    const settings = tenantSettings(this.options.settings, tenant, secrets);
+    const tenantLog = log.child({ tenant: tenant.id });
+    const runtime = createRuntime({
+      settings,
+      log: tenantLog,
+      fetch: this.options.fetch,
+      store: new PrefixedStore(this.options.store, tenantStorePrefix(tenant.id)),
+      ...(this.options.mailer ? { mailer: this.options.mailer } : {}),
+      // Each tenant's Stripe key has its own budget, counted in the shared windows.
+      budget: createRateBudget(settings, scopeOfKey(secrets.stripeKey), this.options.windows),
+      webhooks: secrets.webhookSecret !== undefined,
+      audit: this.options.audit,
+      tenant: { id: tenant.id, cache: this.options.cache },
+    });
+    runtime.budget.onRateLimited((event) => tenantLog.warn(event, 'Stripe answered 429 despite the request budget'));
+    const tools = selectTools({ allowlist: this.options.settings.TOOLS, writeTools: settings.WRITE_TOOLS });
+    // Tools are listed at once from the stored probe; a fresh probe runs in the background and is stored.
+    const keeper: ProbeKeeper = {
+      load: async () => tenant.probe?.last,
+      save: async (last) => tenants.saveProbe(tenant, { ...(tenant.probe ?? { tools: [] }), checked_at: new Date().toISOString(), last }),
+    };
+    await startToolAvailability(runtime, tools, settings, keeper);
+    const credentials = (await tenants.store.keysOf(tenant.id)).map((key) => ({ kind: key.kind, name: key.name, digest: Buffer.from(key.digest, 'hex') }));
+    const keys = new BearerKeys([], [], { credentials, digest: (secret) => tenants.digestBuffer(secret) });
+    const app = createHttpApp({
+      runtime,
+      settings,
+      tools,
+      verifier: createIdentityTokenVerifier(settings),
+      metrics: this.options.metrics,
+      isDraining: this.options.isDraining,
+      callLimits: this.options.callLimits.forTenant(tenant.id),
+      keys,
+    });
+    return { tenant, runtime, app: app as unknown as Hono<never>, checkedAt: Date.now() };
+  }
+}
