@@ -179,7 +179,7 @@ export function createPlatformApp(options: PlatformAppOptions): Hono {
     }
     let entry;
     try {
-      entry = await apps.get(found.tenant.id);
+      entry = await apps.get(found.tenant.id, found.tenant.version);
     } catch (error) {
       return unavailable(c, found.tenant.id, error);
     }

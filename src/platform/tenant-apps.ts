@@ -104,9 +104,10 @@ export class TenantApps {
    * The tenant's app, built on first use. A row older than TENANT_REFRESH_MS is read again, and a
    * changed tenant (new key, settings, rotated bearer key) is rebuilt; a removed one is dropped.
    */
-  async get(tenantId: string): Promise<TenantApp | undefined> {
+  async get(tenantId: string, atLeastVersion = 0): Promise<TenantApp | undefined> {
     const held = this.built.get(tenantId);
-    if (held && Date.now() - held.checkedAt < TENANT_REFRESH_MS) return held;
+    // The bearer lookup may already have seen a newer row (a rotated key): then build again now.
+    if (held && held.tenant.version >= atLeastVersion && Date.now() - held.checkedAt < TENANT_REFRESH_MS) return held;
     const pending = this.building.get(tenantId);
     if (pending) return pending;
     const loading = this.load(tenantId, held).finally(() => this.building.delete(tenantId));

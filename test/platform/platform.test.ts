@@ -1,0 +1,221 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import Database from 'better-sqlite3';
+import pino from 'pino';
+import Stripe from 'stripe';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO, FakeStripe, FakeStripeAccounts } from '../../src/demo/fake-stripe/index.js';
+import { mintIdentityToken } from '../../src/demo/demo-identity.js';
+import { startPlatform, type RunningPlatform } from '../../src/platform/serve-platform.js';
+import { tempDirAfterAll } from '../support/audit.js';
+import { testMailer, testSettings } from '../support/mcp-harness.js';
+
+/**
+ * One deployment, two merchants on two Stripe accounts that both have alice@example.com. A
+ * request's merchant comes only from its bearer key; nothing of one can be read or changed
+ * through the other; no secret is kept or shown in plaintext.
+ */
+const tempDir = tempDirAfterAll('sbm-platform-');
+const KEY_A = 'rk_test_fake_tenant_alpha_00000000000000';
+const KEY_B = 'rk_test_fake_tenant_beta_000000000000000';
+const WEBHOOK_A = 'whsec_test_fake_alpha_webhook_000000000000';
+const WEBHOOK_B = 'whsec_test_fake_beta_webhook_0000000000000';
+const ADMIN = 'admin_secret_for_platform_tests_0000000';
+const KEK_1 = `k1:${Buffer.alloc(32, 1).toString('base64')}`;
+const IDENTITY_SECRET = 'platform-test-identity-secret-32-bytes!!';
+const signer = new Stripe('sk_test_fake_signer_only_never_sent_00000');
+
+const accounts = new FakeStripeAccounts();
+const alpha = new FakeStripe({ now: 1_790_000_000 });
+const beta = new FakeStripe({ now: 1_790_000_000 });
+accounts.add(KEY_A, alpha).add(KEY_B, beta);
+
+let dir: string;
+let platform: RunningPlatform;
+const logLines: string[] = [];
+let A: { id: string; host: string; staff: string };
+let B: { id: string; host: string; staff: string };
+
+function settingsFor(extra: Record<string, string> = {}) {
+  return testSettings({ PORT: '0', ADMIN_KEYS: `ops:${ADMIN}`, TENANT_KEY_SECRET: KEK_1, AUDIT_DB: join(dir, 'platform.db'), IDENTITY_SECRET, ...extra });
+}
+
+async function admin(method: string, path: string, body?: unknown, key = ADMIN): Promise<{ status: number; body: Record<string, any> }> {
+  const response = await fetch(`${platform.url}${path}`, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  return { status: response.status, body: response.status === 204 ? {} : ((await response.json()) as Record<string, any>) };
+}
+
+async function tool(key: string, name: string, options: { email?: string; body?: unknown; conversation?: string } = {}): Promise<{ status: number; body: Record<string, any> }> {
+  const headers: Record<string, string> = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+  if (options.email) headers['x-customer-token'] = await mintIdentityToken(options.email, IDENTITY_SECRET, 600);
+  if (options.conversation) headers['x-conversation-id'] = options.conversation;
+  const response = await fetch(`${platform.url}/v1/tools/${name}`, { method: 'POST', headers, body: JSON.stringify(options.body ?? {}) });
+  return { status: response.status, body: (await response.json()) as Record<string, any> };
+}
+
+beforeAll(async () => {
+  dir = tempDir();
+  // Same email, different people: each account's alice has its own name; carol is only beta's.
+  const betaAlice = beta.store.customers.get(DEMO.customers.alice)!;
+  beta.store.customers.set(betaAlice.id, { ...betaAlice, name: 'Alice at Beta' });
+  alpha.store.customers.delete(DEMO.customers.carol);
+  const log = pino({ level: 'info' }, new Writable({ write: (chunk, _encoding, done) => (logLines.push(String(chunk)), done()) }));
+  platform = await startPlatform({ settings: settingsFor(), log, fetch: (input, init) => accounts.handle(new Request(input, init)), mailer: testMailer() });
+  const created = await Promise.all([
+    admin('POST', '/v1/admin/tenants', { name: 'Alpha', stripe_api_key: KEY_A, webhook_secret: WEBHOOK_A }),
+    admin('POST', '/v1/admin/tenants', { name: 'Beta', stripe_api_key: KEY_B, webhook_secret: WEBHOOK_B, settings: { write_tools: ['apply_coupon'] } }),
+  ]);
+  for (const answer of created) expect(answer.status, JSON.stringify(answer.body)).toBe(201);
+  [A, B] = created.map(({ body }) => ({ id: body.tenant.id as string, host: body.host_key as string, staff: body.staff_key as string })) as [typeof A, typeof B];
+});
+
+afterAll(async () => {
+  await platform?.close();
+});
+
+describe('connecting merchants (/v1/admin)', () => {
+  it('only admin keys: none → 401, a merchant key → 403', async () => {
+    expect((await fetch(`${platform.url}/v1/admin/tenants`)).status).toBe(401);
+    expect((await admin('GET', '/v1/admin/tenants', undefined, 'not-a-key-0000000000000000000')).status).toBe(401);
+    for (const key of [A.host, A.staff]) expect((await admin('GET', '/v1/admin/tenants', undefined, key)).status).toBe(403);
+  });
+
+  it('says which tools work with the key, and never shows a secret again', async () => {
+    const { status, body } = await admin('GET', `/v1/admin/tenants/${A.id}`);
+    expect(status).toBe(200);
+    expect(body.tenant).toMatchObject({ name: 'Alpha', mode: 'test', webhooks: true, webhook_url: `/webhooks/stripe/${A.id}` });
+    expect(body.tenant.tools.find((row: { name: string }) => row.name === 'get_subscription_status')).toMatchObject({ works: true });
+    const listed = JSON.stringify((await admin('GET', '/v1/admin/tenants')).body);
+    for (const secret of [KEY_A, KEY_B, WEBHOOK_A, WEBHOOK_B, A.host, A.staff, B.host, B.staff]) expect(listed).not.toContain(secret);
+  });
+
+  it('refuses a key Stripe does not accept, and bad input, storing nothing', async () => {
+    const before = (await admin('GET', '/v1/admin/tenants')).body.tenants.length;
+    const unknownKey = await admin('POST', '/v1/admin/tenants', { name: 'Nobody', stripe_api_key: 'rk_test_fake_no_such_account_0000000' });
+    expect(unknownKey.status).toBe(400);
+    expect(unknownKey.body.message).toContain('Stripe did not accept this key');
+    expect((await admin('POST', '/v1/admin/tenants', { name: 'Pk', stripe_api_key: 'pk_test_123' })).status).toBe(400);
+    expect((await admin('POST', '/v1/admin/tenants', { name: 'X', stripe_api_key: KEY_A, surprise: true })).status).toBe(400);
+    expect((await admin('GET', '/v1/admin/tenants')).body.tenants.length).toBe(before);
+  });
+
+  it('shows a missing permission and its fix when the key lacks it', async () => {
+    const limitedKey = 'rk_test_fake_tenant_limited_0000000000000';
+    const limited = new FakeStripe({ now: 1_790_000_000 });
+    limited.restrictKey(limitedKey, ['rak_payment_method_read']);
+    accounts.add(limitedKey, limited);
+    const { status, body } = await admin('POST', '/v1/admin/tenants', { name: 'Limited', stripe_api_key: limitedKey });
+    expect(status).toBe(201);
+    const billingInfo = body.tenant.tools.find((row: { name: string }) => row.name === 'get_billing_info');
+    expect(billingInfo.works).toBe(false);
+    expect(billingInfo.reasons.join(' ')).toMatch(/rak_payment_method_read|Payment ?Methods/i);
+    expect((await admin('DELETE', `/v1/admin/tenants/${body.tenant.id}`)).status).toBe(204);
+  });
+});
+
+describe('a request runs for the merchant of its bearer key, and only that one', () => {
+  it('the same email in two Stripe accounts: each merchant sees its own customer', async () => {
+    const alphaAnswer = await tool(A.host, 'get_billing_info', { email: DEMO.emails.alice });
+    const betaAnswer = await tool(B.host, 'get_billing_info', { email: DEMO.emails.alice });
+    expect(alphaAnswer.body.is_error).toBe(false);
+    expect(JSON.stringify(alphaAnswer.body)).not.toContain('Alice at Beta');
+    expect(JSON.stringify(betaAnswer.body)).toContain('Alice at Beta');
+  });
+
+  it("a merchant's staff key cannot reach another merchant's customers", async () => {
+    const fromAlpha = await tool(A.staff, 'get_customer_overview', { body: { email: DEMO.emails.carol } });
+    expect(fromAlpha.body.is_error).toBe(true);
+    expect(JSON.stringify(fromAlpha.body)).not.toContain('cus_DemoCarol');
+    const fromBeta = await tool(B.staff, 'get_customer_overview', { body: { email: DEMO.emails.carol } });
+    expect(fromBeta.body.is_error).toBe(false);
+    const insight = await fetch(`${platform.url}/v1/insight?email=${DEMO.emails.carol}`, { headers: { authorization: `Bearer ${A.staff}` } });
+    expect(insight.status).toBe(404);
+  });
+
+  it("a verification in one merchant's conversation means nothing to another merchant with the same conversation id", async () => {
+    const verified = await tool(A.host, 'verify_email_start', { conversation: 'chat-1', body: { email: DEMO.emails.alice } });
+    expect(verified.body.is_error).toBe(false);
+    const fromBeta = await tool(B.host, 'get_verification_status', { conversation: 'chat-1' });
+    expect(fromBeta.body.result).toMatchObject({ verified: false });
+  });
+
+  it('writes follow the merchant: apply_coupon is on for beta only', async () => {
+    const listFor = async (key: string) => ((await (await fetch(`${platform.url}/v1/tools`, { headers: { authorization: `Bearer ${key}` } })).json()) as { anthropic: Array<{ name: string }> }).anthropic.map((t) => t.name);
+    expect(await listFor(A.host)).not.toContain('apply_coupon');
+    expect(await listFor(B.host)).toContain('apply_coupon');
+  });
+
+  it("each merchant's staff read only that merchant's audit records", async () => {
+    await platform.audit!.flush();
+    const read = async (key: string) => ((await (await fetch(`${platform.url}/v1/audit?email=${DEMO.emails.alice}`, { headers: { authorization: `Bearer ${key}` } })).json()) as { records: Array<{ tenant_id: string }> }).records;
+    const alphaRecords = await read(A.staff);
+    expect(alphaRecords.length).toBeGreaterThan(0);
+    expect(alphaRecords.every((record) => record.tenant_id === A.id)).toBe(true);
+    expect((await read(B.staff)).every((record) => record.tenant_id === B.id)).toBe(true);
+  });
+
+  it("webhooks are checked with the merchant's own signing secret", async () => {
+    const payload = JSON.stringify({ id: 'evt_platform_1', object: 'event', type: 'customer.updated', created: Math.floor(Date.now() / 1000), data: { object: { id: DEMO.customers.alice, object: 'customer' }, previous_attributes: {} } });
+    const deliver = (tenant: string, secret: string) =>
+      fetch(`${platform.url}/webhooks/stripe/${tenant}`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': signer.webhooks.generateTestHeaderString({ payload, secret }) }, body: payload });
+    expect((await deliver(A.id, WEBHOOK_B)).status).toBe(400);
+    expect((await deliver(A.id, WEBHOOK_A)).status).toBe(200);
+    expect((await deliver('ten_doesnotexist', WEBHOOK_A)).status).toBe(404);
+  });
+});
+
+describe('keys', () => {
+  it('rotating a host key: the old one stops at once, the new one works', async () => {
+    const rotated = await admin('POST', `/v1/admin/tenants/${B.id}/keys/host/rotate`);
+    expect(rotated.status).toBe(200);
+    expect((await tool(B.host, 'get_verification_status')).status).toBe(401);
+    B.host = rotated.body.key;
+    expect((await tool(B.host, 'get_verification_status')).status).toBe(200);
+  });
+
+  it('a tampered ciphertext is refused with its cause, nothing decrypted, and other merchants keep working', async () => {
+    const db = new Database(join(dir, 'platform.db'));
+    const stored = db.prepare('SELECT stripe_key FROM tenants WHERE id = ?').get(B.id) as { stripe_key: string };
+    // Another tenant's ciphertext moved over is as wrong as flipped bits.
+    const alphaCiphertext = (db.prepare('SELECT stripe_key FROM tenants WHERE id = ?').get(A.id) as { stripe_key: string }).stripe_key;
+    db.prepare('UPDATE tenants SET stripe_key = ?, version = version + 1 WHERE id = ?').run(alphaCiphertext, B.id);
+    db.close();
+    await new Promise((resolve) => setTimeout(resolve, 3_100));
+    const refused = await tool(B.host, 'get_billing_info', { email: DEMO.emails.alice });
+    expect(refused.status).toBe(503);
+    expect(refused.body.message).toContain('integrity check');
+    expect(JSON.stringify(refused.body)).not.toContain(KEY_A);
+    expect((await tool(A.host, 'get_billing_info', { email: DEMO.emails.alice })).body.is_error).toBe(false);
+    const restore = new Database(join(dir, 'platform.db'));
+    restore.prepare('UPDATE tenants SET stripe_key = ?, version = version + 1 WHERE id = ?').run(stored.stripe_key, B.id);
+    restore.close();
+  });
+});
+
+describe('nothing secret is kept or shown in plaintext', () => {
+  it('database files, logs and status answers hold no Stripe key, webhook secret or bearer key', async () => {
+    await platform.audit!.flush();
+    const status = await (await fetch(`${platform.url}/v1/status`, { headers: { authorization: `Bearer ${A.staff}` } })).text();
+    const files = readdirSync(dir).filter((name) => name.startsWith('platform.db'));
+    const bytes = files.map((name) => readFileSync(join(dir, name)).toString('latin1')).join('\n');
+    expect(bytes).toContain('Alpha');
+    const haystacks = { database: bytes, logs: logLines.join(''), status };
+    for (const [where, text] of Object.entries(haystacks)) {
+      for (const secret of [KEY_A, KEY_B, WEBHOOK_A, WEBHOOK_B, A.host, A.staff, B.host, B.staff, ADMIN]) expect(text.includes(secret), `${where} holds ${secret.slice(0, 14)}…`).toBe(false);
+    }
+  });
+});
+
+describe('removing a merchant', () => {
+  it('forgets its keys at once; its audit records stay', async () => {
+    const removable = await admin('POST', '/v1/admin/tenants', { name: 'Gamma', stripe_api_key: KEY_A });
+    const gamma = { id: removable.body.tenant.id as string, host: removable.body.host_key as string };
+    expect((await tool(gamma.host, 'get_billing_info', { email: DEMO.emails.alice })).body.is_error).toBe(false);
+    expect((await admin('DELETE', `/v1/admin/tenants/${gamma.id}`)).status).toBe(204);
+    expect((await tool(gamma.host, 'get_billing_info', { email: DEMO.emails.alice })).status).toBe(401);
+    expect((await admin('GET', `/v1/admin/tenants/${gamma.id}`)).status).toBe(404);
+    await platform.audit!.flush();
+    expect((await platform.audit!.store.find({ tenant_id: gamma.id })).length).toBeGreaterThan(0);
+  });
+});
