@@ -90,7 +90,8 @@ export class AuditTrail {
   constructor(private readonly options: AuditTrailOptions) {
     this.required = options.required;
     this.batchSize = options.batchSize ?? 500;
-    this.flushDelayMs = options.flushDelayMs ?? 5;
+    // Fewer, larger batches cost far less per record; a fail-closed call waits for its batch, so not long.
+    this.flushDelayMs = options.flushDelayMs ?? (options.required ? 2 : 25);
   }
 
   get store(): AuditStore {

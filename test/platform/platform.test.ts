@@ -57,7 +57,7 @@ async function tool(key: string, name: string, options: { email?: string; body?:
 beforeAll(async () => {
   dir = tempDir();
   // Same email, different people: each account's alice has its own name; carol is only beta's.
-  const betaAlice = beta.store.customers.get(DEMO.customers.alice)!;
+  const betaAlice = beta.store.customers.get(DEMO.customers.alice) as Stripe.Customer;
   beta.store.customers.set(betaAlice.id, { ...betaAlice, name: 'Alice at Beta' });
   alpha.store.customers.delete(DEMO.customers.carol);
   const log = pino({ level: 'info' }, new Writable({ write: (chunk, _encoding, done) => (logLines.push(String(chunk)), done()) }));
