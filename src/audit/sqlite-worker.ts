@@ -34,10 +34,23 @@ async function open(file: string): Promise<Database.Database> {
   return db;
 }
 
+// Compiling a statement costs more than running it: batches reuse theirs (one per batch size).
+const statements = new Map<string, Database.Statement>();
+
+function prepared(db: Database.Database, sql: string): Database.Statement {
+  let statement = statements.get(sql);
+  if (!statement) {
+    if (statements.size >= 500) statements.clear();
+    statement = db.prepare(sql);
+    statements.set(sql, statement);
+  }
+  return statement;
+}
+
 function txOf(db: Database.Database): SqlTx {
   return {
-    all: async (sql, params = []) => db.prepare(sql).all(...params) as Array<Record<string, unknown>>,
-    run: async (sql, params = []) => db.prepare(sql).run(...params).changes,
+    all: async (sql, params = []) => prepared(db, sql).all(...params) as Array<Record<string, unknown>>,
+    run: async (sql, params = []) => prepared(db, sql).run(...params).changes,
   };
 }
 
