@@ -109,7 +109,11 @@ describe('connecting merchants (/v1/admin)', () => {
     expect(status).toBe(201);
     const billingInfo = body.tenant.tools.find((row: { name: string }) => row.name === 'get_billing_info');
     expect(billingInfo.works).toBe(false);
-    expect(billingInfo.reasons.join(' ')).toMatch(/rak_payment_method_read|Payment ?Methods/i);
+    // The merchant reads what is missing and where to grant it.
+    expect(billingInfo.reasons).toEqual([
+      'the key lacks rak_payment_method_read (PaymentMethods: Read)',
+      'Fix: Grant "PaymentMethods: Read" (rak_payment_method_read) to the restricted key: Dashboard → Developers → API keys → the key → Edit.',
+    ]);
     expect((await admin('DELETE', `/v1/admin/tenants/${body.tenant.id}`)).status).toBe(204);
   });
 });
