@@ -12,7 +12,9 @@ import { ToolError } from '../errors.js';
 import { BearerKeys } from '../http/auth.js';
 import type { Metrics } from '../http/metrics.js';
 import type { Logger } from '../log.js';
+import type { Store } from '../verify/store.js';
 import { KeyringError } from './keyring.js';
+import { platformPanel } from './panel-routing.js';
 import type { TenantApps } from './tenant-apps.js';
 import type { TenantProber, Tenants } from './tenants.js';
 
@@ -25,6 +27,9 @@ export interface PlatformAppOptions {
   audit: AuditTrail | undefined;
   metrics?: Metrics | undefined;
   isDraining: () => boolean;
+  /** The shared store (the panel lobby's sign-in limits) and the secret that signs the panel's routing cookie. */
+  store: Store;
+  panelSecret: string;
 }
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
@@ -165,9 +170,17 @@ export function createPlatformApp(options: PlatformAppOptions): Hono {
     return entry.app.fetch(forwarded(c.req.raw, '/webhooks/stripe'));
   });
 
-  const noPanel = (c: Context) => c.json({ error: 'not_available', message: 'In platform mode the insight panel is not served yet; support tools use GET /v1/insight with the merchant’s staff key.' }, 404);
-  app.all('/panel', noPanel);
-  app.all('/panel/*', noPanel);
+  // The panel: the merchant is found from the staff key typed at sign-in, then from a signed cookie.
+  const panel = platformPanel({ settings, secret: options.panelSecret, tenants, apps, store: options.store, log });
+  const routePanel = async (c: Context) => {
+    try {
+      return await panel(c);
+    } catch (error) {
+      return unavailable(c, 'panel', error);
+    }
+  };
+  app.all('/panel', routePanel);
+  app.all('/panel/*', routePanel);
 
   // ---- Everything else runs in the tenant of the bearer key ----
   app.all('*', async (c) => {

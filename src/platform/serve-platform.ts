@@ -13,6 +13,7 @@ import type { Settings } from '../config.js';
 import { ConfigurationError } from '../errors.js';
 import { CallLimits } from '../http/call-limits.js';
 import { Metrics } from '../http/metrics.js';
+import { sessionSigningSecret } from '../http/panel/session.js';
 import { listen, type BoundServer } from '../http/serve.js';
 import type { Logger } from '../log.js';
 import type { StripeClientOptions } from '../stripe/client.js';
@@ -47,7 +48,9 @@ export async function openTenants(settings: Settings, log: Logger): Promise<{ te
 }
 
 export async function startPlatform(options: { settings: Settings; log: Logger; fetch?: StripeClientOptions['fetch']; mailer?: CodeMailer; idleMs?: number }): Promise<RunningPlatform> {
-  const { settings, log } = options;
+  const { log } = options;
+  // Every tenant's panel sessions are signed with one secret (random per process when none is set).
+  const settings: Settings = { ...options.settings, PANEL_SESSION_SECRET: sessionSigningSecret(options.settings) };
   if (settings.ADMIN_KEYS.length === 0) throw new ConfigurationError('serve --platform needs ADMIN_KEYS (name:secret, comma list): the keys that connect and manage merchants.');
   if (settings.HOST_KEYS.length > 0 || settings.STAFF_KEYS.length > 0) {
     throw new ConfigurationError('In platform mode each merchant has its own host and staff keys (POST /v1/admin/tenants): unset HOST_KEYS and STAFF_KEYS.');
@@ -81,7 +84,7 @@ export async function startPlatform(options: { settings: Settings; log: Logger; 
     ...(options.mailer ? { mailer: options.mailer } : {}),
     ...(options.idleMs ? { idleMs: options.idleMs } : {}),
   });
-  const app = createPlatformApp({ settings, tenants, apps, prober: tenantProber(settings, log, options.fetch), log, audit, metrics, isDraining: () => isDraining() });
+  const app = createPlatformApp({ settings, tenants, apps, prober: tenantProber(settings, log, options.fetch), log, audit, metrics, isDraining: () => isDraining(), store, panelSecret: settings.PANEL_SESSION_SECRET! });
   const stopRetention = audit ? startRetention(audit, settings.AUDIT_RETENTION_DAYS, log) : undefined;
   const bound = await listen(app, {
     settings,

@@ -29,7 +29,10 @@ export async function runTenantsCommand(action: string | undefined, id: string |
   const log = createLogger({ level: settings.LOG_LEVEL });
   if (!['add', 'list', 'show', 'rotate-key', 'remove', 'rotate-kek'].includes(action ?? '')) throw new ConfigurationError(`Unknown tenants action "${action ?? ''}". ${USAGE}`);
   if (['show', 'rotate-key', 'remove'].includes(action!) && !id) throw new ConfigurationError(`tenants ${action} needs the tenant id (ten_…).`);
-  const { tenants, database } = await openTenants(settings, log);
+  // The pepper is decrypted on open: a TENANT_KEY_SECRET without its key is a setting to fix, like the rest.
+  const { tenants, database } = await openTenants(settings, log).catch((error: unknown) => {
+    throw error instanceof KeyringError ? new ConfigurationError(error.message) : error;
+  });
   try {
     switch (action) {
       case 'add': {

@@ -10,6 +10,7 @@ import { mintIdentityToken } from '../../src/demo/demo-identity.js';
 import { startPlatform, type RunningPlatform } from '../../src/platform/serve-platform.js';
 import { tempDirAfterAll } from '../support/audit.js';
 import { testMailer, testSettings } from '../support/mcp-harness.js';
+import { postSignIn } from '../support/panel.js';
 
 /**
  * One deployment, two merchants on two Stripe accounts that both have alice@example.com. A
@@ -166,6 +167,47 @@ describe('a request runs for the merchant of its bearer key, and only that one',
     expect((await deliver(A.id, WEBHOOK_B)).status).toBe(400);
     expect((await deliver(A.id, WEBHOOK_A)).status).toBe(200);
     expect((await deliver('ten_doesnotexist', WEBHOOK_A)).status).toBe(404);
+  });
+});
+
+describe('the insight panel, per merchant', () => {
+  async function signIn(key: string): Promise<{ status: number; cookie: string }> {
+    const response = await postSignIn(platform.url, { key, return_to: '' });
+    const cookie = response.headers.getSetCookie().map((line) => line.split(';')[0]!).filter((pair) => !pair.endsWith('=')).join('; ');
+    return { status: response.status, cookie };
+  }
+
+  it("a merchant's agent signs in with its staff key and sees that merchant's customers only", async () => {
+    expect((await fetch(`${platform.url}/panel/sign-in`)).status).toBe(200);
+    const { status, cookie } = await signIn(A.staff);
+    expect(status).toBe(303);
+    expect(cookie).toContain('__Host-sbm_tenant=');
+    const alice = await (await fetch(`${platform.url}/panel/card?email=${DEMO.emails.alice}`, { headers: { cookie } })).text();
+    expect(alice).toContain(DEMO.customers.alice);
+    expect(alice).not.toContain('Alice at Beta');
+    const carol = await (await fetch(`${platform.url}/panel/card?email=${DEMO.emails.carol}`, { headers: { cookie } })).text();
+    expect(carol).not.toContain(DEMO.customers.carol);
+  });
+
+  it('host keys, admin keys and unknown keys do not sign in', async () => {
+    for (const key of [A.host, ADMIN, 'not-a-key-at-all-but-long-enough']) {
+      const { status, cookie } = await signIn(key);
+      expect(status).toBe(401);
+      expect(cookie).toBe('');
+    }
+  });
+
+  it("a session of one merchant sent with a routing cookie for another merchant opens nothing", async () => {
+    const { cookie } = await signIn(A.staff);
+    const session = cookie.split('; ').filter((pair) => !pair.startsWith('__Host-sbm_tenant='));
+    const betaRouting = (await signIn(B.staff)).cookie.split('; ').find((pair) => pair.startsWith('__Host-sbm_tenant='))!;
+    const mixed = [...session, betaRouting].join('; ');
+    const card = await fetch(`${platform.url}/panel/card?email=${DEMO.emails.carol}`, { headers: { cookie: mixed } });
+    expect(card.status).toBe(401);
+    expect(await card.text()).not.toContain(DEMO.customers.carol);
+    // And a forged routing cookie (another tenant id under A's signature) is ignored.
+    const forged = [...session, `__Host-sbm_tenant=${B.id}.${cookie.split('__Host-sbm_tenant=')[1]!.split('.')[1]}`].join('; ');
+    expect((await fetch(`${platform.url}/panel/card?email=${DEMO.emails.carol}`, { headers: { cookie: forged } })).status).toBe(401);
   });
 });
 

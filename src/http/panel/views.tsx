@@ -22,7 +22,7 @@ export function panelSearch(query: Partial<InsightQuery>): string {
   return text ? `?${text}` : '';
 }
 
-export function Layout(props: { title: string; mode: 'test' | 'live'; frameAncestors: readonly string[]; csrf?: string; staff?: string; host?: string | undefined; children: Child }) {
+export function Layout(props: { title: string; mode: 'test' | 'live' | undefined; frameAncestors: readonly string[]; csrf?: string; staff?: string; host?: string | undefined; children: Child }) {
   return (
     <html lang="en">
       <head>
@@ -51,7 +51,9 @@ export function Layout(props: { title: string; mode: 'test' | 'live'; frameAnces
   );
 }
 
-function ModeBadge(props: { mode: 'test' | 'live' }) {
+/** Test or live data; none before sign-in in platform mode, where the merchant is not known yet. */
+function ModeBadge(props: { mode: 'test' | 'live' | undefined }) {
+  if (props.mode === undefined) return null;
   return props.mode === 'live' ? (
     <span class="badge live" data-testid="mode-badge">Live data</span>
   ) : (
