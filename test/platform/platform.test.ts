@@ -1,6 +1,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import Database from 'better-sqlite3';
 import pino from 'pino';
 import Stripe from 'stripe';
@@ -126,6 +128,22 @@ describe('a request runs for the merchant of its bearer key, and only that one',
     expect(alphaAnswer.body.is_error).toBe(false);
     expect(JSON.stringify(alphaAnswer.body)).not.toContain('Alice at Beta');
     expect(JSON.stringify(betaAnswer.body)).toContain('Alice at Beta');
+  });
+
+  it('over MCP too: the host key decides the merchant, whatever the arguments say', async () => {
+    const client = new Client({ name: 'platform-test', version: '1.0.0' });
+    const headers = { authorization: `Bearer ${A.host}`, 'x-customer-token': await mintIdentityToken(DEMO.emails.alice, IDENTITY_SECRET, 600) };
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${platform.url}/mcp`), { requestInit: { headers } }));
+    try {
+      const result = await client.callTool({ name: 'get_billing_info', arguments: { tenant: B.id, tenant_id: B.id, customer_id: DEMO.customers.carol } });
+      expect(result.isError).toBeFalsy();
+      const text = JSON.stringify(result);
+      expect(text).toContain(DEMO.customers.alice);
+      expect(text).not.toContain('Alice at Beta');
+      expect(text).not.toContain(DEMO.customers.carol);
+    } finally {
+      await client.close();
+    }
   });
 
   it("a merchant's staff key cannot reach another merchant's customers", async () => {
