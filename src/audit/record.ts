@@ -90,33 +90,6 @@ export interface AuditFilter {
   limit?: number | undefined;
 }
 
-/** The columns in their stored order; both databases use exactly these names. */
-export const AUDIT_COLUMNS = [
-  'seq',
-  'at',
-  'kind',
-  'tenant_id',
-  'surface',
-  'caller',
-  'conversation',
-  'principal',
-  'verified_by',
-  'issuer',
-  'unverified',
-  'tool',
-  'outcome',
-  'reason',
-  'disclosed',
-  'write',
-  'detail',
-  'email',
-  'customer_ids',
-  'salt',
-  'commitment',
-  'prev_hash',
-  'hash',
-] as const;
-
 /** An entry with nothing filled in but the time and kind: anchors and erasure notes. */
 export function systemEntry(kind: 'anchor' | 'erasure', detail: Record<string, unknown>, tenantId: string | null = null): AuditEntry {
   return {

@@ -5,35 +5,13 @@ import { conversationHash } from '../../src/audit/call-entry.js';
 import { PostgresAuditStore } from '../../src/audit/postgres-audit-store.js';
 import type { AuditEntry } from '../../src/audit/record.js';
 import { SqliteAuditStore } from '../../src/audit/sqlite-audit-store.js';
-import { tempDirAfterAll } from '../support/audit.js';
+import { tempDirAfterAll, sampleEntry } from '../support/audit.js';
 import { runCli } from '../support/cli.js';
 import { usePostgresServer } from '../support/postgres-server.js';
 
 const tempDir = tempDirAfterAll('sbm-audit-cli-');
 
-function entry(overrides: Partial<AuditEntry> = {}): AuditEntry {
-  return {
-    at: '2026-03-01T10:00:00.000Z',
-    kind: 'call',
-    tenant_id: null,
-    surface: 'mcp',
-    caller: 'host:acme-bot',
-    conversation: null,
-    principal: 'customer',
-    verified_by: 'identity-token',
-    issuer: 'https://id.example.com',
-    unverified: false,
-    tool: 'get_subscription',
-    outcome: 'ok',
-    reason: null,
-    disclosed: ['subscription'],
-    write: null,
-    detail: null,
-    email: null,
-    customer_ids: [],
-    ...overrides,
-  };
-}
+const entry = sampleEntry;
 
 /** Ana's three call records (#1, #3, #4), Ben's (#2) and a staff look-up of Ana's customer (#5). */
 const TRAIL: AuditEntry[] = [

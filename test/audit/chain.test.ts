@@ -2,29 +2,10 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { commitmentOf, EMPTY_HEAD, problemWith, seal, type ChainHead } from '../../src/audit/chain.js';
 import type { AuditEntry, AuditRow } from '../../src/audit/record.js';
+import { sampleEntry } from '../support/audit.js';
 
 function callEntry(overrides: Partial<AuditEntry> = {}): AuditEntry {
-  return {
-    at: '2026-03-01T10:00:00.000Z',
-    kind: 'call',
-    tenant_id: null,
-    surface: 'mcp',
-    caller: 'host:acme-bot',
-    conversation: 'c0ffee',
-    principal: 'customer',
-    verified_by: 'identity-token',
-    issuer: 'https://id.example.com',
-    unverified: false,
-    tool: 'get_subscription',
-    outcome: 'ok',
-    reason: null,
-    disclosed: ['subscription', 'subscription.price'],
-    write: null,
-    detail: null,
-    email: 'ana@example.com',
-    customer_ids: ['cus_Ana1'],
-    ...overrides,
-  };
+  return sampleEntry({ conversation: 'c0ffee', disclosed: ['subscription', 'subscription.price'], email: 'ana@example.com', customer_ids: ['cus_Ana1'], ...overrides });
 }
 
 /** Checks rows in order, as verification does; the first problem, or undefined. */

@@ -5,38 +5,16 @@ import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AuditStore } from '../../src/audit/audit-store.js';
 import { PostgresAuditStore } from '../../src/audit/postgres-audit-store.js';
-import type { AuditEntry, AuditRow } from '../../src/audit/record.js';
+import type { AuditRow } from '../../src/audit/record.js';
 import { SqliteAuditStore } from '../../src/audit/sqlite-audit-store.js';
 import { verifyChain } from '../../src/audit/verify-chain.js';
-import { tempDirAfterAll } from '../support/audit.js';
+import { tempDirAfterAll, sampleEntry } from '../support/audit.js';
 import { usePostgresServer } from '../support/postgres-server.js';
 
 const postgres = usePostgresServer();
 const tempDir = tempDirAfterAll();
 
-function entry(overrides: Partial<AuditEntry> = {}): AuditEntry {
-  return {
-    at: '2026-03-01T10:00:00.000Z',
-    kind: 'call',
-    tenant_id: null,
-    surface: 'mcp',
-    caller: 'host:acme-bot',
-    conversation: null,
-    principal: 'customer',
-    verified_by: 'identity-token',
-    issuer: 'https://id.example.com',
-    unverified: false,
-    tool: 'get_subscription',
-    outcome: 'ok',
-    reason: null,
-    disclosed: ['subscription'],
-    write: null,
-    detail: null,
-    email: null,
-    customer_ids: [],
-    ...overrides,
-  };
-}
+const entry = sampleEntry;
 
 type Kind = 'sqlite' | 'postgres';
 

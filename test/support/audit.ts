@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import type { AuditStore } from '../../src/audit/audit-store.js';
+import type { AuditEntry } from '../../src/audit/record.js';
 import { AuditTrail } from '../../src/audit/audit-trail.js';
 import { PostgresAuditStore } from '../../src/audit/postgres-audit-store.js';
 import { SqliteAuditStore } from '../../src/audit/sqlite-audit-store.js';
@@ -34,4 +35,29 @@ export async function testTrail(store: AuditStore, options: { required?: boolean
   const trail = new AuditTrail({ store, log: silentLogger(), bufferLimit: options.bufferLimit ?? 10_000, required: options.required ?? false, flushDelayMs: 1 });
   await trail.start();
   return trail;
+}
+
+/** A call record as a verified customer's MCP call leaves it; tests override what they are about. */
+export function sampleEntry(overrides: Partial<AuditEntry> = {}): AuditEntry {
+  return {
+    at: '2026-03-01T10:00:00.000Z',
+    kind: 'call',
+    tenant_id: null,
+    surface: 'mcp',
+    caller: 'host:acme-bot',
+    conversation: null,
+    principal: 'customer',
+    verified_by: 'identity-token',
+    issuer: 'https://id.example.com',
+    unverified: false,
+    tool: 'get_subscription',
+    outcome: 'ok',
+    reason: null,
+    disclosed: ['subscription'],
+    write: null,
+    detail: null,
+    email: null,
+    customer_ids: [],
+    ...overrides,
+  };
 }
