@@ -54,6 +54,7 @@ export class Keyring {
       return { label, id: keyIdOf(key), key };
     });
     if (new Set(this.keks.map((kek) => kek.id)).size !== this.keks.length) throw new ConfigurationError('TENANT_KEY_SECRET lists the same key twice.');
+    if (new Set(this.keks.map((kek) => kek.label)).size !== this.keks.length) throw new ConfigurationError('TENANT_KEY_SECRET gives two keys the same label.');
   }
 
   /** The key id new values are encrypted under. */

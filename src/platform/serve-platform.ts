@@ -20,7 +20,7 @@ import type { StripeClientOptions } from '../stripe/client.js';
 import { MemoryWindows, RedisWindows } from '../stripe/rate-budget.js';
 import { createStore } from '../verify/create-store.js';
 import type { CodeMailer } from '../verify/mailer.js';
-import { Keyring } from './keyring.js';
+import { Keyring, KeyringError } from './keyring.js';
 import { createPlatformApp } from './platform-app.js';
 import { TenantApps } from './tenant-apps.js';
 import { tenantProber } from './tenant-probe.js';
@@ -58,8 +58,16 @@ export async function startPlatform(options: { settings: Settings; log: Logger; 
   const keyring = new Keyring(settings.TENANT_KEY_SECRET);
   const audit = auditEnabled(settings, 'serve') ? await createAuditTrail(settings, { demo: false, log }) : undefined;
   const database = audit?.store ?? (await openAuditStore(settings, { demo: false, log }));
-  await database.migrate();
-  const tenants = await Tenants.open(new TenantStore(database.sql), keyring);
+  let tenants: Tenants;
+  try {
+    await database.migrate();
+    tenants = await Tenants.open(new TenantStore(database.sql), keyring);
+  } catch (error) {
+    await (audit ? audit.close() : database.close()).catch(() => undefined);
+    // The pepper does not decrypt: TENANT_KEY_SECRET lacks the key the database was written with.
+    if (error instanceof KeyringError) throw new ConfigurationError(`TENANT_KEY_SECRET cannot open this database: ${error.message}.`);
+    throw error;
+  }
 
   const metrics = new Metrics();
   if (audit) metrics.attachAudit(audit);

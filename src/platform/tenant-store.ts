@@ -114,9 +114,13 @@ export class TenantStore {
     await this.sql.run(sql, params);
   }
 
-  /** Saves many records in one transaction (key-encryption-key rotation). */
-  async saveAll(tenants: readonly TenantRecord[]): Promise<void> {
-    await this.sql.batch(tenants.map((tenant) => this.update(tenant)));
+  /** Saves many records and one meta value in one transaction (key-encryption-key rotation: all or nothing). */
+  async saveAll(tenants: readonly TenantRecord[], meta: { key: string; value: string }): Promise<void> {
+    await this.sql.batch([
+      ...tenants.map((tenant) => this.update(tenant)),
+      { sql: `DELETE FROM audit_meta WHERE key = ${this.p(1)}`, params: [meta.key] },
+      { sql: `INSERT INTO audit_meta (key, value) VALUES (${this.p(1)}, ${this.p(2)})`, params: [meta.key, meta.value] },
+    ]);
   }
 
   /** The latest probe; not a change of the tenant (processes keep what they built). */
@@ -160,12 +164,5 @@ export class TenantStore {
   async metaSetIfAbsent(key: string, value: string): Promise<string> {
     await this.sql.run(`INSERT INTO audit_meta (key, value) VALUES (${this.p(1)}, ${this.p(2)}) ON CONFLICT (key) DO NOTHING`, [key, value]);
     return (await this.meta(key))!;
-  }
-
-  async setMeta(key: string, value: string): Promise<void> {
-    await this.sql.batch([
-      { sql: `DELETE FROM audit_meta WHERE key = ${this.p(1)}`, params: [key] },
-      { sql: `INSERT INTO audit_meta (key, value) VALUES (${this.p(1)}, ${this.p(2)})`, params: [key, value] },
-    ]);
   }
 }

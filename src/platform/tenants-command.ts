@@ -42,6 +42,7 @@ export async function runTenantsCommand(action: string | undefined, id: string |
         } catch {
           throw new ConfigurationError('--settings must be JSON, e.g. {"write_tools":["apply_coupon"]}.');
         }
+        if (!process.env.TENANT_STRIPE_API_KEY) throw new ConfigurationError("tenants add reads the merchant's Stripe key from TENANT_STRIPE_API_KEY (never from an argument): set it.");
         const created = await tenants.create(
           { name: flags.name ?? '', stripe_api_key: process.env.TENANT_STRIPE_API_KEY ?? '', ...(process.env.TENANT_WEBHOOK_SECRET ? { webhook_secret: process.env.TENANT_WEBHOOK_SECRET } : {}), settings: extra },
           tenantProber(settings, log),

@@ -258,8 +258,7 @@ export class Tenants {
         updated_at: new Date().toISOString(),
       };
     });
-    await this.store.saveAll(rotated);
-    await this.store.setMeta(PEPPER_META, this.keyring.encrypt(this.pepper.toString('base64'), PLATFORM, PEPPER_META));
+    await this.store.saveAll(rotated, { key: PEPPER_META, value: this.keyring.encrypt(this.pepper.toString('base64'), PLATFORM, PEPPER_META) });
     return { tenants: rotated.length, key_id: this.keyring.currentKeyId };
   }
 }

@@ -204,7 +204,7 @@ describe('tenants add, list, show, rotate-key, remove (fake Stripe on loopback)'
     const cases: Array<[string[], Record<string, string>, string]> = [
       [['add', '--name', 'Revoked'], { TENANT_STRIPE_API_KEY: REVOKED_KEY }, 'Stripe did not accept this key'],
       [['add', '--name', 'Pk'], { TENANT_STRIPE_API_KEY: 'pk_test_123' }, 'pk_'],
-      [['add', '--name', 'Nokey'], {}, 'stripe_api_key is required'],
+      [['add', '--name', 'Nokey'], {}, 'TENANT_STRIPE_API_KEY'],
       [['add'], { TENANT_STRIPE_API_KEY: STRIPE_KEY }, 'name is required'],
       [['add', '--name', 'Bad', '--settings', '{not json'], { TENANT_STRIPE_API_KEY: STRIPE_KEY }, '--settings must be JSON'],
       [['add', '--name', 'Bad', '--settings', '{"surprise":true}'], { TENANT_STRIPE_API_KEY: STRIPE_KEY }, 'surprise'],
