@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_HOST_KEY, DEMO_IDENTITY_SECRET, mintIdentityToken } from '../src/demo/demo-identity.js';
 import { ALL_TOOLS, toolsForMode } from '../src/tools/registry.js';
 import { cleanEnv } from './support/cli.js';
-import { installPacked, type PackedInstall } from './support/packed.js';
+import { addSqliteDriver, installPacked, type PackedInstall } from './support/packed.js';
 import { findFreePort } from './support/redis-server.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -61,6 +61,8 @@ beforeAll(async () => {
   const info = JSON.parse(await readFile(join(INSPECTOR_DIR, 'package.json'), 'utf8')) as { bin: Record<string, string> };
   inspectorBin = join(INSPECTOR_DIR, info.bin['mcp-inspector-cli']!);
   packed = await installPacked();
+  // As a full `npm install` leaves it: `serve` keeps its audit trail in SQLite.
+  await addSqliteDriver(packed.app);
 }, 120_000);
 
 afterAll(async () => {
