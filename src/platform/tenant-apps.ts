@@ -85,8 +85,14 @@ function tenantSettings(base: Settings, tenant: TenantRecord, secrets: { stripeK
 export class TenantApps {
   private readonly built: LRUCache<string, TenantApp>;
   private readonly building = new Map<string, Promise<TenantApp>>();
+  /**
+   * Identity tokens are the platform's (IDENTITY_SECRET or IDENTITY_JWKS_URL): one verifier, and
+   * one cache of verified tokens, for every tenant instead of one each (each held ~380 KB).
+   */
+  private readonly verifier: ReturnType<typeof createIdentityTokenVerifier>;
 
   constructor(private readonly options: TenantAppsOptions) {
+    this.verifier = createIdentityTokenVerifier(options.settings);
     this.built = new LRUCache<string, TenantApp>({
       max: options.maxTenants ?? 10_000,
       ttl: options.idleMs ?? 10 * 60_000,
@@ -177,7 +183,7 @@ export class TenantApps {
       runtime,
       settings,
       tools,
-      verifier: createIdentityTokenVerifier(settings),
+      verifier: this.verifier,
       metrics: this.options.metrics,
       isDraining: this.options.isDraining,
       callLimits: this.options.callLimits.forTenant(tenant.id),
