@@ -45,7 +45,7 @@ const DEADLINE = Date.now() + Number(process.env.BENCH_MAX_SECONDS ?? 600) * 100
 const CALL_TIMEOUT_MS = 30_000;
 // Server settings that change what is measured: taken from the bench's environment when set, so
 // a row can be rerun with another TTL or limit. Everything else is fixed (startServe's clean env).
-const PASS_THROUGH = ['CACHE_TTL_SECONDS', 'CACHE_MAX_MB', 'STRIPE_RATE_LIMIT', 'CALLER_STRIPE_SHARE', 'HOST_CALLS_PER_MINUTE', 'CONVERSATION_CALLS_PER_MINUTE'];
+const PASS_THROUGH = ['AUDIT', 'DATABASE_URL', 'CACHE_TTL_SECONDS', 'CACHE_MAX_MB', 'STRIPE_RATE_LIMIT', 'CALLER_STRIPE_SHARE', 'HOST_CALLS_PER_MINUTE', 'CONVERSATION_CALLS_PER_MINUTE'];
 const passedThrough = Object.fromEntries(PASS_THROUGH.filter((name) => process.env[name]).map((name) => [name, process.env[name]]));
 
 // Fake credentials: they open nothing but the fake Stripe and the bench's own servers.

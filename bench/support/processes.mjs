@@ -118,13 +118,23 @@ export async function startFakeStripe(env) {
   };
 }
 
+// `serve` keeps its audit trail (on by default, SQLite) under XDG_DATA_HOME: here, not the user's.
+let benchDataHome;
+function dataHome() {
+  if (!benchDataHome) {
+    benchDataHome = mkdtempSync(join(tmpdir(), 'bench-data-'));
+    process.once('exit', () => rmSync(benchDataHome, { recursive: true, force: true }));
+  }
+  return benchDataHome;
+}
+
 /** `node dist/cli.js serve` with exactly these settings; resolves once /healthz answers (after the start-up probe). */
 export async function startServe(env) {
   const port = await freePort();
   // A clean environment: settings from the shell (TOOLS, CACHE_URL, …) must not change the figures.
   const child = track(
     spawn(process.execPath, [CLI, 'serve'], {
-      env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'silent', ...env },
+      env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'silent', XDG_DATA_HOME: dataHome(), ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     }),
   );
