@@ -7,6 +7,7 @@ import { createStore } from '../src/verify/create-store.js';
 import { MemoryStore } from '../src/verify/memory-store.js';
 import { RedisStore, StoreUnavailableError } from '../src/verify/redis-store.js';
 import type { Store } from '../src/verify/store.js';
+import { PrefixedStore } from '../src/platform/prefixed-store.js';
 import { findFreePort, startRedisServer, type RedisServer } from './support/redis-server.js';
 
 let redis: RedisServer;
@@ -36,6 +37,22 @@ const backends: { name: string; open: () => Store }[] = [
 ];
 
 describe.each(backends)('$name', ({ open }) => {
+  it("deleteByPrefix forgets one tenant's keys and nothing else, and a prefixed view sees only its own", async () => {
+    const store = track(open());
+    const alpha = new PrefixedStore(store, 't:ten_alpha:');
+    const beta = new PrefixedStore(store, 't:ten_beta:');
+    for (let i = 0; i < 1_200; i++) await alpha.set(`grant:${i}`, 'alice', 60_000);
+    await beta.set('grant:1', 'bob', 60_000);
+    // Glob characters in a prefix are literal: `*` matches no other tenant.
+    expect(await store.deleteByPrefix('t:ten_*')).toBe(0);
+    expect(await alpha.get('grant:1')).toBe('alice');
+    expect(await beta.get('grant:1')).toBe('bob');
+    expect(await beta.get('grant:2')).toBeUndefined();
+    expect(await store.deleteByPrefix('t:ten_alpha:')).toBe(1_200);
+    expect(await alpha.get('grant:1')).toBeUndefined();
+    expect(await beta.get('grant:1')).toBe('bob');
+  });
+
   it('returns what was set, and undefined for a key never set', async () => {
     const store = track(open());
     await store.set('greeting', 'hello', 60_000);
