@@ -185,6 +185,9 @@ describe('a request runs for the merchant of its bearer key, and only that one',
     expect((await deliver(A.id, WEBHOOK_B)).status).toBe(400);
     expect((await deliver(A.id, WEBHOOK_A)).status).toBe(200);
     expect((await deliver('ten_doesnotexist', WEBHOOK_A)).status).toBe(404);
+    // Event ids are de-duplicated per merchant: the same id at beta is beta's first.
+    expect(await (await deliver(A.id, WEBHOOK_A)).json()).toEqual({ received: true, duplicate: true });
+    expect(await (await deliver(B.id, WEBHOOK_B)).json()).toEqual({ received: true });
   });
 });
 
