@@ -28,9 +28,9 @@
 //   (per round and server) ROUNDS=8 CONTROL=1 WARMUP=500 RECORDS=200000 RECORD_BURST=100
 //   THROUGHPUT_RECORDS=100000 THROUGHPUT_REPS=3 PG_DURABLE=1 (0: the tests' fsync=off,
 //   synchronous_commit=off, full_page_writes=off) BENCH_MAX_SECONDS=900
+import { post } from './support/http-client.mjs';
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { Agent, request as httpRequest } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,7 +56,6 @@ const THROUGHPUT_REPS = Number(process.env.THROUGHPUT_REPS ?? 3);
 const PG_DURABLE = !['0', 'false', 'no'].includes(process.env.PG_DURABLE ?? '1');
 const MAX_SECONDS = Number(process.env.BENCH_MAX_SECONDS ?? 900);
 const DEADLINE = Date.now() + MAX_SECONDS * 1000;
-const CALL_TIMEOUT_MS = 30_000;
 const CHILD_TIMEOUT_MS = 300_000;
 // The issue's targets.
 const TARGET_ADDED_P99_MS = 0.2;
@@ -270,23 +269,6 @@ process.once('exit', () => {
 // ---------------------------------------------------------------------------------------------
 // Table 1: added latency per warm call, three servers measured in interleaved rounds.
 
-// node:http with keep-alive, as bench/stripe-load.mjs (fetch's pool measured itself under load).
-const agent = new Agent({ keepAlive: true });
-
-function post(url, headers, body) {
-  return new Promise((resolve, reject) => {
-    const request = httpRequest(url, { method: 'POST', headers, agent }, (response) => {
-      let text = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk) => (text += chunk));
-      response.on('end', () => resolve({ status: response.statusCode, text }));
-      response.on('error', reject);
-    });
-    request.setTimeout(CALL_TIMEOUT_MS, () => request.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
-    request.on('error', reject);
-    request.end(body);
-  });
-}
 
 /** One warm call; resolves with its latency (ms) and what failed, if anything (never throws). */
 async function callTool(server, tokens, index, conversationId) {

@@ -45,9 +45,9 @@
 // Knobs (env): ONLY=memory,cold,throughput,shared TENANTS=1000 COLD=200 COLD_CONCURRENCY=4
 //   COLD_BUILD=100 CREATE_CONCURRENCY=16 CONCURRENCY=16 SECONDS=10 ROUNDS=5 SHARED_REPS=3 POLL_MS=25
 //   STRIPE_LATENCY_MS=150 STRIPE_JITTER_MS=20 PG_DURABLE=1 BENCH_MAX_SECONDS=300
+import { send } from './support/http-client.mjs';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
-import { Agent, request as httpRequest } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -78,7 +78,6 @@ const LATENCY_MS = Number(process.env.STRIPE_LATENCY_MS ?? 150);
 const JITTER_MS = Number(process.env.STRIPE_JITTER_MS ?? 20);
 const PG_DURABLE = !['0', 'false', 'no'].includes(process.env.PG_DURABLE ?? '1');
 const DEADLINE = Date.now() + Number(process.env.BENCH_MAX_SECONDS ?? 300) * 1000;
-const CALL_TIMEOUT_MS = 30_000;
 const START_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 10_000;
 /** The platform's TENANT_REFRESH_MS (src/platform/tenants.ts): how long a process trusts a row it read. */
@@ -185,22 +184,6 @@ async function stopEverything() {
 // ---------------------------------------------------------------------------------------------
 // HTTP. node:http with keep-alive rather than fetch, as in bench/stripe-load.mjs.
 
-const agent = new Agent({ keepAlive: true });
-
-function send(url, { method = 'GET', headers = {}, body } = {}) {
-  return new Promise((resolve, reject) => {
-    const request = httpRequest(url, { method, headers, agent }, (response) => {
-      let text = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk) => (text += chunk));
-      response.on('end', () => resolve({ status: response.statusCode, text }));
-      response.on('error', reject);
-    });
-    request.setTimeout(CALL_TIMEOUT_MS, () => request.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
-    request.on('error', reject);
-    request.end(body);
-  });
-}
 
 function parseJson(text) {
   try {

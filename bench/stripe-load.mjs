@@ -22,7 +22,7 @@
 //   COLD_CUSTOMERS=alice@example.com LOAD=50x20,500x20 (conversations x calls; the Redis row uses
 //   the last) BURST=60x5 BURST_LIMITS=global:25,endpoint:25,search:20 BENCH_MAX_SECONDS=600
 //   Server settings in PASS_THROUGH below go to the serve processes when set here.
-import { Agent, request as httpRequest } from 'node:http';
+import { post } from './support/http-client.mjs';
 import { cpus } from 'node:os';
 import { mintIdentityToken } from '../dist/demo/demo-identity.js';
 import { processStats, startFakeStripe, startRedis, startServe, stopAll } from './support/processes.mjs';
@@ -42,7 +42,6 @@ const [BURST_CONVERSATIONS, BURST_CALLS] = (process.env.BURST ?? '60x5').split('
 // Stripe's limits for a sandbox account, as the fake enforces them in table 3.
 const BURST_LIMITS = process.env.BURST_LIMITS ?? 'global:25,endpoint:25,search:20';
 const DEADLINE = Date.now() + Number(process.env.BENCH_MAX_SECONDS ?? 600) * 1000;
-const CALL_TIMEOUT_MS = 30_000;
 // Server settings that change what is measured: taken from the bench's environment when set, so
 // a row can be rerun with another TTL or limit. Everything else is fixed (startServe's clean env).
 const PASS_THROUGH = ['AUDIT', 'DATABASE_URL', 'CACHE_TTL_SECONDS', 'CACHE_MAX_MB', 'STRIPE_RATE_LIMIT', 'CALLER_STRIPE_SHARE', 'HOST_CALLS_PER_MINUTE', 'CONVERSATION_CALLS_PER_MINUTE'];
@@ -89,25 +88,6 @@ function serveEnv(stripe, { webhooks, redis, settings = {} }) {
   };
 }
 
-// node:http rather than fetch: with 500 connections to one origin, fetch (undici) left some
-// requests waiting for seconds while others were answered (p99 of 7–13 s that a node:http client
-// on the same server did not see), which measured the load generator, not the server.
-const agent = new Agent({ keepAlive: true });
-
-function post(url, headers, body) {
-  return new Promise((resolve, reject) => {
-    const request = httpRequest(url, { method: 'POST', headers, agent }, (response) => {
-      let text = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk) => (text += chunk));
-      response.on('end', () => resolve({ status: response.statusCode, text }));
-      response.on('error', reject);
-    });
-    request.setTimeout(CALL_TIMEOUT_MS, () => request.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
-    request.on('error', reject);
-    request.end(body);
-  });
-}
 
 // Digits (retry-after seconds) are blurred so that one kind of refusal is counted as one kind.
 const blur = (message) => String(message).slice(0, 100).replace(/\d+/g, 'N');
