@@ -264,6 +264,9 @@ describe('nothing secret is kept or shown in plaintext', () => {
   it('database files, logs and status answers hold no Stripe key, webhook secret or bearer key', async () => {
     await platform.audit!.flush();
     const status = await (await fetch(`${platform.url}/v1/status`, { headers: { authorization: `Bearer ${A.staff}` } })).text();
+    // A merchant's status shows neither where the platform keeps its database nor its volume.
+    expect(status).not.toContain(dir);
+    expect(status).not.toMatch(/records written/);
     const files = readdirSync(dir).filter((name) => name.startsWith('platform.db'));
     const bytes = files.map((name) => readFileSync(join(dir, name)).toString('latin1')).join('\n');
     expect(bytes).toContain('Alpha');
