@@ -59,7 +59,7 @@ function problemOf(error: unknown): AuditProblem {
   const code = String((error as { code?: unknown })?.code ?? '');
   const message = error instanceof Error ? error.message : '';
   if (/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EPIPE|57P0[1-3]|08\d\d\d)$/.test(code) || /timeout|terminat|connect/i.test(message)) return 'unreachable';
-  if (/^SQLITE_(FULL|IOERR|READONLY|CANTOPEN|BUSY|LOCKED)/.test(code) || /^(ENOSPC|EACCES|EROFS)$/.test(code)) return 'storage';
+  if (/^SQLITE_(FULL|IOERR|READONLY|CANTOPEN|BUSY|LOCKED|WORKER)/.test(code) || /^(ENOSPC|EACCES|EROFS)$/.test(code)) return 'storage';
   return 'error';
 }
 
@@ -233,6 +233,9 @@ export class AuditTrail {
       }
       await this.options.store.append(batch.map((queued) => queued.entry));
     } catch (error) {
+      // The database answered but refused the batch: find the record it refuses, so one bad record
+      // cannot hold back every record after it.
+      if (this.migrated && batch.length > 0 && problemOf(error) === 'error' && (await this.writeOneByOne(batch))) return;
       this.fail(error);
       // Calls waiting on their own record are refused; their records stay, as refusals.
       for (const queued of batch) {
@@ -255,6 +258,32 @@ export class AuditTrail {
       this.retryMs = RETRY_MIN_MS;
       this.notify();
     }
+  }
+
+  /**
+   * The batch again, a record at a time. A record the database itself refuses is counted lost and
+   * logged (its call, if waiting on it, is refused); written ones are written. False when the
+   * database stops answering meanwhile: what is left waits in the queue as usual.
+   */
+  private async writeOneByOne(batch: Queued[]): Promise<boolean> {
+    let refused = 0;
+    for (const queued of batch) {
+      try {
+        await this.options.store.append([queued.entry]);
+        this.written += 1;
+        queued.committed?.resolve();
+      } catch (error) {
+        if (problemOf(error) !== 'error') return false;
+        refused += 1;
+        queued.committed?.reject(new AuditUnavailableError());
+        this.options.log.error({ err: loggedDbError(error), tool: queued.entry.tool }, 'audit trail: the database refused a record; it is counted lost');
+      }
+      // Done with this one either way; if the database stops answering, the rest stay queued.
+      if (this.queue[0] === queued) this.queue.shift();
+    }
+    this.lost += refused;
+    this.lastWrittenAt = new Date().toISOString();
+    return true;
   }
 
   private fail(error: unknown): void {

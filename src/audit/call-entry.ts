@@ -14,6 +14,17 @@ export function conversationHash(conversation: string): string {
 // Refusals are the server saying no (nothing was shown); errors are things that went wrong.
 const REFUSALS: ReadonlySet<string> = new Set<ToolErrorKind | 'audit_unavailable'>(['not_verified', 'input', 'not_found', 'busy', 'audit_unavailable']);
 
+/**
+ * Text as both databases store it byte for byte: no control characters (Postgres refuses NUL)
+ * and no lone surrogate halves (stored as U+FFFD, which would then fail verification).
+ */
+export function storable(text: string): string;
+export function storable(text: string | null): string | null;
+export function storable(text: string | null): string | null {
+  // eslint-disable-next-line no-control-regex
+  return text === null ? null : text.toWellFormed().replace(/[\u0000-\u001f\u007f]/g, '').slice(0, 500);
+}
+
 export interface CallFacts {
   surface: AuditSurface;
   caller: string | undefined;
@@ -35,21 +46,21 @@ export function callEntry(facts: CallFacts): AuditEntry {
   return {
     at: new Date().toISOString(),
     kind: 'call',
-    tenant_id: facts.tenantId ?? null,
+    tenant_id: storable(facts.tenantId ?? null),
     surface: facts.surface,
-    caller: facts.caller ?? (principal.kind === 'staff' ? `staff:${principal.name}` : null),
+    caller: storable(facts.caller ?? (principal.kind === 'staff' ? `staff:${principal.name}` : null)),
     conversation: facts.conversation ? conversationHash(facts.conversation) : null,
     principal: principal.kind,
     verified_by: customer?.verifiedBy ?? null,
-    issuer: customer?.issuer ?? null,
+    issuer: storable(customer?.issuer ?? null),
     unverified: customer?.verifiedBy === 'trust-email',
-    tool: facts.tool,
+    tool: storable(facts.tool),
     outcome: facts.failure === undefined ? 'ok' : REFUSALS.has(facts.failure) ? 'refused' : 'error',
     reason: facts.failure ?? null,
     disclosed: facts.failure === undefined ? [...facts.disclosed] : [],
     write: facts.failure === undefined ? (facts.write ?? null) : null,
     detail: null,
-    email: facts.email,
-    customer_ids: [...new Set(facts.customerIds)],
+    email: storable(facts.email),
+    customer_ids: [...new Set(facts.customerIds.map((id) => storable(id)))],
   };
 }

@@ -19,7 +19,7 @@ function workerUrl(): URL {
 /** The embedded trail: one SQLite file, written by a worker thread. */
 export class SqliteAuditStore implements AuditStore {
   readonly backend = 'sqlite' as const;
-  private readonly worker: Worker;
+  private worker: Worker | undefined;
   private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   private nextId = 1;
   private closed = false;
@@ -33,31 +33,39 @@ export class SqliteAuditStore implements AuditStore {
 
   constructor(readonly location: string) {
     mkdirSync(dirname(location), { recursive: true, mode: 0o700 });
-    this.worker = new Worker(workerUrl(), { workerData: { file: location } });
+  }
+
+  /** The worker, started on first use and again after it stopped (a crash must not hang the trail). */
+  private running(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(workerUrl(), { workerData: { file: this.location } });
     // The worker holds no timers of its own: it must not keep a finished process alive.
-    this.worker.unref();
-    this.worker.on('message', (reply: SqliteReply) => {
+    worker.unref();
+    worker.on('message', (reply: SqliteReply) => {
       const waiter = this.pending.get(reply.id);
       if (!waiter) return;
       this.pending.delete(reply.id);
       if (reply.ok) waiter.resolve(reply.value);
       else waiter.reject(reply.error.code === 'ERR_MODULE_NOT_FOUND' ? new AuditDriverMissingError() : Object.assign(new Error(reply.error.message), { code: reply.error.code }));
     });
-    this.worker.on('error', (error) => this.failAll(error));
-    this.worker.on('exit', () => this.failAll(new Error('the audit trail worker stopped')));
-  }
-
-  private failAll(error: Error): void {
-    for (const waiter of this.pending.values()) waiter.reject(error);
-    this.pending.clear();
+    const stopped = (error: Error) => {
+      if (this.worker !== worker) return;
+      this.worker = undefined;
+      for (const waiter of this.pending.values()) waiter.reject(error);
+      this.pending.clear();
+    };
+    worker.on('error', (error) => stopped(Object.assign(error, { code: 'SQLITE_WORKER_FAILED' })));
+    worker.on('exit', () => stopped(Object.assign(new Error('the audit trail worker stopped'), { code: 'SQLITE_WORKER_EXITED' })));
+    return (this.worker = worker);
   }
 
   private call<T>(body: RequestBody): Promise<T> {
     if (this.closed) return Promise.reject(new Error('the audit trail is closed'));
     const id = this.nextId++;
+    const worker = this.running();
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      this.worker.postMessage({ ...body, id });
+      worker.postMessage({ ...body, id });
     });
   }
 
@@ -87,8 +95,9 @@ export class SqliteAuditStore implements AuditStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    await this.call({ op: 'close' }).catch(() => undefined);
+    const worker = this.worker;
+    if (worker) await this.call({ op: 'close' }).catch(() => undefined);
     this.closed = true;
-    await this.worker.terminate();
+    await worker?.terminate();
   }
 }

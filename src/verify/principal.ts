@@ -42,10 +42,13 @@ export function normalizeEmail(email: string): string {
 }
 
 // Deliberately plain: RFC 5322 admits far more, but a billing email a person types has one @,
-// a dotted domain and no spaces or quotes (which also keeps it out of search-query syntax).
-const EMAIL_PATTERN = /^[^\s@"\\]+@[^\s@"\\]+\.[^\s@"\\]+$/;
+// a dotted domain and no spaces, quotes or control characters (which also keeps it out of
+// search-query syntax, and out of trouble in the databases the audit trail writes).
+// eslint-disable-next-line no-control-regex
+const EMAIL_PATTERN = /^[^\s@"\\\u0000-\u001f\u007f]+@[^\s@"\\\u0000-\u001f\u007f]+\.[^\s@"\\\u0000-\u001f\u007f]+$/;
 
 export function isPlausibleEmail(email: string): boolean {
   const trimmed = email.trim();
-  return trimmed.length <= 254 && EMAIL_PATTERN.test(trimmed);
+  // A lone surrogate half is no text a person typed (and no database stores it as given).
+  return trimmed.length <= 254 && trimmed.isWellFormed() && EMAIL_PATTERN.test(trimmed);
 }
