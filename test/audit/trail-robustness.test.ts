@@ -52,7 +52,7 @@ describe('text a visitor types cannot break the trail', () => {
     });
     const logged: string[] = [];
     const log = silentLogger();
-    log.error = ((object: unknown, message: string) => void logged.push(message)) as typeof log.error;
+    log.error = ((_object: unknown, message: string) => void logged.push(message)) as typeof log.error;
     const trail = new AuditTrail({ store: refusing, log, bufferLimit: 100, required: false, flushDelayMs: 1 });
     await trail.start();
     for (const email of ['one@example.com', poison, 'three@example.com']) trail.record(sampleEntry({ email }));
