@@ -6,6 +6,7 @@
 import type { Context, Handler } from 'hono';
 import { z } from 'zod';
 import { callEntry } from '../audit/call-entry.js';
+import type { AuditEntry } from '../audit/record.js';
 import { ASSISTANT_SURFACES, findDisclosures, type Disclosures } from '../audit/disclosures.js';
 import type { DataCategory } from '../audit/record.js';
 import type { ToolError, ToolErrorKind } from '../errors.js';
@@ -16,6 +17,7 @@ import { PERMISSIONS } from '../stripe/permission-probes.js';
 import type { CustomerTarget, ToolRuntime } from '../tools/lib/context.js';
 import { loadCustomerOverview, type CustomerOverview, type OverviewSection } from '../tools/lib/customer-overview.js';
 import { createToolContext } from '../tools/lib/customer-target.js';
+import { AUDIT_UNAVAILABLE_MESSAGE } from '../tools/lib/run-tool.js';
 import { isPlausibleEmail, normalizeEmail, staffPrincipal } from '../verify/principal.js';
 import { conversationKey, type HttpCaller } from '../verify/request-principal.js';
 
@@ -96,24 +98,22 @@ const SECTION_CATEGORIES: Record<OverviewSection, DataCategory[]> = {
 };
 
 /** One record per look-up: the agent saw the records list and every section that loaded. */
-function recordInsight(runtime: ToolRuntime, surface: 'panel' | 'insight', staffName: string, insight: Insight, customerIds: string[]): void {
+function insightEntry(runtime: ToolRuntime, surface: 'panel' | 'insight', staffName: string, insight: Insight, customerIds: string[], failure?: string): AuditEntry {
   const failed = new Set(insight.status === 'found' ? insight.unavailable.map((notice) => notice.section) : []);
   const shown = (Object.keys(SECTION_CATEGORIES) as OverviewSection[]).filter((section) => !failed.has(section)).flatMap((section) => SECTION_CATEGORIES[section]);
-  runtime.audit?.record(
-    callEntry({
-      surface,
-      caller: `staff:${staffName}`,
-      conversation: undefined,
-      principal: staffPrincipal(staffName),
-      tool: 'customer_insight',
-      failure: insight.status === 'found' ? undefined : insight.status === 'not_found' ? 'not_found' : insight.kind,
-      disclosed: ['customer_record', ...shown],
-      write: undefined,
-      email: insight.email,
-      customerIds,
-      tenantId: runtime.tenantId,
-    }),
-  );
+  return callEntry({
+    surface,
+    caller: `staff:${staffName}`,
+    conversation: undefined,
+    principal: staffPrincipal(staffName),
+    tool: 'customer_insight',
+    failure: failure ?? (insight.status === 'found' ? undefined : insight.status === 'not_found' ? 'not_found' : insight.kind),
+    disclosed: ['customer_record', ...shown],
+    write: undefined,
+    email: insight.email,
+    customerIds,
+    tenantId: runtime.tenantId,
+  });
 }
 
 export const STRIPE_UNAVAILABLE_MESSAGE = 'Stripe is unavailable, try again.';
@@ -126,7 +126,7 @@ export const NO_CUSTOMER_MESSAGE = 'No Stripe customer with this email.';
 export function agentMessage(error: ToolError): string {
   switch (error.kind) {
     case 'temporarily_unavailable':
-      return STRIPE_UNAVAILABLE_MESSAGE;
+      return error.logDetail?.audit === 'unavailable' ? error.message : STRIPE_UNAVAILABLE_MESSAGE;
     case 'not_available': {
       const permission = String(error.logDetail?.permission ?? '');
       const part = PERMISSION_PARTS[permission];
@@ -166,10 +166,25 @@ async function checkConversation(runtime: ToolRuntime, query: InsightQuery): Pro
  * the requested one (else the newest), then one parallel round through loadCustomerOverview.
  */
 export async function loadInsight(runtime: ToolRuntime, staffName: string, query: InsightQuery, surface: 'panel' | 'insight'): Promise<Insight> {
+  const audit = runtime.audit;
+  const paused: Insight = { mode: runtime.key.mode, email: normalizeEmail(query.email), status: 'error', kind: 'temporarily_unavailable', message: AUDIT_UNAVAILABLE_MESSAGE };
+  // AUDIT_REQUIRED: an agent sees a customer only once the record of it is committed, as a tool call.
+  if (audit?.required && !audit.writable) {
+    audit.record(insightEntry(runtime, surface, staffName, paused, [], 'audit_unavailable'));
+    return paused;
+  }
   let customerIds: string[] = [];
   const insight = await lookUpInsight(runtime, staffName, query, (ids) => (customerIds = ids));
-  recordInsight(runtime, surface, staffName, insight, customerIds);
-  return insight;
+  const entry = insightEntry(runtime, surface, staffName, insight, customerIds);
+  if (!audit?.required) {
+    audit?.record(entry);
+    return insight;
+  }
+  // A record that cannot be committed is kept by the trail as a refusal: nothing is shown.
+  return audit.commit(entry).then(
+    () => insight,
+    () => paused,
+  );
 }
 
 async function lookUpInsight(runtime: ToolRuntime, staffName: string, query: InsightQuery, found: (customerIds: string[]) => void): Promise<Insight> {

@@ -8,7 +8,10 @@ import { SqliteAuditStore } from '../../src/audit/sqlite-audit-store.js';
 import { verifyChain } from '../../src/audit/verify-chain.js';
 import { silentLogger } from '../../src/log.js';
 import { isPlausibleEmail } from '../../src/verify/principal.js';
+import { DEMO } from '../../src/demo/fake-stripe/index.js';
 import { openTestStore, sampleEntry, tempDirAfterAll, testTrail } from '../support/audit.js';
+import { STAFF, startHttpFixture } from '../support/http-harness.js';
+import { panelSignIn } from '../support/panel.js';
 
 /** What a visitor or a crash could do to the trail, and how it keeps going. */
 const tempDir = tempDirAfterAll();
@@ -79,5 +82,38 @@ describe('the SQLite worker thread', () => {
     await expect.poll(async () => (await store.find({})).map((row) => row.email), { timeout: 10_000 }).toEqual(['after@example.com', 'before@example.com']);
     expect((await verifyChain(store)).ok).toBe(true);
     await trail.close();
+  });
+});
+
+describe('AUDIT_REQUIRED covers staff look-ups too', () => {
+  it('/v1/insight and the panel show no customer while the trail cannot be written, and do once it can', async () => {
+    const real = await openTestStore('sqlite', { dir: tempDir() });
+    let down = true;
+    const unreachable = () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+    const flaky: AuditStore = Object.assign(Object.create(real) as AuditStore, {
+      migrate: () => (down ? unreachable() : real.migrate()),
+      append: (entries: readonly AuditEntry[]) => (down ? unreachable() : real.append(entries)),
+    });
+    const trail = new AuditTrail({ store: flaky, log: silentLogger(), bufferLimit: 100, required: true, flushDelayMs: 1 });
+    await trail.start();
+    const fx = await startHttpFixture({}, { audit: trail });
+    try {
+      const insight = () => fetch(`${fx.url}/v1/insight?email=${DEMO.emails.carol}`, { headers: { authorization: `Bearer ${STAFF}` } });
+      const refused = await insight();
+      expect(refused.status).toBe(503);
+      const body = await refused.text();
+      expect(body).toContain('cannot record what it discloses');
+      expect(body).not.toContain(DEMO.customers.carol);
+      const cookie = await panelSignIn(fx.url, STAFF);
+      const card = await (await fetch(`${fx.url}/panel/card?email=${DEMO.emails.carol}`, { headers: { cookie } })).text();
+      expect(card).not.toContain(DEMO.customers.carol);
+      down = false;
+      await expect.poll(async () => (await insight()).status, { timeout: 15_000, interval: 200 }).toBe(200);
+      const rows = await real.find({ email: DEMO.emails.carol });
+      expect(rows.map((row) => [row.surface, row.outcome, row.reason])).toContainEqual(['insight', 'refused', 'audit_unavailable']);
+      expect(rows.map((row) => [row.surface, row.outcome])).toContainEqual(['insight', 'ok']);
+    } finally {
+      await fx.close();
+    }
   });
 });
