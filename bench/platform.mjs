@@ -96,7 +96,14 @@ const SERVER_SETTINGS = { HOST_CALLS_PER_MINUTE: '1000000' };
 const benchStarted = performance.now();
 const progress = (message) => process.stderr.write(`[${((performance.now() - benchStarted) / 1000).toFixed(0).padStart(3)}s] ${message}\n`);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const token = await mintIdentityToken(EMAIL, IDENTITY_SECRET, 3600);
+// In platform mode a token names its merchant in `aud`: one token per tenant, minted once.
+const tokens = new Map();
+const tenantOfHostKey = new Map();
+async function tokenFor(hostKey) {
+  const tenantId = tenantOfHostKey.get(hostKey);
+  if (!tokens.has(tenantId)) tokens.set(tenantId, await mintIdentityToken(EMAIL, IDENTITY_SECRET, 3600, tenantId));
+  return tokens.get(tenantId);
+}
 
 function checkDeadline() {
   if (Date.now() > DEADLINE) throw new Error('the bench ran longer than BENCH_MAX_SECONDS; stopping (lower TENANTS, COLD or SECONDS)');
@@ -211,6 +218,7 @@ async function connectTenant(server, label) {
     webhook_secret: `whsec_bench_tenant_${label}`,
   });
   if (status !== 201) throw new Error(`POST /v1/admin/tenants answered ${status}: ${text.slice(0, 300)}`);
+  tenantOfHostKey.set(body.host_key, body.tenant.id);
   return { id: body.tenant.id, host: body.host_key, staff: body.staff_key, connectMs: performance.now() - started };
 }
 
@@ -222,7 +230,7 @@ async function callTool(server, hostKey, conversation) {
   try {
     const response = await send(`${server.url}/v1/tools/${TOOL}`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${hostKey}`, 'x-customer-token': token, 'x-conversation-id': conversation, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${hostKey}`, 'x-customer-token': await tokenFor(hostKey), 'x-conversation-id': conversation, 'content-type': 'application/json' },
       body: '{}',
     });
     status = response.status;
@@ -565,6 +573,7 @@ async function shared(stripe, results) {
 
       // Rotation: process 1 forgets the old key at once; process 2 when what it read is 3 s old.
       const rotation = await admin(p1, 'POST', `/v1/admin/tenants/${tenant.id}/keys/host/rotate`);
+      tenantOfHostKey.set(rotation.body.key, tenant.id);
       if (rotation.status !== 200) throw new Error(`rotate answered ${rotation.status}: ${rotation.text.slice(0, 200)}`);
       const rotated = performance.now();
       reps.rotatedOldOnP1.push((await callTool(p1, tenant.host, `p1-old-${rep}`)).status);

@@ -36,8 +36,10 @@ export interface RuntimeOptions {
 /** Everything tool calls share within one process, built once from validated settings. */
 export function createRuntime(options: RuntimeOptions): ToolRuntime {
   const { settings, log } = options;
-  // A tenant's cache entries live under its id: removing the tenant makes them unreachable at once.
-  const scope = options.tenant ? `tenant-${options.tenant.id}` : scopeOfKey(settings.STRIPE_API_KEY?.trim() ?? '');
+  // A tenant's cache entries live under its id and its key: removing the tenant, or giving it another
+  // Stripe key (another account, or live after test), makes the old entries unreachable at once.
+  const keyScope = scopeOfKey(settings.STRIPE_API_KEY?.trim() ?? '');
+  const scope = options.tenant ? `tenant-${options.tenant.id}-${keyScope}` : keyScope;
   const budget = options.budget ?? createRateBudget(settings, scope);
   budget.onRateLimited((event) => log.warn(event, 'Stripe answered 429 despite the request budget'));
   const { stripe, key } = createStripeClient({

@@ -10,11 +10,15 @@ export const DEMO_CUSTOMER_EMAIL = 'alice@example.com';
 export const DEMO_HOST_KEY = 'demo_host_key_not_secret_0000000000';
 export const DEMO_STAFF_KEY = 'demo_staff_key_not_secret_000000000';
 
-/** What a merchant's backend would do for a logged-in user: sign their email (HS256). */
-export async function mintIdentityToken(email: string, secret: string, ttlSeconds = 24 * 3600): Promise<string> {
-  return new SignJWT({ email })
+/**
+ * What a merchant's backend would do for a logged-in user: sign their email (HS256). In platform
+ * mode the token names the merchant (tenant id) it is for in `aud`.
+ */
+export async function mintIdentityToken(email: string, secret: string, ttlSeconds = 24 * 3600, audience?: string | string[]): Promise<string> {
+  const token = new SignJWT({ email })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setIssuedAt()
-    .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
-    .sign(new TextEncoder().encode(secret));
+    .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds);
+  if (audience !== undefined) token.setAudience(audience);
+  return token.sign(new TextEncoder().encode(secret));
 }

@@ -31,6 +31,7 @@ export function auditRoute(runtime: ToolRuntime): Handler<{ Variables: { caller:
     // Platform mode: a tenant's staff read that tenant's records only.
     const found = await findDisclosures(runtime.audit, { ...filter, ...(hashed ? { conversation: hashed } : {}), ...(runtime.tenantId ? { tenant_id: runtime.tenantId } : {}) }, runtime.log);
     if (!found.available) return c.json({ error: 'temporarily_unavailable', message: found.message }, 503);
-    return c.json({ records: found.records, status: runtime.audit.status() });
+    // The trail's own state is the operator's (platform mode: every merchant's), not a merchant's.
+    return c.json({ records: found.records, ...(runtime.tenantId ? {} : { status: runtime.audit.status() }) });
   };
 }

@@ -23,7 +23,8 @@ import type { ToolRuntime } from '../tools/lib/context.js';
 import type { ProbeKeeper } from '../tools/lib/last-probe.js';
 import { startToolAvailability } from '../tools/lib/tool-availability.js';
 import { selectTools } from '../tools/registry.js';
-import { createIdentityTokenVerifier } from '../verify/identity-token.js';
+import { decodeJwt } from 'jose';
+import { createIdentityTokenVerifier, IdentityTokenError, type IdentityTokenVerifier } from '../verify/identity-token.js';
 import type { CodeMailer } from '../verify/mailer.js';
 import type { Store } from '../verify/store.js';
 import { PrefixedStore } from './prefixed-store.js';
@@ -82,6 +83,23 @@ function tenantSettings(base: Settings, tenant: TenantRecord, secrets: { stripeK
   };
 }
 
+/**
+ * The platform's identity tokens, for one merchant: a token must name that merchant (its tenant
+ * id) in `aud`, so a token one merchant's site minted for its user opens nothing at another
+ * merchant's, whose customer may share the email.
+ */
+function forTenant(verifier: IdentityTokenVerifier, tenantId: string): IdentityTokenVerifier {
+  return {
+    async verify(token) {
+      const principal = await verifier.verify(token);
+      // The signature and claims are checked above; only then is the audience read.
+      const audience = decodeJwt(token).aud;
+      if (!(audience === tenantId || (Array.isArray(audience) && audience.includes(tenantId)))) throw new IdentityTokenError('claims');
+      return principal;
+    },
+  };
+}
+
 export class TenantApps {
   private readonly built: LRUCache<string, TenantApp>;
   private readonly building = new Map<string, Promise<TenantApp>>();
@@ -89,7 +107,7 @@ export class TenantApps {
    * Identity tokens are the platform's (IDENTITY_SECRET or IDENTITY_JWKS_URL): one verifier, and
    * one cache of verified tokens, for every tenant instead of one each (each held ~380 KB).
    */
-  private readonly verifier: ReturnType<typeof createIdentityTokenVerifier>;
+  private readonly verifier: IdentityTokenVerifier | undefined;
 
   constructor(private readonly options: TenantAppsOptions) {
     this.verifier = createIdentityTokenVerifier(options.settings);
@@ -183,7 +201,7 @@ export class TenantApps {
       runtime,
       settings,
       tools,
-      verifier: this.verifier,
+      verifier: this.verifier ? forTenant(this.verifier, tenant.id) : undefined,
       metrics: this.options.metrics,
       isDraining: this.options.isDraining,
       callLimits: this.options.callLimits.forTenant(tenant.id),

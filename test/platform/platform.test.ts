@@ -49,9 +49,12 @@ async function admin(method: string, path: string, body?: unknown, key = ADMIN):
   return { status: response.status, body: response.status === 204 ? {} : ((await response.json()) as Record<string, any>) };
 }
 
-async function tool(key: string, name: string, options: { email?: string; body?: unknown; conversation?: string } = {}): Promise<{ status: number; body: Record<string, any> }> {
+const knownTenants: string[] = [];
+
+async function tool(key: string, name: string, options: { email?: string; body?: unknown; conversation?: string; audience?: string } = {}): Promise<{ status: number; body: Record<string, any> }> {
   const headers: Record<string, string> = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
-  if (options.email) headers['x-customer-token'] = await mintIdentityToken(options.email, IDENTITY_SECRET, 600);
+  // Tokens name their merchant in `aud`; the tests' tokens name every merchant they created.
+  if (options.email) headers['x-customer-token'] = await mintIdentityToken(options.email, IDENTITY_SECRET, 600, options.audience ?? knownTenants);
   if (options.conversation) headers['x-conversation-id'] = options.conversation;
   const response = await fetch(`${platform.url}/v1/tools/${name}`, { method: 'POST', headers, body: JSON.stringify(options.body ?? {}) });
   return { status: response.status, body: (await response.json()) as Record<string, any> };
@@ -71,6 +74,7 @@ beforeAll(async () => {
   ]);
   for (const answer of created) expect(answer.status, JSON.stringify(answer.body)).toBe(201);
   [A, B] = created.map(({ body }) => ({ id: body.tenant.id as string, host: body.host_key as string, staff: body.staff_key as string })) as [typeof A, typeof B];
+  knownTenants.push(A.id, B.id);
 });
 
 afterAll(async () => {
@@ -132,7 +136,7 @@ describe('a request runs for the merchant of its bearer key, and only that one',
 
   it('over MCP too: the host key decides the merchant, whatever the arguments say', async () => {
     const client = new Client({ name: 'platform-test', version: '1.0.0' });
-    const headers = { authorization: `Bearer ${A.host}`, 'x-customer-token': await mintIdentityToken(DEMO.emails.alice, IDENTITY_SECRET, 600) };
+    const headers = { authorization: `Bearer ${A.host}`, 'x-customer-token': await mintIdentityToken(DEMO.emails.alice, IDENTITY_SECRET, 600, A.id) };
     await client.connect(new StreamableHTTPClientTransport(new URL(`${platform.url}/mcp`), { requestInit: { headers } }));
     try {
       const result = await client.callTool({ name: 'get_billing_info', arguments: { tenant: B.id, tenant_id: B.id, customer_id: DEMO.customers.carol } });
@@ -144,6 +148,16 @@ describe('a request runs for the merchant of its bearer key, and only that one',
     } finally {
       await client.close();
     }
+  });
+
+  it("an identity token names its merchant: one minted for alpha's site opens nothing at beta", async () => {
+    const forAlpha = await tool(B.host, 'get_billing_info', { email: DEMO.emails.alice, audience: A.id });
+    expect(forAlpha.body.is_error).toBe(true);
+    expect(JSON.stringify(forAlpha.body)).not.toContain('Alice at Beta');
+    const forBeta = await tool(B.host, 'get_billing_info', { email: DEMO.emails.alice, audience: B.id });
+    expect(JSON.stringify(forBeta.body)).toContain('Alice at Beta');
+    const unnamed = await fetch(`${platform.url}/v1/tools/get_billing_info`, { method: 'POST', headers: { authorization: `Bearer ${B.host}`, 'x-customer-token': await mintIdentityToken(DEMO.emails.alice, IDENTITY_SECRET, 600), 'content-type': 'application/json' }, body: '{}' });
+    expect(((await unnamed.json()) as { is_error: boolean }).is_error).toBe(true);
   });
 
   it("a merchant's staff key cannot reach another merchant's customers", async () => {
@@ -176,6 +190,9 @@ describe('a request runs for the merchant of its bearer key, and only that one',
     expect(alphaRecords.length).toBeGreaterThan(0);
     expect(alphaRecords.every((record) => record.tenant_id === A.id)).toBe(true);
     expect((await read(B.staff)).every((record) => record.tenant_id === B.id)).toBe(true);
+    // The trail's own state (where it is, how much every merchant wrote) is not a merchant's to see.
+    const answer = await (await fetch(`${platform.url}/v1/audit?email=${DEMO.emails.alice}`, { headers: { authorization: `Bearer ${A.staff}` } })).json();
+    expect(answer).not.toHaveProperty('status');
   });
 
   it("webhooks are checked with the merchant's own signing secret", async () => {
@@ -232,6 +249,19 @@ describe('the insight panel, per merchant', () => {
   });
 });
 
+describe('a new Stripe key for a merchant', () => {
+  it('answers from the new account at once, never from what the old key cached', async () => {
+    const before = await tool(A.host, 'get_billing_info', { email: DEMO.emails.alice });
+    expect(JSON.stringify(before.body)).not.toContain('Alice at Beta');
+    // Alpha now connects beta's Stripe account (say, its live account after its test account).
+    expect((await admin('PATCH', `/v1/admin/tenants/${A.id}`, { stripe_api_key: KEY_B })).status).toBe(200);
+    const after = await tool(A.host, 'get_billing_info', { email: DEMO.emails.alice });
+    expect(JSON.stringify(after.body)).toContain('Alice at Beta');
+    expect((await admin('PATCH', `/v1/admin/tenants/${A.id}`, { stripe_api_key: KEY_A })).status).toBe(200);
+    expect(JSON.stringify((await tool(A.host, 'get_billing_info', { email: DEMO.emails.alice })).body)).not.toContain('Alice at Beta');
+  });
+});
+
 describe('keys', () => {
   it('rotating a host key: the old one stops at once, the new one works', async () => {
     const rotated = await admin('POST', `/v1/admin/tenants/${B.id}/keys/host/rotate`);
@@ -281,6 +311,7 @@ describe('removing a merchant', () => {
   it('forgets its keys at once; its audit records stay', async () => {
     const removable = await admin('POST', '/v1/admin/tenants', { name: 'Gamma', stripe_api_key: KEY_A });
     const gamma = { id: removable.body.tenant.id as string, host: removable.body.host_key as string };
+    knownTenants.push(gamma.id);
     expect((await tool(gamma.host, 'get_billing_info', { email: DEMO.emails.alice })).body.is_error).toBe(false);
     expect((await admin('DELETE', `/v1/admin/tenants/${gamma.id}`)).status).toBe(204);
     expect((await tool(gamma.host, 'get_billing_info', { email: DEMO.emails.alice })).status).toBe(401);

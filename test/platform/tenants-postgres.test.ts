@@ -53,9 +53,12 @@ async function admin(platform: RunningPlatform, method: string, path: string, bo
   return { status: response.status, body: response.status === 204 ? {} : ((await response.json()) as Record<string, any>) };
 }
 
+const madeTenants: string[] = [];
+
 /** A customer question through the tenant of `key`: get_billing_info for alice. */
 async function ask(platform: RunningPlatform, key: string): Promise<{ status: number; body: Record<string, any> }> {
-  const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'x-customer-token': await mintIdentityToken(DEMO.emails.alice, IDENTITY_SECRET, 600) };
+  // In platform mode a token names its merchant in `aud`: these name every tenant the file made.
+  const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'x-customer-token': await mintIdentityToken(DEMO.emails.alice, IDENTITY_SECRET, 600, madeTenants) };
   const response = await fetch(`${platform.url}/v1/tools/get_billing_info`, { method: 'POST', headers, body: '{}' });
   return { status: response.status, body: (await response.json()) as Record<string, any> };
 }
@@ -78,6 +81,7 @@ async function connect(platform: RunningPlatform, body: Record<string, unknown>)
   expect(created.status, JSON.stringify(created.body)).toBe(201);
   const tenant = { id: created.body.tenant.id as string, host: created.body.host_key as string, staff: created.body.staff_key as string };
   secrets.add(tenant.host).add(tenant.staff);
+  madeTenants.push(tenant.id);
   return tenant;
 }
 
