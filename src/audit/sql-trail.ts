@@ -83,13 +83,18 @@ export async function eraseEmail(tx: SqlTx, dialect: SqlDialect, email: string):
   const named = await tx.all(`SELECT customer_ids FROM audit_records WHERE email = ${p(1)} AND customer_ids IS NOT NULL`, [email]);
   const customers = [...new Set(named.flatMap((row) => JSON.parse(String(row.customer_ids)) as string[]))];
   const clauses = [`email = ${p(1)}`, ...customers.map((_, i) => namesCustomer(dialect, p(i + 2)))];
-  const erased = await tx.run(
-    `UPDATE audit_records SET email = NULL, customer_ids = NULL, salt = NULL WHERE salt IS NOT NULL AND (${clauses.join(' OR ')})`,
-    [email, ...customers.map(quotedCustomer)],
-  );
-  // The note says that an erasure happened and how much it erased, never whose.
-  if (erased > 0) await appendEntries(tx, dialect, [systemEntry('erasure', { records: erased })]);
-  return erased;
+  const erased = (
+    await tx.all(
+      `UPDATE audit_records SET email = NULL, customer_ids = NULL, salt = NULL WHERE salt IS NOT NULL AND (${clauses.join(' OR ')}) RETURNING seq`,
+      [email, ...customers.map(quotedCustomer)],
+    )
+  )
+    .map((row) => Number(row.seq))
+    .sort((a, b) => a - b);
+  // The note names the records it erased (never whose): verification refuses personal fields
+  // removed from any record that no such note names.
+  if (erased.length > 0) await appendEntries(tx, dialect, [systemEntry('erasure', { records: erased.length, erased })]);
+  return erased.length;
 }
 
 /**

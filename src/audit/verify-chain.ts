@@ -25,6 +25,9 @@ export async function verifyChain(store: AuditStore): Promise<ChainReport> {
   let anchor: { seq: number; hash: string } | undefined;
   let broken: ChainReport['broken'];
   let records = 0;
+  // Records whose personal fields are gone, and the records erasure notes say they erased.
+  const withoutSalt: number[] = [];
+  const erased = new Set<number>();
   for (let after = 0; ; ) {
     const rows = await store.page(after, PAGE);
     for (const row of rows) {
@@ -33,6 +36,8 @@ export async function verifyChain(store: AuditStore): Promise<ChainReport> {
       // The first record's link is checked at the end, against genesis or an anchor; its content now.
       const problem = problemWith(row, previous ?? (row.seq === 1 ? EMPTY_HEAD : { seq: row.seq - 1, hash: row.prev_hash }));
       if (problem && !broken) broken = { seq: row.seq, reason: problem };
+      if (row.salt === null) withoutSalt.push(row.seq);
+      if (row.kind === 'erasure' && Array.isArray(row.detail?.erased)) for (const seq of row.detail.erased as unknown[]) erased.add(Number(seq));
       if (row.kind === 'anchor' && Number(row.detail?.purged_through) === first.seq - 1) {
         anchor = { seq: row.seq, hash: String(row.detail?.purged_through_hash) };
       }
@@ -41,6 +46,8 @@ export async function verifyChain(store: AuditStore): Promise<ChainReport> {
     if (rows.length < PAGE) break;
     after = rows[rows.length - 1]!.seq;
   }
+  const wiped = withoutSalt.find((seq) => !erased.has(seq));
+  if (wiped !== undefined && (!broken || wiped < broken.seq)) broken = { seq: wiped, reason: `record ${wiped}'s personal fields were removed, but no erasure note names it` };
   if (first && first.seq > 1) {
     const reason = !anchor
       ? `records before ${first.seq} were deleted, and no retention anchor accounts for them`

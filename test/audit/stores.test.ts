@@ -123,6 +123,8 @@ describe.each<Kind>(['sqlite', 'postgres'])('audit store (%s)', (kind) => {
     ['its outcome', `UPDATE audit_records SET outcome = 'refused', reason = 'not_verified' WHERE seq = 3`, /record 3 was changed/],
     ['its email', `UPDATE audit_records SET email = 'mallory@example.com' WHERE seq = 3`, /record 3's email or customer ids/],
     ['its customer ids', `UPDATE audit_records SET customer_ids = '["cus_Mal1"]' WHERE seq = 3`, /record 3's email or customer ids/],
+    // What an erasure does, done by hand to hide whose data a call showed: no erasure note names it.
+    ['personal fields (wiped as an erasure would)', 'UPDATE audit_records SET email = NULL, customer_ids = NULL, salt = NULL WHERE seq = 3', /record 3's personal fields were removed, but no erasure note names it/],
   ];
 
   it.each(tamperings)('names the record whose %s was changed in the database', async (_what, update, reason) => {
