@@ -64,8 +64,13 @@ export async function runCommand(command: 'stdio' | 'serve' | 'doctor', values: 
   const lastProbe = new LastProbeFile(join(probeCacheDir(), probeFileName(settings, mode, tools.map((tool) => tool.name))));
   await startToolAvailability(runtime, tools, settings, lastProbe);
   const conversation = stdioConversationKey();
-  // The client closing stdin ends the process: write the trail's last records first.
-  if (audit) process.stdin.once('end', () => void audit.close().finally(() => process.exit(0)));
+  // The client closing stdin (or stopping the process) ends it: write the trail's last records first.
+  if (audit) {
+    const finish = () => void audit.close().finally(() => process.exit(0));
+    process.stdin.once('end', finish);
+    process.once('SIGTERM', finish);
+    process.once('SIGINT', finish);
+  }
   await serveStdio({
     tools,
     runtime,

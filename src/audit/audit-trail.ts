@@ -85,7 +85,6 @@ export class AuditTrail {
   private lastWrittenAt: string | null = null;
   private closing = false;
   private closed: Promise<void> | undefined;
-  private readonly listeners = new Set<() => void>();
 
   constructor(private readonly options: AuditTrailOptions) {
     this.required = options.required;
@@ -120,7 +119,8 @@ export class AuditTrail {
 
   /** Queues a record; never throws and never waits. */
   record(entry: AuditEntry): void {
-    if (this.queue.length >= this.options.bufferLimit) {
+    // After close nothing will write it: counted, never silently dropped.
+    if (this.closing || this.queue.length >= this.options.bufferLimit) {
       this.countLost(1);
       return;
     }
@@ -141,12 +141,6 @@ export class AuditTrail {
       this.queue.push({ entry, committed: { resolve, reject } });
       this.scheduleSoon();
     });
-  }
-
-  /** Hears when the trail falls behind or catches up (readiness, metrics). */
-  onChange(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
   }
 
   status(): AuditStatus {
@@ -256,7 +250,6 @@ export class AuditTrail {
       this.options.log.info({ backend: this.options.store.backend, pending: this.queue.length }, 'audit trail: database is back, writing held records');
       this.problem = undefined;
       this.retryMs = RETRY_MIN_MS;
-      this.notify();
     }
   }
 
@@ -295,11 +288,7 @@ export class AuditTrail {
         { backend: this.options.store.backend, problem, err: loggedDbError(error), pending: this.queue.length },
         'audit trail: cannot write, holding records',
       );
-      this.notify();
     }
   }
 
-  private notify(): void {
-    for (const listener of this.listeners) listener();
-  }
 }

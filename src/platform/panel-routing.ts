@@ -20,6 +20,7 @@ import type { TenantApps } from './tenant-apps.js';
 import type { Tenants } from './tenants.js';
 
 export const TENANT_COOKIE = '__Host-sbm_tenant';
+const MAX_SIGN_IN_BYTES = 16 * 1024;
 
 /** The lobby has no merchant and no Stripe: anything but the store and the log would be a bug, and throws. */
 function lobbyRuntime(store: Store, log: Logger): ToolRuntime {
@@ -48,6 +49,9 @@ export function platformPanel(options: { settings: Settings; secret: string; ten
 
   return async (c: Context): Promise<Response> => {
     if (c.req.method === 'POST' && c.req.path === '/panel/sign-in') {
+      // Read before anyone is known: only a sign-in form's size (a key and a return path).
+      const length = Number(c.req.header('content-length') ?? Number.NaN);
+      if (!(length <= MAX_SIGN_IN_BYTES)) return c.text('The sign-in form is too large.', 413);
       const form = await c.req.raw.clone().formData().catch(() => undefined);
       const key = String(form?.get('key') ?? '');
       const found = key ? await tenants.authenticate(key) : undefined;

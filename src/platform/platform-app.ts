@@ -51,13 +51,14 @@ export function createPlatformApp(options: PlatformAppOptions): Hono {
   const app = new Hono();
   const publicUrl = settings.PUBLIC_URL?.replace(/\/$/, '') ?? '';
 
-  /** A tenant that cannot be built (its secrets do not decrypt): refused with the cause, logged; others go on. */
+  /** A tenant that cannot be built (secrets that do not decrypt, a set-up that fails): refused with the cause, logged; others go on. */
   const unavailable = (c: Context, tenantId: string, error: unknown) => {
     if (error instanceof KeyringError) {
       log.error({ tenant: tenantId, problem: error.problem, detail: error.message }, 'tenant secrets do not decrypt');
       return c.json({ error: 'tenant_unavailable', message: `This merchant's stored Stripe key cannot be decrypted (${error.problem === 'unknown_key' ? 'TENANT_KEY_SECRET lacks the key it was encrypted with' : error.problem === 'tampered' ? 'the stored value fails its integrity check' : 'the stored value is malformed'}). The platform operator must fix it.` }, 503);
     }
-    throw error;
+    log.error({ tenant: tenantId, err: { name: (error as Error)?.name, message: (error as Error)?.message } }, 'tenant could not be loaded');
+    return c.json({ error: 'tenant_unavailable', message: "This merchant's set-up cannot be loaded right now. The platform operator must check its settings (the log says why)." }, 503);
   };
 
   app.get('/healthz', (c) => (options.isDraining() ? c.json({ status: 'draining' }, 503) : c.json({ status: 'ok' })));

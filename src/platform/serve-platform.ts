@@ -3,6 +3,7 @@
  * SQLite file), the parts every tenant shares (store, cache, Stripe budget windows, call limits,
  * audit trail, metrics), and the platform app on HOST:PORT.
  */
+import { randomBytes } from 'node:crypto';
 import type { AuditStore } from '../audit/audit-store.js';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import { auditEnabled, createAuditTrail, openAuditStore } from '../audit/create-audit-trail.js';
@@ -50,7 +51,12 @@ export async function openTenants(settings: Settings, log: Logger): Promise<{ te
 export async function startPlatform(options: { settings: Settings; log: Logger; fetch?: StripeClientOptions['fetch']; mailer?: CodeMailer; idleMs?: number }): Promise<RunningPlatform> {
   const { log } = options;
   // Every tenant's panel sessions are signed with one secret (random per process when none is set).
-  const settings: Settings = { ...options.settings, PANEL_SESSION_SECRET: sessionSigningSecret(options.settings) };
+  // Likewise one-time codes: a tenant's app rebuilt (a change, idle eviction) still checks codes already sent.
+  const settings: Settings = {
+    ...options.settings,
+    PANEL_SESSION_SECRET: sessionSigningSecret(options.settings),
+    VERIFY_SECRET: options.settings.VERIFY_SECRET ?? randomBytes(32).toString('base64url'),
+  };
   if (settings.ADMIN_KEYS.length === 0) throw new ConfigurationError('serve --platform needs ADMIN_KEYS (name:secret, comma list): the keys that connect and manage merchants.');
   if (settings.HOST_KEYS.length > 0 || settings.STAFF_KEYS.length > 0) {
     throw new ConfigurationError('In platform mode each merchant has its own host and staff keys (POST /v1/admin/tenants): unset HOST_KEYS and STAFF_KEYS.');

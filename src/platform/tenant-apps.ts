@@ -72,7 +72,9 @@ function tenantSettings(base: Settings, tenant: TenantRecord, secrets: { stripeK
     ...base,
     STRIPE_API_KEY: secrets.stripeKey,
     STRIPE_WEBHOOK_SECRET: secrets.webhookSecret,
-    PORTAL_RETURN_URL: own.portal_return_url ?? base.PORTAL_RETURN_URL,
+    // Per Stripe account or per merchant: never the platform's own.
+    PORTAL_RETURN_URL: own.portal_return_url,
+    COUPON_ALLOWLIST: [],
     PORTAL_CONFIGURATION: own.portal_configuration ?? base.PORTAL_CONFIGURATION,
     WRITE_TOOLS: own.write_tools ?? [],
     PLAN_PRODUCTS: own.plan_products ?? [],
@@ -187,7 +189,6 @@ export class TenantApps {
       audit: this.options.audit,
       tenant: { id: tenant.id, cache: this.options.cache },
     });
-    runtime.budget.onRateLimited((event) => tenantLog.warn(event, 'Stripe answered 429 despite the request budget'));
     const tools = selectTools({ allowlist: this.options.settings.TOOLS, writeTools: settings.WRITE_TOOLS });
     // Tools are listed at once from the stored probe; a fresh probe runs in the background and is stored.
     const keeper: ProbeKeeper = {

@@ -9,6 +9,8 @@ import { ConfigurationError, ToolError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { KeyringError } from './keyring.js';
 import { openTenants } from './serve-platform.js';
+import { createStore } from '../verify/create-store.js';
+import { tenantStorePrefix } from './tenant-apps.js';
 import { tenantProber } from './tenant-probe.js';
 
 export interface TenantsFlags {
@@ -73,6 +75,15 @@ export async function runTenantsCommand(action: string | undefined, id: string |
       }
       case 'remove': {
         if (!(await tenants.remove(id!))) throw new ConfigurationError(`No tenant ${id}.`);
+        // Its grants, codes, sessions and limits in the shared Redis go now too (memory stores die with their process).
+        if (settings.STORE_URL) {
+          const store = createStore(settings.STORE_URL);
+          try {
+            await store.deleteByPrefix(tenantStorePrefix(id!));
+          } finally {
+            await store.close();
+          }
+        }
         await out({ removed: id }, `Removed ${id}: its key and bearer keys are gone; running servers drop it within seconds. Its audit records stay.`, flags.json);
         return 0;
       }

@@ -19,7 +19,7 @@ export const TENANT_REFRESH_MS = 3_000;
 export const tenantSettingsSchema = z
   .object({
     merchant_name: z.string().trim().min(1).max(100).optional(),
-    mail_from: z.string().trim().min(3).max(200).optional(),
+    mail_from: z.string().trim().min(3).max(200).refine((value) => value.includes('@'), "mail_from must contain an email address, e.g. 'Acme Billing <billing@acme.example>'").optional(),
     portal_return_url: z.string().url('portal_return_url must be a URL').optional(),
     portal_configuration: z.string().regex(/^bpc_[A-Za-z0-9]+$/, 'portal_configuration is a bpc_… id').optional(),
     write_tools: z.array(z.enum(['resend_invoice', 'apply_coupon', 'all'])).max(3).optional(),

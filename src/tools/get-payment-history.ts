@@ -80,7 +80,7 @@ export default defineTool({
   description:
     "The customer's recent payments (charges), newest first: amount, status, card used (masked), why a payment failed, refunds, receipt links. Use for 'was I charged', 'why did my payment fail', 'where is my receipt', 'did I get my refund'. Read-only.",
   audience: 'customer',
-  discloses: ['payments', 'refunds'],
+  discloses: ['payments', 'refunds', 'payment_method.brand', 'payment_method.last4', 'payment_method.expiry'],
   permissions: ['rak_customer_read', 'rak_charge_read'],
   inputSchema: {
     limit: z.number().int().min(1).max(24).default(10).describe('How many payments (1–24).'),

@@ -104,6 +104,10 @@ describe('connecting merchants (/v1/admin)', () => {
     expect(unknownKey.body.message).toContain('Stripe did not accept this key');
     expect((await admin('POST', '/v1/admin/tenants', { name: 'Pk', stripe_api_key: 'pk_test_123' })).status).toBe(400);
     expect((await admin('POST', '/v1/admin/tenants', { name: 'X', stripe_api_key: KEY_A, surprise: true })).status).toBe(400);
+    // A sender the mailer would refuse later is refused now, not on every request after.
+    const badSender = await admin('PATCH', `/v1/admin/tenants/${A.id}`, { settings: { mail_from: 'Billing team' } });
+    expect(badSender.status).toBe(400);
+    expect(badSender.body.message).toContain('mail_from must contain an email address');
     expect((await admin('GET', '/v1/admin/tenants')).body.tenants.length).toBe(before);
   });
 
@@ -227,6 +231,11 @@ describe('the insight panel, per merchant', () => {
     expect(carol).not.toContain(DEMO.customers.carol);
   });
 
+  it('a sign-in form larger than a sign-in form is refused before it is read', async () => {
+    const huge = await fetch(`${platform.url}/panel/sign-in`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: platform.url }, body: `key=${'x'.repeat(64 * 1024)}` });
+    expect(huge.status).toBe(413);
+  });
+
   it('host keys, admin keys and unknown keys do not sign in', async () => {
     for (const key of [A.host, ADMIN, 'not-a-key-at-all-but-long-enough']) {
       const { status, cookie } = await signIn(key);
@@ -243,9 +252,14 @@ describe('the insight panel, per merchant', () => {
     const card = await fetch(`${platform.url}/panel/card?email=${DEMO.emails.carol}`, { headers: { cookie: mixed } });
     expect(card.status).toBe(401);
     expect(await card.text()).not.toContain(DEMO.customers.carol);
-    // And a forged routing cookie (another tenant id under A's signature) is ignored.
-    const forged = [...session, `__Host-sbm_tenant=${B.id}.${cookie.split('__Host-sbm_tenant=')[1]!.split('.')[1]}`].join('; ');
+    // A forged routing cookie (beta's id under alpha's signature) is ignored even with beta's own
+    // session: the agent lands in the lobby, signed out, not in beta's panel.
+    const betaSession = (await signIn(B.staff)).cookie.split('; ').filter((pair) => !pair.startsWith('__Host-sbm_tenant='));
+    const alphaSignature = cookie.split('__Host-sbm_tenant=')[1]!.split(';')[0]!.split('.')[1];
+    const forged = [...betaSession, `__Host-sbm_tenant=${B.id}.${alphaSignature}`].join('; ');
     expect((await fetch(`${platform.url}/panel/card?email=${DEMO.emails.carol}`, { headers: { cookie: forged } })).status).toBe(401);
+    // With beta's real routing cookie the same session opens beta's panel: the forgery alone was refused.
+    expect((await fetch(`${platform.url}/panel/card?email=${DEMO.emails.carol}`, { headers: { cookie: [...betaSession, betaRouting].join('; ') } })).status).toBe(200);
   });
 });
 
