@@ -7,6 +7,12 @@ import type { AuditEntry, AuditFilter, AuditRow } from './record.js';
  */
 type Params = ReadonlyArray<string | number | null>;
 
+export interface BatchStatement {
+  sql: string;
+  params?: Params;
+  oneRow?: boolean;
+}
+
 /** Plain statements on the same database, for the platform's tenant tables. */
 export interface SqlRunner {
   readonly backend: 'sqlite' | 'postgres';
@@ -14,8 +20,12 @@ export interface SqlRunner {
   all(sql: string, params?: Params): Promise<Array<Record<string, unknown>>>;
   /** Resolves to the number of rows changed. */
   run(sql: string, params?: Params): Promise<number>;
-  /** Statements in order, in one transaction: all or none. */
-  batch(statements: ReadonlyArray<{ sql: string; params?: Params }>): Promise<void>;
+  /**
+   * Statements in order, in one transaction: all or none. A statement marked `oneRow` must change
+   * exactly one row, else the whole batch is undone and rejects with code STALE_WRITE (someone
+   * changed that row since it was read).
+   */
+  batch(statements: ReadonlyArray<BatchStatement>): Promise<void>;
 }
 
 export interface AuditStore {

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { AuditStore, SqlRunner } from './audit-store.js';
 import type { AuditEntry, AuditFilter, AuditRow } from './record.js';
-import { appendEntries, eraseEmail, findRows, migrate, pageRows, purgeBefore, type SqlDialect, type SqlTx } from './sql-trail.js';
+import { appendEntries, eraseEmail, findRows, migrate, pageRows, purgeBefore, runBatch, type SqlDialect, type SqlTx } from './sql-trail.js';
 
 const dialect: SqlDialect = { backend: 'postgres', placeholder: (n) => `$${n}` };
 
@@ -31,10 +31,7 @@ export class PostgresAuditStore implements AuditStore {
     placeholder: dialect.placeholder,
     all: (sql, params) => txOf(this.pool).all(sql, params),
     run: (sql, params) => txOf(this.pool).run(sql, params),
-    batch: (statements) =>
-      this.locked(async (tx) => {
-        for (const statement of statements) await tx.run(statement.sql, statement.params);
-      }),
+    batch: (statements) => this.locked((tx) => runBatch(tx, statements)),
   };
 
   constructor(url: string, onError: (error: Error) => void = () => undefined) {

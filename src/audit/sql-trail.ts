@@ -3,6 +3,7 @@
  * the chain lock (SQLite: BEGIN IMMEDIATE; Postgres: an advisory transaction lock) and the
  * dialect's placeholder; everything that extends the chain reads the head inside that lock.
  */
+import type { BatchStatement } from './audit-store.js';
 import { EMPTY_HEAD, seal, type ChainHead } from './chain.js';
 import { systemEntry, type AuditEntry, type AuditFilter, type AuditRow } from './record.js';
 import { fromColumns, INSERT_COLUMNS, limitOf, META_TABLE_SQL, MIGRATIONS, namesCustomer, quotedCustomer, toColumns, whereOf } from './schema.js';
@@ -25,6 +26,14 @@ export interface SqlDialect {
 const ROWS_PER_INSERT = 100;
 // About 0.15 ms of hashing between two turns of the event loop.
 const ROWS_PER_SEAL = 10;
+
+/** A batch of plain statements inside the store's transaction (see SqlRunner.batch). */
+export async function runBatch(tx: SqlTx, statements: ReadonlyArray<BatchStatement>): Promise<void> {
+  for (const statement of statements) {
+    const changed = await tx.run(statement.sql, statement.params);
+    if (statement.oneRow && changed !== 1) throw Object.assign(new Error('the row changed since it was read'), { code: 'STALE_WRITE' });
+  }
+}
 
 export async function migrate(tx: SqlTx, dialect: SqlDialect): Promise<void> {
   await tx.run(META_TABLE_SQL);

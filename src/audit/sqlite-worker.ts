@@ -4,7 +4,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
-import { appendEntries, eraseEmail, findRows, migrate, pageRows, purgeBefore, type SqlDialect, type SqlTx } from './sql-trail.js';
+import type { BatchStatement } from './audit-store.js';
+import { appendEntries, eraseEmail, findRows, migrate, pageRows, purgeBefore, runBatch, type SqlDialect, type SqlTx } from './sql-trail.js';
 import type { AuditEntry, AuditFilter } from './record.js';
 
 export type SqliteRequest =
@@ -16,7 +17,7 @@ export type SqliteRequest =
   | { id: number; op: 'purge'; cutoff: string }
   | { id: number; op: 'all'; sql: string; params: Array<string | number | null> }
   | { id: number; op: 'run'; sql: string; params: Array<string | number | null> }
-  | { id: number; op: 'batch'; statements: Array<{ sql: string; params?: ReadonlyArray<string | number | null> }> }
+  | { id: number; op: 'batch'; statements: BatchStatement[] }
   | { id: number; op: 'close' };
 
 export type SqliteReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: { message: string; code?: string } };
@@ -86,9 +87,7 @@ async function handle(db: Database.Database, request: SqliteRequest): Promise<un
     case 'run':
       return txOf(db).run(request.sql, request.params);
     case 'batch':
-      return locked(db, async (tx) => {
-        for (const statement of request.statements) await tx.run(statement.sql, statement.params);
-      });
+      return locked(db, (tx) => runBatch(tx, request.statements));
     case 'close':
       db.close();
       return undefined;

@@ -87,9 +87,15 @@ export class TenantStore {
     };
   }
 
+  /**
+   * Writes every field of a record whose version the caller bumped by one, only over the version
+   * it was read at: two changes made at once cannot silently undo each other (the second fails
+   * with STALE_WRITE and is tried again from a fresh read).
+   */
   private update(tenant: TenantRecord) {
     const assignments = TENANT_COLUMNS.slice(1).map((column, i) => `${column} = ${this.p(i + 1)}`);
-    return { sql: `UPDATE tenants SET ${assignments.join(', ')} WHERE id = ${this.p(TENANT_COLUMNS.length)}`, params: [...this.tenantValues(tenant).slice(1), tenant.id] };
+    const where = `id = ${this.p(TENANT_COLUMNS.length)} AND version = ${this.p(TENANT_COLUMNS.length + 1)}`;
+    return { sql: `UPDATE tenants SET ${assignments.join(', ')} WHERE ${where}`, params: [...this.tenantValues(tenant).slice(1), tenant.id, tenant.version - 1], oneRow: true };
   }
 
   async create(tenant: TenantRecord, keys: readonly TenantKeyRecord[]): Promise<void> {
@@ -108,10 +114,9 @@ export class TenantStore {
     return (await this.sql.all('SELECT * FROM tenants ORDER BY created_at, id')).map(tenantOf);
   }
 
-  /** Writes every field of the record (its version already bumped by the caller). */
+  /** Writes every field of the record (its version bumped by one by the caller). */
   async save(tenant: TenantRecord): Promise<void> {
-    const { sql, params } = this.update(tenant);
-    await this.sql.run(sql, params);
+    await this.sql.batch([this.update(tenant)]);
   }
 
   /** Saves many records and one meta value in one transaction (key-encryption-key rotation: all or nothing). */
@@ -123,9 +128,9 @@ export class TenantStore {
     ]);
   }
 
-  /** The latest probe; not a change of the tenant (processes keep what they built). */
-  async saveProbe(id: string, probe: TenantProbe): Promise<void> {
-    await this.sql.run(`UPDATE tenants SET probe = ${this.p(1)} WHERE id = ${this.p(2)}`, [JSON.stringify(probe), id]);
+  /** The latest probe, kept only while the tenant is as it was probed (a newer key's probe is never overwritten). */
+  async saveProbe(tenant: TenantRecord, probe: TenantProbe): Promise<void> {
+    await this.sql.run(`UPDATE tenants SET probe = ${this.p(1)} WHERE id = ${this.p(2)} AND version = ${this.p(3)}`, [JSON.stringify(probe), tenant.id, tenant.version]);
   }
 
   async remove(id: string): Promise<boolean> {

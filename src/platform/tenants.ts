@@ -99,6 +99,17 @@ function newSecret(kind: 'host' | 'staff'): string {
   return `sbm_${kind}_${randomBytes(32).toString('base64url')}`;
 }
 
+/** A change made from a fresh read once more when another change landed between read and write. */
+async function retriedWhenStale<T>(change: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await change();
+    } catch (error) {
+      if ((error as { code?: unknown })?.code !== 'STALE_WRITE' || attempt >= attempts) throw error;
+    }
+  }
+}
+
 export class Tenants {
   private readonly byDigest = new Map<string, { at: number; found: Authenticated | undefined }>();
 
@@ -200,6 +211,10 @@ export class Tenants {
   }
 
   async update(id: string, input: unknown, prober: TenantProber): Promise<TenantRecord | undefined> {
+    return retriedWhenStale(() => this.updateOnce(id, input, prober));
+  }
+
+  private async updateOnce(id: string, input: unknown, prober: TenantProber): Promise<TenantRecord | undefined> {
     const tenant = await this.get(id);
     if (!tenant) return undefined;
     const parsed = tenantPatchSchema.safeParse(input);
@@ -222,6 +237,10 @@ export class Tenants {
 
   /** A new secret for the tenant's host or staff key; the old one stops working. Shown once. */
   async rotateKey(id: string, kind: 'host' | 'staff', name = 'default'): Promise<string | undefined> {
+    return retriedWhenStale(() => this.rotateKeyOnce(id, kind, name));
+  }
+
+  private async rotateKeyOnce(id: string, kind: 'host' | 'staff', name: string): Promise<string | undefined> {
     const tenant = await this.get(id);
     if (!tenant) return undefined;
     const secret = newSecret(kind);
@@ -239,7 +258,7 @@ export class Tenants {
   }
 
   async saveProbe(tenant: TenantRecord, probe: TenantProbe): Promise<void> {
-    await this.store.saveProbe(tenant.id, probe);
+    await this.store.saveProbe(tenant, probe);
   }
 
   /**
@@ -247,6 +266,10 @@ export class Tenants {
    * be dropped. All or nothing: one value that no key decrypts stops it, naming the tenant.
    */
   async rotateKek(): Promise<{ tenants: number; key_id: string }> {
+    return retriedWhenStale(() => this.rotateKekOnce());
+  }
+
+  private async rotateKekOnce(): Promise<{ tenants: number; key_id: string }> {
     const tenants = await this.store.list();
     const rotated = tenants.map((tenant) => {
       const secrets = this.secretsOf(tenant);

@@ -277,6 +277,18 @@ describe('a new Stripe key for a merchant', () => {
 });
 
 describe('keys', () => {
+  it('a change and a key rotation at the same moment both take effect (neither undoes the other)', async () => {
+    const [changed, rotated] = await Promise.all([
+      admin('PATCH', `/v1/admin/tenants/${B.id}`, { settings: { merchant_name: 'Beta Billing' } }),
+      admin('POST', `/v1/admin/tenants/${B.id}/keys/staff/rotate`),
+    ]);
+    expect([changed.status, rotated.status]).toEqual([200, 200]);
+    expect((await admin('GET', `/v1/admin/tenants/${B.id}`)).body.tenant.settings.merchant_name).toBe('Beta Billing');
+    expect((await tool(B.staff, 'get_verification_status')).status).toBe(401);
+    B.staff = rotated.body.key;
+    expect((await tool(B.staff, 'get_credit_balance', { body: { email: DEMO.emails.carol } })).body.is_error).toBe(false);
+  });
+
   it('rotating a host key: the old one stops at once, the new one works', async () => {
     const rotated = await admin('POST', `/v1/admin/tenants/${B.id}/keys/host/rotate`);
     expect(rotated.status).toBe(200);
