@@ -13,8 +13,8 @@ Usage:
   stripe-billing-mcp serve [--demo]
   stripe-billing-mcp doctor [--json] [--demo]
   stripe-billing-mcp audit [--email …] [--customer cus_…] [--since 7d|2026-11-01]
-                           [--host … --conversation …] [--limit N] [--json]
-  stripe-billing-mcp audit verify | export --jsonl [--email …] | erase --email … | purge
+                           [--host … --conversation …] [--tenant ten_…] [--limit N] [--json]
+  stripe-billing-mcp audit verify | export --jsonl [--email …] | erase --email … [--tenant …] | purge
   stripe-billing-mcp serve --platform
   stripe-billing-mcp tenants add --name … [--settings JSON] | list | show <id>
                              | rotate-key <id> --kind host|staff | remove <id> | rotate-kek
@@ -135,6 +135,7 @@ async function main(argv: string[]): Promise<void> {
       host: { type: 'string' },
       conversation: { type: 'string' },
       limit: { type: 'string' },
+      tenant: { type: 'string' },
       platform: { type: 'boolean', default: false },
       name: { type: 'string' },
       settings: { type: 'string' },
@@ -170,7 +171,7 @@ async function main(argv: string[]): Promise<void> {
     await runPlatformCommand();
     return;
   }
-  const auditOnly = (['email', 'customer', 'since', 'host', 'conversation', 'limit', 'jsonl'] as const).filter((flag) => values[flag] !== undefined && values[flag] !== false);
+  const auditOnly = (['email', 'customer', 'since', 'host', 'conversation', 'limit', 'jsonl', 'tenant'] as const).filter((flag) => values[flag] !== undefined && values[flag] !== false);
   if (auditOnly.length > 0) throw new ConfigurationError(`--${auditOnly[0]} is for the audit command.`);
   if (!['stdio', 'serve', 'doctor'].includes(command) || positionals.length > 1) {
     throw new ConfigurationError(`Unknown command "${positionals.join(' ')}". Run stripe-billing-mcp --help.`);

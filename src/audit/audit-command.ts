@@ -20,6 +20,7 @@ export interface AuditFlags {
   host?: string | undefined;
   conversation?: string | undefined;
   limit?: string | undefined;
+  tenant?: string | undefined;
   json: boolean;
   jsonl: boolean;
   demo: boolean;
@@ -41,12 +42,14 @@ function filterOf(flags: AuditFlags): AuditFilter {
   if (flags.email !== undefined && !isPlausibleEmail(flags.email)) throw new ConfigurationError('--email must be an email address.');
   if (flags.customer !== undefined && !/^cus_[A-Za-z0-9]+$/.test(flags.customer)) throw new ConfigurationError('--customer must be a Stripe customer id (cus_…).');
   if ((flags.host === undefined) !== (flags.conversation === undefined)) throw new ConfigurationError('--host and --conversation go together (the HOST_KEYS name and the X-Conversation-Id the host sent).');
+  if (flags.tenant !== undefined && !/^ten_[A-Za-z0-9]{1,40}$/.test(flags.tenant)) throw new ConfigurationError('--tenant must be a tenant id (ten_…).');
   const limit = flags.limit === undefined ? 100 : Number(flags.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new ConfigurationError('--limit must be a whole number from 1 to 10000.');
   return {
     ...(flags.email !== undefined ? { email: normalizeEmail(flags.email) } : {}),
     ...(flags.customer !== undefined ? { customer: flags.customer } : {}),
     ...(flags.since !== undefined ? { since: sinceOf(flags.since) } : {}),
+    ...(flags.tenant !== undefined ? { tenant_id: flags.tenant } : {}),
     ...(flags.host !== undefined && flags.conversation !== undefined ? { conversation: conversationHash(`host:${flags.host}:${flags.conversation}`) } : {}),
     limit,
   };
@@ -58,13 +61,14 @@ function matches(row: AuditRow, filter: AuditFilter): boolean {
   if (filter.customer !== undefined && !row.customer_ids.includes(filter.customer)) return false;
   if (filter.since !== undefined && row.at < filter.since) return false;
   if (filter.conversation !== undefined && row.conversation !== filter.conversation) return false;
+  if (filter.tenant_id !== undefined && row.tenant_id !== filter.tenant_id) return false;
   return true;
 }
 
 function line(record: DisclosureView): string {
   const who = record.principal === 'customer' ? `customer via ${record.verified_by}${record.issuer ? ` (${record.issuer})` : ''}${record.unverified ? ' UNVERIFIED' : ''}` : (record.principal ?? '');
   const shown = record.outcome === 'ok' ? `shown: ${record.disclosed.join(', ') || 'nothing'}${record.write ? `; did: ${record.write}` : ''}` : `${record.outcome}: ${record.reason}`;
-  return [`#${record.seq}`, record.at, record.surface, record.caller ?? '-', who, record.tool, shown, record.email ?? '(erased)', record.customer_ids.join(' ')].join('  ');
+  return [`#${record.seq}`, record.at, ...(record.tenant_id ? [record.tenant_id] : []), record.surface, record.caller ?? '-', who, record.tool, shown, record.email ?? (record.customer_ids.length === 0 && record.principal !== 'customer' ? '-' : '(erased)'), record.customer_ids.join(' ')].join('  ');
 }
 
 async function writeOut(text: string): Promise<void> {
@@ -125,7 +129,7 @@ export async function runAuditCommand(action: string | undefined, flags: AuditFl
         return report.ok ? 0 : 1;
       }
       case 'erase': {
-        const erased = await store.erase(normalizeEmail(flags.email!));
+        const erased = await store.erase(normalizeEmail(flags.email!), flags.tenant);
         await writeOut(flags.json ? `${JSON.stringify({ erased })}\n` : `Erased the personal fields of ${erased} records; the chain still verifies.\n`);
         return 0;
       }

@@ -46,7 +46,7 @@ export interface AuditStore {
    * Deletes the personal fields (email, customer ids, salt) of every record of this email, and
    * of every record naming a customer id those records named; appends an erasure note.
    */
-  erase(email: string): Promise<number>;
+  erase(email: string, tenantId?: string): Promise<number>;
   /** Deletes the oldest records before `cutoff` and appends an anchor that verification starts from. */
   purgeBefore(cutoff: string): Promise<number>;
   close(): Promise<void>;

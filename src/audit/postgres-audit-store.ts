@@ -82,8 +82,8 @@ export class PostgresAuditStore implements AuditStore {
     return pageRows(txOf(this.pool), dialect, afterSeq, limit);
   }
 
-  erase(email: string): Promise<number> {
-    return this.locked((tx) => eraseEmail(tx, dialect, email));
+  erase(email: string, tenantId?: string): Promise<number> {
+    return this.locked((tx) => eraseEmail(tx, dialect, email, tenantId));
   }
 
   purgeBefore(cutoff: string): Promise<number> {

@@ -87,22 +87,25 @@ export async function pageRows(tx: SqlTx, dialect: SqlDialect, afterSeq: number,
 }
 
 /** Erasure: the email's records and every record naming one of their customers lose their personal fields. */
-export async function eraseEmail(tx: SqlTx, dialect: SqlDialect, email: string): Promise<number> {
+export async function eraseEmail(tx: SqlTx, dialect: SqlDialect, email: string, tenantId?: string): Promise<number> {
   const p = dialect.placeholder;
-  const named = await tx.all(`SELECT customer_ids FROM audit_records WHERE email = ${p(1)} AND customer_ids IS NOT NULL`, [email]);
+  // Platform mode: one merchant's data-subject request erases that merchant's records only.
+  const ofTenant = (n: number) => (tenantId === undefined ? '' : ` AND tenant_id = ${p(n)}`);
+  const tenant = tenantId === undefined ? [] : [tenantId];
+  const named = await tx.all(`SELECT customer_ids FROM audit_records WHERE email = ${p(1)} AND customer_ids IS NOT NULL${ofTenant(2)}`, [email, ...tenant]);
   const customers = [...new Set(named.flatMap((row) => JSON.parse(String(row.customer_ids)) as string[]))];
   const clauses = [`email = ${p(1)}`, ...customers.map((_, i) => namesCustomer(dialect, p(i + 2)))];
   const erased = (
     await tx.all(
-      `UPDATE audit_records SET email = NULL, customer_ids = NULL, salt = NULL WHERE salt IS NOT NULL AND (${clauses.join(' OR ')}) RETURNING seq`,
-      [email, ...customers.map(quotedCustomer)],
+      `UPDATE audit_records SET email = NULL, customer_ids = NULL, salt = NULL WHERE salt IS NOT NULL AND (${clauses.join(' OR ')})${ofTenant(customers.length + 2)} RETURNING seq`,
+      [email, ...customers.map(quotedCustomer), ...tenant],
     )
   )
     .map((row) => Number(row.seq))
     .sort((a, b) => a - b);
   // The note names the records it erased (never whose): verification refuses personal fields
   // removed from any record that no such note names.
-  if (erased.length > 0) await appendEntries(tx, dialect, [systemEntry('erasure', { records: erased.length, erased })]);
+  if (erased.length > 0) await appendEntries(tx, dialect, [systemEntry('erasure', { records: erased.length, erased }, tenantId ?? null)]);
   return erased.length;
 }
 

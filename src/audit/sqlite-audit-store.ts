@@ -85,8 +85,8 @@ export class SqliteAuditStore implements AuditStore {
     return this.call({ op: 'page', afterSeq, limit });
   }
 
-  erase(email: string): Promise<number> {
-    return this.call({ op: 'erase', email });
+  erase(email: string, tenantId?: string): Promise<number> {
+    return this.call({ op: 'erase', email, tenantId });
   }
 
   purgeBefore(cutoff: string): Promise<number> {

@@ -13,7 +13,7 @@ export type SqliteRequest =
   | { id: number; op: 'append'; entries: AuditEntry[] }
   | { id: number; op: 'find'; filter: AuditFilter }
   | { id: number; op: 'page'; afterSeq: number; limit: number }
-  | { id: number; op: 'erase'; email: string }
+  | { id: number; op: 'erase'; email: string; tenantId?: string | undefined }
   | { id: number; op: 'purge'; cutoff: string }
   | { id: number; op: 'all'; sql: string; params: Array<string | number | null> }
   | { id: number; op: 'run'; sql: string; params: Array<string | number | null> }
@@ -79,7 +79,7 @@ async function handle(db: Database.Database, request: SqliteRequest): Promise<un
     case 'page':
       return pageRows(txOf(db), dialect, request.afterSeq, request.limit);
     case 'erase':
-      return locked(db, (tx) => eraseEmail(tx, dialect, request.email));
+      return locked(db, (tx) => eraseEmail(tx, dialect, request.email, request.tenantId));
     case 'purge':
       return locked(db, (tx) => purgeBefore(tx, dialect, request.cutoff));
     case 'all':

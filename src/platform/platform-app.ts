@@ -65,7 +65,7 @@ export function createPlatformApp(options: PlatformAppOptions): Hono {
 
   // Ready means the tenant database answers; it never waits for any tenant's Stripe probe.
   app.get('/readyz', async (c) => {
-    const database = await tenants.store.list().then(() => 'ok' as const, () => 'unreachable' as const);
+    const database = await tenants.store.meta('schema_version').then(() => 'ok' as const, () => 'unreachable' as const);
     const trail = options.audit?.status();
     const ready = !options.isDraining() && database === 'ok' && !(trail?.required && trail.state === 'behind');
     return c.json({ status: ready ? 'ready' : 'not_ready', database, tenants_loaded: apps.size, ...(trail ? { audit: { state: trail.state, pending: trail.pending, lost: trail.lost } } : {}) }, ready ? 200 : 503);

@@ -4,6 +4,7 @@
  * Plaintext secrets exist only in memory, only while they are used.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { ToolError } from '../errors.js';
 import { parseStripeKey } from '../stripe/key.js';
@@ -111,7 +112,9 @@ async function retriedWhenStale<T>(change: () => Promise<T>, attempts = 3): Prom
 }
 
 export class Tenants {
-  private readonly byDigest = new Map<string, { at: number; found: Authenticated | undefined }>();
+  // Known and unknown keys alike are remembered briefly: a flood of made-up keys costs one lookup
+  // each, and never evicts the keys in use wholesale.
+  private readonly byDigest = new LRUCache<string, { found: Authenticated | undefined }>({ max: 50_000, ttl: TENANT_REFRESH_MS });
 
   private constructor(
     readonly store: TenantStore,
@@ -137,13 +140,12 @@ export class Tenants {
   async authenticate(secret: string): Promise<Authenticated | undefined> {
     const digest = this.digest(secret);
     const cached = this.byDigest.get(digest);
-    if (cached && Date.now() - cached.at < TENANT_REFRESH_MS) return cached.found;
+    if (cached) return cached.found;
     const key = await this.store.keyByDigest(digest);
     const tenant = key ? await this.store.get(key.tenant_id) : undefined;
     // The digest lookup is by index; compare once more in constant time all the same.
     const found = key && tenant && timingSafeEqual(Buffer.from(key.digest, 'hex'), Buffer.from(digest, 'hex')) ? { tenant, key } : undefined;
-    if (this.byDigest.size > 10_000) this.byDigest.clear();
-    this.byDigest.set(digest, { at: Date.now(), found });
+    this.byDigest.set(digest, { found });
     return found;
   }
 

@@ -138,6 +138,23 @@ describe.each<Kind>(['sqlite', 'postgres'])('audit store (%s)', (kind) => {
     expect(report.broken?.reason).toMatch(reason);
   });
 
+  it("one merchant's erasure (platform mode) leaves the same email at another merchant alone", async () => {
+    const db = await freshDatabase();
+    const store = await db.store();
+    await store.append([
+      entry({ tenant_id: 'ten_alpha', email: 'ana@example.com', customer_ids: ['cus_A1'] }),
+      entry({ tenant_id: 'ten_beta', email: 'ana@example.com', customer_ids: ['cus_B1'] }),
+    ]);
+    expect(await store.erase('ana@example.com', 'ten_alpha')).toBe(1);
+    const rows = await store.find({ limit: 10 });
+    expect(rows.filter((row) => row.kind === 'call').map((row) => [row.tenant_id, row.email])).toEqual([
+      ['ten_beta', 'ana@example.com'],
+      ['ten_alpha', null],
+    ]);
+    expect(rows.find((row) => row.kind === 'erasure')).toMatchObject({ tenant_id: 'ten_alpha', detail: { records: 1, erased: [1] } });
+    expect((await verifyChain(store)).ok).toBe(true);
+  });
+
   it("erases a person's email, customer ids and salt, and those of records naming their customers, and still verifies", async () => {
     const db = await freshDatabase();
     const store = await db.store();
