@@ -34,7 +34,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { processStats, startFakeStripe, startServe, stopAll } from './support/processes.mjs';
+import { processStats, startFakeStripe, startServe, stopAll, runGuarded } from './support/processes.mjs';
 import { startPostgres } from './support/postgres.mjs';
 
 const PARTS = ['latency', 'record', 'throughput'];
@@ -560,20 +560,9 @@ function report({ latency, record, throughput, postgres }) {
 if (process.env.BENCH_AUDIT_CHILD) {
   await childMain(JSON.parse(process.env.BENCH_AUDIT_CHILD));
 } else {
-  // Bounded: checkDeadline() stops between steps; this stops a step that hangs, whatever it waits for.
-  const watchdog = setTimeout(() => {
-    progress('watchdog: the bench is stuck past its deadline; stopping');
-    stopAll().finally(() => process.exit(1));
-  }, DEADLINE - Date.now() + 60_000);
-  watchdog.unref();
-  try {
-    await main();
-  } catch (error) {
-    process.exitCode = 1;
-    console.error(error);
-  } finally {
+  const stop = async () => {
     for (const child of childProcesses) child.kill('SIGKILL');
     await stopAll();
-    progress('done; every child process stopped, Postgres stopped, temporary folders removed');
-  }
+  };
+  await runGuarded({ main, stop, deadline: DEADLINE, progress, done: 'done; every child process stopped, Postgres stopped, temporary folders removed' });
 }

@@ -52,7 +52,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mintIdentityToken } from '../dist/demo/demo-identity.js';
-import { freePort, processStats, startFakeStripe, stopAll } from './support/processes.mjs';
+import { freePort, processStats, startFakeStripe, stopAll, runGuarded } from './support/processes.mjs';
 import { startPostgres } from './support/postgres.mjs';
 
 const PARTS = ['memory', 'cold', 'throughput', 'shared'];
@@ -701,19 +701,4 @@ async function main() {
   report(results);
 }
 
-// Bounded: checkDeadline() stops between steps; this stops a step that hangs, whatever it waits for.
-const watchdog = setTimeout(() => {
-  progress('watchdog: the bench is stuck past its deadline; stopping');
-  stopEverything().finally(() => process.exit(1));
-}, DEADLINE - Date.now() + 60_000);
-watchdog.unref();
-
-try {
-  await main();
-} catch (error) {
-  process.exitCode = 1;
-  console.error(error);
-} finally {
-  await stopEverything();
-  progress('done; every child process stopped');
-}
+await runGuarded({ main, stop: stopEverything, deadline: DEADLINE, progress });

@@ -25,7 +25,7 @@
 import { post } from './support/http-client.mjs';
 import { cpus } from 'node:os';
 import { mintIdentityToken } from '../dist/demo/demo-identity.js';
-import { processStats, startFakeStripe, startRedis, startServe, stopAll } from './support/processes.mjs';
+import { processStats, startFakeStripe, startRedis, startServe, stopAll, runGuarded } from './support/processes.mjs';
 
 const LATENCY_MS = Number(process.env.STRIPE_LATENCY_MS ?? 150);
 const JITTER_MS = Number(process.env.STRIPE_JITTER_MS ?? 20);
@@ -459,19 +459,4 @@ function report({ coldRows, coldPaths, loadRows, burstRows }) {
   console.log(legend.join('\n'));
 }
 
-// Bounded: checkDeadline() stops between steps; this stops a step that hangs, whatever it waits for.
-const watchdog = setTimeout(() => {
-  progress('watchdog: the bench is stuck past its deadline; stopping');
-  stopAll().finally(() => process.exit(1));
-}, DEADLINE - Date.now() + 60_000);
-watchdog.unref();
-
-try {
-  await main();
-} catch (error) {
-  process.exitCode = 1;
-  console.error(error);
-} finally {
-  await stopAll();
-  progress('done; every child process stopped');
-}
+await runGuarded({ main, stop: stopAll, deadline: DEADLINE, progress });

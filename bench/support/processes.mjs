@@ -191,3 +191,24 @@ export function processStats(pid) {
   const kb = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
   return { cpuMs: ((utime + stime) * 1000) / CLOCK_TICKS, rssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024 };
 }
+
+/**
+ * Runs a bench's main() with its guards: a watchdog that stops a step hanging past the deadline
+ * (checkDeadline() stops between steps), an exit code on error, and `stop` whatever happens.
+ */
+export async function runGuarded({ main, stop, deadline, progress, done = 'done; every child process stopped' }) {
+  const watchdog = setTimeout(() => {
+    progress('watchdog: the bench is stuck past its deadline; stopping');
+    stop().finally(() => process.exit(1));
+  }, deadline - Date.now() + 60_000);
+  watchdog.unref();
+  try {
+    await main();
+  } catch (error) {
+    process.exitCode = 1;
+    console.error(error);
+  } finally {
+    await stop();
+    progress(done);
+  }
+}
