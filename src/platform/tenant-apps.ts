@@ -23,8 +23,7 @@ import type { ToolRuntime } from '../tools/lib/context.js';
 import type { ProbeKeeper } from '../tools/lib/last-probe.js';
 import { startToolAvailability } from '../tools/lib/tool-availability.js';
 import { selectTools } from '../tools/registry.js';
-import { decodeJwt } from 'jose';
-import { createIdentityTokenVerifier, IdentityTokenError, type IdentityTokenVerifier } from '../verify/identity-token.js';
+import { createIdentityTokenVerifier, tokensForAudience, type IdentityTokenVerifier } from '../verify/identity-token.js';
 import type { CodeMailer } from '../verify/mailer.js';
 import type { Store } from '../verify/store.js';
 import { PrefixedStore } from './prefixed-store.js';
@@ -82,23 +81,6 @@ function tenantSettings(base: Settings, tenant: TenantRecord, secrets: { stripeK
     MAIL_FROM: own.mail_from ?? base.MAIL_FROM,
     HOST_KEYS: [],
     STAFF_KEYS: [],
-  };
-}
-
-/**
- * The platform's identity tokens, for one merchant: a token must name that merchant (its tenant
- * id) in `aud`, so a token one merchant's site minted for its user opens nothing at another
- * merchant's, whose customer may share the email.
- */
-function forTenant(verifier: IdentityTokenVerifier, tenantId: string): IdentityTokenVerifier {
-  return {
-    async verify(token) {
-      const principal = await verifier.verify(token);
-      // The signature and claims are checked above; only then is the audience read.
-      const audience = decodeJwt(token).aud;
-      if (!(audience === tenantId || (Array.isArray(audience) && audience.includes(tenantId)))) throw new IdentityTokenError('claims');
-      return principal;
-    },
   };
 }
 
@@ -202,7 +184,8 @@ export class TenantApps {
       runtime,
       settings,
       tools,
-      verifier: this.verifier ? forTenant(this.verifier, tenant.id) : undefined,
+      // A token must name this merchant in `aud`: one minted for another merchant's user opens nothing here.
+      verifier: this.verifier ? tokensForAudience(this.verifier, tenant.id) : undefined,
       metrics: this.options.metrics,
       isDraining: this.options.isDraining,
       callLimits: this.options.callLimits.forTenant(tenant.id),

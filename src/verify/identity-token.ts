@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, decodeJwt, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { LRUCache } from 'lru-cache';
 import { ConfigurationError } from '../errors.js';
 import { customerPrincipal, isPlausibleEmail, type CustomerPrincipal } from './principal.js';
@@ -113,4 +113,21 @@ function classify(error: unknown): IdentityTokenError['reason'] {
     return 'bad_signature';
   }
   return 'malformed';
+}
+
+/**
+ * Platform mode: the platform's tokens, for one merchant. A token must name that merchant (its
+ * tenant id) in `aud`, so a token one merchant's site minted for its user opens nothing at
+ * another merchant's, whose customer may share the email.
+ */
+export function tokensForAudience(verifier: IdentityTokenVerifier, audience: string): IdentityTokenVerifier {
+  return {
+    async verify(token) {
+      const principal = await verifier.verify(token);
+      // The signature and claims are checked above; only then is the audience read.
+      const claimed = decodeJwt(token).aud;
+      if (!(claimed === audience || (Array.isArray(claimed) && claimed.includes(audience)))) throw new IdentityTokenError('claims');
+      return principal;
+    },
+  };
 }
