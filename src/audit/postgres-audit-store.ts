@@ -6,7 +6,7 @@ import { appendEntries, eraseEmail, findRows, migrate, pageRows, purgeBefore, ru
 const dialect: SqlDialect = { backend: 'postgres', placeholder: (n) => `$${n}` };
 
 // One key for the whole trail: every process appends under it, so chain order is commit order.
-const CHAIN_LOCK_KEY = 0x5b_4d_41_75; // "SBMAu"
+export const CHAIN_LOCK_KEY = 0x5b_4d_41_75; // "SBMAu"
 
 /** host:port/database, never the user or password. */
 export function postgresLocation(url: string): string {

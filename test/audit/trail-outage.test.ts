@@ -5,7 +5,6 @@
  * fail-closed mode (AUDIT_REQUIRED refuses calls, records the refusals), and that the real
  * `serve` process survives its database connections being cut, idle or mid-write.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { Writable } from 'node:stream';
 import pg from 'pg';
 import pino from 'pino';
@@ -13,17 +12,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AuditStore } from '../../src/audit/audit-store.js';
 import { AuditTrail } from '../../src/audit/audit-trail.js';
 import { conversationHash } from '../../src/audit/call-entry.js';
-import { PostgresAuditStore } from '../../src/audit/postgres-audit-store.js';
+import { CHAIN_LOCK_KEY, PostgresAuditStore } from '../../src/audit/postgres-audit-store.js';
 import type { AuditRow } from '../../src/audit/record.js';
 import { verifyChain } from '../../src/audit/verify-chain.js';
 import { DEMO } from '../../src/demo/fake-stripe/index.js';
 import { DEMO_CUSTOMER_EMAIL, DEMO_HOST_KEY, DEMO_IDENTITY_SECRET, DEMO_STAFF_KEY, mintIdentityToken } from '../../src/demo/demo-identity.js';
 import { AUDIT_UNAVAILABLE_MESSAGE } from '../../src/tools/lib/run-tool.js';
 import { openTestStore, testTrail } from '../support/audit.js';
-import { CLI_PATH, cleanEnv } from '../support/cli.js';
 import { HOST_A, STAFF, startHttpFixture, type HttpFixture } from '../support/http-harness.js';
 import { usePostgresServer } from '../support/postgres-server.js';
-import { findFreePort } from '../support/redis-server.js';
+import { killedAfterEach, startServeDemo } from '../support/serve-process.js';
 
 const postgres = usePostgresServer();
 
@@ -250,30 +248,13 @@ describe('AUDIT_REQUIRED', () => {
 });
 
 describe('serve with DATABASE_URL when Postgres goes away mid-run', () => {
-  let child: ChildProcess | undefined;
-  afterEach(async () => {
-    if (child && child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await new Promise((resolve) => child!.once('exit', resolve));
-    }
-    child = undefined;
-  });
+  const started = killedAfterEach();
 
   it('keeps serving with its pool connections cut, idle and mid-write, and catches up after', async () => {
     const databaseUrl = await postgres().createDatabase();
-    const port = await findFreePort();
-    const url = `http://127.0.0.1:${port}`;
-    child = spawn(process.execPath, [CLI_PATH, 'serve', '--demo'], {
-      env: cleanEnv({ PORT: String(port), DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
-    await expect.poll(() => stdout.includes('Press Ctrl-C') || child!.exitCode !== null, { timeout: 15_000, interval: 50 }).toBe(true);
-    expect(stdout, stderr).toContain('Press Ctrl-C');
+    const served = await startServeDemo({ DATABASE_URL: databaseUrl });
+    started.push(served);
+    const { url, child, exited } = served;
 
     const token = await mintIdentityToken(DEMO_CUSTOMER_EMAIL, DEMO_IDENTITY_SECRET, 600);
     const call = async (conversation: string) => {
@@ -298,7 +279,7 @@ describe('serve with DATABASE_URL when Postgres goes away mid-run', () => {
     blocker.on('error', () => undefined);
     await blocker.connect();
     await blocker.query('BEGIN');
-    await blocker.query('SELECT pg_advisory_xact_lock($1)', [0x5b_4d_41_75]);
+    await blocker.query('SELECT pg_advisory_xact_lock($1)', [CHAIN_LOCK_KEY]);
     expect((await call('midrun-2')).is_error).toBe(false);
     await expect
       .poll(async () => Number((await blocker.query(`SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`)).rows[0].n), CATCH_UP)
@@ -311,8 +292,8 @@ describe('serve with DATABASE_URL when Postgres goes away mid-run', () => {
 
     await withPostgresDown(async () => {
       // Cut connections: the process is still up and answering (the trail is not required).
-      const state = await until(async () => (child!.exitCode !== null ? `exited ${child!.exitCode}` : ((await readyz(url).catch(() => undefined))?.body.audit?.state ?? 'no answer')), (value) => value !== 'ok');
-      expect(state, stderr).toBe('behind');
+      const state = await until(async () => (child.exitCode !== null ? `exited ${child.exitCode}` : ((await readyz(url).catch(() => undefined))?.body.audit?.state ?? 'no answer')), (value) => value !== 'ok');
+      expect(state, served.stderr()).toBe('behind');
       expect((await call('midrun-3')).is_error).toBe(false);
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
       expect((await staffRead()).status).toBe(503);
@@ -326,8 +307,8 @@ describe('serve with DATABASE_URL when Postgres goes away mid-run', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     // The lost connections were logged, not thrown.
-    expect(stderr).toContain('audit trail: Postgres connection lost');
-    expect(stderr).not.toMatch(/Unhandled|uncaught/i);
+    expect(served.stderr()).toContain('audit trail: Postgres connection lost');
+    expect(served.stderr()).not.toMatch(/Unhandled|uncaught/i);
     const conversations = (await readable.find({ limit: 1000 })).filter((row) => row.caller === 'host:demo-host' && row.conversation !== null).map((row) => row.conversation);
     expect(conversations.sort()).toEqual(['midrun-1', 'midrun-2', 'midrun-3', 'midrun-4'].map((id) => conversationHash(`host:demo-host:${id}`)).sort());
     expect(await verifyChain(readable)).toMatchObject({ ok: true, records: 5 });

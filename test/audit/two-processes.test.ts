@@ -3,57 +3,27 @@
  * chain, so the trail an operator verifies and reads holds every call of every process, in one
  * contiguous sequence.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { conversationHash } from '../../src/audit/call-entry.js';
 import type { DisclosureView } from '../../src/audit/disclosures.js';
 import type { ChainReport } from '../../src/audit/verify-chain.js';
 import { DEMO_CUSTOMER_EMAIL, DEMO_HOST_KEY, DEMO_IDENTITY_SECRET, mintIdentityToken } from '../../src/demo/demo-identity.js';
-import { CLI_PATH, cleanEnv, runCli } from '../support/cli.js';
+import { runCli } from '../support/cli.js';
 import { usePostgresServer } from '../support/postgres-server.js';
-import { findFreePort } from '../support/redis-server.js';
+import { killedAfterEach, startServeDemo, type ServedProcess } from '../support/serve-process.js';
 
 const postgres = usePostgresServer();
 
-interface Served {
+interface Served extends ServedProcess {
   name: string;
-  url: string;
-  child: ChildProcess;
-  exited: Promise<number | null>;
-  output: () => string;
 }
 
-const started: Served[] = [];
-afterEach(async () => {
-  for (const served of started.splice(0)) {
-    if (served.child.exitCode === null && served.child.signalCode === null) {
-      served.child.kill('SIGKILL');
-      await served.exited;
-    }
-  }
-});
+const started = killedAfterEach();
 
 /** `serve --demo` on its own port, writing its trail to `databaseUrl`; resolves once its banner is out. */
 async function serveDemo(name: string, databaseUrl: string): Promise<Served> {
-  const port = await findFreePort();
-  const child = spawn(process.execPath, [CLI_PATH, 'serve', '--demo'], {
-    env: cleanEnv({ PORT: String(port), DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' }),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const served: Served = { name, url: `http://127.0.0.1:${port}`, child, exited, output: () => `${stdout}\n${stderr}` };
+  const served = { name, ...(await startServeDemo({ DATABASE_URL: databaseUrl })) };
   started.push(served);
-  await new Promise<void>((resolve, reject) => {
-    const check = () => {
-      if (stdout.includes('Press Ctrl-C')) resolve();
-    };
-    child.stdout!.on('data', check);
-    void exited.then((code) => reject(new Error(`serve --demo (${name}) exited with ${code} before its banner:\n${stderr}`)));
-  });
   return served;
 }
 
@@ -79,8 +49,8 @@ it('two serve processes on one DATABASE_URL write one chain that verifies and ho
 
   // SIGTERM drains and flushes each process's trail before it exits.
   for (const served of [a, b]) served.child.kill('SIGTERM');
-  expect(await a.exited, a.output()).toBe(0);
-  expect(await b.exited, b.output()).toBe(0);
+  expect(await a.exited, `${a.stdout()}\n${a.stderr()}`).toBe(0);
+  expect(await b.exited, `${b.stdout()}\n${b.stderr()}`).toBe(0);
 
   const env = { DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' };
   const listed = await runCli(['audit', '--json', '--limit', '1000'], env);
