@@ -133,13 +133,16 @@ async function callFacts() {
 async function openTrail(backend, target, bufferLimit) {
   const { AuditTrail } = await import('../dist/audit/audit-trail.js');
   const { silentLogger } = await import('../dist/log.js');
+  // A key of the bench's own: the chain is linked under it as under AUDIT_KEY.
+  const { auditKeysFromSetting } = await import('../dist/audit/audit-key.js');
+  const keys = auditKeysFromSetting(`bench:${Buffer.alloc(32, 9).toString('base64')}`);
   let store;
   if (backend === 'sqlite') {
     const { SqliteAuditStore } = await import('../dist/audit/sqlite-audit-store.js');
-    store = new SqliteAuditStore(target);
+    store = new SqliteAuditStore(target, keys);
   } else {
     const { PostgresAuditStore } = await import('../dist/audit/postgres-audit-store.js');
-    store = new PostgresAuditStore(target);
+    store = new PostgresAuditStore(target, keys);
   }
   // The server's batch size and flush delay (AuditTrail's defaults), as createAuditTrail makes it.
   const trail = new AuditTrail({ store, log: silentLogger(), bufferLimit, required: false });

@@ -20,7 +20,8 @@ const EMAILS = ['alice@example.com', 'bob@example.com', 'carol@example.com', 'da
 const TOOLS = ['get_subscription_status', 'get_invoice_history', 'get_billing_info', 'get_customer_overview', 'get_payment_history'];
 
 const fake = new FakeStripe();
-const settings = loadSettings({ STRIPE_API_KEY: 'rk_test_fake_bench_000000000000000', HOST_KEYS: `bench:${HOST_KEY}`, IDENTITY_SECRET: SECRET, PORT: '0', LOG_LEVEL: 'silent' });
+// The load generator is one address opening up to N connections at once: over the per-client cap on purpose.
+const settings = loadSettings({ STRIPE_API_KEY: 'rk_test_fake_bench_000000000000000', HOST_KEYS: `bench:${HOST_KEY}`, IDENTITY_SECRET: SECRET, PORT: '0', LOG_LEVEL: 'silent', MAX_CONNECTIONS_PER_CLIENT: '2048' });
 const runtime = createRuntime({
   settings,
   log: silentLogger(),

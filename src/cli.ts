@@ -14,7 +14,7 @@ Usage:
   stripe-billing-mcp doctor [--json] [--demo]
   stripe-billing-mcp audit [--email …] [--customer cus_…] [--since 7d|2026-11-01]
                            [--host … --conversation …] [--tenant ten_…] [--limit N] [--json]
-  stripe-billing-mcp audit verify | export --jsonl [--email …] | erase --email … [--tenant …] | purge
+  stripe-billing-mcp audit verify [--anchors FILE] | export --jsonl [--email …] | erase --email … [--tenant …] | purge
   stripe-billing-mcp serve --platform
   stripe-billing-mcp tenants add --name … [--settings JSON] | list | show <id>
                              | rotate-key <id> --kind host|staff | remove <id> | rotate-kek
@@ -33,8 +33,9 @@ Modes:
                     fix; --json for machines. Exit 0 only when every enabled tool will work.
                     Changes nothing on the Stripe account.
   audit             The disclosure audit trail: what the assistant showed, to whom, on whose
-                    verification. verify checks the hash chain and names the first broken
-                    record (exit 1); export --jsonl answers a data-subject request; erase
+                    verification. verify checks the keyed hash chain and names the first broken
+                    record (exit 1); --anchors FILE also checks it against the checkpoints in
+                    AUDIT_ANCHOR_FILE; export --jsonl answers a data-subject request; erase
                     deletes one person's email and customer ids (the chain still verifies);
                     purge applies AUDIT_RETENTION_DAYS now. Same settings as serve.
   serve --platform  One server for many merchants (chatbot platforms): each merchant (tenant)
@@ -85,7 +86,12 @@ Settings (environment variables):
   PANEL_SESSION_SECRET    Signs /panel session cookies (≥ 32 bytes; default VERIFY_SECRET,
                           else random per process). Same value on every process.
   TRUST_PROXY             Reverse proxies in front of the server (default 0): the panel's sign-in
-                          limits then count the client in X-Forwarded-For, not the proxy.
+                          limits and the per-client connection cap then count the client in
+                          X-Forwarded-For, not the proxy.
+  MAX_CONNECTIONS_PER_CLIENT
+                          Open connections one client address may hold (default 256 of 2048).
+  KEEP_ALIVE_SECONDS      How long an idle keep-alive connection stays open (default 65: above
+                          a load balancer's 60 s idle timeout). Request heads: this + 1 s.
   STRIPE_WEBHOOK_SECRET   whsec_… for POST /webhooks/stripe (serve): Stripe's events keep cached
                           answers fresh, so they live until an event (at most 1 h).
   CACHE_URL               redis://… for cached Stripe answers shared by every process (default
@@ -107,6 +113,11 @@ Settings (environment variables):
                           beyond that they are counted as lost.
   AUDIT_REQUIRED          true: a call discloses only after its record is committed, and is
                           refused while the trail cannot be written.
+  AUDIT_KEY               Keys the trail's chain is linked (HMAC) under, label:base64 (32 bytes)
+                          comma list, newest first; default: a key generated once into a 0600
+                          file beside the trail (audit.key). Same value on every process.
+  AUDIT_ANCHOR_FILE       A file the trail's head is appended to every minute and 1000 records,
+                          for audit verify --anchors.
   ADMIN_KEYS              Platform mode: admin bearer keys, name:secret comma list.
   TENANT_KEY_SECRET       Platform mode: key-encryption keys, label:base64 (32 bytes) comma list,
                           newest first (the first encrypts, all decrypt).
@@ -136,6 +147,7 @@ async function main(argv: string[]): Promise<void> {
       conversation: { type: 'string' },
       limit: { type: 'string' },
       tenant: { type: 'string' },
+      anchors: { type: 'string' },
       platform: { type: 'boolean', default: false },
       name: { type: 'string' },
       settings: { type: 'string' },
@@ -171,7 +183,7 @@ async function main(argv: string[]): Promise<void> {
     await runPlatformCommand();
     return;
   }
-  const auditOnly = (['email', 'customer', 'since', 'host', 'conversation', 'limit', 'jsonl', 'tenant'] as const).filter((flag) => values[flag] !== undefined && values[flag] !== false);
+  const auditOnly = (['email', 'customer', 'since', 'host', 'conversation', 'limit', 'jsonl', 'tenant', 'anchors'] as const).filter((flag) => values[flag] !== undefined && values[flag] !== false);
   if (auditOnly.length > 0) throw new ConfigurationError(`--${auditOnly[0]} is for the audit command.`);
   if (!['stdio', 'serve', 'doctor'].includes(command) || positionals.length > 1) {
     throw new ConfigurationError(`Unknown command "${positionals.join(' ')}". Run stripe-billing-mcp --help.`);

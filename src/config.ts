@@ -67,6 +67,7 @@ export const settingsSchema = z.object({
   MAIL_FROM: z.string().optional(),
   MERCHANT_NAME: z.string().optional(),
   STORE_URL: z.string().optional(),
+  STORE_MAX_ENTRIES: wholeNumber('STORE_MAX_ENTRIES', 'entries', 100, 100_000_000).default(100_000),
   VERIFY_SECRET: secret('VERIFY_SECRET'),
   GRANT_MAX_AGE_MINUTES: z.coerce.number({ message: 'GRANT_MAX_AGE_MINUTES must be a number of minutes' }).int().min(1).max(30 * 24 * 60).default(24 * 60),
   GRANT_IDLE_MINUTES: z.coerce.number({ message: 'GRANT_IDLE_MINUTES must be a number of minutes' }).int().min(1).max(30 * 24 * 60).default(60),
@@ -100,6 +101,10 @@ export const settingsSchema = z.object({
     .min(0, { message: 'TRUST_PROXY must be 0 or more' })
     .max(10, { message: 'TRUST_PROXY must be at most 10' })
     .default(0),
+  /** Open connections one client address may hold (of the server's 2048); behind TRUST_PROXY, requests in flight per forwarded address. */
+  MAX_CONNECTIONS_PER_CLIENT: wholeNumber('MAX_CONNECTIONS_PER_CLIENT', 'connections', 1, 2048).default(256),
+  /** How long an idle keep-alive connection stays open: above the 60 s idle timeout of common load balancers. */
+  KEEP_ALIVE_SECONDS: wholeNumber('KEEP_ALIVE_SECONDS', 'seconds', 1, 3600).default(65),
   STRIPE_WEBHOOK_SECRET: z
     .string()
     .optional()
@@ -128,6 +133,9 @@ export const settingsSchema = z.object({
     .enum(['true', 'false', '1', '0', ''], { message: 'AUDIT_REQUIRED must be true or false' })
     .optional()
     .transform((value) => value === 'true' || value === '1'),
+  /** The keys the trail's chain is linked under, label:base64 newest first (checked where the trail opens). */
+  AUDIT_KEY: z.string().optional().transform((value) => (value ? value : undefined)),
+  AUDIT_ANCHOR_FILE: z.string().optional().transform((value) => (value ? value : undefined)),
   ADMIN_KEYS: list,
   TENANT_KEY_SECRET: z.string().optional().transform((value) => (value ? value : undefined)),
   PUBLIC_URL: optionalUrl('PUBLIC_URL', 'https://billing.example.com'),

@@ -51,7 +51,7 @@ export function createRuntime(options: RuntimeOptions): ToolRuntime {
     budget,
     ...(options.maxNetworkRetries !== undefined ? { rateLimitRetries: options.maxNetworkRetries } : {}),
   });
-  const store = options.store ?? createStore(settings.STORE_URL);
+  const store = options.store ?? createStore(settings.STORE_URL, { maxEntries: settings.STORE_MAX_ENTRIES });
   const cache = options.tenant?.cache ?? new ReadThroughCache(createCacheBackend(settings, log), log);
   const reads = new BillingReads(stripe, cache, scope, {
     webhooks: options.webhooks ?? false,

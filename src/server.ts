@@ -3,6 +3,7 @@ import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprot
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { ToolError } from './errors.js';
+import { QUOTED_VALUES_NOTE } from './format/untrusted-text.js';
 import type { ToolRuntime } from './tools/lib/context.js';
 import type { AnyToolDefinition } from './tools/lib/define-tool.js';
 import { inputSchemaFor, outputSchemaFor, runTool, type ServerMode } from './tools/lib/run-tool.js';
@@ -34,11 +35,12 @@ export interface McpServerOptions {
   surface?: 'stdio' | 'mcp';
 }
 
-const INSTRUCTIONS: Record<ServerMode, string> = {
+/** What every client's model is told once (MCP `instructions`; `/v1/tools` hands it to function-calling bots). */
+export const SERVER_INSTRUCTIONS: Record<ServerMode, string> = {
   customer:
-    "Billing tools for the customer you are talking to. The server already knows who the customer is; never ask for another person's details. Money is {amount in minor units, currency, formatted}: quote `formatted`. Dates are ISO 8601 UTC.",
+    "Billing tools for the customer you are talking to. The server already knows who the customer is; never ask for another person's details. Money is {amount in minor units, currency, formatted}: quote `formatted`. Dates are ISO 8601 UTC. " + QUOTED_VALUES_NOTE,
   staff:
-    'Billing tools for merchant staff. Choose the customer with `email` (all their Stripe records) or `customer_id`. Money is {amount in minor units, currency, formatted}: quote `formatted`. Dates are ISO 8601 UTC.',
+    'Billing tools for merchant staff. Choose the customer with `email` (all their Stripe records) or `customer_id`. Money is {amount in minor units, currency, formatted}: quote `formatted`. Dates are ISO 8601 UTC. ' + QUOTED_VALUES_NOTE,
 };
 
 let validator: AjvJsonSchemaValidator | undefined;
@@ -54,7 +56,7 @@ function sharedValidator(): AjvJsonSchemaValidator {
  * connected client that the list changed.
  */
 export function createMcpServer(options: McpServerOptions): McpServer {
-  const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION }, { instructions: INSTRUCTIONS[options.mode], jsonSchemaValidator: sharedValidator() });
+  const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION }, { instructions: SERVER_INSTRUCTIONS[options.mode], jsonSchemaValidator: sharedValidator() });
   const registered: Array<{ tool: AnyToolDefinition; handle: RegisteredTool }> = [];
   for (const tool of toolsForMode(options.tools, options.mode, options.runtime.verification !== undefined)) {
     const handle = server.registerTool(

@@ -114,7 +114,7 @@ describe('stripe-billing-mcp doctor (the built CLI against a Stripe-compatible s
 
 describe('stdio leaves out of tools/list the tools the key cannot serve', () => {
   it('lists every other tool to a staff client', async () => {
-    const key = keyDenied(['rak_payment_method_read']);
+    const key = keyDenied(['rak_charge_read']);
     const transport = new StdioClientTransport({
       command: process.execPath,
       args: [CLI_PATH, '--staff'],
@@ -125,8 +125,8 @@ describe('stdio leaves out of tools/list the tools the key cannot serve', () => 
     await client.connect(transport);
     const { tools } = await client.listTools();
     await client.close();
-    const expected = BILLING_TOOLS.filter((tool) => !tool.write && !tool.permissions.includes('rak_payment_method_read')).map((tool) => tool.name);
+    const expected = BILLING_TOOLS.filter((tool) => !tool.write && !tool.permissions.includes('rak_charge_read')).map((tool) => tool.name);
     expect(tools.map((tool) => tool.name).sort()).toEqual(expected.sort());
-    expect(expected).not.toContain('get_billing_info');
+    expect(expected).not.toContain('get_payment_history');
   });
 });

@@ -55,6 +55,15 @@ describe('doctor checks the store Redis’s maxmemory-policy (redis-server on lo
     expect(row.fix).toBeUndefined();
   });
 
+  it('states the quotas that keep one merchant, host key or anonymous caller from filling the store (memory and Redis)', async () => {
+    const envs: Array<Record<string, string>> = [{ STORE_MAX_ENTRIES: '40000' }, { STORE_URL: noeviction.url, STORE_MAX_ENTRIES: '40000' }];
+    for (const env of envs) {
+      const row = storeRow(await doctor(env));
+      expect(row.detail).toContain('holds at most 40,000 live entries (STORE_MAX_ENTRIES)');
+      expect(row.detail).toContain('each host key 20,000, callers not signed in 4,000 together; in platform mode each merchant 4,000 and each of its host keys 2,000');
+    }
+  });
+
   it('passes a Redis without maxmemory (nothing is evicted), mentioning the policy', async () => {
     const row = storeRow(await doctor({ STORE_URL: unlimited.url }));
     expect(row.status).toBe('ok');

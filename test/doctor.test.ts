@@ -4,10 +4,12 @@ import type { AddressInfo } from 'node:net';
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO, type FakeStripe } from '../src/demo/fake-stripe/index.js';
+import { ROUTE_PERMISSIONS } from '../src/demo/fake-stripe/permissions.js';
+import { renderDoctorReport } from '../src/doctor/render-report.js';
 import { runDoctor, type DoctorReport } from '../src/doctor/run-doctor.js';
 import { silentLogger } from '../src/log.js';
 import { createRuntime } from '../src/runtime.js';
-import { capabilityNeeds } from '../src/tools/lib/tool-availability.js';
+import { capabilityNeeds, permissionsUsed } from '../src/tools/lib/tool-availability.js';
 import { ALL_TOOLS, selectTools } from '../src/tools/registry.js';
 import { useFakeStripe } from './support/fake-stripe-msw.js';
 import { TEST_STRIPE_KEY, testMailer, testSettings } from './support/mcp-harness.js';
@@ -105,21 +107,25 @@ describe('doctor on a fully set-up account', () => {
 });
 
 describe.each(PROBED)('doctor with a restricted key denied %s', (permission) => {
-  it('reports exactly that permission, the tools it breaks and the fix, and changes nothing', async () => {
+  it('reports exactly that permission, the tools it breaks (or that work without it) and the fix, and changes nothing', async () => {
     const fake = stripe.fake();
     fake.restrictKey(TEST_STRIPE_KEY, [permission]);
     const before = snapshot(fake);
     const report = await doctor();
     expect(Object.entries(report.permissions).filter(([, state]) => state !== 'granted')).toEqual([[permission, 'missing']]);
     const check = report.checks.find((row) => row.id === `permission:${permission}`)!;
-    expect(check.status).toBe('fail');
+    // Needed by a tool: a failure; only adding sections: a warning, every tool still works.
+    const needed = toolsNeeding([permission]).length > 0;
+    expect(check.status).toBe(needed ? 'fail' : 'warn');
     expect(check.fix).toContain(permission);
     // The insight panel reads what get_customer_overview reads.
     const overview = ALL_TOOLS.find((tool) => tool.name === 'get_customer_overview')!;
-    expect(check.affects.includes('insight panel (/panel, /v1/insight)')).toBe(overview.permissions.includes(permission));
-    expect(failing(report)).toEqual([`permission:${permission}`]);
+    expect(check.affects.includes('insight panel (/panel, /v1/insight)')).toBe(permissionsUsed(overview).includes(permission));
+    expect(failing(report)).toEqual(needed ? [`permission:${permission}`] : []);
     expect(broken(report)).toEqual(toolsNeeding([permission]));
-    expect(report.ok).toBe(false);
+    const limited = ALL_TOOLS.filter((tool) => !tool.permissions.includes(permission) && permission in (tool.optionalPermissions ?? {})).map((tool) => tool.name).sort();
+    expect(report.tools.filter((tool) => tool.works && tool.without.length > 0).map((tool) => tool.name).sort()).toEqual(limited);
+    expect(report.ok).toBe(!needed);
     expectNoWriteLanded(fake, before);
   });
 });
@@ -317,5 +323,34 @@ describe('doctor checks the insight panel set-up', () => {
     } finally {
       await redis.stop();
     }
+  });
+});
+
+/** Item 10 of issue 20: a permission that only adds a section leaves its tools working, "without" that section. */
+describe('doctor with a key that lacks only optional permissions', () => {
+  const ALL_PERMISSIONS = [...new Set(Object.values(ROUTE_PERMISSIONS))];
+  const row = (report: DoctorReport, name: string) => report.tools.find((tool) => tool.name === name)!;
+
+  it('customers and subscriptions read alone: get_subscription_status works, without the next-payment breakdown', async () => {
+    stripe.fake().restrictKey(TEST_STRIPE_KEY, ALL_PERMISSIONS.filter((permission) => permission !== 'rak_customer_read' && permission !== 'rak_subscription_read'));
+    const report = await doctor();
+    const status = row(report, 'get_subscription_status');
+    expect(status.works).toBe(true);
+    expect(status.without.join('; ')).toContain('Invoices: Read');
+    expect(renderDoctorReport(report)).toMatch(/get_subscription_status: works, without [^\n]*Invoices: Read/);
+    // Tools that cannot answer without a missing permission still fail.
+    expect(row(report, 'get_invoice_history').works).toBe(false);
+  });
+
+  it('a BubblaV-like key (no prices or coupons read): the subscription tools work, without discounts; plans do not', async () => {
+    stripe.fake().restrictKey(TEST_STRIPE_KEY, ['rak_price_read', 'rak_coupon_read']);
+    const report = await doctor();
+    for (const name of ['get_subscription_status', 'get_customer_overview']) {
+      expect(row(report, name)).toMatchObject({ works: true });
+      expect(row(report, name).without.join('; ')).toContain('Coupons: Read');
+    }
+    expect(row(report, 'get_billing_info')).toMatchObject({ works: true, without: [] });
+    expect(row(report, 'get_available_plans').works).toBe(false);
+    expect(report.checks.find((check) => check.id === 'permission:rak_coupon_read')!.status).toBe('fail');
   });
 });

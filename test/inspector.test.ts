@@ -85,7 +85,7 @@ describe('the MCP Inspector CLI against the packed server', () => {
         await inspector([...server(), '--method', 'tools/call', '--tool-name', 'get_subscription_status', '--tool-arg', 'email=alice@example.com'], { LOG_LEVEL: 'silent' }),
       );
       expect(result.isError).toBeFalsy();
-      expect(result.content[0]?.text).toContain('Pro ($49.00 per month): active');
+      expect(result.content[0]?.text).toContain('"Pro" ($49.00 per month): active');
       expect(JSON.stringify(result.structuredContent)).toContain('sub_DemoAlicePro');
     });
   });
@@ -129,7 +129,7 @@ describe('the MCP Inspector CLI against the packed server', () => {
     it("calls get_subscription_status for the token's customer", async () => {
       const result = parsed<ToolResult>(await inspector([`${url}/mcp`, '--transport', 'http', '--method', 'tools/call', '--tool-name', 'get_subscription_status', ...headers]));
       expect(result.isError).toBeFalsy();
-      expect(result.content[0]?.text).toContain('Pro ($49.00 per month): active');
+      expect(result.content[0]?.text).toContain('"Pro" ($49.00 per month): active');
     });
 
     it('is refused without a known host key', async () => {

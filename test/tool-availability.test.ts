@@ -209,3 +209,29 @@ describe('a long-lived MCP server (stdio) follows the probe', () => {
     await client.close();
   });
 });
+
+/** Item 10 of issue 20: a permission that only adds a section never hides a tool. */
+describe('serve keeps a tool listed when the key lacks only a permission that adds a section', () => {
+  const ALL_PERMISSIONS = [...new Set(BILLING_TOOLS.flatMap((tool) => [...tool.permissions, ...Object.keys(tool.optionalPermissions ?? {})]))];
+
+  it('customers and subscriptions read alone: get_subscription_status is listed and answers', async () => {
+    fx = await startHttpFixture({}, { fake: fakeDenying(ALL_PERMISSIONS.filter((permission) => permission !== 'rak_customer_read' && permission !== 'rak_subscription_read')), probeTools: true });
+    const listed = await listedOverJson(STAFF);
+    expect(listed).toContain('get_subscription_status');
+    expect(listed).not.toContain('get_invoice_history');
+    const response = await fetch(`${fx.url}/v1/tools/get_subscription_status`, {
+      method: 'POST',
+      headers: { ...auth(STAFF), 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'alice@example.com' }),
+    });
+    expect(response.status).toBe(200);
+    expect(JSON.stringify(await response.json())).toContain('Invoices: Read');
+  });
+
+  it('a BubblaV-like key (no prices or coupons read): the subscription, overview and billing tools stay listed', async () => {
+    fx = await startHttpFixture({}, { fake: fakeDenying(['rak_price_read', 'rak_coupon_read']), probeTools: true });
+    const listed = await listedOverJson(HOST_A);
+    for (const name of ['get_subscription_status', 'get_customer_overview', 'get_billing_info', 'cancel_subscription']) expect(listed).toContain(name);
+    expect(listed).not.toContain('get_available_plans');
+  });
+});

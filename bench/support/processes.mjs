@@ -1,11 +1,13 @@
-// Child processes of bench/stripe-load.mjs — the fake Stripe, `serve` processes, redis-server —
-// each on a free loopback port, plus what the bench reads about them (/proc CPU time and RSS).
+// Child processes of the benches — the fake Stripe, `serve` processes, redis-server, scripts of
+// their own such as bench/soak.mjs's load generator — each on a free loopback port, plus what the
+// bench reads about them (/proc CPU time and RSS).
 // Every child is registered so that stopAll() (and, as a last resort, process exit) ends it.
 import { execFileSync, fork, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
@@ -81,21 +83,40 @@ async function waitUntil(child, what, ready, stderrTail) {
   throw new Error(`${what} did not become ready within ${START_TIMEOUT_MS} ms:\n${stderrTail()}`);
 }
 
-/** The fake Stripe process; `requests()` reads its log, `rateLimits()` its limiter's figures, `reset()` clears both. */
-export async function startFakeStripe(env) {
-  const child = track(fork(FAKE_STRIPE, [], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'pipe', 'ipc'] }));
+/**
+ * A bench script in a process of its own (fork, with IPC): resolves once its first message (what
+ * it sends when ready) arrives, with that message. `stderrTail()` is the last of what it wrote to
+ * stderr; `stop()` disconnects the IPC channel, the script's signal to close and exit.
+ */
+export async function startForked(file, env, what) {
+  const child = track(fork(file, [], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'pipe', 'ipc'] }));
   const stderrTail = captureStderr(child);
-  const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`fake Stripe did not start:\n${stderrTail()}`)), START_TIMEOUT_MS);
+  const ready = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} did not start:\n${stderrTail()}`)), START_TIMEOUT_MS);
     child.once('message', (message) => {
       clearTimeout(timer);
-      resolve(message.url);
+      resolve(message);
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`fake Stripe exited (${code}):\n${stderrTail()}`));
+      reject(new Error(`${what} exited (${code}):\n${stderrTail()}`));
     });
   });
+  return {
+    child,
+    ready,
+    stderrTail,
+    stop: () => {
+      if (child.connected) child.disconnect();
+      return stopChild(child);
+    },
+  };
+}
+
+/** The fake Stripe process; `requests()` reads its log, `rateLimits()` its limiter's figures, `reset()` clears both. */
+export async function startFakeStripe(env) {
+  const { ready, stop } = await startForked(FAKE_STRIPE, env, 'fake Stripe');
+  const { url } = ready;
   return {
     url,
     async requests() {
@@ -111,10 +132,7 @@ export async function startFakeStripe(env) {
       await fetch(`${url}/__bench/reset`, { method: 'POST' });
     },
     // Disconnecting the IPC channel is the fake's signal to close and exit.
-    stop: () => {
-      if (child.connected) child.disconnect();
-      return stopChild(child);
-    },
+    stop,
   };
 }
 
@@ -128,8 +146,11 @@ function dataHome() {
   return benchDataHome;
 }
 
-/** `node dist/cli.js serve` with exactly these settings; resolves once /healthz answers (after the start-up probe). */
-export async function startServe(env) {
+/**
+ * `node dist/cli.js serve` with exactly these settings; resolves once /healthz answers (after the
+ * start-up probe). `onLogLine` gets each line the server writes to stderr (with LOG_LEVEL set).
+ */
+export async function startServe(env, { onLogLine } = {}) {
   const port = await freePort();
   // A clean environment: settings from the shell (TOOLS, CACHE_URL, …) must not change the figures.
   const child = track(
@@ -138,6 +159,7 @@ export async function startServe(env) {
       stdio: ['ignore', 'ignore', 'pipe'],
     }),
   );
+  if (onLogLine) createInterface({ input: child.stderr }).on('line', onLogLine);
   const url = `http://127.0.0.1:${port}`;
   await waitUntil(child, `serve on port ${port}`, async () => (await fetch(`${url}/healthz`)).ok, captureStderr(child));
   return { url, pid: child.pid, stop: () => stopChild(child) };

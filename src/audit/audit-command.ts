@@ -9,9 +9,10 @@ import { isPlausibleEmail, normalizeEmail } from '../verify/principal.js';
 import { AuditDriverMissingError, type AuditStore } from './audit-store.js';
 import { conversationHash } from './call-entry.js';
 import { disclosureView, type DisclosureView } from './disclosures.js';
+import { readCheckpoints } from './checkpoints.js';
 import { auditEnabled, openAuditStore } from './create-audit-trail.js';
 import type { AuditFilter, AuditRow } from './record.js';
-import { verifyChain } from './verify-chain.js';
+import { verifyChain, type ChainReport } from './verify-chain.js';
 
 export interface AuditFlags {
   email?: string | undefined;
@@ -21,6 +22,8 @@ export interface AuditFlags {
   conversation?: string | undefined;
   limit?: string | undefined;
   tenant?: string | undefined;
+  /** verify: a file of checkpoints (AUDIT_ANCHOR_FILE) every checkpointed record must match. */
+  anchors?: string | undefined;
   json: boolean;
   jsonl: boolean;
   demo: boolean;
@@ -71,6 +74,19 @@ function line(record: DisclosureView): string {
   return [`#${record.seq}`, record.at, ...(record.tenant_id ? [record.tenant_id] : []), record.surface, record.caller ?? '-', who, record.tool, shown, record.email ?? (record.customer_ids.length === 0 && record.principal !== 'customer' ? '-' : '(erased)'), record.customer_ids.join(' ')].join('  ');
 }
 
+/** The verdict as a person reads it: intact (and how far that proves anything), or the first broken record. */
+function verdict(report: ChainReport, anchors: string | undefined): string {
+  if (!report.ok) return `BROKEN at record #${report.broken!.seq}: ${report.broken!.reason}.\n`;
+  const notes = [
+    ...(report.anchored_by ? [`from retention anchor #${report.anchored_by}`] : []),
+    ...(report.unkeyed_through !== null
+      ? [`records ${report.first_seq}…${report.unkeyed_through} are unkeyed: written before the chain was keyed, so whoever could write the database could have rewritten them; --anchors checks them against your checkpoints`]
+      : []),
+    ...(report.checkpoints ? [`${report.checkpoints.checked} checkpoints from ${anchors} match${report.checkpoints.purged > 0 ? ` (${report.checkpoints.purged} name records retention has since purged)` : ''}`] : []),
+  ];
+  return `OK: ${report.records} records, ${report.first_seq ?? '-'}…${report.last_seq ?? '-'}, chain intact${notes.length > 0 ? ` (${notes.join('; ')})` : ''}.\n`;
+}
+
 async function writeOut(text: string): Promise<void> {
   if (!process.stdout.write(text)) await new Promise((resolve) => process.stdout.once('drain', resolve));
 }
@@ -105,8 +121,11 @@ export async function runAuditCommand(action: string | undefined, flags: AuditFl
   const filter = filterOf(flags);
   if (action === 'export' && !flags.jsonl) throw new ConfigurationError('audit export writes JSON Lines: add --jsonl.');
   if (action === 'erase' && (flags.email === undefined || !isPlausibleEmail(flags.email))) throw new ConfigurationError("audit erase needs --email with the data subject's email address.");
+  if (flags.anchors !== undefined && action !== 'verify') throw new ConfigurationError('--anchors goes with audit verify.');
+  const checkpoints = flags.anchors === undefined ? undefined : readCheckpoints(flags.anchors);
   const log = createLogger({ level: settings.LOG_LEVEL });
-  const store = await openAuditStore(settings, { demo: flags.demo, log });
+  // Only the actions that write records need the chain key; reading never generates one.
+  const store = await openAuditStore(settings, { demo: flags.demo, log, createKey: action === 'erase' || action === 'purge' });
   try {
     await store.migrate();
     switch (action ?? 'list') {
@@ -122,10 +141,8 @@ export async function runAuditCommand(action: string | undefined, flags: AuditFl
         return 0;
       }
       case 'verify': {
-        const report = await verifyChain(store);
-        if (flags.json) await writeOut(`${JSON.stringify(report, null, 2)}\n`);
-        else if (report.ok) await writeOut(`OK: ${report.records} records, ${report.first_seq ?? '-'}…${report.last_seq ?? '-'}, chain intact${report.anchored_by ? ` (from retention anchor #${report.anchored_by})` : ''}.\n`);
-        else await writeOut(`BROKEN at record #${report.broken!.seq}: ${report.broken!.reason}.\n`);
+        const report = await verifyChain(store, checkpoints ? { checkpoints } : {});
+        await writeOut(flags.json ? `${JSON.stringify(report, null, 2)}\n` : verdict(report, flags.anchors));
         return report.ok ? 0 : 1;
       }
       case 'erase': {

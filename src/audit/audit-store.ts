@@ -1,3 +1,5 @@
+import type { AuditKeys } from './audit-key.js';
+import type { ChainHead } from './chain.js';
 import type { AuditEntry, AuditFilter, AuditRow } from './record.js';
 
 /**
@@ -34,20 +36,24 @@ export interface AuditStore {
   readonly sql: SqlRunner;
   /** Where, without credentials: a file path or host/database. */
   readonly location: string;
+  /** The keys the chain is linked under (the first links new records) and where they came from. */
+  readonly auditKeys: AuditKeys;
   /** Creates or upgrades the schema; safe to run from several processes at once. */
   migrate(): Promise<void>;
-  /** Appends records in order, in one transaction. */
-  append(entries: readonly AuditEntry[]): Promise<void>;
+  /** Appends records in order, in one transaction; resolves to the chain's head right after them. */
+  append(entries: readonly AuditEntry[]): Promise<ChainHead>;
   /** Matching records, newest first. */
   find(filter: AuditFilter): Promise<AuditRow[]>;
   /** Records in chain order after `afterSeq`, for verification and export. */
   page(afterSeq: number, limit: number): Promise<AuditRow[]>;
   /**
    * Deletes the personal fields (email, customer ids, salt) of every record of this email, and
-   * of every record naming a customer id those records named; appends an erasure note.
+   * of every record naming a customer id those records named; appends an erasure note. The old
+   * bytes go from the database's files too (SQLite: secure_delete, then the -wal emptied;
+   * Postgres: the table vacuumed).
    */
   erase(email: string, tenantId?: string): Promise<number>;
-  /** Deletes the oldest records before `cutoff` and appends an anchor that verification starts from. */
+  /** Deletes the oldest records before `cutoff` (from the files too, as erase) and appends an anchor that verification starts from. */
   purgeBefore(cutoff: string): Promise<number>;
   close(): Promise<void>;
 }

@@ -7,6 +7,7 @@
  */
 import type { Logger } from '../log.js';
 import { AuditDriverMissingError, loggedDbError, type AuditStore } from './audit-store.js';
+import type { Checkpointer } from './checkpoints.js';
 import type { AuditEntry } from './record.js';
 
 export interface AuditTrailOptions {
@@ -19,6 +20,8 @@ export interface AuditTrailOptions {
   batchSize?: number;
   /** How long a new record may wait for companions before a write starts. */
   flushDelayMs?: number;
+  /** Told the chain's head after every write: checkpoints it to the log and AUDIT_ANCHOR_FILE. */
+  checkpoints?: Checkpointer | undefined;
 }
 
 /** Why the trail cannot be written, in words safe for /readyz and doctor (the log has the detail). */
@@ -184,6 +187,8 @@ export class AuditTrail {
       for (const queued of this.queue.splice(0)) queued.committed?.reject(new AuditUnavailableError());
       this.countLost(0);
     }
+    // The newest records' head goes out before the process does.
+    this.options.checkpoints?.close();
     await this.options.store.close();
   }
 
@@ -225,7 +230,10 @@ export class AuditTrail {
         await this.options.store.migrate();
         this.migrated = true;
       }
-      await this.options.store.append(batch.map((queued) => queued.entry));
+      if (batch.length > 0) {
+        const head = await this.options.store.append(batch.map((queued) => queued.entry));
+        this.options.checkpoints?.written(head);
+      }
     } catch (error) {
       // The database answered but refused the batch: find the record it refuses, so one bad record
       // cannot hold back every record after it.
@@ -262,7 +270,8 @@ export class AuditTrail {
     let refused = 0;
     for (const queued of batch) {
       try {
-        await this.options.store.append([queued.entry]);
+        const head = await this.options.store.append([queued.entry]);
+        this.options.checkpoints?.written(head);
         this.written += 1;
         queued.committed?.resolve();
       } catch (error) {

@@ -1,5 +1,7 @@
 import pg from 'pg';
+import { signingKey, type AuditKeys } from './audit-key.js';
 import type { AuditStore, SqlRunner } from './audit-store.js';
+import type { ChainHead } from './chain.js';
 import type { AuditEntry, AuditFilter, AuditRow } from './record.js';
 import { appendEntries, eraseEmail, findRows, migrate, pageRows, purgeBefore, runBatch, type SqlDialect, type SqlTx } from './sql-trail.js';
 
@@ -34,7 +36,11 @@ export class PostgresAuditStore implements AuditStore {
     batch: (statements) => this.locked((tx) => runBatch(tx, statements)),
   };
 
-  constructor(url: string, onError: (error: Error) => void = () => undefined) {
+  constructor(
+    url: string,
+    readonly auditKeys: AuditKeys,
+    onError: (error: Error) => void = () => undefined,
+  ) {
     this.location = postgresLocation(url);
     this.pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 3_000, idleTimeoutMillis: 30_000, query_timeout: 15_000 });
     // An idle connection that the server drops emits here; unhandled, it would end the process.
@@ -70,8 +76,16 @@ export class PostgresAuditStore implements AuditStore {
     return this.locked((tx) => migrate(tx, dialect));
   }
 
-  append(entries: readonly AuditEntry[]): Promise<void> {
-    return this.locked((tx) => appendEntries(tx, dialect, entries));
+  append(entries: readonly AuditEntry[]): Promise<ChainHead> {
+    return this.locked((tx) => appendEntries(tx, dialect, signingKey(this.auditKeys), entries));
+  }
+
+  /**
+   * An UPDATE or DELETE leaves the old row versions, personal fields and all, in the table's
+   * pages until a vacuum removes them. VACUUM runs outside a transaction, after the change commits.
+   */
+  private async vacuum(): Promise<void> {
+    await this.pool.query('VACUUM audit_records');
   }
 
   find(filter: AuditFilter): Promise<AuditRow[]> {
@@ -82,12 +96,17 @@ export class PostgresAuditStore implements AuditStore {
     return pageRows(txOf(this.pool), dialect, afterSeq, limit);
   }
 
-  erase(email: string, tenantId?: string): Promise<number> {
-    return this.locked((tx) => eraseEmail(tx, dialect, email, tenantId));
+  async erase(email: string, tenantId?: string): Promise<number> {
+    const erased = await this.locked((tx) => eraseEmail(tx, dialect, signingKey(this.auditKeys), email, tenantId));
+    // Also when nothing was left to erase: running erase again finishes an earlier one.
+    await this.vacuum();
+    return erased;
   }
 
-  purgeBefore(cutoff: string): Promise<number> {
-    return this.locked((tx) => purgeBefore(tx, dialect, cutoff));
+  async purgeBefore(cutoff: string): Promise<number> {
+    const purged = await this.locked((tx) => purgeBefore(tx, dialect, signingKey(this.auditKeys), cutoff));
+    if (purged > 0) await this.vacuum();
+    return purged;
   }
 
   async close(): Promise<void> {

@@ -73,6 +73,8 @@ export interface AuditRow extends AuditEntry {
   /** HMAC(salt, personal fields): the chain covers this, so erasure keeps it verifiable. */
   commitment: string;
   prev_hash: string;
+  /** The id of the audit key the link is an HMAC under; null: written before the chain was keyed. */
+  key_id: string | null;
   hash: string;
 }
 

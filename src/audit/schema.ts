@@ -76,6 +76,12 @@ export const MIGRATIONS: readonly Migration[] = [
     sqlite: TENANT_TABLES,
     postgres: TENANT_TABLES,
   },
+  {
+    // Keyed links: the id of the audit key each record's link is an HMAC under (null: written before).
+    version: 3,
+    sqlite: ['ALTER TABLE audit_records ADD COLUMN key_id TEXT'],
+    postgres: ['ALTER TABLE audit_records ADD COLUMN key_id TEXT'],
+  },
 ];
 
 export const META_TABLE_SQL = 'CREATE TABLE IF NOT EXISTS audit_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)';
@@ -105,6 +111,7 @@ export const INSERT_COLUMNS = [
   'commitment',
   'prev_hash',
   'hash',
+  'key_id',
 ] as const;
 
 type DbValue = string | number | null;
@@ -134,6 +141,7 @@ export function toColumns(row: AuditRow): DbValue[] {
     row.commitment,
     row.prev_hash,
     row.hash,
+    row.key_id,
   ];
 }
 
@@ -163,6 +171,7 @@ export function fromColumns(raw: Record<string, unknown>): AuditRow {
     salt: text(raw.salt),
     commitment: String(raw.commitment),
     prev_hash: String(raw.prev_hash),
+    key_id: text(raw.key_id),
     hash: String(raw.hash),
   };
 }

@@ -4,7 +4,7 @@
  * dialect's placeholder; everything that extends the chain reads the head inside that lock.
  */
 import type { BatchStatement } from './audit-store.js';
-import { EMPTY_HEAD, seal, type ChainHead } from './chain.js';
+import { EMPTY_HEAD, seal, type ChainHead, type ChainKey } from './chain.js';
 import { systemEntry, type AuditEntry, type AuditFilter, type AuditRow } from './record.js';
 import { fromColumns, INSERT_COLUMNS, limitOf, META_TABLE_SQL, MIGRATIONS, namesCustomer, quotedCustomer, toColumns, whereOf } from './schema.js';
 
@@ -54,10 +54,13 @@ async function headOf(tx: SqlTx): Promise<ChainHead> {
   return last ? { seq: Number(last.seq), hash: String(last.hash) } : EMPTY_HEAD;
 }
 
-/** Seals entries after the current head (or `head`, when given) and inserts them; call inside the chain lock. */
-export async function appendEntries(tx: SqlTx, dialect: SqlDialect, entries: readonly AuditEntry[], head?: ChainHead): Promise<void> {
-  if (entries.length === 0) return;
+/**
+ * Seals entries under `key` after the current head (or `head`, when given) and inserts them; call
+ * inside the chain lock. Resolves to the head they leave.
+ */
+export async function appendEntries(tx: SqlTx, dialect: SqlDialect, key: ChainKey, entries: readonly AuditEntry[], head?: ChainHead): Promise<ChainHead> {
   let previous = head ?? (await headOf(tx));
+  if (entries.length === 0) return previous;
   const width = INSERT_COLUMNS.length;
   // Sealed a chunk at a time, so hashing never holds the event loop for long (Postgres runs on it).
   for (let start = 0; start < entries.length; start += ROWS_PER_INSERT) {
@@ -65,13 +68,14 @@ export async function appendEntries(tx: SqlTx, dialect: SqlDialect, entries: rea
     for (let at = start; at < Math.min(start + ROWS_PER_INSERT, entries.length); at += ROWS_PER_SEAL) {
       // A tool call that arrives meanwhile waits for one small slice of hashing, not the batch.
       if (at > start) await new Promise((resolve) => setImmediate(resolve));
-      const sealed = seal(previous, entries.slice(at, Math.min(at + ROWS_PER_SEAL, start + ROWS_PER_INSERT)));
+      const sealed = seal(previous, entries.slice(at, Math.min(at + ROWS_PER_SEAL, start + ROWS_PER_INSERT)), key);
       chunk.push(...sealed);
       previous = { seq: sealed.at(-1)!.seq, hash: sealed.at(-1)!.hash };
     }
     const values = chunk.map((_, r) => `(${INSERT_COLUMNS.map((__, c) => dialect.placeholder(r * width + c + 1)).join(', ')})`);
     await tx.run(`INSERT INTO audit_records (${INSERT_COLUMNS.join(', ')}) VALUES ${values.join(', ')}`, chunk.flatMap(toColumns));
   }
+  return previous;
 }
 
 export async function findRows(tx: SqlTx, dialect: SqlDialect, filter: AuditFilter): Promise<AuditRow[]> {
@@ -87,7 +91,7 @@ export async function pageRows(tx: SqlTx, dialect: SqlDialect, afterSeq: number,
 }
 
 /** Erasure: the email's records and every record naming one of their customers lose their personal fields. */
-export async function eraseEmail(tx: SqlTx, dialect: SqlDialect, email: string, tenantId?: string): Promise<number> {
+export async function eraseEmail(tx: SqlTx, dialect: SqlDialect, key: ChainKey, email: string, tenantId?: string): Promise<number> {
   const p = dialect.placeholder;
   // Platform mode: one merchant's data-subject request erases that merchant's records only.
   const ofTenant = (n: number) => (tenantId === undefined ? '' : ` AND tenant_id = ${p(n)}`);
@@ -105,7 +109,7 @@ export async function eraseEmail(tx: SqlTx, dialect: SqlDialect, email: string, 
     .sort((a, b) => a - b);
   // The note names the records it erased (never whose): verification refuses personal fields
   // removed from any record that no such note names.
-  if (erased.length > 0) await appendEntries(tx, dialect, [systemEntry('erasure', { records: erased.length, erased }, tenantId ?? null)]);
+  if (erased.length > 0) await appendEntries(tx, dialect, key, [systemEntry('erasure', { records: erased.length, erased }, tenantId ?? null)]);
   return erased.length;
 }
 
@@ -114,7 +118,7 @@ export async function eraseEmail(tx: SqlTx, dialect: SqlDialect, email: string, 
  * younger one, so nothing younger goes) and appends an anchor naming the last deleted record's
  * hash, which the first remaining record follows.
  */
-export async function purgeBefore(tx: SqlTx, dialect: SqlDialect, cutoff: string): Promise<number> {
+export async function purgeBefore(tx: SqlTx, dialect: SqlDialect, key: ChainKey, cutoff: string): Promise<number> {
   const p = dialect.placeholder;
   const [younger] = await tx.all(`SELECT MIN(seq) AS seq FROM audit_records WHERE at >= ${p(1)}`, [cutoff]);
   const stopBefore = younger?.seq === null || younger?.seq === undefined ? Number.MAX_SAFE_INTEGER : Number(younger.seq);
@@ -124,6 +128,6 @@ export async function purgeBefore(tx: SqlTx, dialect: SqlDialect, cutoff: string
   // (read after the delete, an empty table would restart the chain at #1 and reuse numbers).
   const head = await headOf(tx);
   const purged = await tx.run(`DELETE FROM audit_records WHERE seq <= ${p(1)}`, [Number(through.seq)]);
-  await appendEntries(tx, dialect, [systemEntry('anchor', { purged_through: Number(through.seq), purged_through_hash: String(through.hash), purged, cutoff })], head);
+  await appendEntries(tx, dialect, key, [systemEntry('anchor', { purged_through: Number(through.seq), purged_through_hash: String(through.hash), purged, cutoff })], head);
   return purged;
 }

@@ -1,9 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { AuditKeys } from './audit-key.js';
 import { AuditDriverMissingError, type AuditStore, type SqlRunner } from './audit-store.js';
+import type { ChainHead } from './chain.js';
 import type { AuditEntry, AuditFilter, AuditRow } from './record.js';
-import type { SqliteReply, SqliteRequest } from './sqlite-worker.js';
+import type { SqliteReply, SqliteRequest, SqliteWorkerData } from './sqlite-worker.js';
 
 type RequestBody = SqliteRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
@@ -31,14 +33,19 @@ export class SqliteAuditStore implements AuditStore {
     batch: (statements) => this.call({ op: 'batch', statements: [...statements] }),
   };
 
-  constructor(readonly location: string) {
+  constructor(
+    readonly location: string,
+    readonly auditKeys: AuditKeys,
+  ) {
     mkdirSync(dirname(location), { recursive: true, mode: 0o700 });
   }
 
   /** The worker, started on first use and again after it stopped (a crash must not hang the trail). */
   private running(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(workerUrl(), { workerData: { file: this.location } });
+    // Only the key that links new records: the worker never verifies.
+    const keys = this.auditKeys.keys.slice(0, 1).map(({ id, key }) => ({ id, key: key.toString('base64') }));
+    const worker = new Worker(workerUrl(), { workerData: { file: this.location, keys } satisfies SqliteWorkerData });
     // The worker holds no timers of its own: it must not keep a finished process alive.
     worker.unref();
     worker.on('message', (reply: SqliteReply) => {
@@ -73,7 +80,7 @@ export class SqliteAuditStore implements AuditStore {
     return this.call({ op: 'migrate' });
   }
 
-  append(entries: readonly AuditEntry[]): Promise<void> {
+  append(entries: readonly AuditEntry[]): Promise<ChainHead> {
     return this.call({ op: 'append', entries: [...entries] });
   }
 

@@ -2,9 +2,12 @@
  * What a cache entry holds: only the fields the tools read, never a whole Stripe object (no
  * metadata, fingerprints, addresses beyond the country, or anything a tool does not show).
  * Each type names the Stripe fields it keeps, so the compiler checks both that a projection
- * copies them and that no tool reads a field the cache does not hold.
+ * copies them and that no tool reads a field the cache does not hold. Free text that merchants
+ * and customers write (names, descriptions, memos, descriptors, messages) is made safe for a
+ * model here, on its way in, by `untrustedText`.
  */
 import type Stripe from 'stripe';
+import { untrustedText, untrustedTextOrNull } from '../format/untrusted-text.js';
 
 type Expandable<T> = string | T | null;
 
@@ -56,6 +59,8 @@ export interface SlimPrice {
   active: boolean;
   currency: string;
   unit_amount: number | null;
+  /** Names the plan when the key cannot read products (free text, made safe). */
+  nickname: string | null;
   type: Stripe.Price['type'];
   billing_scheme: Stripe.Price['billing_scheme'];
   recurring: { interval: Stripe.Price.Recurring['interval']; interval_count: number; usage_type: Stripe.Price.Recurring['usage_type'] } | null;
@@ -169,7 +174,7 @@ function projectPaymentMethod(pm: Stripe.PaymentMethod): SlimPaymentMethod {
     type: pm.type,
     card: pm.card ? { brand: pm.card.brand, last4: pm.card.last4, exp_month: pm.card.exp_month, exp_year: pm.card.exp_year, wallet: pm.card.wallet ? { type: pm.card.wallet.type } : null } : null,
     sepa_debit: pm.sepa_debit ? { last4: pm.sepa_debit.last4 } : null,
-    us_bank_account: pm.us_bank_account ? { last4: pm.us_bank_account.last4, bank_name: pm.us_bank_account.bank_name } : null,
+    us_bank_account: pm.us_bank_account ? { last4: pm.us_bank_account.last4, bank_name: untrustedTextOrNull(pm.us_bank_account.bank_name) } : null,
   };
 }
 
@@ -190,7 +195,7 @@ export function projectCustomer(customer: Stripe.Customer): SlimCustomer {
   return {
     id: customer.id,
     email: customer.email,
-    name: customer.name ?? null,
+    name: untrustedTextOrNull(customer.name),
     created: customer.created,
     currency: customer.currency ?? null,
     balance: customer.balance,
@@ -205,7 +210,7 @@ export function projectCustomer(customer: Stripe.Customer): SlimCustomer {
 function projectCoupon(coupon: Stripe.Coupon): SlimCoupon {
   return {
     id: coupon.id,
-    name: coupon.name,
+    name: untrustedTextOrNull(coupon.name),
     percent_off: coupon.percent_off,
     amount_off: coupon.amount_off,
     currency: coupon.currency,
@@ -226,6 +231,7 @@ export function projectPrice(price: Stripe.Price): SlimPrice {
     active: price.active,
     currency: price.currency,
     unit_amount: price.unit_amount,
+    nickname: untrustedTextOrNull(price.nickname),
     type: price.type,
     billing_scheme: price.billing_scheme,
     recurring: price.recurring ? { interval: price.recurring.interval, interval_count: price.recurring.interval_count, usage_type: price.recurring.usage_type } : null,
@@ -234,7 +240,7 @@ export function projectPrice(price: Stripe.Price): SlimPrice {
 }
 
 export function projectProduct(product: Stripe.Product): SlimProduct {
-  return { id: product.id, name: product.name, description: product.description, active: product.active };
+  return { id: product.id, name: untrustedText(product.name) || product.id, description: untrustedTextOrNull(product.description), active: product.active };
 }
 
 export function projectSubscription(sub: Stripe.Subscription): SlimSubscription {
@@ -267,10 +273,10 @@ export function projectInvoice(invoice: Stripe.Invoice): SlimInvoice {
   return {
     id: invoice.id ?? '',
     customer: idOf(invoice.customer),
-    number: invoice.number,
+    number: untrustedTextOrNull(invoice.number),
     status: invoice.status,
     currency: invoice.currency,
-    description: invoice.description,
+    description: untrustedTextOrNull(invoice.description),
     total: invoice.total,
     subtotal: invoice.subtotal,
     amount_due: invoice.amount_due,
@@ -290,7 +296,7 @@ export function projectInvoice(invoice: Stripe.Invoice): SlimInvoice {
     total_discount_amounts: invoice.total_discount_amounts?.map((entry) => ({ amount: entry.amount, discount: idOf(entry.discount)! })) ?? null,
     total_taxes: invoice.total_taxes?.map((entry) => ({ amount: entry.amount })) ?? null,
     lines: {
-      data: invoice.lines.data.map((line) => ({ description: line.description, amount: line.amount, currency: line.currency, period: { start: line.period.start, end: line.period.end } })),
+      data: invoice.lines.data.map((line) => ({ description: untrustedTextOrNull(line.description), amount: line.amount, currency: line.currency, period: { start: line.period.start, end: line.period.end } })),
       has_more: invoice.lines.has_more,
     },
   };
@@ -306,11 +312,11 @@ export function projectCharge(charge: Stripe.Charge): SlimCharge {
     refunded: charge.refunded,
     currency: charge.currency,
     status: charge.status,
-    description: charge.description,
-    calculated_statement_descriptor: charge.calculated_statement_descriptor,
+    description: untrustedTextOrNull(charge.description),
+    calculated_statement_descriptor: untrustedTextOrNull(charge.calculated_statement_descriptor),
     failure_code: charge.failure_code,
-    failure_message: charge.failure_message,
-    outcome: charge.outcome ? { type: charge.outcome.type, reason: charge.outcome.reason, seller_message: charge.outcome.seller_message } : null,
+    failure_message: untrustedTextOrNull(charge.failure_message),
+    outcome: charge.outcome ? { type: charge.outcome.type, reason: charge.outcome.reason, seller_message: untrustedTextOrNull(charge.outcome.seller_message) } : null,
     receipt_url: charge.receipt_url,
     payment_method: charge.payment_method,
     payment_method_details: details
@@ -334,7 +340,7 @@ export function projectBalanceTransaction(transaction: Stripe.CustomerBalanceTra
     currency: transaction.currency,
     ending_balance: transaction.ending_balance,
     type: transaction.type,
-    description: transaction.description,
+    description: untrustedTextOrNull(transaction.description),
   };
 }
 

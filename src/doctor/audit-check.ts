@@ -1,6 +1,10 @@
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { AuditKeys } from '../audit/audit-key.js';
 import { AuditDriverMissingError } from '../audit/audit-store.js';
 import { auditEnabled, openAuditStore } from '../audit/create-audit-trail.js';
 import type { Settings } from '../config.js';
+import { ConfigurationError } from '../errors.js';
 import type { ToolRuntime } from '../tools/lib/context.js';
 import type { DoctorCheck } from './run-doctor.js';
 
@@ -9,6 +13,48 @@ const base = { id: 'audit', title: 'Disclosure audit trail', affects: [] as stri
 
 function where(backend: 'sqlite' | 'postgres', location: string): string {
   return backend === 'postgres' ? `Postgres at ${location}` : `SQLite file ${location}`;
+}
+
+interface KeyNote {
+  note: string;
+  warn?: string;
+}
+
+/** Where the chain's key comes from, and what to do about it (never the key). */
+function keyNote(keys: AuditKeys, settings: Settings): KeyNote {
+  const { source } = keys;
+  if (source.kind === 'setting') return { note: `; chain keyed with AUDIT_KEY (${keys.keys.length === 1 ? '1 key' : `${keys.keys.length} keys`})` };
+  if (source.kind === 'missing') return { note: `; its chain key will be generated into ${source.path} on first start (for production, set AUDIT_KEY from a secret store)` };
+  let loose = false;
+  try {
+    loose = (statSync(source.path).mode & 0o077) !== 0;
+  } catch {
+    // Read a moment ago; gone now is the next start's concern.
+  }
+  if (loose) return { note: `; chain keyed with the key in ${source.path}, which other users can read`, warn: `chmod 600 ${source.path}, or move its content to a secret store and set AUDIT_KEY.` };
+  if (settings.DATABASE_URL) {
+    return { note: `; chain keyed with this machine's key file ${source.path}, not AUDIT_KEY: processes elsewhere link with keys of their own`, warn: `Set AUDIT_KEY to the same value on every process (keep this file's key in it, so older records still verify).` };
+  }
+  return { note: `; chain keyed with the generated key in ${source.path} (for production, move it to a secret store and set AUDIT_KEY)` };
+}
+
+/** Where checkpoints of the chain's head go besides the log (AUDIT_ANCHOR_FILE). */
+function anchorNote(settings: Settings): KeyNote | undefined {
+  const file = settings.AUDIT_ANCHOR_FILE;
+  if (!file) return undefined;
+  try {
+    accessSync(existsSync(file) ? file : dirname(file), constants.W_OK);
+    return { note: `; checkpoints appended to ${file}` };
+  } catch {
+    return { note: `; AUDIT_ANCHOR_FILE ${file} cannot be written, so checkpoints go to the log only`, warn: `Make ${file} (or its folder) writable by this user, or point AUDIT_ANCHOR_FILE elsewhere.` };
+  }
+}
+
+/** The chain's key and checkpoints, as one note and the first fix. */
+function chainNote(keys: AuditKeys, settings: Settings): KeyNote {
+  const notes = [keyNote(keys, settings), anchorNote(settings)].filter((note) => note !== undefined);
+  const warn = notes.find((note) => note.warn)?.warn;
+  return { note: notes.map((note) => note.note).join(''), ...(warn ? { warn } : {}) };
 }
 
 /**
@@ -38,21 +84,27 @@ export async function auditCheck(runtime: ToolRuntime, settings: Settings, demo:
     if (status.lost > 0) {
       return { ...base, status: 'warn', detail: `${place}: ${status.lost} records were lost when the buffer (AUDIT_BUFFER) was full`, fix: 'Raise AUDIT_BUFFER or make the database more available.' };
     }
-    // Platform mode: the trail is every merchant's; one merchant's status does not show its volume.
+    // Platform mode: the trail is every merchant's; one merchant's status does not show its volume (nor its key).
     const written = runtime.tenantId ? 'recording' : `${status.written} records written`;
-    return { ...base, status: shared?.status ?? 'ok', detail: `${place}: ${written}${shared?.note ?? ''}`, ...(shared ? { fix: shared.fix } : {}) };
+    const key = runtime.tenantId ? { note: '' } : chainNote(trail.store.auditKeys, settings);
+    const fix = shared?.fix ?? key.warn;
+    return { ...base, status: shared?.status ?? (key.warn ? 'warn' : 'ok'), detail: `${place}: ${written}${shared?.note ?? ''}${key.note}`, ...(fix ? { fix } : {}) };
   }
   try {
-    const store = await openAuditStore(settings, { demo, log: runtime.log });
+    const store = await openAuditStore(settings, { demo, log: runtime.log, createKey: false });
     try {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([store.migrate(), new Promise((_, reject) => (timer = setTimeout(() => reject(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })), OPEN_TIMEOUT_MS)))]).finally(() => clearTimeout(timer));
-      return { ...base, status: shared?.status ?? 'ok', detail: `${where(store.backend, store.location)} opens and is ready${shared?.note ?? ''}`, ...(shared ? { fix: shared.fix } : {}) };
+      const key = chainNote(store.auditKeys, settings);
+      const fix = shared?.fix ?? key.warn;
+      return { ...base, status: shared?.status ?? (key.warn ? 'warn' : 'ok'), detail: `${where(store.backend, store.location)} opens and is ready${shared?.note ?? ''}${key.note}`, ...(fix ? { fix } : {}) };
     } finally {
       await store.close().catch(() => undefined);
     }
   } catch (error) {
     // stdio does without a trail by default, so this stops only `serve`: a warning, not a failed tool.
+    // A malformed AUDIT_KEY or key file: its message names it and the fix.
+    if (error instanceof ConfigurationError) return { ...base, status: 'fail', detail: `\`serve\` will not start: ${error.message}`, fix: 'Fix AUDIT_KEY (label:base64 of 32 bytes, comma-separated, newest first), or the key file it names.' };
     if (error instanceof AuditDriverMissingError) return { ...base, status: 'warn', detail: '`serve` will not start: the better-sqlite3 package that keeps the trail in a SQLite file is not installed', fix: error.message };
     const code = String((error as { code?: unknown })?.code ?? 'error');
     return settings.DATABASE_URL

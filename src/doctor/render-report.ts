@@ -19,6 +19,9 @@ export function renderDoctorReport(report: DoctorReport): string {
   for (const tool of report.tools.filter((row) => !row.works)) {
     lines.push(`  ✗  ${tool.name}: ${tool.reasons.join('; ')}`);
   }
+  for (const tool of report.tools.filter((row) => row.works && row.without.length > 0)) {
+    lines.push(`  !  ${tool.name}: works, without ${tool.without.join('; ')}`);
+  }
   lines.push('', report.ok ? 'All set: every enabled tool will work.' : 'Not ready: fix the ✗ and ? rows above, then run doctor again.', '');
   return lines.join('\n');
 }

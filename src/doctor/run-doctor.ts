@@ -4,6 +4,8 @@
  * Nothing here changes the Stripe account, sends mail or writes to the store.
  */
 import { auditCheck } from './audit-check.js';
+import { codeLockCheck } from './code-lock-check.js';
+import { connectionsCheck } from './connections-check.js';
 import { WEBHOOK_FRESH_CEILING_MS } from '../cache/billing-reads.js';
 import type { Settings } from '../config.js';
 import { probeStripeCapabilities, type PortalState, type StripeCapabilities } from '../stripe/capabilities.js';
@@ -11,9 +13,10 @@ import { PERMISSIONS, type PermissionState } from '../stripe/permission-probes.j
 import getCustomerOverview from '../tools/get-customer-overview.js';
 import type { ToolRuntime } from '../tools/lib/context.js';
 import type { AnyToolDefinition } from '../tools/lib/define-tool.js';
-import { capabilityNeeds, needsMail, needsStore, toolBlockers, toolUnknowns, type ServiceHealth } from '../tools/lib/tool-availability.js';
+import { capabilityNeeds, needsMail, needsStore, permissionsUsed, toolBlockers, toolLimitations, toolUnknowns, type ServiceHealth } from '../tools/lib/tool-availability.js';
 import { MailDeliveryError } from '../verify/mailer.js';
 import { RedisStore } from '../verify/redis-store.js';
+import { describeStoreQuotas } from '../verify/store-quotas.js';
 import { checkIdentityTokens, type IdentityCheck } from './identity-check.js';
 
 /** `ok` works; `fail` breaks the tools it affects; `unknown` could not be checked (counts as a failure); `warn` works but deserves a look; `off` not configured. */
@@ -40,7 +43,8 @@ export interface DoctorReport {
   mail: { status: 'ok' | 'fail' | 'off'; detail: string };
   identity: { kind: IdentityCheck['kind']; status: IdentityCheck['status'] };
   cache: { kind: 'memory' | 'redis'; webhooks: boolean; max_staleness_seconds: number; last_event_at: string | null; status: 'ok' | 'unreachable' };
-  tools: Array<{ name: string; works: boolean; reasons: string[] }>;
+  /** `without`: the sections a working tool leaves out for a missing optional permission ("works, without …"). */
+  tools: Array<{ name: string; works: boolean; reasons: string[]; without: string[] }>;
   checks: DoctorCheck[];
 }
 
@@ -98,9 +102,14 @@ function permissionChecks(capabilities: StripeCapabilities, tools: readonly AnyT
   return capabilityNeeds(tools).permissions.sort(byLabel).map((permission) => {
     const outcome = capabilities.permissions[permission] ?? { state: 'unknown' as const };
     const label = PERMISSIONS[permission]?.label ?? permission;
-    const affects = [...names(tools.filter((tool) => tool.permissions.includes(permission))), ...(getCustomerOverview.permissions.includes(permission) ? [PANEL] : [])];
+    const affects = [...names(tools.filter((tool) => permissionsUsed(tool).includes(permission))), ...(permissionsUsed(getCustomerOverview).includes(permission) ? [PANEL] : [])];
     const fix = `Grant "${label}" (${permission}) to the restricted key: ${KEY_PAGE} → the key → Edit.`;
     if (outcome.state === 'granted') return { id: `permission:${permission}`, title: label, status: 'ok', detail: 'granted', affects };
+    // Tools that only lose a section without it keep working: a warning, not a failure.
+    const needed = tools.some((tool) => tool.permissions.includes(permission));
+    if (outcome.state === 'missing' && !needed) {
+      return { id: `permission:${permission}`, title: label, status: 'warn', detail: `missing (${permission}): these tools work without the parts it adds`, affects, fix };
+    }
     if (outcome.state === 'missing') return { id: `permission:${permission}`, title: label, status: 'fail', detail: `missing (${permission})`, affects, fix };
     return { id: `permission:${permission}`, title: label, status: 'unknown', detail: `could not be checked: ${outcome.reason ?? 'no answer'}`, affects, fix: 'Run doctor again in a minute.' };
   });
@@ -174,7 +183,13 @@ async function mailCheck(runtime: ToolRuntime, mailTools: string[]): Promise<Doc
   }
 }
 
+/** The store's check, with the quotas that keep any one caller from filling it. */
 async function storeCheck(runtime: ToolRuntime, settings: Settings, tools: readonly AnyToolDefinition[]): Promise<DoctorCheck> {
+  const check = await storeReachability(runtime, settings, tools);
+  return { ...check, detail: `${check.detail}; ${describeStoreQuotas(settings.STORE_MAX_ENTRIES)}` };
+}
+
+async function storeReachability(runtime: ToolRuntime, settings: Settings, tools: readonly AnyToolDefinition[]): Promise<DoctorCheck> {
   const affects = [...names(tools.filter(needsStore)), `${PANEL} sign-in`];
   if (!settings.STORE_URL) {
     return { id: 'store', title: 'Shared store', status: 'ok', detail: 'in-memory: codes, verifications and limits live in this one process', affects };
@@ -317,7 +332,7 @@ export async function diagnose(options: DoctorOptions): Promise<Diagnosis> {
   const { settings, runtime } = options;
   const verificationOn = runtime.verification !== undefined;
   const tools = options.tools.filter((tool) => tool.audience !== 'verification' || verificationOn);
-  const [capabilities, mail, store, identity, cache, plans, audit] = await Promise.all([
+  const [capabilities, mail, store, identity, cache, plans, audit, codeLocks] = await Promise.all([
     probeStripeCapabilities(runtime.stripe, { ...capabilityNeeds(tools), portalConfiguration: settings.PORTAL_CONFIGURATION }),
     mailCheck(runtime, names(tools.filter(needsMail))),
     storeCheck(runtime, settings, tools),
@@ -325,6 +340,7 @@ export async function diagnose(options: DoctorOptions): Promise<Diagnosis> {
     cacheCheck(runtime, settings),
     plansCheck(runtime, settings, tools),
     auditCheck(runtime, settings, options.demo ?? false),
+    codeLockCheck(runtime, settings),
   ]);
   const services: ServiceHealth = {
     ...(mail.status === 'ok' || mail.status === 'fail' ? { mail: mail.status === 'ok' } : {}),
@@ -336,9 +352,11 @@ export async function diagnose(options: DoctorOptions): Promise<Diagnosis> {
     ...permissionChecks(capabilities, tools),
     ...portalChecks(capabilities, tools, runtime.key.mode),
     mail,
+    ...(codeLocks ? [codeLocks] : []),
     store,
     identityCheckRow(identity, verificationOn),
     panelCheck(settings),
+    connectionsCheck(settings),
     cache.row,
     ...(plans ? [plans] : []),
     audit,
@@ -347,7 +365,7 @@ export async function diagnose(options: DoctorOptions): Promise<Diagnosis> {
   // The same rules that decide what is listed, plus what could not be checked.
   const toolRows = tools.map((tool) => {
     const reasons = [...toolBlockers(tool, capabilities, services), ...toolUnknowns(tool, capabilities)];
-    return { name: tool.name, works: reasons.length === 0, reasons };
+    return { name: tool.name, works: reasons.length === 0, reasons, without: toolLimitations(tool, capabilities) };
   });
 
   const report: DoctorReport = {

@@ -4,6 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { timeout } from 'hono/timeout';
 import type { Settings } from '../config.js';
+import { ToolError } from '../errors.js';
 import { createMcpServer, createStatelessMcpTransport } from '../server.js';
 import type { ToolRuntime } from '../tools/lib/context.js';
 import type { AnyToolDefinition } from '../tools/lib/define-tool.js';
@@ -19,6 +20,7 @@ import { healthRoutes } from './health.js';
 import { webhookRoutes } from './webhooks.js';
 import { insightRoute } from './insight.js';
 import { panelRoutes } from './panel/routes.js';
+import type { SignInLimits } from './panel/sign-in-limits.js';
 import type { Metrics } from './metrics.js';
 import { originGuard } from './origin-guard.js';
 import { refuseWhileDraining } from './shutdown.js';
@@ -45,6 +47,8 @@ export interface HttpAppOptions {
   requestTimeoutMs?: number | undefined;
   /** Bearer keys other than HOST_KEYS and STAFF_KEYS (platform mode: one tenant's). */
   keys?: BearerKeys | undefined;
+  /** Where the panel counts failed sign-ins (platform mode: the platform's one place); else this runtime's store. */
+  panelSignInLimits?: SignInLimits | undefined;
 }
 
 type Env = { Variables: { caller: HttpCaller } };
@@ -99,7 +103,7 @@ export function createHttpApp(options: HttpAppOptions): Hono<Env> {
   app.route('/', healthRoutes({ runtime, isDraining }));
   app.route('/', webhookRoutes({ runtime, secret: settings.STRIPE_WEBHOOK_SECRET, onEvent: (outcome) => options.metrics?.observeWebhook(outcome) }));
   app.use('*', refuseWhileDraining(isDraining));
-  app.route('/panel', panelRoutes({ runtime, settings, keys, tools: options.tools }));
+  app.route('/panel', panelRoutes({ runtime, settings, keys, tools: options.tools, signInLimits: options.panelSignInLimits }));
 
   const guarded = ['/mcp', '/v1/*', '/metrics'] as const;
   for (const path of guarded) {
@@ -140,6 +144,14 @@ export function createHttpApp(options: HttpAppOptions): Hono<Env> {
       runtime.log.warn({ route: c.req.routePath, timeoutMs: options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS }, 'request timed out');
       c.header('Cache-Control', 'no-store');
       return jsonError(c, 504, 'timeout', 'The request took too long. Try again in a moment.');
+    }
+    // A full store or quota outside a tool (a grant refresh, a panel session): busy, as tools answer it.
+    if (error instanceof ToolError && error.kind === 'busy') {
+      runtime.log.warn({ route: c.req.routePath, ...error.logDetail }, 'request refused: busy');
+      c.header('Retry-After', String(error.retryAfterSeconds ?? 1));
+      c.header('Cache-Control', 'no-store');
+      if (c.req.path.startsWith('/v1/tools/')) return c.json({ is_error: true, error: { kind: error.kind, message: error.message } }, 429);
+      return jsonError(c, 503, 'busy', error.message);
     }
     runtime.log.error({ err: { name: error.name, message: error.message } }, 'unhandled HTTP error');
     return c.json({ error: 'internal', message: 'Something went wrong on our side.' }, 500);

@@ -64,9 +64,23 @@ export type Insight =
       conversation?: ConversationCheck | undefined;
       /** The assistant's last 20 records about this email (absent when the audit trail is off). */
       assistant_disclosures?: Disclosures | undefined;
+      /** Present while too many wrong codes keep this email from verifying by code (identity tokens still work). */
+      code_verification_lock?: CodeVerificationLock | undefined;
     })
   | (InsightBase & { status: 'not_found'; message: string })
   | (InsightBase & { status: 'error'; kind: ToolErrorKind; message: string });
+
+export interface CodeVerificationLock {
+  until: string;
+  note: string;
+}
+
+/** Whether wrong email codes have locked this address's code verification: staff see it and when it ends. */
+async function codeVerificationLock(runtime: ToolRuntime, email: string): Promise<CodeVerificationLock | undefined> {
+  if (runtime.verification?.mode !== 'code') return undefined;
+  const lock = await runtime.verification.codes.lockOf(email).catch(() => undefined);
+  return lock && { until: lock.until, note: 'Too many wrong email codes were entered for this address: the chat cannot verify it by code until then. Signing in on the website (identity token) still works.' };
+}
 
 export interface SectionNotice {
   section: OverviewSection;
@@ -192,7 +206,9 @@ async function lookUpInsight(runtime: ToolRuntime, staffName: string, query: Ins
   // Read alongside Stripe; findDisclosures answers "unavailable" rather than throwing.
   const disclosuresLoading = runtime.audit ? findDisclosures(runtime.audit, { email: base.email, surfaces: ASSISTANT_SURFACES, limit: 20, ...(runtime.tenantId ? { tenant_id: runtime.tenantId } : {}) }, runtime.log) : undefined;
   try {
-    const [customers, conversation] = await withStripeCaller(`staff:${staffName}`, () => Promise.all([runtime.reads.customersByEmail(query.email), checkConversation(runtime, query)]));
+    const [customers, conversation, codeLock] = await withStripeCaller(`staff:${staffName}`, () =>
+      Promise.all([runtime.reads.customersByEmail(query.email), checkConversation(runtime, query), codeVerificationLock(runtime, base.email)]),
+    );
     if (customers.length === 0) return { ...base, status: 'not_found', message: NO_CUSTOMER_MESSAGE };
     found(customers.map((customer) => customer.id));
     const chosen = customers.find((customer) => customer.id === query.customer) ?? customers[0]!;
@@ -211,6 +227,7 @@ async function lookUpInsight(runtime: ToolRuntime, staffName: string, query: Ins
       unavailable: notices,
       conversation,
       ...(disclosures ? { assistant_disclosures: disclosures } : {}),
+      ...(codeLock ? { code_verification_lock: codeLock } : {}),
     };
   } catch (caught) {
     const error = mapStripeError(caught, 'load customer insight');

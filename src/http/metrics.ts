@@ -34,12 +34,19 @@ export class Metrics {
   });
   private readonly stripeRequests = new Counter({ name: 'sbm_stripe_requests_total', help: 'Requests to Stripe by method and HTTP status.', labelNames: ['method', 'status'], registers: [this.registry] });
   private readonly verifications = new Counter({ name: 'sbm_verification_events_total', help: 'Email verification outcomes.', labelNames: ['event'], registers: [this.registry] });
+  private readonly verificationLocks = new Counter({ name: 'sbm_verification_locks_total', help: 'Email addresses whose code verification was locked after 10 wrong codes in 24 h (identity tokens still work).', registers: [this.registry] });
   private readonly cacheReads = new Counter({ name: 'sbm_cache_reads_total', help: 'Cached Stripe reads: hit, miss, or error (cache unreachable, answered from Stripe).', labelNames: ['outcome'], registers: [this.registry] });
-  private readonly webhookEvents = new Counter({ name: 'sbm_webhook_events_total', help: 'Stripe webhook deliveries: ok, no_match (names nothing cached), duplicate, bad_signature, error.', labelNames: ['outcome'], registers: [this.registry] });
+  private readonly webhookEvents = new Counter({ name: 'sbm_webhook_events_total', help: 'Stripe webhook deliveries: ok, no_match (names nothing cached), duplicate, ignored (signed, but not an event object), bad_signature, error.', labelNames: ['outcome'], registers: [this.registry] });
   private readonly stripeRateLimited = new Counter({
     name: 'sbm_stripe_rate_limited_total',
     help: 'Stripe 429 answers despite the request budget, by Stripe-Rate-Limited-Reason and whether they were retried or given up.',
     labelNames: ['reason', 'outcome'],
+    registers: [this.registry],
+  });
+  private readonly connectionsRefused = new Counter({
+    name: 'sbm_connections_refused_total',
+    help: 'Connections and requests refused: socket (one address over MAX_CONNECTIONS_PER_CLIENT), forwarded (one client behind TRUST_PROXY over it, answered 503), server (all 2048 connections taken).',
+    labelNames: ['scope'],
     registers: [this.registry],
   });
   private readonly httpRequests = new Counter({ name: 'sbm_http_requests_total', help: 'HTTP requests by route pattern and status.', labelNames: ['route', 'status'], registers: [this.registry] });
@@ -60,6 +67,11 @@ export class Metrics {
     this.verifications.inc({ event });
   }
 
+  /** One email's codes locked (counted by the process whose wrong code locked it). */
+  observeVerificationLock(): void {
+    this.verificationLocks.inc();
+  }
+
   /** `route` must be the route pattern (`/v1/tools/:name`), never the raw path. */
   observeHttp(route: string, status: number): void {
     this.httpRequests.inc({ route, status: String(status) });
@@ -71,6 +83,10 @@ export class Metrics {
 
   observeStripeRateLimit(event: { reason: string; outcome: string }): void {
     this.stripeRateLimited.inc({ reason: event.reason, outcome: event.outcome });
+  }
+
+  observeConnectionRefused(scope: string): void {
+    this.connectionsRefused.inc({ scope });
   }
 
   observeWebhook(outcome: string): void {

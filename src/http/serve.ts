@@ -1,5 +1,5 @@
 import { startRetention } from '../audit/retention.js';
-import { serve } from '@hono/node-server';
+import { serve, type Http2Bindings, type HttpBindings } from '@hono/node-server';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Settings } from '../config.js';
@@ -9,6 +9,7 @@ import type { AnyToolDefinition } from '../tools/lib/define-tool.js';
 import type { IdentityTokenVerifier } from '../verify/identity-token.js';
 import { createHttpApp, REQUEST_TIMEOUT_MS } from './app.js';
 import { CallLimits } from './call-limits.js';
+import { ClientConnections, MAX_CONNECTIONS } from './client-connections.js';
 import { Metrics } from './metrics.js';
 import { gracefulShutdown } from './shutdown.js';
 
@@ -23,10 +24,13 @@ export interface RunningHttpServer {
   close(): Promise<void>;
 }
 
-/** Binds the HTTP app on HOST:PORT (127.0.0.1 unless HOST says otherwise). */
-const HEADERS_TIMEOUT_MS = 10_000;
-/** Beyond this many open sockets new connections are refused, so a slow-client flood cannot exhaust the process. */
-const MAX_CONNECTIONS = 2_048;
+/**
+ * A request head may take this much longer than an idle keep-alive connection is kept. Some Node
+ * versions counted the head's time from the previous request on a kept-alive connection, so a
+ * shorter head timeout closed connections a load balancer was about to reuse (nodejs/node#27363);
+ * the usual remedy, kept here, is a head timeout above the keep-alive timeout.
+ */
+const HEADERS_AFTER_KEEP_ALIVE_MS = 1_000;
 
 export async function startHttpServer(options: {
   settings: Settings;
@@ -35,6 +39,8 @@ export async function startHttpServer(options: {
   verifier: IdentityTokenVerifier | undefined;
   requestTimeoutMs?: number | undefined;
   headersTimeoutMs?: number | undefined;
+  /** Open connections the whole server takes (MAX_CONNECTIONS; tests lower it). */
+  maxConnections?: number | undefined;
 }): Promise<RunningHttpServer> {
   const metrics = new Metrics();
   metrics.attachStripe(options.runtime.stripe);
@@ -43,6 +49,7 @@ export async function startHttpServer(options: {
   // Bound after listen; the app only asks once requests arrive.
   let isDraining: () => boolean = () => false;
   options.runtime.budget.onRateLimited((event) => metrics.observeStripeRateLimit(event));
+  if (options.runtime.verification?.mode === 'code') options.runtime.verification.codes.onLock(() => metrics.observeVerificationLock());
   const audit = options.runtime.audit;
   if (audit) metrics.attachAudit(audit);
   const stopRetention = audit ? startRetention(audit, options.settings.AUDIT_RETENTION_DAYS, options.runtime.log) : undefined;
@@ -53,6 +60,8 @@ export async function startHttpServer(options: {
     log: options.runtime.log,
     requestTimeoutMs: options.requestTimeoutMs,
     headersTimeoutMs: options.headersTimeoutMs,
+    maxConnections: options.maxConnections,
+    metrics,
     closeResources: async () => {
       stopRetention?.();
       options.runtime.availability?.stop();
@@ -72,29 +81,52 @@ export interface BoundServer {
 }
 
 /**
- * Binds an app on HOST:PORT with the server's protections (a head within 10 s, a bound on request
- * time, at most 2048 connections) and a graceful stop that ends with `closeResources`.
+ * Binds an app on HOST:PORT with the server's protections (at most 2048 connections, at most
+ * MAX_CONNECTIONS_PER_CLIENT of them per client, a head within KEEP_ALIVE_SECONDS + 1 s, a bound
+ * on request time), idle keep-alive connections kept KEEP_ALIVE_SECONDS, and a graceful stop that
+ * ends with `closeResources`.
  */
 export function listen(
-  app: { fetch: (request: Request) => Response | Promise<Response> },
-  options: { settings: Settings; log: Logger; requestTimeoutMs?: number | undefined; headersTimeoutMs?: number | undefined; closeResources: () => Promise<void> },
+  app: { fetch: (request: Request, env: HttpBindings | Http2Bindings) => Response | Promise<Response> },
+  options: {
+    settings: Settings;
+    log: Logger;
+    requestTimeoutMs?: number | undefined;
+    headersTimeoutMs?: number | undefined;
+    maxConnections?: number | undefined;
+    metrics?: Metrics | undefined;
+    closeResources: () => Promise<void>;
+  },
 ): Promise<BoundServer> {
-  const hostname = options.settings.HOST;
+  const { settings } = options;
+  const hostname = settings.HOST;
+  // Longer than the idle timeout of the load balancer in front (60 s for most), so that it, not
+  // this server, closes an idle connection: otherwise it may reuse one as this server closes it.
+  const keepAliveTimeout = settings.KEEP_ALIVE_SECONDS * 1000;
+  // A client dripping its head holds a socket until this passes (checked every second, not every
+  // 30 s); MAX_CONNECTIONS_PER_CLIENT bounds how many sockets one address can hold meanwhile.
+  const headersTimeout = options.headersTimeoutMs ?? keepAliveTimeout + HEADERS_AFTER_KEEP_ALIVE_MS;
+  const connections = new ClientConnections({
+    maxPerClient: settings.MAX_CONNECTIONS_PER_CLIENT,
+    trustedProxies: settings.TRUST_PROXY,
+    log: options.log,
+    onRefused: (scope) => options.metrics?.observeConnectionRefused(scope),
+  });
   return new Promise((resolve, reject) => {
-    // A client dripping its headers cannot hold a socket: the whole head must arrive within 10 s,
-    // and checks run every second instead of Node's default 30 s.
-    const headersTimeout = options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
     const serverOptions = {
       headersTimeout,
+      // Node requires the whole request's bound to be at least the head's.
       requestTimeout: Math.max(headersTimeout, (options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS) + 5_000),
       connectionsCheckingInterval: Math.min(1_000, headersTimeout),
     };
-    const server = serve({ fetch: app.fetch, port: options.settings.PORT, hostname, serverOptions }, (info: AddressInfo) => {
+    const server = serve({ fetch: connections.gate(app.fetch), port: settings.PORT, hostname, serverOptions }, (info: AddressInfo) => {
       const host = hostname.includes(':') ? `[${hostname}]` : hostname;
       resolve({ url: `http://${host}:${info.port}`, server, isDraining: stopping.isDraining, close: () => stopping.shutdown() });
     }) as Server;
+    server.keepAliveTimeout = keepAliveTimeout;
     const stopping = gracefulShutdown(server, { log: options.log, closeResources: options.closeResources });
-    server.maxConnections = MAX_CONNECTIONS;
+    server.maxConnections = options.maxConnections ?? MAX_CONNECTIONS;
+    connections.watch(server);
     server.once('error', reject);
   });
 }

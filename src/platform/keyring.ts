@@ -25,36 +25,48 @@ export class KeyringError extends Error {
   }
 }
 
-interface Kek {
+/** One key of a `label:base64` list. */
+export interface ListedKey {
   label: string;
-  /** sha256("sbm-kek" ‖ key), first 16 hex: recorded in every ciphertext it makes. */
+  /** sha256("sbm-kek" ‖ key), first 16 hex: recorded in every value it makes, so the key is named, never shown. */
   id: string;
   key: Buffer;
 }
 
+type Kek = ListedKey;
+
 function keyIdOf(key: Buffer): string {
   return createHash('sha256').update('sbm-kek\n').update(key).digest('hex').slice(0, 16);
+}
+
+/**
+ * A keyring setting (`k2:<base64>,k1:<base64>`, newest first) checked and parsed; errors name
+ * `setting`. Empty when the setting is. Shared by TENANT_KEY_SECRET and AUDIT_KEY.
+ */
+export function parseKeyList(value: string | undefined, setting: string): ListedKey[] {
+  const entries = (value ?? '').split(',').map((entry) => entry.trim()).filter(Boolean);
+  const keys = entries.map((entry) => {
+    const at = entry.indexOf(':');
+    const label = entry.slice(0, at);
+    const key = Buffer.from(entry.slice(at + 1), 'base64');
+    if (at <= 0 || !/^[A-Za-z0-9_.-]{1,32}$/.test(label) || key.length !== 32) {
+      throw new ConfigurationError(`${setting} entries are label:base64 of exactly 32 bytes (openssl rand -base64 32), comma-separated, newest first.`);
+    }
+    return { label, id: keyIdOf(key), key };
+  });
+  if (new Set(keys.map((kek) => kek.id)).size !== keys.length) throw new ConfigurationError(`${setting} lists the same key twice.`);
+  if (new Set(keys.map((kek) => kek.label)).size !== keys.length) throw new ConfigurationError(`${setting} gives two keys the same label.`);
+  return keys;
 }
 
 export class Keyring {
   private readonly keks: Kek[];
 
   constructor(setting: string | undefined) {
-    const entries = (setting ?? '').split(',').map((entry) => entry.trim()).filter(Boolean);
-    if (entries.length === 0) {
+    this.keks = parseKeyList(setting, 'TENANT_KEY_SECRET');
+    if (this.keks.length === 0) {
       throw new ConfigurationError('TENANT_KEY_SECRET is required in platform mode: one or more label:base64 keys of 32 bytes, e.g. k1:$(openssl rand -base64 32).');
     }
-    this.keks = entries.map((entry) => {
-      const at = entry.indexOf(':');
-      const label = entry.slice(0, at);
-      const key = Buffer.from(entry.slice(at + 1), 'base64');
-      if (at <= 0 || !/^[A-Za-z0-9_.-]{1,32}$/.test(label) || key.length !== 32) {
-        throw new ConfigurationError('TENANT_KEY_SECRET entries are label:base64 of exactly 32 bytes (openssl rand -base64 32), comma-separated, newest first.');
-      }
-      return { label, id: keyIdOf(key), key };
-    });
-    if (new Set(this.keks.map((kek) => kek.id)).size !== this.keks.length) throw new ConfigurationError('TENANT_KEY_SECRET lists the same key twice.');
-    if (new Set(this.keks.map((kek) => kek.label)).size !== this.keks.length) throw new ConfigurationError('TENANT_KEY_SECRET gives two keys the same label.');
   }
 
   /** The key id new values are encrypted under. */

@@ -4,6 +4,8 @@
  * requests to that merchant's app, whose own session (kept in the merchant's slice of the store)
  * decides the rest. A routing cookie naming another merchant leads to a merchant that holds no
  * such session: the agent is sent to sign in. Before sign-in, a lobby serves the sign-in page.
+ * Failed sign-ins are counted in one place for the lobby and every merchant, and a locked-out
+ * address is turned away before its key is looked up.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Hono, type Context } from 'hono';
@@ -12,6 +14,7 @@ import { serialize } from 'hono/utils/cookie';
 import type { Settings } from '../config.js';
 import { BearerKeys } from '../http/auth.js';
 import { panelRoutes } from '../http/panel/routes.js';
+import { clientAddress, SignInLimits } from '../http/panel/sign-in-limits.js';
 import type { Logger } from '../log.js';
 import type { ToolRuntime } from '../tools/lib/context.js';
 import type { Store } from '../verify/store.js';
@@ -21,6 +24,14 @@ import type { Tenants } from './tenants.js';
 
 export const TENANT_COOKIE = '__Host-sbm_tenant';
 const MAX_SIGN_IN_BYTES = 16 * 1024;
+
+/**
+ * The sign-in limits of the whole platform: a wrong key is no merchant's, so its failure cannot be
+ * counted in a merchant's slice of the store; the right key's merchant must see the same count.
+ */
+export function platformSignInLimits(store: Store): SignInLimits {
+  return new SignInLimits(new PrefixedStore(store, 'lobby:'));
+}
 
 /** The lobby has no merchant and no Stripe: anything but the store and the log would be a bug, and throws. */
 function lobbyRuntime(store: Store, log: Logger): ToolRuntime {
@@ -44,21 +55,26 @@ export function platformPanel(options: { settings: Settings; secret: string; ten
     return expected.length === presented.length && timingSafeEqual(expected, presented) ? id : undefined;
   };
 
+  const signInLimits = platformSignInLimits(options.store);
   const lobby = new Hono();
-  lobby.route('/panel', panelRoutes({ runtime: lobbyRuntime(new PrefixedStore(options.store, 'lobby:'), options.log), settings: options.settings, keys: BearerKeys.forAdmins([]), tools: [] }));
+  lobby.route('/panel', panelRoutes({ runtime: lobbyRuntime(new PrefixedStore(options.store, 'lobby:'), options.log), settings: options.settings, keys: BearerKeys.forAdmins([]), tools: [], signInLimits }));
 
+  // Each fetch below passes the server's bindings on (c.env): the panel counts sign-ins per client
+  // address, which it reads from the connection they carry.
   return async (c: Context): Promise<Response> => {
     if (c.req.method === 'POST' && c.req.path === '/panel/sign-in') {
       // Read before anyone is known: only a sign-in form's size (a key and a return path).
       const length = Number(c.req.header('content-length') ?? Number.NaN);
       if (!(length <= MAX_SIGN_IN_BYTES)) return c.text('The sign-in form is too large.', 413);
+      // A locked-out address learns nothing about its key, and costs no look-up: the lobby answers 429.
+      if (await signInLimits.isLocked(clientAddress(c, options.settings.TRUST_PROXY))) return lobby.fetch(c.req.raw, c.env);
       const form = await c.req.raw.clone().formData().catch(() => undefined);
       const key = String(form?.get('key') ?? '');
       const found = key ? await tenants.authenticate(key) : undefined;
-      if (found?.key.kind !== 'staff') return lobby.fetch(c.req.raw);
+      if (found?.key.kind !== 'staff') return lobby.fetch(c.req.raw, c.env);
       const entry = await apps.get(found.tenant.id, found.tenant.version);
-      if (!entry) return lobby.fetch(c.req.raw);
-      const response = await entry.app.fetch(c.req.raw);
+      if (!entry) return lobby.fetch(c.req.raw, c.env);
+      const response = await entry.app.fetch(c.req.raw, c.env);
       if (response.status !== 303 || !response.headers.getSetCookie().some((line) => line.startsWith('__Host-sbm_panel'))) return response;
       const routed = new Response(response.body, response);
       const embedded = options.settings.PANEL_FRAME_ANCESTORS.length > 0;
@@ -71,6 +87,6 @@ export function platformPanel(options: { settings: Settings; secret: string; ten
     }
     const tenantId = tenantOf(c);
     const entry = tenantId ? await apps.get(tenantId) : undefined;
-    return (entry ? entry.app : lobby).fetch(c.req.raw);
+    return (entry ? entry.app : lobby).fetch(c.req.raw, c.env);
   };
 }

@@ -177,6 +177,11 @@ export function createPlatformApp(options: PlatformAppOptions): Hono {
     try {
       return await panel(c);
     } catch (error) {
+      // The shared store, or a quota, cannot take what routing needed: busy, like the panel's own pages.
+      if (error instanceof ToolError && error.kind === 'busy') {
+        c.header('Retry-After', '5');
+        return c.text('The panel is busy right now. Try again in a moment.', 503);
+      }
       return unavailable(c, 'panel', error);
     }
   };

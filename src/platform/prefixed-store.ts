@@ -47,6 +47,11 @@ export class PrefixedStore implements Store {
     return this.inner.deleteByPrefix(this.prefix + prefix);
   }
 
+  /** The owner is named inside this prefix, so a removed tenant's counts go with its keys. */
+  ownedBy(owner: string, share: number): PrefixedStore {
+    return new PrefixedStore(this.inner.ownedBy(this.prefix + owner, share), this.prefix);
+  }
+
   ping() {
     return this.inner.ping();
   }

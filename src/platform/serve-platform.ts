@@ -21,6 +21,7 @@ import type { StripeClientOptions } from '../stripe/client.js';
 import { MemoryWindows, RedisWindows } from '../stripe/rate-budget.js';
 import { createStore } from '../verify/create-store.js';
 import type { CodeMailer } from '../verify/mailer.js';
+import type { Store } from '../verify/store.js';
 import { Keyring, KeyringError } from './keyring.js';
 import { createPlatformApp } from './platform-app.js';
 import { TenantApps } from './tenant-apps.js';
@@ -33,6 +34,8 @@ export interface RunningPlatform extends BoundServer {
   apps: TenantApps;
   audit: AuditTrail | undefined;
   metrics: Metrics;
+  /** The store every tenant shares, each in its own slice and within its own quota. */
+  store: Store;
 }
 
 /** The tenant database on its own (CLI `tenants …`), schema made. */
@@ -77,7 +80,7 @@ export async function startPlatform(options: { settings: Settings; log: Logger; 
 
   const metrics = new Metrics();
   if (audit) metrics.attachAudit(audit);
-  const store = createStore(settings.STORE_URL);
+  const store = createStore(settings.STORE_URL, { maxEntries: settings.STORE_MAX_ENTRIES });
   const cache = new ReadThroughCache(createCacheBackend(settings, log), log);
   cache.observe = (outcome) => metrics.observeCacheRead(outcome);
   const windows = settings.STORE_URL ? new RedisWindows(settings.STORE_URL) : new MemoryWindows();
@@ -103,6 +106,7 @@ export async function startPlatform(options: { settings: Settings; log: Logger; 
   const bound = await listen(app, {
     settings,
     log,
+    metrics,
     closeResources: async () => {
       stopRetention?.();
       await apps.close();
@@ -112,5 +116,5 @@ export async function startPlatform(options: { settings: Settings; log: Logger; 
   });
   isDraining = bound.isDraining;
   log.info({ url: bound.url, database: database.backend, keys: keyring.labels }, 'stripe-billing-mcp serving merchants (platform mode)');
-  return { ...bound, tenants, apps, audit, metrics };
+  return { ...bound, tenants, apps, audit, metrics, store };
 }

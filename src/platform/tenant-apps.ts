@@ -26,6 +26,8 @@ import { selectTools } from '../tools/registry.js';
 import { createIdentityTokenVerifier, tokensForAudience, type IdentityTokenVerifier } from '../verify/identity-token.js';
 import type { CodeMailer } from '../verify/mailer.js';
 import type { Store } from '../verify/store.js';
+import { STORE_SHARES } from '../verify/store-quotas.js';
+import { platformSignInLimits } from './panel-routing.js';
 import { PrefixedStore } from './prefixed-store.js';
 import type { TenantRecord } from './tenant-store.js';
 import { TENANT_REFRESH_MS, type Tenants } from './tenants.js';
@@ -62,6 +64,11 @@ export interface TenantApp {
 /** The store prefix of a tenant's grants, codes, sessions and limits. */
 export function tenantStorePrefix(tenantId: string): string {
   return `t:${tenantId}:`;
+}
+
+/** A tenant's slice of the shared store: its own keys, within its own quota (STORE_SHARES.tenant of the store). */
+export function tenantStore(store: Store, tenantId: string): Store {
+  return new PrefixedStore(store.ownedBy(`t:${tenantId}`, STORE_SHARES.tenant), tenantStorePrefix(tenantId));
 }
 
 /** The platform's settings with the tenant's own parts: its key, webhook secret, portal, tools, mail. */
@@ -163,7 +170,7 @@ export class TenantApps {
       settings,
       log: tenantLog,
       fetch: this.options.fetch,
-      store: new PrefixedStore(this.options.store, tenantStorePrefix(tenant.id)),
+      store: tenantStore(this.options.store, tenant.id),
       ...(this.options.mailer ? { mailer: this.options.mailer } : {}),
       // Each tenant's Stripe key has its own budget, counted in the shared windows.
       budget: createRateBudget(settings, scopeOfKey(secrets.stripeKey), this.options.windows),
@@ -171,6 +178,8 @@ export class TenantApps {
       audit: this.options.audit,
       tenant: { id: tenant.id, cache: this.options.cache },
     });
+    const metrics = this.options.metrics;
+    if (metrics && runtime.verification?.mode === 'code') runtime.verification.codes.onLock(() => metrics.observeVerificationLock());
     const tools = selectTools({ allowlist: this.options.settings.TOOLS, writeTools: settings.WRITE_TOOLS });
     // Tools are listed at once from the stored probe; a fresh probe runs in the background and is stored.
     const keeper: ProbeKeeper = {
@@ -190,6 +199,8 @@ export class TenantApps {
       isDraining: this.options.isDraining,
       callLimits: this.options.callLimits.forTenant(tenant.id),
       keys,
+      // Counted with the lobby's: the wrong keys that led to a lockout belonged to no merchant.
+      panelSignInLimits: platformSignInLimits(this.options.store),
     });
     return { tenant, runtime, app: app as unknown as Hono<never>, checkedAt: Date.now() };
   }

@@ -19,7 +19,8 @@ export interface TenantSettings {
 /** Which tools the merchant's key allows, from the same probe as `doctor`. */
 export interface TenantProbe {
   checked_at: string;
-  tools: Array<{ name: string; works: boolean; reasons: string[] }>;
+  /** `without`: what a working tool leaves out for a missing optional permission (absent in older probes). */
+  tools: Array<{ name: string; works: boolean; reasons: string[]; without?: string[] | undefined }>;
   /** The capabilities the tool list was decided from: a cold tenant lists tools from it at once. */
   last?: LastProbe | undefined;
 }

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { ToolError, UserInputError } from '../errors.js';
 import { isoDate } from '../format/dates.js';
 import { money, type Money } from '../format/money.js';
+import { quoted } from '../format/untrusted-text.js';
 import { isStripeError, stripeErrorCode } from '../stripe/errors.js';
 import { chooseSubscription, subscriptionIdSchema } from './lib/choose-subscription.js';
 import type { ToolContext } from './lib/context.js';
@@ -108,7 +109,7 @@ async function checkRestrictions(
     }
     if (minimum !== null && recurringAmount(subscription) < minimum) {
       throw new UserInputError(
-        `That code needs a purchase of at least ${money(minimum, currency).formatted}; the ${view.plan} subscription is ${money(recurringAmount(subscription), currency).formatted}.`,
+        `That code needs a purchase of at least ${money(minimum, currency).formatted}; the ${quoted(view.plan)} subscription is ${money(recurringAmount(subscription), currency).formatted}.`,
       );
     }
     if (promo.restrictions.first_time_transaction && (await hasPaidBefore(ctx, customers))) {
@@ -124,7 +125,7 @@ async function checkRestrictions(
   }
   const products = coupon.applies_to?.products ?? [];
   if (products.length > 0 && !subscription.items.data.some((item) => products.includes(item.price.product))) {
-    throw new UserInputError(`That code doesn't apply to the ${view.plan} plan.`);
+    throw new UserInputError(`That code doesn't apply to the ${quoted(view.plan)} plan.`);
   }
 }
 
@@ -189,9 +190,8 @@ export default defineTool({
     'rak_promotion_code_read',
     'rak_coupon_read',
     'rak_invoice_read',
-    'rak_product_read',
-    'rak_price_read',
   ],
+  optionalPermissions: { rak_product_read: 'product names (plans are named by their price)' },
   inputSchema: {
     // Underscores are allowed too: raw coupon ids from COUPON_ALLOWLIST often have them.
     code: z
@@ -233,7 +233,7 @@ export default defineTool({
         discount,
         subscription: about,
         note: 'This code is already applied to this subscription; nothing was changed.',
-        summary: `${resolved.code} is already applied to ${view.plan}.`,
+        summary: `${resolved.code} is already applied to ${quoted(view.plan)}.`,
       };
     }
     await checkRestrictions(ctx, resolved, subscription, view, customers);
@@ -267,7 +267,7 @@ export default defineTool({
       note: next
         ? `Applied. The next invoice on ${next.date.slice(0, 10)} goes from ${next.before.formatted} to ${next.after.formatted}.`
         : 'Applied. There is no upcoming invoice for this subscription, so the discount shows on the next one if it renews.',
-      summary: `${resolved.code} applied to ${view.plan}: ${discount}.`,
+      summary: `${resolved.code} applied to ${quoted(view.plan)}: ${discount}.`,
     };
   },
   summarize(output) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { quoted } from '../format/untrusted-text.js';
 import { chooseSubscription, subscriptionIdSchema } from './lib/choose-subscription.js';
 import { defineTool } from './lib/define-tool.js';
 import { createPortalSession, PORTAL_LINK_NOTE } from './lib/portal.js';
@@ -14,8 +15,8 @@ export default defineTool({
   audience: 'customer',
   discloses: ['subscription', 'billing_portal_link'],
   writes: 'portal_cancel_session',
-  // rak_coupon_read: the shared subscription list expands discounts' coupons.
-  permissions: ['rak_customer_read', 'rak_subscription_read', 'rak_coupon_read', 'rak_product_read', 'rak_price_read', 'rak_billing_portal_session_write'],
+  permissions: ['rak_customer_read', 'rak_subscription_read', 'rak_billing_portal_session_write'],
+  optionalPermissions: { rak_product_read: 'product names (plans are named by their price)' },
   portal: 'cancel',
   inputSchema: {
     subscription_id: subscriptionIdSchema.optional().describe('Needed only when the customer has several current subscriptions (sub_…).'),
@@ -32,11 +33,11 @@ export default defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, openWorldHint: false },
   async handler(input, ctx) {
     const { customers } = await ctx.customer();
-    const { subscription, view } = await chooseSubscription(ctx, customers, input.subscription_id, 'cancel');
+    const { subscription, view } = await chooseSubscription(ctx, customers, input.subscription_id, 'cancel', { withDiscounts: false });
     const about = { id: subscription.id, plan: view.plan, status: subscription.status };
 
     if (subscription.status === 'canceled' || subscription.status === 'incomplete_expired') {
-      return { subscription: about, outcome: 'already_canceled' as const, note: 'This subscription has already ended; there is nothing to cancel.', summary: `${view.plan} is already canceled.` };
+      return { subscription: about, outcome: 'already_canceled' as const, note: 'This subscription has already ended; there is nothing to cancel.', summary: `${quoted(view.plan)} is already canceled.` };
     }
     if (subscription.cancel_at_period_end || subscription.cancel_at) {
       const end = view.cancel_at ?? view.current_period_end;
@@ -45,7 +46,7 @@ export default defineTool({
         subscription: about,
         outcome: 'already_scheduled' as const,
         note: `This subscription is already set to end${when}; no further payments will be taken. The customer can undo this in the billing portal if they change their mind.`,
-        summary: `${view.plan} is already scheduled to cancel${when}.`,
+        summary: `${quoted(view.plan)} is already scheduled to cancel${when}.`,
       };
     }
 
@@ -62,7 +63,7 @@ export default defineTool({
       outcome: 'link_created' as const,
       url: session.url,
       note: `Nothing has been canceled yet: the customer confirms on this page. ${CANCEL_TIMING_NOTE}${renewal} ${PORTAL_LINK_NOTE}`,
-      summary: `Cancellation link created for ${view.plan}.`,
+      summary: `Cancellation link created for ${quoted(view.plan)}.`,
     };
   },
   summarize(output) {

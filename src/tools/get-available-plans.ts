@@ -2,6 +2,7 @@ import type { CatalogPrice } from '../cache/billing-reads.js';
 import type { SlimPrice } from '../cache/projections.js';
 import { z } from 'zod';
 import { money } from '../format/money.js';
+import { quoted } from '../format/untrusted-text.js';
 import type { ToolContext } from './lib/context.js';
 import { defineTool } from './lib/define-tool.js';
 import { moneySchema } from './lib/schemas.js';
@@ -89,7 +90,11 @@ export default defineTool({
     "The plans on offer (active recurring prices) with product name, price and billing interval, cheapest first; marks the customer's current plan when known. Use for 'what plans do you have', 'how much is the yearly plan'. Read-only; it cannot change a plan.",
   audience: 'account',
   discloses: ['plans', 'subscription'],
-  permissions: ['rak_price_read', 'rak_product_read', 'rak_customer_read', 'rak_subscription_read'],
+  permissions: ['rak_price_read', 'rak_product_read'],
+  optionalPermissions: {
+    rak_customer_read: "which plan is the customer's current one",
+    rak_subscription_read: "which plan is the customer's current one",
+  },
   inputSchema: {
     currency: z
       .string()
@@ -105,7 +110,12 @@ export default defineTool({
   },
   annotations: { readOnlyHint: true, openWorldHint: false },
   async handler(input, ctx) {
-    const [catalog, current, onOffer] = await Promise.all([ctx.reads.catalogPrices(), currentPlans(ctx), plansOnOffer(ctx)]);
+    const noneKnown: CurrentPlans = { priceIds: new Set(), currencies: new Set() };
+    const [catalog, current, onOffer] = await Promise.all([
+      ctx.reads.catalogPrices(),
+      ctx.sections.read(['rak_customer_read', 'rak_subscription_read'], () => currentPlans(ctx), noneKnown),
+      plansOnOffer(ctx),
+    ]);
     const offered = catalog.filter((entry) => isQuotable(entry) && isOnOffer(onOffer, entry));
     const inCurrency = input.currency ? offered.filter(({ price }) => price.currency === input.currency) : offered;
     // Group each product's prices together, products ordered by their cheapest price.
@@ -144,7 +154,7 @@ export default defineTool({
     return { plans, ...(note ? { note } : {}), summary };
   },
   summarize(output) {
-    const lines = output.plans.slice(0, 8).map((plan) => `- ${plan.product}: ${plan.amount.formatted} per ${plan.interval}${plan.current ? ' (current plan)' : ''}`);
+    const lines = output.plans.slice(0, 8).map((plan) => `- ${quoted(plan.product)}: ${plan.amount.formatted} per ${plan.interval}${plan.current ? ' (current plan)' : ''}`);
     return [output.summary, ...lines, ...(output.note ? [output.note] : [])].join('\n');
   },
 });

@@ -1,11 +1,12 @@
 import type { SlimCustomer, SlimSubscription } from '../cache/projections.js';
 import { z } from 'zod';
+import { quoted } from '../format/untrusted-text.js';
 import type { ToolContext } from './lib/context.js';
 import { accountDefaultPaymentMethod, NO_PAYMENT_METHOD, subscriptionOwnPaymentMethod } from './lib/default-payment-method.js';
 import { defineTool } from './lib/define-tool.js';
-import { productNames } from './lib/products.js';
+import { catalogIfReadable, productNames } from './lib/products.js';
 import { maskedPaymentMethodSchema } from './lib/schemas.js';
-import { LIVE_STATUSES } from './lib/subscriptions.js';
+import { LIVE_STATUSES, readSubscriptions } from './lib/subscriptions.js';
 
 const billingAccountSchema = z.object({
   customer_id: z.string(),
@@ -34,8 +35,9 @@ const TAX_STATUS: Partial<Record<string, string>> = {
 
 async function loadAccount(ctx: ToolContext, record: SlimCustomer): Promise<{ customer: SlimCustomer; subscriptions: SlimSubscription[] } | undefined> {
   const [customer, subscriptions] = await Promise.all([
-    ctx.reads.customerWithPaymentMethod(record),
-    ctx.reads.subscriptions(record.id, { paymentMethod: true }),
+    // Without payment methods read: the record as found, whose saved method shows without its details.
+    ctx.sections.read('rak_payment_method_read', () => ctx.reads.customerWithPaymentMethod(record), record),
+    readSubscriptions(ctx, (expansions) => ctx.reads.subscriptions(record.id, expansions), { discounts: false, paymentMethod: true }),
   ]);
   if (!customer) return undefined;
   return { customer, subscriptions: subscriptions.filter((sub) => LIVE_STATUSES.has(sub.status)) };
@@ -48,7 +50,11 @@ export default defineTool({
     "The customer's billing name, email, country and the (masked) card or payment method each subscription is charged to. Use for 'which card is on file', 'what email do invoices go to'. Read-only: changing them needs get_billing_portal_link.",
   audience: 'customer',
   discloses: ['customer_record', 'billing_address', 'payment_method.brand', 'payment_method.last4', 'payment_method.expiry', 'subscription'],
-  permissions: ['rak_customer_read', 'rak_payment_method_read', 'rak_subscription_read', 'rak_price_read', 'rak_product_read'],
+  permissions: ['rak_customer_read', 'rak_subscription_read'],
+  optionalPermissions: {
+    rak_payment_method_read: 'payment method details (brand, last four digits, expiry)',
+    rak_product_read: 'product names (plans are named by their price)',
+  },
   inputSchema: {},
   outputSchema: {
     billing_accounts: z.array(billingAccountSchema),
@@ -58,11 +64,11 @@ export default defineTool({
   async handler(_input, ctx) {
     const { customers } = await ctx.customer();
     // The catalogue (product names) loads in the same round as the accounts.
-    const [accounts] = await Promise.all([Promise.all(customers.map((record) => loadAccount(ctx, record))), ctx.reads.catalogPrices()]);
+    const [accounts] = await Promise.all([Promise.all(customers.map((record) => loadAccount(ctx, record))), catalogIfReadable(ctx)]);
     const loaded = accounts.filter((account) => account !== undefined);
-    const names = await productNames(
+    const nameOf = await productNames(
       ctx,
-      loaded.flatMap(({ subscriptions }) => subscriptions.flatMap((sub) => sub.items.data.map((item) => item.price.product))),
+      loaded.flatMap(({ subscriptions }) => subscriptions.flatMap((sub) => sub.items.data.map((item) => item.price))),
     );
     const billing_accounts: BillingAccountView[] = loaded.map(({ customer, subscriptions }) => {
       const fallback = accountDefaultPaymentMethod(customer);
@@ -77,7 +83,7 @@ export default defineTool({
           const own = subscriptionOwnPaymentMethod(sub, customer);
           return {
             id: sub.id,
-            plan: sub.items.data.map((item) => names.get(item.price.product) ?? 'Subscription').join(' + ') || 'Subscription',
+            plan: sub.items.data.map((item) => nameOf(item.price)).join(' + ') || 'Subscription',
             status: sub.status,
             payment_method: own ?? fallback ?? NO_PAYMENT_METHOD,
             payment_method_source: own ? 'subscription' : 'account default',
@@ -97,10 +103,13 @@ export default defineTool({
     return { billing_accounts, summary };
   },
   summarize(output) {
-    const lines = output.billing_accounts.slice(0, 5).flatMap((account) => [
-      `- ${account.name ?? account.email ?? account.customer_id}: ${account.default_payment_method.description}`,
-      ...account.subscriptions.map((sub) => `  - ${sub.plan}: ${sub.payment_method.description}`),
-    ]);
+    const lines = output.billing_accounts.slice(0, 5).flatMap((account) => {
+      const holder = account.name || account.email;
+      return [
+        `- ${holder ? quoted(holder) : account.customer_id}: ${account.default_payment_method.description}`,
+        ...account.subscriptions.map((sub) => `  - ${quoted(sub.plan)}: ${sub.payment_method.description}`),
+      ];
+    });
     return [output.summary, ...lines].join('\n');
   },
 });

@@ -2,6 +2,7 @@ import type { SlimInvoice } from '../cache/projections.js';
 import { z } from 'zod';
 import { isoDate } from '../format/dates.js';
 import { money } from '../format/money.js';
+import { quoted } from '../format/untrusted-text.js';
 import { listAcrossRecords } from './lib/across-records.js';
 import { defineTool } from './lib/define-tool.js';
 import { isoDateSchema, moneySchema } from './lib/schemas.js';
@@ -120,7 +121,7 @@ export default defineTool({
   },
   summarize(output) {
     const lines = output.invoices.slice(0, 5).map((invoice) => {
-      const label = invoice.number ?? 'Draft';
+      const label = invoice.number ? quoted(invoice.number) : 'Draft';
       const link = invoice.hosted_invoice_url ? ` ${invoice.hosted_invoice_url}` : '';
       return `- ${label} (${invoice.created.slice(0, 10)}): ${invoice.total.formatted}, ${invoice.status}.${link}`;
     });

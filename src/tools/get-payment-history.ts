@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { maskCard, type MaskedPaymentMethod } from '../format/card.js';
 import { isoDate } from '../format/dates.js';
 import { money } from '../format/money.js';
+import { quoted } from '../format/untrusted-text.js';
 import { listAcrossRecords } from './lib/across-records.js';
 import type { ToolContext } from './lib/context.js';
 import { defineTool } from './lib/define-tool.js';
@@ -42,14 +43,17 @@ function maskChargePaymentMethod(details: SlimCharge['payment_method_details'] |
 /**
  * Why a payment failed, in words the customer can act on. `failure_message` is Stripe's
  * customer-facing text; `seller_message` is meant for the merchant (it can mention risk
- * checks), so only staff see it.
+ * checks), so only staff see it. Stripe's own words are quoted, ours are not.
  */
 function failureReason(charge: SlimCharge, ctx: ToolContext): string | undefined {
   if (charge.status !== 'failed') return undefined;
-  const forCustomer = charge.failure_message ?? (charge.outcome?.type === 'issuer_declined' ? 'The card was declined by the bank.' : undefined);
-  const sellerMessage = ctx.principal.kind === 'staff' ? charge.outcome?.seller_message : undefined;
-  const reason = sellerMessage ?? forCustomer ?? 'The payment did not go through.';
-  return `${reason.slice(0, 200)}${reason.endsWith('.') ? '' : '.'} Updating the payment method in the billing portal usually fixes this.`;
+  const fromStripe = (ctx.principal.kind === 'staff' ? charge.outcome?.seller_message : undefined) ?? charge.failure_message;
+  const reason = fromStripe
+    ? `${quoted(fromStripe)}${/[.!?]$/.test(fromStripe) ? '' : '.'}`
+    : charge.outcome?.type === 'issuer_declined'
+      ? 'The card was declined by the bank.'
+      : 'The payment did not go through.';
+  return `${reason} Updating the payment method in the billing portal usually fixes this.`;
 }
 
 function refundOf(charge: SlimCharge): Pick<PaymentView, 'refund' | 'amount_refunded'> {

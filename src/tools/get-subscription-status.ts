@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { quoted } from '../format/untrusted-text.js';
 import { defineTool } from './lib/define-tool.js';
 import { loadSubscriptionsWithPreviews } from './lib/previews.js';
+import { catalogIfReadable } from './lib/products.js';
 import { discountSchema, isoDateSchema, moneySchema, nextPaymentBreakdownSchema } from './lib/schemas.js';
 import { describeSubscriptions } from './lib/subscriptions.js';
 
@@ -27,7 +29,12 @@ export default defineTool({
     "The customer's subscriptions: plan, price per interval, discounts, status, billing period, next payment date and amount (and how it follows from price, discounts, credit and tax), trial end, scheduled cancellation. Use for 'what plan am I on', 'when do I pay next', 'why am I charged this much'. Read-only.",
   audience: 'customer',
   discloses: ['subscription', 'subscription.price', 'discount', 'upcoming_invoice'],
-  permissions: ['rak_customer_read', 'rak_subscription_read', 'rak_invoice_read', 'rak_coupon_read', 'rak_product_read', 'rak_price_read'],
+  permissions: ['rak_customer_read', 'rak_subscription_read'],
+  optionalPermissions: {
+    rak_invoice_read: "the next payment's amount and breakdown from Stripe's preview of the next invoice",
+    rak_coupon_read: 'discounts',
+    rak_product_read: 'product names (plans are named by their price)',
+  },
   inputSchema: {},
   outputSchema: {
     subscriptions: z.array(subscriptionSchema),
@@ -37,7 +44,7 @@ export default defineTool({
   async handler(_input, ctx) {
     const { customers } = await ctx.customer();
     // The catalogue (product names) loads in the same round as the subscriptions and previews.
-    const [loaded] = await Promise.all([loadSubscriptionsWithPreviews(ctx, customers, { discounts: true }), ctx.reads.catalogPrices()]);
+    const [loaded] = await Promise.all([loadSubscriptionsWithPreviews(ctx, customers, { discounts: true }), catalogIfReadable(ctx)]);
     const subscriptions = await describeSubscriptions(ctx, loaded.subscriptions, loaded.previews);
     const live = subscriptions.filter((sub) => sub.status !== 'canceled' && sub.status !== 'incomplete_expired');
     const summary =
@@ -51,9 +58,9 @@ export default defineTool({
   summarize(output) {
     const lines = output.subscriptions.slice(0, 5).map((sub) => {
       const price = sub.items.map((item) => item.price).join(' + ');
-      const discounts = sub.discounts.map((discount) => `; ${discount.name}: ${discount.off} (${discount.lasts})`).join('');
+      const discounts = sub.discounts.map((discount) => `; ${quoted(discount.name)}: ${discount.off} (${discount.lasts})`).join('');
       const next = sub.next_payment ? `; next payment ${sub.next_payment.amount.formatted} on ${sub.next_payment.date.slice(0, 10)}` : '';
-      return `- ${sub.plan} (${price}): ${sub.status}${discounts}${next}. ${sub.note}`;
+      return `- ${quoted(sub.plan)} (${price}): ${sub.status}${discounts}${next}. ${sub.note}`;
     });
     return [output.summary, ...lines].join('\n');
   },

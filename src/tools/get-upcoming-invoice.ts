@@ -2,6 +2,7 @@ import type { SlimInvoice, SlimSubscription } from '../cache/projections.js';
 import { z } from 'zod';
 import { isoDate } from '../format/dates.js';
 import { money } from '../format/money.js';
+import { quoted } from '../format/untrusted-text.js';
 import { defineTool } from './lib/define-tool.js';
 import { isoDateSchema, moneySchema } from './lib/schemas.js';
 import { loadSubscriptionsWithPreviews } from './lib/previews.js';
@@ -99,7 +100,7 @@ export default defineTool({
   },
   summarize(output) {
     const lines = output.upcoming.slice(0, 5).map((invoice) => {
-      const items = invoice.lines.map((line) => `${line.description} ${line.amount.formatted}`).join('; ');
+      const items = invoice.lines.map((line) => `${quoted(line.description)} ${line.amount.formatted}`).join('; ');
       return `- ${invoice.date.slice(0, 10)}: ${invoice.amount_due.formatted} due (${items}).`;
     });
     return [output.summary, ...lines, ...(output.notes ?? []).slice(0, 3)].join('\n');

@@ -4,6 +4,7 @@ import type { SlimCustomer } from '../cache/projections.js';
 import { z } from 'zod';
 import { isoDate } from '../format/dates.js';
 import { money } from '../format/money.js';
+import { quoted, untrustedTextOrNull } from '../format/untrusted-text.js';
 import { ToolError } from '../errors.js';
 import type { ToolContext } from './lib/context.js';
 import { defineTool } from './lib/define-tool.js';
@@ -92,10 +93,12 @@ export default defineTool({
     const invoice = await findOwnInvoice(ctx, customers, input.invoice);
     if (!invoice) throw new ToolError('not_found', INVOICE_NOT_FOUND_MESSAGE);
 
-    const label = invoice.number ?? 'the draft invoice';
+    // Read live, not through the cache's projection: the number is text the merchant can set.
+    const number = untrustedTextOrNull(invoice.number);
+    const label = number ? quoted(number) : 'the draft invoice';
     const view = {
       id: invoice.id,
-      number: invoice.number ?? undefined,
+      number: number ?? undefined,
       status: invoice.status ?? 'unknown',
       amount_due: money(invoice.amount_due, invoice.currency),
       due_date: isoDate(invoice.due_date),

@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import type { GrantStore, Grant } from './grants.js';
 import { isPlausibleEmail, normalizeEmail } from './principal.js';
 import type { Store } from './store.js';
+import { conversationStore } from './store-quotas.js';
 
 export interface CodeLimits {
   codeTtlMs: number;
@@ -20,9 +21,17 @@ export interface CodeLimits {
    * cannot fill the store for everyone else.
    */
   conversationsPerHostKeyPerDay?: number;
+  /**
+   * Wrong codes one email may take per 24 h, across every conversation and process (default 10).
+   * Per-code attempts and per-hour code limits alone still allowed 600 guesses a day at one address.
+   */
+  wrongCodesPerEmailPerDay?: number;
 }
 
 const CONVERSATIONS_PER_HOST_KEY_PER_DAY = 10_000;
+/** After this many wrong codes in 24 h, code verification for that email stops until the 24 h end. */
+export const WRONG_CODES_PER_EMAIL_PER_DAY = 10;
+const GUESS_WINDOW_MS = 24 * 3600_000;
 
 export const DEFAULT_CODE_LIMITS: CodeLimits = {
   codeTtlMs: 10 * 60_000,
@@ -31,6 +40,7 @@ export const DEFAULT_CODE_LIMITS: CodeLimits = {
   codesPerEmailPerHour: 5,
   emailsPerConversationPerDay: 3,
   conversationsPerHostKeyPerDay: CONVERSATIONS_PER_HOST_KEY_PER_DAY,
+  wrongCodesPerEmailPerDay: WRONG_CODES_PER_EMAIL_PER_DAY,
 };
 
 /** Who created a conversation key: the host key (`host:<name>:<id>` → `host:<name>`); else the conversation itself (stdio). */
@@ -53,7 +63,14 @@ export interface EmailCodeDependencies {
   log: Logger;
   limits?: CodeLimits;
   now?: () => number;
+  /** Waits between customer look-ups for a code's delivery (tests shorten them). */
+  deliveryRetryDelaysMs?: readonly number[];
 }
+
+const describeError = (error: unknown) => (error instanceof Error ? { name: error.name, message: error.message } : String(error));
+
+/** About a minute of retries in all, well inside a code's 10 minutes. */
+const DELIVERY_RETRY_DELAYS_MS = [1_000, 2_000, 4_000, 8_000, 15_000, 30_000];
 
 interface Challenge {
   id: string;
@@ -65,6 +82,14 @@ interface Challenge {
 /** The one answer to every accepted start, whether or not the email has a billing account. */
 export const CODE_SENT_MESSAGE =
   'If a billing account uses this email address, a 6-digit code is on its way to it. Ask the customer to read the code from that email, then call verify_email_confirm. The code expires in 10 minutes.';
+
+/**
+ * The refusal while an email's codes are locked. It depends only on guesses made at that address,
+ * never on whether a billing account uses it, so it tells nobody who is a customer.
+ */
+export function codeLockMessage(until: string): string {
+  return `Too many wrong codes were entered for this email address, so code verification for it is paused until ${until}. The customer can sign in to their account on the website instead (the chat then knows them), or try again after that time.`;
+}
 
 /** How often a start may trigger a check of the mail server itself (connect + login). */
 const MAIL_CHECK_INTERVAL_MS = 60_000;
@@ -84,6 +109,7 @@ export class EmailCodeVerifier {
    */
   private mailServerDown = false;
   private lastMailCheck = Number.NEGATIVE_INFINITY;
+  private readonly lockListeners = new Set<() => void>();
 
   constructor(private readonly deps: EmailCodeDependencies) {
     this.limits = deps.limits ?? DEFAULT_CODE_LIMITS;
@@ -99,12 +125,69 @@ export class EmailCodeVerifier {
     return createHmac('sha256', this.deps.secret).update(`email:${email}`).digest('hex').slice(0, 32);
   }
 
+  private get wrongCodesAllowed(): number {
+    return this.limits.wrongCodesPerEmailPerDay ?? WRONG_CODES_PER_EMAIL_PER_DAY;
+  }
+
+  /** Told once each time an email's codes become locked (on the one process whose guess locked it). */
+  onLock(listener: () => void): void {
+    this.lockListeners.add(listener);
+  }
+
+  /**
+   * Whether code verification for this email is locked, and until when (the panel shows it to staff).
+   * The count is of guesses not proven right: each guess is counted before it is checked, so a burst
+   * of parallel guesses cannot slip past the limit, and a right one is taken back.
+   */
+  async lockOf(rawEmail: string): Promise<{ until: string } | undefined> {
+    return this.lockOfHash(this.emailKey(normalizeEmail(rawEmail)));
+  }
+
+  private async lockOfHash(emailHash: string): Promise<{ until: string } | undefined> {
+    const key = `code-guesses:${emailHash}`;
+    if (Number((await this.deps.store.get(key)) ?? 0) < this.wrongCodesAllowed) return undefined;
+    const left = await this.deps.store.ttl(key);
+    return left === undefined ? undefined : { until: new Date(this.now() + Math.min(left, GUESS_WINDOW_MS)).toISOString() };
+  }
+
+  /**
+   * Locks begun in the current day-long count (its first lock and how many since), for the doctor:
+   * a number and a time, never an address.
+   */
+  async recentLocks(): Promise<{ count: number; since: string } | undefined> {
+    const count = Number((await this.deps.store.get('code-locks')) ?? 0);
+    const left = await this.deps.store.ttl('code-locks');
+    if (count === 0 || left === undefined) return undefined;
+    return { count, since: new Date(this.now() + Math.min(left, GUESS_WINDOW_MS) - GUESS_WINDOW_MS).toISOString() };
+  }
+
+  /** Takes back a guess counted before it was checked and found right (a compare-and-set decrement). */
+  private async forgiveGuess(key: string): Promise<void> {
+    const { store } = this.deps;
+    for (let tries = 0; tries < 5; tries++) {
+      const value = await store.get(key);
+      const left = await store.ttl(key);
+      if (value === undefined || left === undefined || Number(value) <= 0) return;
+      if (await store.compareAndSet(key, value, String(Number(value) - 1), Math.min(left, GUESS_WINDOW_MS))) return;
+    }
+  }
+
+  private async lockBegan(): Promise<void> {
+    await this.deps.store.increment('code-locks', GUESS_WINDOW_MS).catch(() => undefined);
+    this.deps.log.warn({ event: 'code verification locked', limit: `${this.wrongCodesAllowed} wrong codes per email per 24 h` }, 'code verification locked for an email address');
+    for (const listener of this.lockListeners) listener();
+  }
+
   async start(conversation: string, rawEmail: string): Promise<{ message: string; expiresInMinutes: number }> {
     const trimmed = rawEmail.trim();
     if (!isPlausibleEmail(trimmed)) throw new UserInputError('That does not look like an email address. Ask the customer to check it (for example name@example.com).');
     const email = normalizeEmail(trimmed);
-    const { store } = this.deps;
+    // What this conversation creates is charged to its host key, which may hold only its share.
+    const store = conversationStore(this.deps.store, conversation);
     const { limits } = this;
+    // A locked address gets no new code: it could not be confirmed anyway.
+    const lock = await this.lockOfHash(this.emailKey(email));
+    if (lock) throw new ToolError('input', codeLockMessage(lock.until));
 
     this.checkMailServer();
     if (this.mailServerDown) {
@@ -165,12 +248,34 @@ export class EmailCodeVerifier {
     return { message: CODE_SENT_MESSAGE, expiresInMinutes: Math.round(limits.codeTtlMs / 60_000) };
   }
 
+  /**
+   * The visitor was told a code is on its way, so a passing failure of the customer look-up
+   * (Stripe's request budget used up by a cold start, a 5xx) is tried again while the code is
+   * young, instead of leaving them waiting for a mail that never comes. A set-up error is not
+   * retried, and neither is the mail: the mailer reports its own failures and the mail-server
+   * check then refuses new starts.
+   */
   private async deliver(email: string, code: string): Promise<void> {
     try {
-      if (!(await this.deps.customerExists(email))) return;
+      if (!(await this.lookUpWithRetries(email))) return;
       await this.deps.sendCode({ to: email, code, expiresInMinutes: Math.round(this.limits.codeTtlMs / 60_000) });
     } catch (error) {
-      this.deps.log.error({ err: error instanceof Error ? { name: error.name, message: error.message } : String(error) }, 'verification code could not be delivered');
+      this.deps.log.error({ err: describeError(error) }, 'verification code could not be delivered');
+    }
+  }
+
+  private async lookUpWithRetries(email: string): Promise<boolean> {
+    const delays = this.deps.deliveryRetryDelaysMs ?? DELIVERY_RETRY_DELAYS_MS;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.deps.customerExists(email);
+      } catch (error) {
+        const lasting = error instanceof ToolError && (error.kind === 'configuration' || error.kind === 'not_available' || error.kind === 'input');
+        const delay = delays[attempt];
+        if (lasting || delay === undefined) throw error;
+        this.deps.log.warn({ err: describeError(error), attempt: attempt + 1, retryInMs: delay }, 'customer look-up for a verification code failed; trying again');
+        await new Promise((resolve) => setTimeout(resolve, delay).unref());
+      }
     }
   }
 
@@ -192,7 +297,7 @@ export class EmailCodeVerifier {
   async confirm(conversation: string, rawCode: string): Promise<Grant> {
     const code = rawCode.replace(/[\s-]/g, '');
     if (!/^\d{6}$/.test(code)) throw new UserInputError('The code is 6 digits. Ask the customer to copy it exactly from the email.');
-    const { store } = this.deps;
+    const store = conversationStore(this.deps.store, conversation);
     const raw = await store.get(`code:${conversation}`);
     if (!raw) throw new ToolError('input', 'There is no active code in this conversation (it may have expired or been used). Call verify_email_start to send a new one.');
     const challenge = JSON.parse(raw) as Challenge;
@@ -202,6 +307,13 @@ export class EmailCodeVerifier {
       await forgetThisCode();
       throw new ToolError('input', 'That code has expired. Call verify_email_start to send a new one.');
     }
+    const emailHash = this.emailKey(challenge.email);
+    const locked = async () => {
+      await forgetThisCode();
+      const lock = await this.lockOfHash(emailHash);
+      return new ToolError('input', codeLockMessage(lock?.until ?? new Date(this.now() + GUESS_WINDOW_MS).toISOString()));
+    };
+    if (await this.lockOfHash(emailHash)) throw await locked();
     // Keyed by challenge: a start racing this confirm cannot reset the count of guesses at its new code.
     const attemptsKey = `code-attempts:${conversation}:${challenge.id}`;
     const attempts = await store.increment(attemptsKey, this.limits.codeTtlMs);
@@ -209,9 +321,17 @@ export class EmailCodeVerifier {
       await forgetThisCode();
       throw new ToolError('input', 'Too many wrong codes. That code no longer works; call verify_email_start to send a new one.');
     }
+    // Counted per email before the check, across every conversation and process.
+    const guessesKey = `code-guesses:${emailHash}`;
+    const guesses = await store.increment(guessesKey, GUESS_WINDOW_MS);
+    if (guesses > this.wrongCodesAllowed) throw await locked();
     const expected = Buffer.from(challenge.hash, 'hex');
     const actual = Buffer.from(this.hash(challenge.id, code), 'hex');
     if (!timingSafeEqual(expected, actual)) {
+      if (guesses === this.wrongCodesAllowed) {
+        await this.lockBegan();
+        throw await locked();
+      }
       const left = this.limits.maxAttempts - attempts;
       if (left <= 0) await forgetThisCode();
       throw new ToolError(
@@ -221,6 +341,7 @@ export class EmailCodeVerifier {
     }
     // Single use, even against a concurrent confirm with the same code; a newer code sent
     // meanwhile replaced this one and is left alone.
+    await this.forgiveGuess(guessesKey);
     if (!(await forgetThisCode())) {
       throw new ToolError('input', 'That code has already been used or replaced by a newer one. Use the most recent code, or call verify_email_start to send a new one.');
     }

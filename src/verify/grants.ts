@@ -1,4 +1,6 @@
+import { ToolError } from '../errors.js';
 import type { Store } from './store.js';
+import { conversationStore } from './store-quotas.js';
 import { customerPrincipal, normalizeEmail, type CustomerPrincipal, type VerificationMethod } from './principal.js';
 
 export interface GrantPolicy {
@@ -38,10 +40,15 @@ export class GrantStore {
     return `grant:${conversation}`;
   }
 
+  /** A grant is charged to its conversation's host key, like the codes that led to it. */
+  private storeOf(conversation: string): Store {
+    return conversationStore(this.store, conversation);
+  }
+
   async grant(conversation: string, email: string, method: VerificationMethod): Promise<Grant> {
     const now = this.now();
     const stored: StoredGrant = { email: customerPrincipal(email, method).email, method, grantedAt: now, lastUsedAt: now };
-    await this.store.set(this.key(conversation), JSON.stringify(stored), Math.min(this.policy.idleMs, this.policy.maxAgeMs));
+    await this.storeOf(conversation).set(this.key(conversation), JSON.stringify(stored), Math.min(this.policy.idleMs, this.policy.maxAgeMs));
     return this.describe(stored);
   }
 
@@ -50,13 +57,13 @@ export class GrantStore {
    * one is deleted. Checked here as well as by the store's TTL, so the policy holds on any clock.
    */
   private async live(conversation: string, now: number): Promise<{ stored: StoredGrant; raw: string; remaining: number } | undefined> {
-    const raw = await this.store.get(this.key(conversation));
+    const raw = await this.storeOf(conversation).get(this.key(conversation));
     if (!raw) return undefined;
     const stored = JSON.parse(raw) as StoredGrant;
     const remaining = stored.grantedAt + this.policy.maxAgeMs - now;
     if (remaining <= 0 || now - stored.lastUsedAt >= this.policy.idleMs) {
       // Only this lapsed grant: a new one granted meanwhile stays.
-      await this.store.compareAndDelete(this.key(conversation), raw);
+      await this.storeOf(conversation).compareAndDelete(this.key(conversation), raw);
       return undefined;
     }
     return { stored, raw, remaining };
@@ -73,9 +80,12 @@ export class GrantStore {
       const found = await this.live(conversation, now);
       if (!found) return undefined;
       const refreshed: StoredGrant = { ...found.stored, lastUsedAt: now };
-      if (await this.store.compareAndSet(this.key(conversation), found.raw, JSON.stringify(refreshed), Math.min(this.policy.idleMs, found.remaining))) {
-        return this.describe(refreshed);
-      }
+      const saved = await this.storeOf(conversation)
+        .compareAndSet(this.key(conversation), found.raw, JSON.stringify(refreshed), Math.min(this.policy.idleMs, found.remaining))
+        // A full Redis refuses even this update: the grant is still live, just not refreshed.
+        .catch((error: unknown) => (error instanceof ToolError && error.kind === 'busy' ? 'full' : Promise.reject(error)));
+      if (saved === 'full') return this.describe(found.stored);
+      if (saved) return this.describe(refreshed);
     }
     // Still changing under us: answer with what is there now, unrefreshed.
     const current = await this.live(conversation, this.now());
@@ -93,7 +103,7 @@ export class GrantStore {
   }
 
   async revoke(conversation: string): Promise<void> {
-    await this.store.delete(this.key(conversation));
+    await this.storeOf(conversation).delete(this.key(conversation));
   }
 
   private describe(stored: StoredGrant): Grant {

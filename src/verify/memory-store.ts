@@ -1,5 +1,6 @@
 import { BUSY_MESSAGE, ToolError } from '../errors.js';
 import type { Store } from './store.js';
+import { ownerQuota, type StoreOwner } from './store-quotas.js';
 
 /** Entries the single-process store holds at most (grants, sessions, codes, limits, claims). */
 export const DEFAULT_MEMORY_STORE_CAPACITY = 100_000;
@@ -8,9 +9,9 @@ export const DEFAULT_MEMORY_STORE_CAPACITY = 100_000;
 const PURGE_INTERVAL_MS = 1_000;
 
 /**
- * The store cannot take a NEW key right now (the memory store is at capacity with live entries, or
- * a Redis with `noeviction` is at its maxmemory). Nothing live was dropped to make room: the caller's
- * new state is refused instead, as the clean `busy` tool error.
+ * The store cannot take a NEW key right now (the memory store is at capacity with live entries, a
+ * Redis with `noeviction` is at its maxmemory, or the caller's owner holds its whole quota). Nothing
+ * live was dropped to make room: the caller's new state is refused instead, as the clean `busy` tool error.
  */
 export class StoreFullError extends ToolError {
   constructor(logDetail: Record<string, unknown>) {
@@ -29,6 +30,23 @@ interface Entry {
   value: string;
   /** On the monotonic clock (`performance.now()`), like the TTLs. */
   expiresAt: number;
+  /** The owners this entry is charged to (their ids), from the view that created it. */
+  owners: readonly string[];
+}
+
+/** One owner's live entries: counted exactly, since every removal of an entry goes through `remove`. */
+interface Account {
+  keys: Set<string>;
+  lastPurge: number;
+}
+
+/** What every view of one memory store shares. */
+interface MemoryState {
+  entries: Map<string, Entry>;
+  accounts: Map<string, Account>;
+  /** No entry expires before this (a lower bound): a purge before it would find nothing. */
+  earliestExpiry: number;
+  lastPurge: number;
 }
 
 export interface MemoryStoreOptions {
@@ -40,14 +58,16 @@ export interface MemoryStoreOptions {
  * The single-process store: bounded in count and in time. It never evicts a live key to make room
  * (that would drop grants, sessions, lockouts and code budgets — anyone able to create keys could
  * flush them); when full of live entries it refuses new keys, while existing ones can always be
- * updated, counted and deleted. Expired entries are reclaimed when room is needed.
+ * updated, counted and deleted. Expired entries are reclaimed when room is needed. A view from
+ * `ownedBy` charges the keys it creates to its owners, each refused beyond its quota.
  */
 export class MemoryStore implements Store {
-  private readonly entries = new Map<string, Entry>();
+  private state: MemoryState = { entries: new Map(), accounts: new Map(), earliestExpiry: Number.POSITIVE_INFINITY, lastPurge: Number.NEGATIVE_INFINITY };
   readonly capacity: number;
-  /** No entry expires before this (a lower bound): a purge before it would find nothing. */
-  private earliestExpiry = Number.POSITIVE_INFINITY;
-  private lastPurge = Number.NEGATIVE_INFINITY;
+  /** Who pays for the keys this view creates, outermost first (none: the store itself). */
+  private owners: readonly StoreOwner[] = [];
+  /** Their ids, one array shared by every entry this view creates. */
+  private ownerIds: readonly string[] = [];
 
   constructor(options: MemoryStoreOptions = {}) {
     const capacity = options.maxEntries ?? DEFAULT_MEMORY_STORE_CAPACITY;
@@ -55,9 +75,35 @@ export class MemoryStore implements Store {
     this.capacity = capacity;
   }
 
+  private get entries(): Map<string, Entry> {
+    return this.state.entries;
+  }
+
   /** Entries held, expired ones not yet reclaimed included. */
   get size(): number {
     return this.entries.size;
+  }
+
+  /** The same store; the keys this view creates are also charged to `owner`, within `share` of this view's quota. */
+  ownedBy(owner: string, share: number): MemoryStore {
+    const view = new MemoryStore({ maxEntries: this.capacity });
+    view.state = this.state;
+    view.owners = [...this.owners, ownerQuota(owner, share, this.owners.at(-1)?.limit ?? this.capacity)];
+    view.ownerIds = view.owners.map((each) => each.id);
+    return view;
+  }
+
+  /** Live entries charged to `owner` (expired ones not yet reclaimed included). */
+  entriesOwnedBy(owner: string): number {
+    return this.state.accounts.get(owner)?.keys.size ?? 0;
+  }
+
+  /** Live entries whose key starts with `prefix` (one tenant's slice): walks every entry, for reports and tests. */
+  liveEntries(prefix = ''): number {
+    const now = performance.now();
+    let live = 0;
+    for (const [key, entry] of this.entries) if (entry.expiresAt > now && key.startsWith(prefix)) live += 1;
+    return live;
   }
 
   async get(key: string): Promise<string | undefined> {
@@ -94,7 +140,7 @@ export class MemoryStore implements Store {
 
   async compareAndDelete(key: string, expected: string): Promise<boolean> {
     if (this.live(key)?.value !== expected) return false;
-    this.entries.delete(key);
+    this.remove(key);
     return true;
   }
 
@@ -105,13 +151,13 @@ export class MemoryStore implements Store {
   }
 
   async delete(key: string): Promise<void> {
-    this.entries.delete(key);
+    this.remove(key);
   }
 
   async deleteByPrefix(prefix: string): Promise<number> {
     let deleted = 0;
     for (const key of [...this.entries.keys()]) {
-      if (key.startsWith(prefix) && this.entries.delete(key)) deleted += 1;
+      if (key.startsWith(prefix) && this.remove(key)) deleted += 1;
     }
     return deleted;
   }
@@ -122,7 +168,8 @@ export class MemoryStore implements Store {
 
   async close(): Promise<void> {
     this.entries.clear();
-    this.earliestExpiry = Number.POSITIVE_INFINITY;
+    this.state.accounts.clear();
+    this.state.earliestExpiry = Number.POSITIVE_INFINITY;
   }
 
   /** The key's entry if it has not expired; an expired one is dropped. */
@@ -130,10 +177,23 @@ export class MemoryStore implements Store {
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
     if (entry.expiresAt <= performance.now()) {
-      this.entries.delete(key);
+      this.remove(key);
       return undefined;
     }
     return entry;
+  }
+
+  /** Drops the entry and its charge to every owner; true when there was one. */
+  private remove(key: string): boolean {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return false;
+    this.entries.delete(key);
+    for (const owner of entry.owners) {
+      const account = this.state.accounts.get(owner);
+      account?.keys.delete(key);
+      if (account?.keys.size === 0) this.state.accounts.delete(owner);
+    }
+    return true;
   }
 
   /** Sets the key; a key not held yet needs room, which is never made by dropping a live entry. */
@@ -141,13 +201,21 @@ export class MemoryStore implements Store {
     const expiresAt = performance.now() + boundedTtl(ttlMs);
     const existing = this.live(key);
     if (existing) {
+      // An update stays charged to whoever created the key.
       existing.value = value;
       existing.expiresAt = expiresAt;
     } else {
+      for (const owner of this.owners) this.makeRoomFor(owner);
       this.makeRoom();
-      this.entries.set(key, { value, expiresAt });
+      const owners = this.ownerIds;
+      this.entries.set(key, { value, expiresAt, owners });
+      for (const owner of owners) {
+        let account = this.state.accounts.get(owner);
+        if (!account) this.state.accounts.set(owner, (account = { keys: new Set(), lastPurge: Number.NEGATIVE_INFINITY }));
+        account.keys.add(key);
+      }
     }
-    if (expiresAt < this.earliestExpiry) this.earliestExpiry = expiresAt;
+    if (expiresAt < this.state.earliestExpiry) this.state.earliestExpiry = expiresAt;
   }
 
   private makeRoom(): void {
@@ -156,16 +224,28 @@ export class MemoryStore implements Store {
     if (this.entries.size >= this.capacity) throw new StoreFullError({ capacity: this.capacity });
   }
 
+  /** The owner is under its quota, once its own expired entries are reclaimed (at most every second: a walk of its keys). */
+  private makeRoomFor(owner: StoreOwner): void {
+    const account = this.state.accounts.get(owner.id);
+    if (!account || account.keys.size < owner.limit) return;
+    const now = performance.now();
+    if (now - account.lastPurge >= PURGE_INTERVAL_MS) {
+      account.lastPurge = now;
+      for (const key of [...account.keys]) this.live(key);
+    }
+    if (account.keys.size >= owner.limit) throw new StoreFullError({ owner: owner.id, quota: owner.limit });
+  }
+
   /** Drops every expired entry, unless none can have expired yet or a purge ran just now. */
   private purgeExpired(): void {
     const now = performance.now();
-    if (now < this.earliestExpiry || now - this.lastPurge < PURGE_INTERVAL_MS) return;
-    this.lastPurge = now;
+    if (now < this.state.earliestExpiry || now - this.state.lastPurge < PURGE_INTERVAL_MS) return;
+    this.state.lastPurge = now;
     let earliest = Number.POSITIVE_INFINITY;
     for (const [key, entry] of this.entries) {
-      if (entry.expiresAt <= now) this.entries.delete(key);
+      if (entry.expiresAt <= now) this.remove(key);
       else if (entry.expiresAt < earliest) earliest = entry.expiresAt;
     }
-    this.earliestExpiry = earliest;
+    this.state.earliestExpiry = earliest;
   }
 }

@@ -19,6 +19,13 @@ export interface Store {
   delete(key: string): Promise<void>;
   /** Deletes every key that starts with `prefix` (a removed tenant's state); resolves to how many. */
   deleteByPrefix(prefix: string): Promise<number>;
+  /**
+   * The same store, but every key this view creates is also charged to `owner` (a merchant, a host
+   * key, anonymous callers), which may hold at most `share` of this view's own quota (of the whole
+   * store at the root) in live entries; beyond it a new key is refused as `busy` (StoreFullError).
+   * Keys are charged to whoever created them; updates, reads and deletes are free. src/verify/store-quotas.ts
+   */
+  ownedBy(owner: string, share: number): Store;
   /** Reachable? (readiness probes) */
   ping(): Promise<boolean>;
   close(): Promise<void>;

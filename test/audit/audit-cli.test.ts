@@ -4,8 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { conversationHash } from '../../src/audit/call-entry.js';
 import { PostgresAuditStore } from '../../src/audit/postgres-audit-store.js';
 import type { AuditEntry } from '../../src/audit/record.js';
-import { SqliteAuditStore } from '../../src/audit/sqlite-audit-store.js';
-import { tempDirAfterAll, sampleEntry } from '../support/audit.js';
+import { openStoreAsCli, TEST_AUDIT_KEY, TEST_AUDIT_KEYS, tempDirAfterAll, sampleEntry } from '../support/audit.js';
 import { runCli } from '../support/cli.js';
 import { usePostgresServer } from '../support/postgres-server.js';
 
@@ -25,7 +24,8 @@ const TRAIL: AuditEntry[] = [
 /** A SQLite trail file holding TRAIL, its store closed (the CLI opens it on its own). */
 async function preparedFile(): Promise<string> {
   const file = join(tempDir(), 'audit.db');
-  const store = new SqliteAuditStore(file);
+  // Linked under the key the CLI finds for this file (generated beside it), as `serve` would.
+  const store = await openStoreAsCli({ AUDIT_DB: file });
   try {
     await store.migrate();
     await store.append(TRAIL);
@@ -167,7 +167,7 @@ describe('stripe-billing-mcp audit (Postgres)', () => {
 
   it('lists and verifies the trail in DATABASE_URL', async () => {
     const url = await postgres().createDatabase();
-    const store = new PostgresAuditStore(url);
+    const store = new PostgresAuditStore(url, TEST_AUDIT_KEYS);
     try {
       await store.migrate();
       await store.append(TRAIL);
@@ -176,8 +176,8 @@ describe('stripe-billing-mcp audit (Postgres)', () => {
     }
 
     const [list, verify] = await Promise.all([
-      runCli(['audit', '--email', 'ana@example.com', '--json'], { DATABASE_URL: url }),
-      runCli(['audit', 'verify'], { DATABASE_URL: url }),
+      runCli(['audit', '--email', 'ana@example.com', '--json'], { DATABASE_URL: url, AUDIT_KEY: TEST_AUDIT_KEY }),
+      runCli(['audit', 'verify'], { DATABASE_URL: url, AUDIT_KEY: TEST_AUDIT_KEY }),
     ]);
     expect(list.code, list.stderr).toBe(0);
     expect((JSON.parse(list.stdout) as { records: Array<{ seq: number }> }).records.map((record) => record.seq)).toEqual([4, 3, 1]);

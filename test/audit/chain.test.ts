@@ -1,18 +1,21 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { commitmentOf, EMPTY_HEAD, problemWith, seal, type ChainHead } from '../../src/audit/chain.js';
+import { commitmentOf, EMPTY_HEAD, problemWith, seal, unkeyedLinkOf, type ChainHead, type ChainKey } from '../../src/audit/chain.js';
 import type { AuditEntry, AuditRow } from '../../src/audit/record.js';
-import { sampleEntry } from '../support/audit.js';
+import { sampleEntry, TEST_AUDIT_KEYS } from '../support/audit.js';
+
+const KEYS = TEST_AUDIT_KEYS.keys;
+const [NEWEST, OLDER] = KEYS as [ChainKey, ChainKey];
 
 function callEntry(overrides: Partial<AuditEntry> = {}): AuditEntry {
   return sampleEntry({ conversation: 'c0ffee', disclosed: ['subscription', 'subscription.price'], email: 'ana@example.com', customer_ids: ['cus_Ana1'], ...overrides });
 }
 
 /** Checks rows in order, as verification does; the first problem, or undefined. */
-function firstProblem(rows: readonly AuditRow[]): string | undefined {
+function firstProblem(rows: readonly AuditRow[], keys: readonly ChainKey[] = KEYS): string | undefined {
   let previous: ChainHead = EMPTY_HEAD;
   for (const row of rows) {
-    const problem = problemWith(row, previous);
+    const problem = problemWith(row, previous, keys);
     if (problem) return problem;
     previous = { seq: row.seq, hash: row.hash };
   }
@@ -25,7 +28,7 @@ function sealedChain(): AuditRow[] {
     callEntry({ email: 'ben@example.com', customer_ids: ['cus_Ben1', 'cus_Ben2'], tool: 'list_invoices', disclosed: ['invoices'] }),
     callEntry({ principal: 'staff', verified_by: null, issuer: null, caller: 'staff:alice', detail: { note: 'x' } }),
     callEntry({ outcome: 'refused', reason: 'not_verified', disclosed: [], email: null, customer_ids: [] }),
-  ]);
+  ], NEWEST);
 }
 
 /** What erasure leaves of a row: no personal fields, no salt, everything else as it was. */
@@ -43,7 +46,7 @@ describe('audit hash chain', () => {
 
     // A later batch continues from the head it is given.
     const last = rows[rows.length - 1]!;
-    const more = seal({ seq: last.seq, hash: last.hash }, [callEntry({ at: '2026-03-02T00:00:00.000Z' })]);
+    const more = seal({ seq: last.seq, hash: last.hash }, [callEntry({ at: '2026-03-02T00:00:00.000Z' })], NEWEST);
     expect(more[0]!.seq).toBe(5);
     expect(firstProblem([...rows, ...more])).toBeUndefined();
   });
@@ -93,7 +96,7 @@ describe('audit hash chain', () => {
 
   it('detects a rehashed row by the next row, which no longer follows it', () => {
     const rows = sealedChain();
-    const forged = seal({ seq: 1, hash: rows[0]!.hash }, [{ ...callEntry(), disclosed: ['subscription'] }])[0]!;
+    const forged = seal({ seq: 1, hash: rows[0]!.hash }, [{ ...callEntry(), disclosed: ['subscription'] }], NEWEST)[0]!;
     expect(firstProblem([rows[0]!, forged, rows[2]!, rows[3]!])).toBe('record 3 does not follow record 2');
   });
 
@@ -116,8 +119,8 @@ describe('audit hash chain', () => {
   });
 
   it('keeps an erased email from being confirmed by guessing it', () => {
-    const [row] = seal(EMPTY_HEAD, [callEntry({ email: 'ana@example.com', customer_ids: ['cus_Ana1'] })]);
-    const [twin] = seal(EMPTY_HEAD, [callEntry({ email: 'ana@example.com', customer_ids: ['cus_Ana1'] })]);
+    const [row] = seal(EMPTY_HEAD, [callEntry({ email: 'ana@example.com', customer_ids: ['cus_Ana1'] })], NEWEST);
+    const [twin] = seal(EMPTY_HEAD, [callEntry({ email: 'ana@example.com', customer_ids: ['cus_Ana1'] })], NEWEST);
     // The commitment is salted: the same person's records commit differently, so there is no
     // dictionary from emails to commitments.
     expect(row!.commitment).not.toBe(twin!.commitment);
@@ -148,5 +151,35 @@ describe('audit hash chain', () => {
     expect(firstProblem(restored)).toBe('record 2 has personal fields without their salt');
     const restoredIds = rows.map((row) => (row.seq === 2 ? { ...erased(row), customer_ids: ['cus_Ben1'] } : row));
     expect(firstProblem(restoredIds)).toBe('record 2 has personal fields without their salt');
+  });
+
+  it('links each record under the newest key, naming it, and keeps verifying records linked under an older key of the ring', () => {
+    const rows = sealedChain();
+    expect(rows.every((row) => row.key_id === NEWEST.id)).toBe(true);
+    const older = seal({ seq: 4, hash: rows[3]!.hash }, [callEntry()], OLDER);
+    expect(firstProblem([...rows, ...older])).toBeUndefined();
+    // Without the key a record names, it cannot be checked: that is a failure, naming the key id (never the key).
+    expect(firstProblem([...rows, ...older], [NEWEST])).toBe(`record 5 is linked under audit key ${OLDER.id}, which is not among the keys held (AUDIT_KEY, or the key file)`);
+  });
+
+  it('does not take a link recomputed without the key: neither the unkeyed formula nor another key', () => {
+    const rows = sealedChain();
+    const changed = { ...rows[1]!, outcome: 'refused' as const, reason: 'not_verified' };
+    expect(firstProblem([rows[0]!, { ...changed, hash: unkeyedLinkOf(changed) }])).toBe('record 2 was changed after it was written');
+    const stranger: ChainKey = { id: NEWEST.id, key: Buffer.alloc(32, 99) };
+    const [relinked] = seal({ seq: 1, hash: rows[0]!.hash }, [callEntry({ outcome: 'refused' })], stranger);
+    expect(firstProblem([rows[0]!, relinked!])).toBe('record 2 was changed after it was written');
+  });
+
+  it('verifies records written before the chain was keyed (no key id) by their plain link', () => {
+    const legacy = sealedChain().map((row) => ({ ...row, key_id: null }));
+    let previous = EMPTY_HEAD;
+    for (const row of legacy) {
+      Object.assign(row, { prev_hash: previous.hash });
+      row.hash = unkeyedLinkOf(row);
+      previous = { seq: row.seq, hash: row.hash };
+    }
+    expect(firstProblem(legacy)).toBeUndefined();
+    expect(firstProblem(legacy.map((row) => (row.seq === 2 ? { ...row, disclosed: [] } : row)))).toBe('record 2 was changed after it was written');
   });
 });

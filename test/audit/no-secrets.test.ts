@@ -7,7 +7,7 @@ import { PostgresAuditStore } from '../../src/audit/postgres-audit-store.js';
 import type { AuditStore } from '../../src/audit/audit-store.js';
 import { DEMO } from '../../src/demo/fake-stripe/index.js';
 import { ALL_TOOLS } from '../../src/tools/registry.js';
-import { tempDirAfterAll, testTrail } from '../support/audit.js';
+import { TEST_AUDIT_KEYS, tempDirAfterAll, testTrail } from '../support/audit.js';
 import { HOST_A, HOST_B, IDENTITY_SECRET, STAFF, startHttpFixture, verifyConversationByCode } from '../support/http-harness.js';
 import { TEST_STRIPE_KEY } from '../support/mcp-harness.js';
 import { usePostgresServer } from '../support/postgres-server.js';
@@ -16,7 +16,8 @@ import { sampleArgs } from '../support/tool-args.js';
 /**
  * After every tool has run on every path (customer by token, customer by emailed code, staff,
  * refusals, an attempt to name someone else), the trail's database holds none of: the Stripe
- * key, bearer keys, identity tokens, codes, raw conversation ids, link URLs, card numbers.
+ * key, bearer keys, identity tokens, codes, raw conversation ids, link URLs, card numbers, the
+ * chain's own key.
  */
 const tempDir = tempDirAfterAll();
 const postgres = usePostgresServer();
@@ -25,6 +26,8 @@ async function runEverything(store: AuditStore): Promise<string[]> {
   const trail = await testTrail(store);
   const fx = await startHttpFixture({}, { audit: trail });
   const secrets = [TEST_STRIPE_KEY, HOST_A, HOST_B, STAFF, IDENTITY_SECRET, '4242424242424242', DEMO.secrets.aliceCardFingerprint];
+  // The keys the chain is linked under are never in the database they protect.
+  secrets.push(...store.auditKeys.keys.flatMap(({ key }) => [key.toString('base64'), key.toString('hex')]));
   try {
     const token = await fx.token(DEMO.emails.alice);
     secrets.push(token, 'chat-secret-conversation-1', 'chat-secret-conversation-2');
@@ -66,7 +69,7 @@ function expectNoneIn(haystack: string, secrets: readonly string[]) {
 describe('no secret in the trail after every tool ran', () => {
   it('SQLite: the database files themselves', async () => {
     const dir = tempDir();
-    const secrets = await runEverything(new SqliteAuditStore(join(dir, 'audit.db')));
+    const secrets = await runEverything(new SqliteAuditStore(join(dir, 'audit.db'), TEST_AUDIT_KEYS));
     const files = readdirSync(dir).filter((name) => name.startsWith('audit.db'));
     expect(files).toContain('audit.db');
     const bytes = files.map((name) => readFileSync(join(dir, name)).toString('latin1')).join('\n');
@@ -78,7 +81,7 @@ describe('no secret in the trail after every tool ran', () => {
 
   it('Postgres: every row of every table', async () => {
     const url = await postgres().createDatabase();
-    const secrets = await runEverything(new PostgresAuditStore(url));
+    const secrets = await runEverything(new PostgresAuditStore(url, TEST_AUDIT_KEYS));
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {

@@ -8,7 +8,7 @@ import { PostgresAuditStore } from '../../src/audit/postgres-audit-store.js';
 import type { AuditRow } from '../../src/audit/record.js';
 import { SqliteAuditStore } from '../../src/audit/sqlite-audit-store.js';
 import { verifyChain } from '../../src/audit/verify-chain.js';
-import { tempDirAfterAll, sampleEntry } from '../support/audit.js';
+import { TEST_AUDIT_KEYS, tempDirAfterAll, sampleEntry } from '../support/audit.js';
 import { usePostgresServer } from '../support/postgres-server.js';
 
 const postgres = usePostgresServer();
@@ -37,7 +37,7 @@ describe.each<Kind>(['sqlite', 'postgres'])('audit store (%s)', (kind) => {
   async function freshDatabase(): Promise<TestDatabase> {
     const target = kind === 'sqlite' ? join(tempDir(), 'audit.db') : await postgres().createDatabase();
     const open = () => {
-      const store = kind === 'sqlite' ? new SqliteAuditStore(target) : new PostgresAuditStore(target);
+      const store = kind === 'sqlite' ? new SqliteAuditStore(target, TEST_AUDIT_KEYS) : new PostgresAuditStore(target, TEST_AUDIT_KEYS);
       opened.push(store);
       return store;
     };
@@ -112,10 +112,10 @@ describe.each<Kind>(['sqlite', 'postgres'])('audit store (%s)', (kind) => {
 
   it('verifies an empty trail and an intact one', async () => {
     const store = await (await freshDatabase()).store();
-    expect(await verifyChain(store)).toEqual({ ok: true, records: 0, first_seq: null, last_seq: null, anchored_by: null });
+    expect(await verifyChain(store)).toEqual({ ok: true, records: 0, first_seq: null, last_seq: null, anchored_by: null, unkeyed_through: null });
     await store.append([entry({ email: 'ana@example.com', customer_ids: ['cus_Ana1'] }), entry({ detail: { anything: [1, { b: 2, a: 1 }] } })]);
     await store.append([entry({ unverified: true, verified_by: 'trust-email', email: 'ben@example.com' })]);
-    expect(await verifyChain(store)).toEqual({ ok: true, records: 3, first_seq: 1, last_seq: 3, anchored_by: null });
+    expect(await verifyChain(store)).toEqual({ ok: true, records: 3, first_seq: 1, last_seq: 3, anchored_by: null, unkeyed_through: null });
   });
 
   const tamperings: Array<[string, string, RegExp]> = [
@@ -217,7 +217,7 @@ describe.each<Kind>(['sqlite', 'postgres'])('audit store (%s)', (kind) => {
     expect(seqs(rows)).toEqual([4, 5, 6, 7]);
     expect(rows.map((row) => row.email)).toEqual(['d@example.com', 'e@example.com', 'f@example.com', null]);
     expect(rows[3]).toMatchObject({ kind: 'anchor', detail: { purged_through: 3, purged: 3, cutoff: '2020-03-01T00:00:00.000Z' } });
-    expect(await verifyChain(store)).toEqual({ ok: true, records: 4, first_seq: 4, last_seq: 7, anchored_by: 7 });
+    expect(await verifyChain(store)).toEqual({ ok: true, records: 4, first_seq: 4, last_seq: 7, anchored_by: 7, unkeyed_through: null });
 
     // Nothing older than the cutoff is left at the start: a second purge with it does nothing.
     expect(await store.purgeBefore('2020-03-01T00:00:00.000Z')).toBe(0);
@@ -259,7 +259,7 @@ describe.each<Kind>(['sqlite', 'postgres'])('audit store (%s)', (kind) => {
     const rows = await allRows(store);
     expect(seqs(rows)).toEqual([8, 9, 10]);
     expect(rows[2]).toMatchObject({ kind: 'anchor', detail: { purged_through: 7, purged: 4 } });
-    expect(await verifyChain(store)).toEqual({ ok: true, records: 3, first_seq: 8, last_seq: 10, anchored_by: 10 });
+    expect(await verifyChain(store)).toEqual({ ok: true, records: 3, first_seq: 8, last_seq: 10, anchored_by: 10, unkeyed_through: null });
   });
 
   it('keeps numbering after a purge that leaves nothing but its anchor', async () => {
@@ -274,7 +274,7 @@ describe.each<Kind>(['sqlite', 'postgres'])('audit store (%s)', (kind) => {
     // Record numbers are never reused: #1 and #2 were purged, so the anchor is #3.
     expect(seqs(rows)).toEqual([3, 4]);
     expect(rows[0]).toMatchObject({ kind: 'anchor', detail: { purged_through: 2 } });
-    expect(await verifyChain(store)).toEqual({ ok: true, records: 2, first_seq: 3, last_seq: 4, anchored_by: 3 });
+    expect(await verifyChain(store)).toEqual({ ok: true, records: 2, first_seq: 3, last_seq: 4, anchored_by: 3, unkeyed_through: null });
   });
 
   it('writes one chain from two stores appending to the same database at once', async () => {
@@ -298,7 +298,7 @@ describe.each<Kind>(['sqlite', 'postgres'])('audit store (%s)', (kind) => {
         expect(written.slice(at, at + 3)).toEqual([`${writer}-${n}-0`, `${writer}-${n}-1`, `${writer}-${n}-2`]);
       }
     }
-    expect(await verifyChain(second)).toEqual({ ok: true, records: 120, first_seq: 1, last_seq: 120, anchored_by: null });
+    expect(await verifyChain(second)).toEqual({ ok: true, records: 120, first_seq: 1, last_seq: 120, anchored_by: null, unkeyed_through: null });
   });
 
   it('makes the schema once however often, and however concurrently, migrate runs', async () => {

@@ -18,7 +18,7 @@ import { verifyChain } from '../../src/audit/verify-chain.js';
 import { DEMO } from '../../src/demo/fake-stripe/index.js';
 import { DEMO_CUSTOMER_EMAIL, DEMO_HOST_KEY, DEMO_IDENTITY_SECRET, DEMO_STAFF_KEY, mintIdentityToken } from '../../src/demo/demo-identity.js';
 import { AUDIT_UNAVAILABLE_MESSAGE } from '../../src/tools/lib/run-tool.js';
-import { openTestStore, testTrail } from '../support/audit.js';
+import { openTestStore, TEST_AUDIT_KEY, TEST_AUDIT_KEYS, testTrail } from '../support/audit.js';
 import { HOST_A, STAFF, startHttpFixture, type HttpFixture } from '../support/http-harness.js';
 import { usePostgresServer } from '../support/postgres-server.js';
 import { killedAfterEach, startServeDemo } from '../support/serve-process.js';
@@ -232,7 +232,7 @@ describe('AUDIT_REQUIRED', () => {
   it('answers calls as soon as the database is back, even when nothing was waiting to be written', async () => {
     // A store whose database is down from the start: the trail is behind with an empty queue.
     const url = await postgres().createDatabase();
-    const store = new PostgresAuditStore(url);
+    const store = new PostgresAuditStore(url, TEST_AUDIT_KEYS);
     let trail: AuditTrail | undefined;
     await withPostgresDown(async () => {
       trail = await testTrail(store, { required: true });
@@ -252,7 +252,7 @@ describe('serve with DATABASE_URL when Postgres goes away mid-run', () => {
 
   it('keeps serving with its pool connections cut, idle and mid-write, and catches up after', async () => {
     const databaseUrl = await postgres().createDatabase();
-    const served = await startServeDemo({ DATABASE_URL: databaseUrl });
+    const served = await startServeDemo({ DATABASE_URL: databaseUrl, AUDIT_KEY: TEST_AUDIT_KEY });
     started.push(served);
     const { url, child, exited } = served;
 
@@ -265,7 +265,7 @@ describe('serve with DATABASE_URL when Postgres goes away mid-run', () => {
       });
       return (await response.json()) as ToolAnswer;
     };
-    const readable = new PostgresAuditStore(databaseUrl);
+    const readable = new PostgresAuditStore(databaseUrl, TEST_AUDIT_KEYS);
     cleanups.push(() => readable.close());
     const demoCalls = async () => (await readable.find({ limit: 1000 })).filter((row) => row.caller === 'host:demo-host').length;
 

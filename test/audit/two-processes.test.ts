@@ -75,5 +75,5 @@ it('two serve processes on one DATABASE_URL write one chain that verifies and ho
 
   const verified = await runCli(['audit', 'verify', '--json'], env);
   expect(verified.code, verified.stdout + verified.stderr).toBe(0);
-  expect(JSON.parse(verified.stdout) as ChainReport).toEqual({ ok: true, records: records.length, first_seq: 1, last_seq: records.length, anchored_by: null });
+  expect(JSON.parse(verified.stdout) as ChainReport).toEqual({ ok: true, records: records.length, first_seq: 1, last_seq: records.length, anchored_by: null, unkeyed_through: null });
 }, 60_000);

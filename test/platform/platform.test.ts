@@ -1,4 +1,5 @@
 import { readFileSync, readdirSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -6,9 +7,10 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import Database from 'better-sqlite3';
 import pino from 'pino';
 import Stripe from 'stripe';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEMO, FakeStripe, FakeStripeAccounts } from '../../src/demo/fake-stripe/index.js';
 import { mintIdentityToken } from '../../src/demo/demo-identity.js';
+import { SIGN_IN_FAILURES_ALLOWED } from '../../src/http/panel/routes.js';
 import { startPlatform, type RunningPlatform } from '../../src/platform/serve-platform.js';
 import { tempDirAfterAll } from '../support/audit.js';
 import { testMailer, testSettings } from '../support/mcp-harness.js';
@@ -114,17 +116,21 @@ describe('connecting merchants (/v1/admin)', () => {
   it('shows a missing permission and its fix when the key lacks it', async () => {
     const limitedKey = 'rk_test_fake_tenant_limited_0000000000000';
     const limited = new FakeStripe({ now: 1_790_000_000 });
-    limited.restrictKey(limitedKey, ['rak_payment_method_read']);
+    limited.restrictKey(limitedKey, ['rak_charge_read']);
     accounts.add(limitedKey, limited);
     const { status, body } = await admin('POST', '/v1/admin/tenants', { name: 'Limited', stripe_api_key: limitedKey });
     expect(status).toBe(201);
-    const billingInfo = body.tenant.tools.find((row: { name: string }) => row.name === 'get_billing_info');
-    expect(billingInfo.works).toBe(false);
+    const paymentHistory = body.tenant.tools.find((row: { name: string }) => row.name === 'get_payment_history');
+    expect(paymentHistory.works).toBe(false);
     // The merchant reads what is missing and where to grant it.
-    expect(billingInfo.reasons).toEqual([
-      'the key lacks rak_payment_method_read (PaymentMethods: Read)',
-      'Fix: Grant "PaymentMethods: Read" (rak_payment_method_read) to the restricted key: Dashboard → Developers → API keys → the key → Edit.',
+    expect(paymentHistory.reasons).toEqual([
+      'the key lacks rak_charge_read (Charges: Read)',
+      'Fix: Grant "Charges: Read" (rak_charge_read) to the restricted key: Dashboard → Developers → API keys → the key → Edit.',
     ]);
+    // A tool that only loses a section keeps working, and says without what.
+    const overview = body.tenant.tools.find((row: { name: string }) => row.name === 'get_customer_overview');
+    expect(overview.works).toBe(true);
+    expect(overview.without.join(' ')).toContain('Charges: Read');
     expect((await admin('DELETE', `/v1/admin/tenants/${body.tenant.id}`)).status).toBe(204);
   });
 });
@@ -260,6 +266,44 @@ describe('the insight panel, per merchant', () => {
     expect((await fetch(`${platform.url}/panel/card?email=${DEMO.emails.carol}`, { headers: { cookie: forged } })).status).toBe(401);
     // With beta's real routing cookie the same session opens beta's panel: the forgery alone was refused.
     expect((await fetch(`${platform.url}/panel/card?email=${DEMO.emails.carol}`, { headers: { cookie: [...betaSession, betaRouting].join('; ') } })).status).toBe(200);
+  });
+});
+
+describe('the panel sign-in lockout in platform mode', () => {
+  /** The sign-in form posted from another loopback address (fetch cannot choose its source address). */
+  function signInFrom(localAddress: string, url: string, key: string): Promise<{ status: number }> {
+    const { hostname, port } = new URL(url);
+    const body = new URLSearchParams({ key, return_to: '' }).toString();
+    return new Promise((resolve, reject) => {
+      const request = httpRequest(
+        { host: hostname, port, localAddress, method: 'POST', path: '/panel/sign-in', headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body), origin: url } },
+        (response) => response.resume().on('end', () => resolve({ status: response.statusCode ?? 0 })),
+      );
+      request.on('error', reject);
+      request.end(body);
+    });
+  }
+
+  it("after 10 wrong keys from one address, even a merchant's right staff key waits, and no key is looked up meanwhile", async () => {
+    // A platform of its own: the lockout of this address must not reach the other tests.
+    const own = await startPlatform({ settings: settingsFor({ AUDIT_DB: join(dir, 'lockout.db') }), log: pino({ level: 'silent' }), fetch: (input, init) => accounts.handle(new Request(input, init)), mailer: testMailer() });
+    try {
+      const created = await fetch(`${own.url}/v1/admin/tenants`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Delta', stripe_api_key: KEY_A }) });
+      expect(created.status).toBe(201);
+      const staff = ((await created.json()) as { staff_key: string }).staff_key;
+      for (let i = 0; i < SIGN_IN_FAILURES_ALLOWED; i++) expect((await postSignIn(own.url, { key: `wrong-key-${i}-000000000000000000000` })).status).toBe(401);
+      expect((await postSignIn(own.url, { key: 'one-more-wrong-key-0000000000000000' })).status).toBe(429);
+      const lookups = vi.spyOn(own.tenants, 'authenticate');
+      const right = await postSignIn(own.url, { key: staff, return_to: '' });
+      expect(right.status).toBe(429);
+      expect(Number(right.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(right.headers.getSetCookie().filter((line) => !/=;|Max-Age=0/.test(line))).toEqual([]);
+      expect(lookups).not.toHaveBeenCalled();
+      // Counted per client address: an agent at another address signs in with that key.
+      expect((await signInFrom('127.0.0.2', own.url, staff)).status).toBe(303);
+    } finally {
+      await own.close();
+    }
   });
 });
 

@@ -2,11 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
+import { auditKeysFromSetting } from '../../src/audit/audit-key.js';
 import type { AuditStore } from '../../src/audit/audit-store.js';
+import { openAuditStore } from '../../src/audit/create-audit-trail.js';
 import type { AuditEntry } from '../../src/audit/record.js';
 import { AuditTrail } from '../../src/audit/audit-trail.js';
 import { PostgresAuditStore } from '../../src/audit/postgres-audit-store.js';
 import { SqliteAuditStore } from '../../src/audit/sqlite-audit-store.js';
+import { loadSettings } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
 import type { PostgresServer } from './postgres-server.js';
 
@@ -23,9 +26,24 @@ export function tempDirAfterAll(prefix = 'sbm-audit-'): () => string {
   };
 }
 
+/** An AUDIT_KEY for tests: two keys, newest first (the second was the first, before a rotation). */
+export const TEST_AUDIT_KEY = `t2:${Buffer.alloc(32, 2).toString('base64')},t1:${Buffer.alloc(32, 1).toString('base64')}`;
+export const TEST_AUDIT_KEYS = auditKeysFromSetting(TEST_AUDIT_KEY);
+
+/**
+ * The store the CLI and `serve` open with these settings (their AUDIT_KEY, or the key file beside
+ * AUDIT_DB), for tests that write a trail for the CLI to read. Not schema-made.
+ */
+export function openStoreAsCli(env: Record<string, string>): Promise<AuditStore> {
+  return openAuditStore(loadSettings(env), { demo: false, log: silentLogger() });
+}
+
 /** A fresh store of either kind, schema made. */
 export async function openTestStore(kind: 'sqlite' | 'postgres', where: { dir: string } | { postgres: PostgresServer }): Promise<AuditStore> {
-  const store = kind === 'sqlite' ? new SqliteAuditStore(join((where as { dir: string }).dir, `audit-${Math.random().toString(36).slice(2)}.db`)) : new PostgresAuditStore(await (where as { postgres: PostgresServer }).postgres.createDatabase());
+  const store =
+    kind === 'sqlite'
+      ? new SqliteAuditStore(join((where as { dir: string }).dir, `audit-${Math.random().toString(36).slice(2)}.db`), TEST_AUDIT_KEYS)
+      : new PostgresAuditStore(await (where as { postgres: PostgresServer }).postgres.createDatabase(), TEST_AUDIT_KEYS);
   await store.migrate();
   return store;
 }

@@ -30,7 +30,7 @@ export interface HttpFixture {
 /** The real HTTP server on a free loopback port, Stripe answered in-process by the fake. */
 export async function startHttpFixture(
   env: Record<string, string> = {},
-  options: { stripeDelayMs?: number; store?: Store; log?: Logger; fake?: FakeStripe; probeTools?: boolean; smtp?: boolean; stripeRetries?: number; requestTimeoutMs?: number; headersTimeoutMs?: number; audit?: AuditTrail } = {},
+  options: { stripeDelayMs?: number; store?: Store; log?: Logger; fake?: FakeStripe; probeTools?: boolean; smtp?: boolean; stripeRetries?: number; requestTimeoutMs?: number; headersTimeoutMs?: number; maxConnections?: number; audit?: AuditTrail } = {},
 ): Promise<HttpFixture> {
   const fake = options.fake ?? new FakeStripe({ now: 1_790_000_000 });
   const mailer = testMailer();
@@ -68,6 +68,7 @@ export async function startHttpFixture(
     verifier: createIdentityTokenVerifier(settings),
     requestTimeoutMs: options.requestTimeoutMs,
     headersTimeoutMs: options.headersTimeoutMs,
+    maxConnections: options.maxConnections,
   });
   return {
     url: server.url,

@@ -57,7 +57,7 @@ describe('apply_coupon', () => {
           "id": "sub_DemoAlicePro",
           "plan": "Pro",
         },
-        "summary": "WELCOME20 applied to Pro: 20% off for 3 months.",
+        "summary": "WELCOME20 applied to \"Pro\": 20% off for 3 months.",
       }
     `);
     expect(updates()).toHaveLength(1);
@@ -110,7 +110,7 @@ describe('apply_coupon', () => {
   it.each([
     ['EXPIRED10', DEMO.emails.alice, /^That code has expired\.$/],
     ['FIRSTTIME', DEMO.emails.alice, /only for first-time customers/],
-    ['BIGSPEND', DEMO.emails.alice, /at least \$1,000\.00; the Pro subscription is \$49\.00/],
+    ['BIGSPEND', DEMO.emails.alice, /at least \$1,000\.00; the "Pro" subscription is \$49\.00/],
     ['MAXED', DEMO.emails.alice, /maximum number of times/],
     ['INACTIVE', DEMO.emails.alice, /isn't valid/],
     ['NOSUCHCODE', DEMO.emails.alice, /isn't valid/],

@@ -34,7 +34,7 @@ describe('cancel_subscription', () => {
           "plan": "Pro",
           "status": "active",
         },
-        "summary": "Cancellation link created for Pro.",
+        "summary": "Cancellation link created for \"Pro\".",
         "url": "https://billing.stripe.com/p/session/test_Fake000001tlpwu8/flow/subscription_cancel/sub_DemoAlicePro",
       }
     `);
@@ -87,8 +87,8 @@ describe('cancel_subscription', () => {
     store.subscriptions.get(DEMO.subscriptions.aliceUppercaseCanceled)!.status = 'active';
     const text = errorText(await call({ customer: DEMO.emails.alice }));
     expect(text).toMatch(/2 current subscriptions/);
-    expect(text).toContain(`Pro (${DEMO.subscriptions.alice}, active)`);
-    expect(text).toContain(`Starter (${DEMO.subscriptions.aliceUppercaseCanceled}, active)`);
+    expect(text).toContain(`"Pro" (${DEMO.subscriptions.alice}, active)`);
+    expect(text).toContain(`"Starter" (${DEMO.subscriptions.aliceUppercaseCanceled}, active)`);
     expect(portalPosts()).toEqual([]);
 
     structured(await call({ customer: DEMO.emails.alice }, { subscription_id: DEMO.subscriptions.aliceUppercaseCanceled }));

@@ -25,8 +25,8 @@ describe('get_customer_overview', () => {
     expect(result).toMatchInlineSnapshot(`
       {
         "attention": [
-          "Invoice CAROL-0002 for $19.00 is past due: pay it at https://invoice.stripe.com/i/acct_1DemoFakeAccount/test_DemoCarolOpen.",
-          "Starter is past due: paying the open invoice or updating the card in the billing portal (get_billing_portal_link) restores it.",
+          "Invoice \"CAROL-0002\" for $19.00 is past due: pay it at https://invoice.stripe.com/i/acct_1DemoFakeAccount/test_DemoCarolOpen.",
+          "\"Starter\" is past due: paying the open invoice or updating the card in the billing portal (get_billing_portal_link) restores it.",
         ],
         "balances": [],
         "customer": {
@@ -126,7 +126,7 @@ describe('get_customer_overview', () => {
             "status": "past_due",
           },
         ],
-        "summary": "Starter (past due); next invoice $19.00 on 2026-10-16; 2 items need attention.",
+        "summary": "\"Starter\" (past due); next invoice $19.00 on 2026-10-16; 2 items need attention.",
         "upcoming_invoice": {
           "amount_due": {
             "amount": 1900,

@@ -73,7 +73,7 @@ describe('get_payment_history', () => {
 
     const failed = result.payments.find((payment) => payment.id === DEMO.charges.aliceFailed)!;
     expect(failed).toMatchObject({ status: 'failed', receipt_note: 'No receipt link for this payment.' });
-    expect(failed.failure_reason).toMatch(/^Your card was declined\./);
+    expect(failed.failure_reason).toMatch(/^"Your card was declined\."/);
     expect(failed).not.toHaveProperty('receipt_url');
 
     const refunded = result.payments.find((payment) => payment.id === DEMO.charges.aliceRefunded)!;
@@ -96,7 +96,7 @@ describe('get_payment_history', () => {
   it('gives customers the customer-facing decline message, never the merchant-facing one', async () => {
     const customerView = await paymentsOf({ customer: DEMO.emails.carol });
     const reason = customerView.payments.find((payment) => payment.status === 'failed')!.failure_reason!;
-    expect(reason).toMatch(/^Your card has insufficient funds\./);
+    expect(reason).toMatch(/^"Your card has insufficient funds\."/);
     expect(reason).not.toMatch(/bank did not return/);
     expect(JSON.stringify(customerView)).not.toMatch(/card_declined|insufficient_funds|issuer_declined/);
   });

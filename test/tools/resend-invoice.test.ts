@@ -46,7 +46,7 @@ describe('resend_invoice', () => {
           },
           "note": "The invoice was emailed to the billing email on file. It can take a few minutes to arrive; ask the customer to check spam. They can also open it at the link.",
           "outcome": "sent",
-          "summary": "Invoice DAVE-0002 emailed again.",
+          "summary": "Invoice \"DAVE-0002\" emailed again.",
         }
       `);
       const second = structured<Result>(await client.call('resend_invoice', { invoice: number.toLowerCase() }));

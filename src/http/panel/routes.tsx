@@ -2,7 +2,6 @@
  * /panel: the visitor insight page for support agents. Staff sign in with a STAFF_KEYS secret
  * once; a server-side session (signed cookie → Store) carries them after that.
  */
-import { getConnInfo } from '@hono/node-server/conninfo';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import type { Child } from 'hono/jsx';
 import { bodyLimit } from 'hono/body-limit';
@@ -22,16 +21,10 @@ import { isSameHost, normalizeOrigin } from '../origin-guard.js';
 import { PANEL_CSS, PANEL_JS } from './assets.js';
 import { frameAncestorOrigins, panelSecurityHeaders } from './csp.js';
 import { equal, PanelSessions, sessionSigningSecret, type PanelSession } from './session.js';
+import { clientAddress, SignInLimits, SIGN_IN_WINDOW_MS } from './sign-in-limits.js';
 import { InsightView, Layout, panelSearch, PanelPage, SignInPage } from './views.js';
 
-/** Failed sign-ins per client address per window, counted in the shared store. */
-export const SIGN_IN_FAILURES_ALLOWED = 10;
-/**
- * All sign-ins per address per window: counted atomically before the key is checked, so a burst
- * of parallel guesses cannot all slip past the failure count while it is still being written.
- */
-export const SIGN_IN_ATTEMPTS_ALLOWED = 60;
-const SIGN_IN_WINDOW_MS = 15 * 60_000;
+export { SIGN_IN_ATTEMPTS_ALLOWED, SIGN_IN_FAILURES_ALLOWED } from './sign-in-limits.js';
 const PANEL_BODY_LIMIT = 16 * 1024;
 const PORTAL_TOOL = 'get_billing_portal_link';
 
@@ -42,23 +35,19 @@ export interface PanelOptions {
   settings: Settings;
   keys: BearerKeys;
   tools: readonly AnyToolDefinition[];
+  /** Where failed sign-ins are counted (platform mode: one place for every merchant); else in the runtime's store. */
+  signInLimits?: SignInLimits | undefined;
 }
 
-/**
- * Who is signing in, for the limits. Behind TRUST_PROXY proxies the connection is the proxy's, so
- * the client is the address the outermost trusted proxy saw (X-Forwarded-For, counted from the
- * right: entries further left are whatever the client wrote).
- */
-function clientAddress(c: Context, trustedProxies: number): string {
-  if (trustedProxies > 0) {
-    const forwarded = (c.req.header('x-forwarded-for') ?? '').split(',').map((entry) => entry.trim()).filter(Boolean);
-    const client = forwarded[forwarded.length - trustedProxies];
-    if (client) return client;
-  }
+/** A posted body that does not parse as its content type says (multipart that is not): the client's mistake. */
+class MalformedFormError extends Error {}
+
+/** The posted form; a body that cannot be read is answered 400 (see `onError` below), never 500. */
+async function readForm(c: Context): Promise<Record<string, unknown>> {
   try {
-    return getConnInfo(c).remote.address ?? 'unknown';
+    return await c.req.parseBody();
   } catch {
-    return 'unknown'; // not served by node (app.request in a test)
+    throw new MalformedFormError('the form body cannot be read');
   }
 }
 
@@ -92,6 +81,7 @@ function originCheck(allowedOrigins: readonly string[]): MiddlewareHandler {
 export function panelRoutes(options: PanelOptions): Hono<PanelEnv> {
   const { runtime, settings, keys } = options;
   const frameAncestors = frameAncestorOrigins(settings.PANEL_FRAME_ANCESTORS);
+  const signInLimits = options.signInLimits ?? new SignInLimits(runtime.store);
   const sessions = new PanelSessions({ store: runtime.store, keys, secret: sessionSigningSecret(settings), embedded: frameAncestors.length > 0 });
   const portalTool = options.tools.find((tool) => tool.name === PORTAL_TOOL);
   const app = new Hono<PanelEnv>();
@@ -107,6 +97,17 @@ export function panelRoutes(options: PanelOptions): Hono<PanelEnv> {
       status,
     );
 
+  app.onError((error, c) => {
+    if (error instanceof MalformedFormError) return c.json({ error: 'bad_request', message: 'The form could not be read: send it as the panel does.' }, 400);
+    // A full store (or this merchant's full quota) refuses new state, a session or a count: busy, never an error.
+    if (error instanceof ToolError && error.kind === 'busy') {
+      c.header('Retry-After', '5');
+      const busy = 'The panel is busy right now. Try again in a moment.';
+      if (c.req.path.endsWith('/sign-in')) return page(c, 503, 'Sign in · Billing insight', <SignInPage returnTo={panelSearch(readQuery(c).query)} error={busy} />);
+      return page(c, 503, 'Billing insight', <p class="notice error" role="alert">{busy}</p>);
+    }
+    throw error;
+  });
   app.use('*', panelSecurityHeaders(frameAncestors));
   app.use('*', async (c, next) => {
     await next();
@@ -120,7 +121,7 @@ export function panelRoutes(options: PanelOptions): Hono<PanelEnv> {
 
   /** The session's CSRF token, from the form field or (scripts) the X-CSRF-Token header. */
   const presentsToken = async (c: Context, session: PanelSession) =>
-    equal(c.req.header('x-csrf-token') ?? String((await c.req.parseBody())['csrf'] ?? ''), session.csrf);
+    equal(c.req.header('x-csrf-token') ?? String((await readForm(c))['csrf'] ?? ''), session.csrf);
   const staleForm = (c: Context) => c.json({ error: 'forbidden', message: 'The form is out of date: reload the panel.' }, 403);
 
   /** Pages and data below need a live session; the per-session token guards every POST. */
@@ -171,27 +172,26 @@ export function panelRoutes(options: PanelOptions): Hono<PanelEnv> {
   });
 
   app.post('/sign-in', async (c) => {
-    const form = await c.req.parseBody();
+    const form = await readForm(c);
     // Only the known query fields survive the round trip: no open redirect through return_to.
     const returnTo = panelSearch(Object.fromEntries(new URLSearchParams(String(form['return_to'] ?? '')).entries()) as Partial<InsightQuery>);
     const address = clientAddress(c, settings.TRUST_PROXY);
-    const failures = `panel-signin-failures:${address}`;
-    let attempts: number;
+    let admitted: boolean;
     try {
-      attempts = await runtime.store.increment(`panel-signin-attempts:${address}`, SIGN_IN_WINDOW_MS);
+      admitted = await signInLimits.admit(address);
     } catch (error) {
       // A full store refuses new state (never evicting a session or a lockout to make room).
       if (!(error instanceof ToolError && error.kind === 'busy')) throw error;
       c.header('Retry-After', '5');
       return page(c, 503, 'Sign in · Billing insight', <SignInPage returnTo={returnTo} error="The panel is busy right now. Try again in a moment." />);
     }
-    if (attempts > SIGN_IN_ATTEMPTS_ALLOWED || Number((await runtime.store.get(failures)) ?? 0) >= SIGN_IN_FAILURES_ALLOWED) {
+    if (!admitted) {
       c.header('Retry-After', String(Math.ceil(SIGN_IN_WINDOW_MS / 1000)));
       return page(c, 429, 'Sign in · Billing insight', <SignInPage returnTo={returnTo} error="Too many failed sign-ins from this address. Wait 15 minutes and try again." />);
     }
     const caller = keys.authenticateSecret(String(form['key'] ?? ''));
     if (caller?.kind !== 'staff') {
-      await runtime.store.increment(failures, SIGN_IN_WINDOW_MS);
+      await signInLimits.recordFailure(address);
       runtime.log.warn({ event: 'panel sign-in refused', client: address }, 'panel sign-in refused');
       return page(c, 401, 'Sign in · Billing insight', <SignInPage returnTo={returnTo} error="That is not a valid staff key." />);
     }
@@ -210,13 +210,17 @@ export function panelRoutes(options: PanelOptions): Hono<PanelEnv> {
 
   app.post('/portal-link', requireSession('status'), async (c) => {
     if (!portalTool) return c.json({ error: 'not_enabled', message: 'Billing-portal links are not enabled on this server (TOOLS).' }, 404);
-    const form = await c.req.parseBody();
+    const form = await readForm(c);
     const customer = z.string().regex(/^cus_[A-Za-z0-9]+$/).safeParse(form['customer']);
     if (!customer.success) return c.json({ error: 'bad_request', message: 'Choose a customer first.' }, 400);
     // The very tool a staff MCP client calls, for exactly the record the agent picked.
     const staff = c.get('session').staff;
     const outcome = await runTool(portalTool, { customer_id: customer.data }, { runtime, principal: staffPrincipal(staff), mode: 'staff', caller: `staff:${staff}`, surface: 'panel' });
-    if (!outcome.ok) return c.json({ error: outcome.error.kind, message: agentMessage(outcome.error) }, 502);
+    if (!outcome.ok) {
+      // Busy (a full store, Stripe's budget) is ours and passes: 503 with a retry, like every other busy answer.
+      if (outcome.error.kind === 'busy') return c.json({ error: 'busy', message: agentMessage(outcome.error) }, 503, { 'retry-after': '5' });
+      return c.json({ error: outcome.error.kind, message: agentMessage(outcome.error) }, 502);
+    }
     return c.json({ url: outcome.output.url, note: outcome.output.note });
   });
 

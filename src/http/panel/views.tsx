@@ -8,6 +8,8 @@ import type { CustomerOverview, OverviewSection } from '../../tools/lib/customer
 import type { Insight, InsightQuery } from '../insight.js';
 
 const day = (iso: string | undefined) => (iso ? iso.slice(0, 10) : '—');
+/** `2026-10-11T09:30:00.000Z` → `2026-10-11 09:30` (UTC). */
+const minute = (iso: string) => iso.slice(0, 16).replace('T', ' ');
 /** Stripe's invoice links are https; anything else (a `javascript:` URL in tampered data) is no link. */
 const httpsOnly = (url: string) => (url.startsWith('https://') ? url : undefined);
 
@@ -176,6 +178,12 @@ export function InsightView(props: { insight: Insight; query: Partial<InsightQue
             <span class={insight.conversation.email_verified ? 'badge ok' : 'badge warn'} data-testid="conversation-badge">
               {insight.conversation.note}
             </span>
+          </p>
+        ) : null}
+        {insight.code_verification_lock ? (
+          <p class="notice" role="note" data-testid="code-lock">
+            Email codes are locked until <time datetime={insight.code_verification_lock.until}>{minute(insight.code_verification_lock.until)} UTC</time>.{' '}
+            {insight.code_verification_lock.note}
           </p>
         ) : null}
       </section>

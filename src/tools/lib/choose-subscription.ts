@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { SlimCustomer, SlimSubscription } from '../../cache/projections.js';
 import { ToolError, UserInputError } from '../../errors.js';
+import { quoted } from '../../format/untrusted-text.js';
 import type { ToolContext } from './context.js';
 import { describeSubscriptions, LIVE_STATUSES, listSubscriptions, type SubscriptionView } from './subscriptions.js';
 
@@ -15,7 +16,7 @@ export interface ChosenSubscription {
 export const subscriptionIdSchema = z.string().trim().regex(/^sub_[A-Za-z0-9]+$/, 'subscription_id looks like sub_…');
 
 function listPlans(views: readonly SubscriptionView[]): string {
-  return views.map((view) => `${view.plan} (${view.id}, ${view.status})`).join('; ');
+  return views.map((view) => `${quoted(view.plan)} (${view.id}, ${view.status})`).join('; ');
 }
 
 /**
@@ -28,9 +29,11 @@ export async function chooseSubscription(
   customers: readonly SlimCustomer[],
   subscriptionId: string | undefined,
   action: string,
+  /** False when the action never looks at discounts (they need rak_coupon_read). */
+  { withDiscounts = true }: { withDiscounts?: boolean } = {},
 ): Promise<ChosenSubscription> {
   // Actions decide on what Stripe says now, not on a cached answer.
-  const subscriptions = await listSubscriptions(ctx, customers, { live: true });
+  const subscriptions = await listSubscriptions(ctx, customers, { live: true, withDiscounts });
   if (subscriptionId) {
     const subscription = subscriptions.find((sub) => sub.id === subscriptionId);
     if (!subscription) throw new ToolError('not_found', SUBSCRIPTION_NOT_FOUND_MESSAGE);

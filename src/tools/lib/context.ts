@@ -8,6 +8,7 @@ import type { Principal } from '../../verify/principal.js';
 import type { StripeKeyInfo } from '../../stripe/key.js';
 import type { Store } from '../../verify/store.js';
 import type { Verification } from '../../verify/verification.js';
+import type { OptionalSections } from './optional-sections.js';
 import type { ToolAvailability } from './tool-availability.js';
 
 /** Settings tools read; a subset of Settings so tests can build it by hand. */
@@ -63,4 +64,6 @@ export interface ToolContext extends ToolRuntime {
   optionalCustomer(): Promise<CustomerTarget | undefined>;
   /** The target this call looked up, if it did (the audit trail records whose records were touched). */
   lookedUp(): Promise<CustomerTarget | undefined>;
+  /** The sections this call left out for a missing permission the tool can answer without. */
+  sections: OptionalSections;
 }

@@ -8,11 +8,13 @@ import { mapStripeError } from '../../stripe/errors.js';
 import { z } from 'zod';
 import { isoDate } from '../../format/dates.js';
 import { money } from '../../format/money.js';
+import { quoted } from '../../format/untrusted-text.js';
 import { listAcrossRecords } from './across-records.js';
 import { balanceTotals, loadBalanceHistories } from './balances.js';
 import type { CustomerTarget, ToolContext } from './context.js';
 import { accountDefaultPaymentMethod, NO_PAYMENT_METHOD, subscriptionOwnPaymentMethod } from './default-payment-method.js';
 import { discountSchema, isoDateSchema, maskedPaymentMethodSchema, moneySchema, nextPaymentBreakdownSchema } from './schemas.js';
+import { catalogIfReadable } from './products.js';
 import { describeSubscriptions, LIVE_STATUSES, listSubscriptions } from './subscriptions.js';
 
 const RECENT_INVOICES = 5;
@@ -106,7 +108,8 @@ export type PartialOverview = CustomerOverview & { unavailable: SectionFailure[]
 
 /**
  * Strict (the tool): any failed read fails the answer, so the model never mistakes a missing part
- * for "nothing there". Partial (the panel, /v1/insight): a part whose read failed (a missing
+ * for "nothing there"; only a part whose permission the tool declares optional is left out, with
+ * a notice (ctx.sections). Partial (the panel, /v1/insight): a part whose read failed (a missing
  * permission, a Stripe error) is left empty and named in `unavailable`; the rest still shows.
  */
 export async function loadCustomerOverview(ctx: ToolContext, target: CustomerTarget): Promise<CustomerOverview>;
@@ -115,8 +118,8 @@ export async function loadCustomerOverview(ctx: ToolContext, target: CustomerTar
   const { customers } = target;
   const now = Math.floor(Date.now() / 1000);
   const unavailable: SectionFailure[] = [];
-  const section = async <T>(name: OverviewSection, load: () => Promise<T>, empty: T): Promise<T> => {
-    if (!options.partial) return load();
+  const section = async <T>(name: OverviewSection, load: () => Promise<T>, empty: T, permission?: string): Promise<T> => {
+    if (!options.partial) return permission ? ctx.sections.read(permission, load, empty) : load();
     try {
       return await load();
     } catch (error) {
@@ -130,7 +133,7 @@ export async function loadCustomerOverview(ctx: ToolContext, target: CustomerTar
       'subscriptions',
       async () => {
         // The catalogue (product names) loads in the same round.
-        const [listed] = await Promise.all([listSubscriptions(ctx, customers, { withPaymentMethod: true }), ctx.reads.catalogPrices()]);
+        const [listed] = await Promise.all([listSubscriptions(ctx, customers, { withPaymentMethod: true }), catalogIfReadable(ctx)]);
         return { listed };
       },
       { listed: [] },
@@ -143,11 +146,13 @@ export async function loadCustomerOverview(ctx: ToolContext, target: CustomerTar
           Promise.all(customers.map((customer) => ctx.reads.invoices(customer.id, { status: 'open', limit: OPEN_INVOICES }))),
         ]),
       [{ items: [], more: false }, []],
+      'rak_invoice_read',
     ),
-    section('payment_method', () => Promise.all(customers.map((customer) => ctx.reads.customerWithPaymentMethod(customer))), []),
-    section('payments', () => listAcrossRecords(customers, RECENT_CHARGES, (customer, limit) => ctx.reads.charges(customer, limit)), { items: [], more: false }),
-    section('upcoming', () => Promise.all(customers.map((customer) => ctx.reads.invoicePreview(customer.id))), []),
-    section('balance', () => loadBalanceHistories(ctx, customers, BALANCE_TRANSACTIONS), []),
+    // Without payment methods read (tool), the records as found: a saved method shows without its details.
+    section('payment_method', () => ctx.sections.read('rak_payment_method_read', () => Promise.all(customers.map((customer) => ctx.reads.customerWithPaymentMethod(customer))), [...customers]), []),
+    section('payments', () => listAcrossRecords(customers, RECENT_CHARGES, (customer, limit) => ctx.reads.charges(customer, limit)), { items: [], more: false }, 'rak_charge_read'),
+    section('upcoming', () => Promise.all(customers.map((customer) => ctx.reads.invoicePreview(customer.id))), [], 'rak_invoice_read'),
+    section('balance', () => loadBalanceHistories(ctx, customers, BALANCE_TRANSACTIONS), [], 'rak_customer_balance_transaction_read'),
   ]);
   // Each record's preview is of one of its subscriptions: that one's next payment comes from it.
   const previewOf = new Map(previews.flatMap((preview) => (preview?.subscription ? [[preview.subscription, preview] as const] : [])));
@@ -179,11 +184,11 @@ export async function loadCustomerOverview(ctx: ToolContext, target: CustomerTar
   for (const invoice of unpaid_invoices) {
     const due = invoice.due_date ? ` due ${invoice.due_date.slice(0, 10)}` : '';
     const link = invoice.hosted_invoice_url ? `: pay it at ${invoice.hosted_invoice_url}` : '';
-    attention.push(`Invoice ${invoice.number ?? invoice.id} for ${invoice.amount_remaining.formatted} is ${invoice.past_due ? 'past due' : 'unpaid'}${due}${link}.`);
+    attention.push(`Invoice ${invoice.number ? quoted(invoice.number) : invoice.id} for ${invoice.amount_remaining.formatted} is ${invoice.past_due ? 'past due' : 'unpaid'}${due}${link}.`);
   }
   for (const view of views) {
     if (view.status === 'past_due' || view.status === 'unpaid') {
-      attention.push(`${view.plan} is ${view.status.replace('_', ' ')}: paying the open invoice or updating the card in the billing portal (get_billing_portal_link) restores it.`);
+      attention.push(`${quoted(view.plan)} is ${view.status.replace('_', ' ')}: paying the open invoice or updating the card in the billing portal (get_billing_portal_link) restores it.`);
     }
   }
   const paymentMethodKnown = !unavailable.some((failure) => failure.section === 'payment_method');
@@ -208,7 +213,7 @@ export async function loadCustomerOverview(ctx: ToolContext, target: CustomerTar
   const nameSource = records.find((record) => record.name) ?? primary;
   const liveViews = views.filter((view) => LIVE_STATUSES.has(view.status));
   const summaryParts = [
-    liveViews.length === 0 ? 'No current subscription' : liveViews.map((view) => `${view.plan} (${view.status.replace('_', ' ')})`).join(', '),
+    liveViews.length === 0 ? 'No current subscription' : liveViews.map((view) => `${quoted(view.plan)} (${view.status.replace('_', ' ')})`).join(', '),
     upcoming ? `next invoice ${upcoming.amount_due.formatted} on ${isoDate(upcoming.date).slice(0, 10)}` : 'nothing upcoming',
     attention.length > 0 ? `${attention.length} item${attention.length === 1 ? '' : 's'} need attention` : 'nothing needs attention',
   ];

@@ -3,6 +3,7 @@ import { ToolError, UserInputError } from '../../errors.js';
 import { mapStripeError } from '../../stripe/errors.js';
 import { isPlausibleEmail, normalizeEmail, type Principal } from '../../verify/principal.js';
 import type { CustomerTarget, ToolContext, ToolRuntime } from './context.js';
+import { OptionalSections } from './optional-sections.js';
 
 /** The only way staff choose whom a tool is about; customer-mode schemas never have these. */
 export const staffTargetShape = {
@@ -70,6 +71,8 @@ export function createToolContext(
   principal: Principal,
   staffTarget: StaffTarget | undefined,
   conversation: string | undefined,
+  /** The tool's optionalPermissions; none (the panel): every 403 fails the read as before. */
+  optionalPermissions?: Readonly<Record<string, string>>,
 ): ToolContext {
   let lookup: Promise<CustomerTarget | undefined> | undefined;
   const load = () => (lookup ??= resolveTarget(runtime, principal, staffTarget));
@@ -88,5 +91,6 @@ export function createToolContext(
     },
     optionalCustomer: load,
     lookedUp: () => (lookup ?? Promise.resolve(undefined)).catch(() => undefined),
+    sections: new OptionalSections(optionalPermissions, (permission) => runtime.availability?.lacks(permission) ?? false),
   };
 }

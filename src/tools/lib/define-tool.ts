@@ -26,8 +26,13 @@ export interface ToolDefinition<Input extends z.ZodRawShape = z.ZodRawShape, Out
   audience: ToolAudience;
   /** Changes something on the Stripe account; off until WRITE_TOOLS enables it. */
   write?: boolean;
-  /** The restricted-key permissions it needs (rak_…), for the permission probe and the doctor. */
+  /** The restricted-key permissions it cannot answer without (rak_…): without one it is not listed. */
   permissions: readonly string[];
+  /**
+   * Permissions that only add a section, each with what is left out without it ("discounts"):
+   * the tool stays listed and answers with a notice naming the permission (see optional-sections).
+   */
+  optionalPermissions?: Readonly<Record<string, string>>;
   /**
    * Needs a saved billing-portal configuration (`session`), with its cancel feature on
    * (`cancel`): without one Stripe refuses every link, so the tool is not listed.

@@ -1,6 +1,6 @@
 import type { SlimCustomer, SlimInvoice, SlimSubscription } from '../../cache/projections.js';
 import type { ToolContext } from './context.js';
-import { renews } from './subscriptions.js';
+import { readSubscriptions, renews } from './subscriptions.js';
 
 export interface SubscriptionsWithPreviews {
   /** Every subscription of every record, newest first. */
@@ -15,15 +15,20 @@ export interface SubscriptionsWithPreviews {
  * several need a second round of per-subscription previews.
  */
 export async function loadSubscriptionsWithPreviews(ctx: ToolContext, customers: readonly SlimCustomer[], options: { discounts?: boolean } = {}): Promise<SubscriptionsWithPreviews> {
+  // Without invoices read, where the tool can answer without it, there is no preview: the next payment is estimated.
+  const preview = (customerId: string, subscriptionId?: string) => ctx.sections.read('rak_invoice_read', () => ctx.reads.invoicePreview(customerId, subscriptionId), null);
   const records = await Promise.all(
     customers.map(async (customer) => {
-      const [subscriptions, customerPreview] = await Promise.all([ctx.reads.subscriptions(customer.id, { discounts: options.discounts ?? false }), ctx.reads.invoicePreview(customer.id)]);
+      const [subscriptions, customerPreview] = await Promise.all([
+        readSubscriptions(ctx, (expansions) => ctx.reads.subscriptions(customer.id, expansions), { discounts: options.discounts ?? false, paymentMethod: false }),
+        preview(customer.id),
+      ]);
       const renewing = subscriptions.filter(renews);
       const previews = new Map<string, SlimInvoice | null>();
       if (renewing.length === 1 && customerPreview?.subscription === renewing[0]!.id) {
         previews.set(renewing[0]!.id, customerPreview);
       } else {
-        await Promise.all(renewing.map(async (sub) => previews.set(sub.id, await ctx.reads.invoicePreview(customer.id, sub.id))));
+        await Promise.all(renewing.map(async (sub) => previews.set(sub.id, await preview(customer.id, sub.id))));
       }
       return { subscriptions, previews };
     }),

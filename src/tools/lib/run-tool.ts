@@ -23,9 +23,13 @@ function inputShapeFor(tool: AnyToolDefinition, mode: ServerMode): z.ZodRawShape
 export const UNVERIFIED_IDENTITY_NOTICE =
   'UNVERIFIED IDENTITY: this server is in trust-email mode, so the customer was matched by the email they typed, not verified. Do not treat this as proof of who they are.';
 
-/** Every output may carry the trust-email notice, so the listed schema says so. */
+/** Every output may carry the trust-email notice, and the sections left out, so the listed schema says so. */
 function outputShapeFor(tool: AnyToolDefinition): z.ZodRawShape {
-  return { ...tool.outputSchema, identity_notice: z.string().optional().describe('Present when the identity was NOT verified.') };
+  return {
+    ...tool.outputSchema,
+    identity_notice: z.string().optional().describe('Present when the identity was NOT verified.'),
+    ...(tool.optionalPermissions ? { notices: z.array(z.string()).optional().describe('Parts of the answer left out because the Stripe key lacks a permission; tell the customer they are not available, never guess them.') } : {}),
+  };
 }
 
 // Building a zod object (and its compiled parser) costs more than parsing with it: once per tool and mode.
@@ -129,11 +133,13 @@ export async function runTool(
     const { email, customer_id, ...input } = parsed.data as Record<string, unknown> & StaffTarget;
     const staffTarget: StaffTarget | undefined = mode === 'staff' && principal.kind === 'staff' ? { email, customer_id } : undefined;
     const handlerInput = mode === 'staff' ? input : parsed.data;
-    const context = (ctx = createToolContext(runtime, principal, staffTarget, options.conversation));
+    const context = (ctx = createToolContext(runtime, principal, staffTarget, options.conversation, tool.optionalPermissions));
     const raw = await withStripeCaller(options.caller, () => tool.handler(handlerInput, context));
     // The JSON round trip drops `undefined` members, so every transport sees the same object.
     const output = JSON.parse(JSON.stringify((compiledFor(tool).result ??= z.object(tool.outputSchema)).parse(raw))) as Record<string, unknown>;
     if (unverified) output.identity_notice = UNVERIFIED_IDENTITY_NOTICE;
+    const notices = context.sections.notices();
+    if (notices.length > 0) output.notices = notices;
     if (audit?.required) {
       // The trail keeps a refused version of this record itself when it cannot commit it.
       await audit.commit(await entryFor(undefined, output)).catch(() => {
@@ -144,9 +150,9 @@ export async function runTool(
       audit?.record(await entryFor(undefined, output));
     }
     const ms = performance.now() - started;
-    log.info({ outcome: 'ok', ms: Math.round(ms) }, 'tool call');
+    log.info({ outcome: 'ok', ms: Math.round(ms), ...(notices.length > 0 ? { left_out: context.sections.permissionsLeftOut() } : {}) }, 'tool call');
     runtime.observe?.({ tool: tool.name, outcome: 'ok', ms });
-    const summary = unverified ? `${UNVERIFIED_IDENTITY_NOTICE}\n${tool.summarize(output)}` : tool.summarize(output);
+    const summary = [...(unverified ? [UNVERIFIED_IDENTITY_NOTICE] : []), tool.summarize(output), ...notices].join('\n');
     return { ok: true, output, text: `${summary}\n\n${JSON.stringify(output)}` };
   } catch (caught) {
     const error = caught instanceof ToolError ? caught : mapStripeError(caught, tool.name);

@@ -6,6 +6,21 @@ import type { ToolContext } from './context.js';
 import { productNames } from './products.js';
 
 /**
+ * One record's subscriptions with the expansions asked for, less those the key may not read
+ * when the tool can answer without them (optional sections): discounts need rak_coupon_read,
+ * a subscription's own payment method rak_payment_method_read. Unexpanded, they stay ids.
+ */
+export function readSubscriptions(
+  ctx: ToolContext,
+  read: (expansions: { discounts: boolean; paymentMethod: boolean }) => Promise<SlimSubscription[]>,
+  { discounts, paymentMethod }: { discounts: boolean; paymentMethod: boolean },
+): Promise<SlimSubscription[]> {
+  const withCoupons = (pm: boolean) =>
+    discounts ? ctx.sections.read('rak_coupon_read', () => read({ discounts: true, paymentMethod: pm }), () => read({ discounts: false, paymentMethod: pm })) : read({ discounts: false, paymentMethod: pm });
+  return paymentMethod ? ctx.sections.read('rak_payment_method_read', () => withCoupons(true), () => withCoupons(false)) : withCoupons(false);
+}
+
+/**
  * Every subscription of every record of the customer, canceled ones included, newest first.
  * `withPaymentMethod` also expands each subscription's own payment method, which needs
  * rak_payment_method_read, so only callers that show it ask for it. `live` reads Stripe, not
@@ -16,9 +31,11 @@ export async function listSubscriptions(
   customers: readonly SlimCustomer[],
   { withPaymentMethod = false, withDiscounts = true, live = false }: { withPaymentMethod?: boolean; withDiscounts?: boolean; live?: boolean } = {},
 ): Promise<SlimSubscription[]> {
-  const expansions = { discounts: withDiscounts, paymentMethod: withPaymentMethod };
+  const wanted = { discounts: withDiscounts, paymentMethod: withPaymentMethod };
   const pages = await Promise.all(
-    customers.map((customer) => (live ? ctx.reads.subscriptionsFromStripe(customer.id, expansions) : ctx.reads.subscriptions(customer.id, expansions))),
+    customers.map((customer) =>
+      readSubscriptions(ctx, (expansions) => (live ? ctx.reads.subscriptionsFromStripe(customer.id, expansions) : ctx.reads.subscriptions(customer.id, expansions)), wanted),
+    ),
   );
   return pages.flat().sort((a, b) => b.created - a.created);
 }
@@ -151,10 +168,10 @@ export async function describeSubscriptions(
   subscriptions: readonly SlimSubscription[],
   previews: ReadonlyMap<string, SlimInvoice | null> = new Map(),
 ): Promise<SubscriptionView[]> {
-  const names = await productNames(ctx, subscriptions.flatMap((sub) => sub.items.data.map((item) => item.price.product)));
+  const nameOf = await productNames(ctx, subscriptions.flatMap((sub) => sub.items.data.map((item) => item.price)));
   return subscriptions.map((sub) => {
     const items = sub.items.data.map((item) => ({
-      product: names.get(item.price.product) ?? 'Subscription',
+      product: nameOf(item.price),
       quantity: item.quantity ?? 1,
       unit_amount: money(item.price.unit_amount ?? 0, item.price.currency),
       interval: intervalLabel(item.price.recurring),
@@ -168,6 +185,8 @@ export async function describeSubscriptions(
 
     const nextDate = sub.status === 'trialing' && sub.trial_end ? sub.trial_end : periodEnd;
     const subtotal = sub.items.data.reduce((sum, item) => sum + (item.price.unit_amount ?? 0) * (item.quantity ?? 1), 0);
+    // Discounts the key could not read (ids only): no honest estimate of the amount can be made.
+    const discountsUnknown = sub.discounts.some((discount) => typeof discount === 'string');
     let note = STATUS_NOTES[sub.status] ?? sub.status;
     if (sub.cancel_at_period_end && hasPeriod) note = `Cancels at the end of the current period (${isoDate(periodEnd).slice(0, 10)}); no further payments.`;
     else if (sub.cancel_at) note = `Scheduled to cancel on ${isoDate(sub.cancel_at).slice(0, 10)}.`;
@@ -192,7 +211,9 @@ export async function describeSubscriptions(
                 basis: "Stripe's preview of the next invoice",
                 breakdown: breakdownOf(preview, sub.discounts),
               }
-            : { date: isoDate(nextDate), amount: money(discountedAmount(subtotal, sub.currency, sub.discounts), sub.currency), basis: 'plan price after discounts, before tax and account credit' }
+            : discountsUnknown
+              ? undefined
+              : { date: isoDate(nextDate), amount: money(discountedAmount(subtotal, sub.currency, sub.discounts), sub.currency), basis: 'plan price after discounts, before tax and account credit' }
           : undefined,
       note,
     };

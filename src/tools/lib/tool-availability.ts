@@ -51,6 +51,20 @@ export function toolBlockers(tool: AnyToolDefinition, capabilities: StripeCapabi
   return blockers;
 }
 
+/** Every permission a tool uses: the ones it needs, then the ones that only add a section. */
+export const permissionsUsed = (tool: AnyToolDefinition): string[] => [...tool.permissions, ...Object.keys(tool.optionalPermissions ?? {})];
+
+/**
+ * What a listed tool answers without, for `doctor` ("works, without …"): each section whose
+ * optional permission the key lacks, with the permission's Dashboard name.
+ */
+export function toolLimitations(tool: AnyToolDefinition, capabilities: StripeCapabilities): string[] {
+  if (capabilities.key !== 'accepted') return [];
+  return Object.entries(tool.optionalPermissions ?? {})
+    .filter(([permission]) => capabilities.permissions[permission]?.state === 'missing')
+    .map(([permission, section]) => `${section} (needs “${PERMISSIONS[permission]?.label ?? permission}”)`);
+}
+
 /**
  * What could not be checked for a tool (Stripe did not answer): such a tool stays listed, but
  * `doctor` will not vouch for it.
@@ -68,7 +82,7 @@ export function toolUnknowns(tool: AnyToolDefinition, capabilities: StripeCapabi
 /** What the tools need probed: their permissions, and the portal set-up when any uses the portal. */
 export function capabilityNeeds(tools: readonly AnyToolDefinition[]): { permissions: string[]; portalNeeded: boolean } {
   return {
-    permissions: [...new Set(tools.flatMap((tool) => tool.permissions))].sort(),
+    permissions: [...new Set(tools.flatMap(permissionsUsed))].sort(),
     portalNeeded: tools.some((tool) => tool.portal !== undefined),
   };
 }
@@ -105,6 +119,11 @@ export class ToolAvailability {
 
   isListed(tool: AnyToolDefinition): boolean {
     return this.blockers(tool).length === 0;
+  }
+
+  /** The last probe found the key without this permission (an optional section is then skipped). */
+  lacks(permission: string): boolean {
+    return this.latest?.permissions[permission]?.state === 'missing';
   }
 
   /** By name, for messages that point the model at another tool. Unknown names are not listed. */

