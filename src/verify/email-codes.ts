@@ -1,5 +1,5 @@
 import { createHmac, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
-import { ToolError, UserInputError } from '../errors.js';
+import { BUSY_MESSAGE, ToolError, UserInputError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { GrantStore, Grant } from './grants.js';
 import { isPlausibleEmail, normalizeEmail } from './principal.js';
@@ -28,10 +28,11 @@ export interface CodeLimits {
   wrongCodesPerEmailPerDay?: number;
 }
 
+const DAY_MS = 24 * 3600_000;
 const CONVERSATIONS_PER_HOST_KEY_PER_DAY = 10_000;
 /** After this many wrong codes in 24 h, code verification for that email stops until the 24 h end. */
 export const WRONG_CODES_PER_EMAIL_PER_DAY = 10;
-const GUESS_WINDOW_MS = 24 * 3600_000;
+const GUESS_WINDOW_MS = DAY_MS;
 
 export const DEFAULT_CODE_LIMITS: CodeLimits = {
   codeTtlMs: 10 * 60_000,
@@ -204,7 +205,7 @@ export class EmailCodeVerifier {
       if ((await store.get(`conv-emails:${conversation}`)) === undefined) {
         const owner = conversationOwner(conversation);
         const perDay = limits.conversationsPerHostKeyPerDay ?? CONVERSATIONS_PER_HOST_KEY_PER_DAY;
-        if ((await store.increment(`code-conversations:${owner}`, 24 * 3600_000)) > perDay) {
+        if ((await store.increment(`code-conversations:${owner}`, DAY_MS)) > perDay) {
           throw new ToolError(
             'temporarily_unavailable',
             'Verification codes cannot be sent in new conversations right now. The customer can sign in to their account on the website instead, or try again later.',
@@ -213,13 +214,7 @@ export class EmailCodeVerifier {
         }
       }
       const emailHash = this.emailKey(email);
-      const seenKey = `conv-email:${conversation}:${emailHash}`;
-      const isNewEmail = await store.setIfAbsent(seenKey, '1', 24 * 3600_000);
-      if (isNewEmail && (await store.increment(`conv-emails:${conversation}`, 24 * 3600_000)) > limits.emailsPerConversationPerDay) {
-        // Not remembered as seen: otherwise a second try with the same refused address would pass.
-        await store.delete(seenKey);
-        throw new ToolError('input', 'Too many different email addresses were tried in this conversation. The customer should sign in to their account on the website instead.');
-      }
+      await this.rememberEmailTried(store, conversation, emailHash);
       if ((await store.increment(`email-codes:${emailHash}`, 3600_000)) > limits.codesPerEmailPerHour) {
         throw new ToolError('input', 'Too many codes were requested for this email address. Ask the customer to use the most recent code they received, or to try again in an hour.');
       }
@@ -246,6 +241,28 @@ export class EmailCodeVerifier {
     // timing, whether the address belongs to a customer.
     void this.deliver(email, code);
     return { message: CODE_SENT_MESSAGE, expiresInMinutes: Math.round(limits.codeTtlMs / 60_000) };
+  }
+
+  /**
+   * The addresses a conversation tried today, kept as ONE entry (a comma list of their HMACs): the
+   * only day-long state a start leaves, so a host key's share of the store holds as many
+   * conversations as it can. Starts in one conversation are already serialised by the cooldown
+   * claim; the compare-and-set covers a store shared with an older process all the same.
+   */
+  private async rememberEmailTried(store: Store, conversation: string, emailHash: string): Promise<void> {
+    const key = `conv-emails:${conversation}`;
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const current = await store.get(key);
+      const tried = current ? current.split(',') : [];
+      if (tried.includes(emailHash)) return;
+      if (tried.length >= this.limits.emailsPerConversationPerDay) {
+        throw new ToolError('input', 'Too many different email addresses were tried in this conversation. The customer should sign in to their account on the website instead.');
+      }
+      const next = [...tried, emailHash].join(',');
+      const saved = current === undefined ? await store.setIfAbsent(key, next, DAY_MS) : await store.compareAndSet(key, current, next, (await store.ttl(key)) ?? DAY_MS);
+      if (saved) return;
+    }
+    throw new ToolError('busy', BUSY_MESSAGE, { contention: key });
   }
 
   /**

@@ -11,10 +11,9 @@ import { describe, expect, it } from 'vitest';
 import { commitmentOf, GENESIS_HASH, unkeyedLinkOf } from '../../src/audit/chain.js';
 import type { AuditRow } from '../../src/audit/record.js';
 import { INSERT_COLUMNS, META_TABLE_SQL, MIGRATIONS, toColumns } from '../../src/audit/schema.js';
-import { DEMO_STAFF_KEY } from '../../src/demo/demo-identity.js';
 import { DEMO } from '../../src/demo/fake-stripe/index.js';
 import { auditCheck } from '../../src/doctor/audit-check.js';
-import { openStoreAsCli, sampleEntry, TEST_AUDIT_KEY, tempDirAfterAll } from '../support/audit.js';
+import { openStoreAsCli, sampleEntry, staffLookUp, TEST_AUDIT_KEY, tempDirAfterAll } from '../support/audit.js';
 import { runCli } from '../support/cli.js';
 import { rewriteAndRelink, sqliteSql } from '../support/forge-chain.js';
 import { testRuntime, testSettings } from '../support/mcp-harness.js';
@@ -24,16 +23,6 @@ const tempDir = tempDirAfterAll('sbm-chain-keys-');
 const started = killedAfterEach();
 
 const keyIds = (file: string) => sqliteSql(file)('SELECT key_id, count(*) AS n FROM audit_records GROUP BY key_id ORDER BY key_id');
-
-async function staffLookUp(url: string, email: string): Promise<void> {
-  const response = await fetch(`${url}/v1/tools/get_credit_balance`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${DEMO_STAFF_KEY}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ email }),
-  });
-  expect(response.status).toBe(200);
-  await response.text();
-}
 
 async function appendFor(env: Record<string, string>, count: number, overrides = {}): Promise<void> {
   const store = await openStoreAsCli(env);

@@ -7,9 +7,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { DEMO_STAFF_KEY } from '../../src/demo/demo-identity.js';
 import { DEMO } from '../../src/demo/fake-stripe/index.js';
-import { openStoreAsCli, sampleEntry, tempDirAfterAll } from '../support/audit.js';
+import { openStoreAsCli, sampleEntry, staffLookUp, tempDirAfterAll } from '../support/audit.js';
 import { runCli } from '../support/cli.js';
 import { usePostgresServer } from '../support/postgres-server.js';
 import { killedAfterEach, startServeDemo } from '../support/serve-process.js';
@@ -21,16 +20,6 @@ const postgres = usePostgresServer();
 const CAROL = { email: DEMO.emails.carol, customer: DEMO.customers.carol };
 const BOB = { email: DEMO.emails.bob, customer: DEMO.customers.bob };
 
-/** A staff look-up of one customer over /v1/tools: one record naming their email and customer id. */
-async function lookUp(url: string, email: string): Promise<void> {
-  const response = await fetch(`${url}/v1/tools/get_credit_balance`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${DEMO_STAFF_KEY}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ email }),
-  });
-  expect(response.status).toBe(200);
-  await response.text();
-}
 
 /** How often `needle` occurs in each of the database's files (main, -wal, -shm), by file name. */
 function occurrences(dir: string, needle: string): Record<string, number> {
@@ -54,7 +43,7 @@ describe('SQLite: no byte of an erased email or customer id stays in any file of
     started.push(served);
     // Enough records, over several batches, that Carol's rows sit on many pages and in the -wal.
     for (let round = 0; round < 12; round++) {
-      await Promise.all([lookUp(served.url, CAROL.email), lookUp(served.url, BOB.email), lookUp(served.url, CAROL.email)]);
+      await Promise.all([staffLookUp(served.url, CAROL.email), staffLookUp(served.url, BOB.email), staffLookUp(served.url, CAROL.email)]);
     }
     const env = { AUDIT_DB: file };
     await expect.poll(async () => (JSON.parse((await runCli(['audit', '--json', '--email', CAROL.email, '--limit', '1000'], env)).stdout) as { records: unknown[] }).records.length, { timeout: 10_000 }).toBe(24);
@@ -72,7 +61,7 @@ describe('SQLite: no byte of an erased email or customer id stays in any file of
     expect(total(occurrences(dir, BOB.email))).toBeGreaterThan(0);
 
     // The server goes on writing after the erasure; nothing of hers comes back.
-    for (let round = 0; round < 5; round++) await lookUp(served.url, BOB.email);
+    for (let round = 0; round < 5; round++) await staffLookUp(served.url, BOB.email);
     await expect.poll(async () => (JSON.parse((await runCli(['audit', '--json', '--email', BOB.email, '--limit', '1000'], env)).stdout) as { records: unknown[] }).records.length, { timeout: 10_000 }).toBe(17);
     expect(total(occurrences(dir, CAROL.email))).toBe(0);
     expect(total(occurrences(dir, CAROL.customer))).toBe(0);
@@ -111,7 +100,7 @@ describe('Postgres: erase vacuums the table it changed', () => {
     const env = { DATABASE_URL: url, XDG_DATA_HOME: tempDir() };
     const served = await startServeDemo(env);
     started.push(served);
-    for (let round = 0; round < 8; round++) await Promise.all([lookUp(served.url, CAROL.email), lookUp(served.url, BOB.email)]);
+    for (let round = 0; round < 8; round++) await Promise.all([staffLookUp(served.url, CAROL.email), staffLookUp(served.url, BOB.email)]);
     await expect.poll(async () => (JSON.parse((await runCli(['audit', '--json', '--email', CAROL.email], env)).stdout) as { records: unknown[] }).records.length, { timeout: 10_000 }).toBe(8);
 
     const client = new pg.Client({ connectionString: url });

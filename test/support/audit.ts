@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { DEMO_STAFF_KEY } from '../../src/demo/demo-identity.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
@@ -78,4 +79,15 @@ export function sampleEntry(overrides: Partial<AuditEntry> = {}): AuditEntry {
     customer_ids: [],
     ...overrides,
   };
+}
+
+/** A staff look-up of one customer over /v1/tools on a `serve --demo`: one record naming their email and customer id. */
+export async function staffLookUp(url: string, email: string): Promise<void> {
+  const response = await fetch(`${url}/v1/tools/get_credit_balance`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${DEMO_STAFF_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ email }),
+  });
+  if (response.status !== 200) throw new Error(`staff look-up answered ${response.status}`);
+  await response.text();
 }

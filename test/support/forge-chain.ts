@@ -2,7 +2,8 @@
  * What someone who can write the trail's database, but does not hold its key, can do: change a
  * record and re-link records with the chain's unkeyed formula, which the source code shows.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { commitmentOf, unkeyedLinkOf } from '../../src/audit/chain.js';
+import { fromColumns } from '../../src/audit/schema.js';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 
@@ -33,31 +34,6 @@ export function postgresSql(url: string): Sql {
   };
 }
 
-/** The unkeyed link: SHA-256 of the previous link and the record's fields (call records: no detail). */
-export function unkeyedLink(row: Record<string, unknown>): string {
-  const sealed = JSON.stringify([
-    Number(row.seq),
-    row.at,
-    row.kind,
-    row.tenant_id,
-    row.surface,
-    row.caller,
-    row.conversation,
-    row.principal,
-    row.verified_by,
-    row.issuer,
-    Number(row.unverified) === 1,
-    row.tool,
-    row.outcome,
-    row.reason,
-    JSON.parse(String(row.disclosed)),
-    row.write_action,
-    null,
-    row.commitment,
-  ]);
-  return createHash('sha256').update(String(row.prev_hash)).update('\n').update(sealed).digest('hex');
-}
-
 export interface Forgery {
   /** The record turned from an `ok` disclosure into `refused` for mallory (its commitment recomputed with the salt in its row). */
   change: number;
@@ -85,10 +61,11 @@ export async function rewriteAndRelink(sql: Sql, forgery: Forgery): Promise<void
     if (seq === forgery.change) {
       Object.assign(row, { outcome: 'refused', reason: 'not_verified', disclosed: '[]', email: 'mallory@example.com' });
       const customerIds = row.customer_ids ? (JSON.parse(String(row.customer_ids)) as string[]) : [];
-      row.commitment = createHmac('sha256', Buffer.from(String(row.salt), 'hex')).update(JSON.stringify([row.email, customerIds])).digest('hex');
+      row.commitment = commitmentOf(String(row.salt), String(row.email), customerIds);
     }
     row.prev_hash = previous ?? '0'.repeat(64);
-    row.hash = unkeyedLink(row);
+    // The chain's own unkeyed formula, which the source code shows anyone.
+    row.hash = unkeyedLinkOf(fromColumns(row));
     previous = String(row.hash);
     await sql('UPDATE audit_records SET outcome = $1, reason = $2, disclosed = $3, email = $4, commitment = $5, prev_hash = $6, hash = $7 WHERE seq = $8', [
       String(row.outcome),
