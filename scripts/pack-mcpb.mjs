@@ -36,6 +36,8 @@ const mcpbCli = join(ROOT, 'node_modules', '@anthropic-ai', 'mcpb', typeof mcpbP
 const staging = await mkdtemp(join(tmpdir(), 'sbm-mcpb-'));
 try {
   await cp(join(ROOT, 'mcpb'), staging, { recursive: true });
+  // The manifest says MIT: the licence travels with the code.
+  await cp(join(ROOT, 'LICENSE'), join(staging, 'LICENSE'));
   await cp(join(ROOT, 'bundle'), join(staging, 'server'), { recursive: true, filter: (source) => !source.endsWith('.map') });
 
   // What the extension must never hold: dependencies to install, or native code for one platform.

@@ -2,7 +2,9 @@
 // The entry point loads nothing heavy: --help and --version answer at once, and each command
 // imports what it needs (the MCP SDK and Stripe only for stdio, serve and doctor).
 import { parseArgs } from 'node:util';
-import { ConfigurationError } from './errors.js';
+import { checkFlags } from './cli-flags.js';
+import { commandHelp, isHelpTopic } from './cli-help.js';
+import { ConfigurationError, StartupError } from './errors.js';
 import { SERVER_VERSION } from './version.js';
 
 const HELP = `stripe-billing-mcp ${SERVER_VERSION}
@@ -68,12 +70,17 @@ Settings (environment variables):
   SMTP_URL, MAIL_FROM, MERCHANT_NAME   Where one-time codes are mailed from (enables
                           verify_email_start / verify_email_confirm in customer mode).
   STORE_URL               redis://… for state shared across processes (default in-memory).
+  STORE_MAX_ENTRIES       Live entries the store may hold (default 100000); the quotas are shares
+                          of it: a merchant 10 %, a host key half of that, callers not signed in 10 %.
   VERIFY_SECRET           HMAC key for one-time codes (≥ 32 bytes); required with STORE_URL.
   GRANT_MAX_AGE_MINUTES   How long an email verification lasts (default 1440).
   GRANT_IDLE_MINUTES      A verification unused this long lapses (default 60).
   TOOLS                   Comma list: only these tools (default every read tool + portal + cancel).
   WRITE_TOOLS             Comma list enabling resend_invoice, apply_coupon (or \`all\`).
   COUPON_ALLOWLIST        Coupon ids the model may apply directly (promotion codes need none).
+  PLAN_PRODUCTS           Comma list of product ids (prod_…) get_available_plans may show; default:
+                          the products the billing portal lets customers switch to, else every
+                          active recurring price (doctor warns).
   PORTAL_RETURN_URL       Where the billing portal sends the customer back.
   PORTAL_CONFIGURATION    A billing-portal configuration id (bpc_…) instead of the default.
   HOST, PORT              HTTP bind address (default 127.0.0.1:8787).
@@ -130,36 +137,49 @@ Examples:
   stripe-billing-mcp --demo --staff
 `;
 
+const OPTIONS = {
+  staff: { type: 'boolean', default: false },
+  demo: { type: 'boolean', default: false },
+  'demo-verify': { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+  jsonl: { type: 'boolean', default: false },
+  email: { type: 'string' },
+  customer: { type: 'string' },
+  since: { type: 'string' },
+  host: { type: 'string' },
+  conversation: { type: 'string' },
+  limit: { type: 'string' },
+  tenant: { type: 'string' },
+  anchors: { type: 'string' },
+  platform: { type: 'boolean', default: false },
+  name: { type: 'string' },
+  settings: { type: 'string' },
+  kind: { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+  version: { type: 'boolean', short: 'v', default: false },
+} as const;
+
+/** `--help`, `help` or `help <command>`: the general help, or that command's own. */
+function helpText(argv: string[]): string | undefined {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, strict: false, options: OPTIONS });
+  const asked = positionals[0] === 'help';
+  if (!asked && values.help !== true) return undefined;
+  const topic = (asked ? positionals[1] : positionals[0]) ?? 'help';
+  if (topic === 'help') return HELP;
+  if (topic === 'serve' && values.platform === true) return commandHelp('platform', SERVER_VERSION);
+  if (!isHelpTopic(topic)) throw new ConfigurationError(`No help for "${topic}": the commands are stdio, serve, serve --platform, doctor, audit and tenants. Run stripe-billing-mcp --help.`);
+  return commandHelp(topic, SERVER_VERSION);
+}
+
 async function main(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      staff: { type: 'boolean', default: false },
-      demo: { type: 'boolean', default: false },
-      'demo-verify': { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      jsonl: { type: 'boolean', default: false },
-      email: { type: 'string' },
-      customer: { type: 'string' },
-      since: { type: 'string' },
-      host: { type: 'string' },
-      conversation: { type: 'string' },
-      limit: { type: 'string' },
-      tenant: { type: 'string' },
-      anchors: { type: 'string' },
-      platform: { type: 'boolean', default: false },
-      name: { type: 'string' },
-      settings: { type: 'string' },
-      kind: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-      version: { type: 'boolean', short: 'v', default: false },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(HELP);
+  // Help before anything else: `serve --port 1 --help` shows serve's help, not an error.
+  const help = helpText(argv);
+  if (help !== undefined) {
+    process.stdout.write(help);
     return;
   }
+  await checkFlags(argv, OPTIONS);
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
   if (values.version) {
     process.stdout.write(`${SERVER_VERSION}\n`);
     return;
@@ -194,6 +214,11 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
+  // Not a setting's syntax but the machine (a port in use): the message says what to change.
+  if (error instanceof StartupError) {
+    process.stderr.write(`stripe-billing-mcp: ${error.message}\n`);
+    process.exit(1);
+  }
   if (error instanceof ConfigurationError || (error as { code?: string })?.code?.startsWith('ERR_PARSE_ARGS')) {
     process.stderr.write(`stripe-billing-mcp: ${(error as Error).message}\n`);
     process.exit(2);

@@ -45,3 +45,14 @@ export class ConfigurationError extends Error {
     this.name = 'ConfigurationError';
   }
 }
+
+/**
+ * A start-up problem of the machine rather than of a setting's syntax (the port is taken by
+ * another process): the CLI prints the message, which names the setting that avoids it, and exits 1.
+ */
+export class StartupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StartupError';
+  }
+}

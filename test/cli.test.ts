@@ -1,15 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
+import { settingsSchema } from '../src/config.js';
 import { serveCallerSummary } from '../src/http/caller-summary.js';
 import { CLI_PATH, cleanEnv, runCli } from './support/cli.js';
 
-const SETTINGS = [
-  'STRIPE_API_KEY', 'STRIPE_API_BASE', 'CUSTOMER_TOKEN', 'IDENTITY_SECRET', 'IDENTITY_JWKS_URL', 'IDENTITY_ISSUER', 'IDENTITY_AUDIENCE',
-  'VERIFY_MODE', 'SMTP_URL', 'MAIL_FROM', 'MERCHANT_NAME', 'STORE_URL', 'TOOLS', 'WRITE_TOOLS', 'COUPON_ALLOWLIST', 'PORTAL_RETURN_URL',
-  'PORTAL_CONFIGURATION', 'HOST', 'PORT', 'HOST_KEYS', 'STAFF_KEYS', 'ALLOWED_ORIGINS', 'STRIPE_WEBHOOK_SECRET', 'LOG_LEVEL',
-  'PANEL_FRAME_ANCESTORS', 'PANEL_SESSION_SECRET', 'CACHE_URL', 'CACHE_TTL_SECONDS', 'CACHE_MAX_MB', 'STRIPE_RATE_LIMIT', 'CALLER_STRIPE_SHARE', 'HOST_CALLS_PER_MINUTE',
-  'CONVERSATION_CALLS_PER_MINUTE', 'IDENTITY_MAX_AGE', 'PANEL_ORIGINS', 'MAX_CONNECTIONS_PER_CLIENT', 'KEEP_ALIVE_SECONDS',
-];
+// Every setting the server reads, so that a new one cannot be left out of --help.
+const SETTINGS = Object.keys(settingsSchema.shape);
 
 describe('stripe-billing-mcp CLI', () => {
   it('--help documents the modes and every setting', async () => {

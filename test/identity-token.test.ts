@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createIdentityTokenVerifier, IdentityTokenError } from '../src/verify/identity-token.js';
+import { createIdentityTokenVerifier, hostFixFor, IdentityTokenError, tokensForAudience } from '../src/verify/identity-token.js';
 
 const SECRET = 'test-identity-secret-that-is-at-least-32-bytes';
 const now = () => Math.floor(Date.now() / 1000);
@@ -84,6 +84,32 @@ describe('HS256 identity tokens', () => {
   it('is not configured without a secret or JWKS, and refuses both at once', () => {
     expect(createIdentityTokenVerifier({})).toBeUndefined();
     expect(() => createIdentityTokenVerifier({ IDENTITY_SECRET: SECRET, IDENTITY_JWKS_URL: 'http://127.0.0.1:1/jwks' })).toThrow(/either IDENTITY_SECRET/);
+  });
+});
+
+describe('platform mode: a token names its merchant in aud', () => {
+  const forTenant = tokensForAudience(createIdentityTokenVerifier({ IDENTITY_SECRET: SECRET })!, 'ten_alpha');
+
+  it('accepts the tenant id as aud, alone or among others', async () => {
+    await expect(forTenant.verify(await hs256({ email: 'alice@example.com', exp: now() + 600, aud: 'ten_alpha' }))).resolves.toMatchObject({ email: 'alice@example.com' });
+    await expect(forTenant.verify(await hs256({ email: 'alice@example.com', exp: now() + 600, aud: ['ten_beta', 'ten_alpha'] }))).resolves.toMatchObject({ email: 'alice@example.com' });
+  });
+
+  it('says whether aud is missing or names another merchant, in words that name neither tenant nor token', async () => {
+    const missing = await hs256({ email: 'alice@example.com', exp: now() + 600 });
+    const other = await hs256({ email: 'alice@example.com', exp: now() + 600, aud: 'ten_beta' });
+    expect(await refusal(forTenant.verify(missing))).toBe('audience_missing');
+    expect(await refusal(forTenant.verify(await hs256({ email: 'alice@example.com', exp: now() + 600, aud: [] })))).toBe('audience_missing');
+    expect(await refusal(forTenant.verify(other))).toBe('audience_other');
+    const said = async (token: string) => hostFixFor(await forTenant.verify(token).catch((error: unknown) => error));
+    expect(await said(missing)).toMatch(/no `aud` claim/);
+    expect(await said(other)).toMatch(/`aud` claim names another merchant/);
+    for (const token of [missing, other]) {
+      const text = (await said(token))!;
+      for (const secretish of ['ten_alpha', 'ten_beta', token, SECRET, 'alice@example.com']) expect(text).not.toContain(secretish);
+    }
+    // A visitor's stale token is not the host's mistake: nothing extra is said.
+    expect(await said(await hs256({ email: 'alice@example.com', exp: now() - 60, aud: 'ten_alpha' }))).toBeUndefined();
   });
 });
 

@@ -93,7 +93,7 @@ describe('scripts/pack-mcpb.mjs', () => {
   });
 
   it('packs the manifest, the icon and the bundle, with no node_modules, native module or source map', async () => {
-    expect(entries).toEqual(expect.arrayContaining(['manifest.json', 'icon.png', 'server/index.js', 'server/cli.js', 'server/package.json']));
+    expect(entries).toEqual(expect.arrayContaining(['manifest.json', 'LICENSE', 'icon.png', 'server/index.js', 'server/cli.js', 'server/package.json']));
     expect(entries.some((entry) => entry.startsWith('server/chunks/'))).toBe(true);
     expect(entries.filter((entry) => /(^|\/)node_modules(\/|$)|\.node$|\.map$/.test(entry))).toEqual([]);
     expect(JSON.parse(await readFile(join(unpacked, 'manifest.json'), 'utf8'))).toEqual(manifest);

@@ -1,5 +1,5 @@
 /**
- * What a user's `npx stripe-billing-mcp` runs: the packed tarball, installed into an empty folder,
+ * What a user's installed `stripe-billing-mcp` runs: the packed tarball, installed into an empty folder,
  * with none of this repository's node_modules. The bundle must carry everything it needs.
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -40,7 +40,7 @@ afterAll(async () => {
 
 describe('the packed package', () => {
   it('ships the bundle and nothing else that is not needed, and installs no dependency', async () => {
-    expect(files.filter((path) => !path.startsWith('bundle/')).sort()).toEqual(['README.md', 'package.json']);
+    expect(files.filter((path) => !path.startsWith('bundle/')).sort()).toEqual(['LICENSE', 'README.md', 'package.json']);
     expect(files).toContain('bundle/cli.js');
     expect(files.some((path) => /^(src|test|dist|bench|scripts)\//.test(path))).toBe(false);
     const installed = await readdir(join(packed!.app, 'node_modules'));

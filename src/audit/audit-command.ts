@@ -2,6 +2,8 @@
  * `stripe-billing-mcp audit …`: read, verify, export and erase the trail, with the same
  * settings as `serve` (and while it runs: both databases take concurrent readers and writers).
  */
+import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import { loadSettings } from '../config.js';
 import { ConfigurationError } from '../errors.js';
 import { createLogger } from '../log.js';
@@ -10,7 +12,7 @@ import { AuditDriverMissingError, type AuditStore } from './audit-store.js';
 import { conversationHash } from './call-entry.js';
 import { disclosureView, type DisclosureView } from './disclosures.js';
 import { readCheckpoints } from './checkpoints.js';
-import { auditEnabled, openAuditStore } from './create-audit-trail.js';
+import { auditDbPath, auditEnabled, auditKeysFor, demoTrailPath, demoTrails, openAuditStore, type AuditSettings } from './create-audit-trail.js';
 import type { AuditFilter, AuditRow } from './record.js';
 import { verifyChain, type ChainReport } from './verify-chain.js';
 
@@ -106,6 +108,45 @@ async function exportJsonl(store: AuditStore, filter: AuditFilter): Promise<numb
   }
 }
 
+/** The trail a command reads: the one serve writes with these settings, or with --demo a demo's. */
+interface TrailChoice {
+  settings: AuditSettings;
+  /** The SQLite file; undefined for Postgres. */
+  file: string | undefined;
+  /** How the file was chosen, when that is not obvious (which demo, which others there are). */
+  notes: string[];
+  /** What to say when the file does not exist. */
+  missing: string;
+}
+
+const DEMO_HOW = 'start one with npm run demo (or stripe-billing-mcp serve --demo); it records every answer there';
+
+function otherDemos(trails: ReturnType<typeof demoTrails>): string {
+  return trails.map((trail) => `${basename(trail.path, '.db')} (last written ${trail.modified.toISOString().slice(0, 16).replace('T', ' ')} UTC)`).join(', ');
+}
+
+function chooseTrail(settings: AuditSettings, demo: boolean, env: Record<string, string | undefined>): TrailChoice {
+  if (settings.DATABASE_URL) return { settings, file: undefined, notes: [], missing: '' };
+  if (settings.AUDIT_DB) return { settings, file: settings.AUDIT_DB, notes: [], missing: `No audit trail at ${settings.AUDIT_DB} (AUDIT_DB): nothing has been recorded there. Check the path.` };
+  const trails = demoTrails();
+  if (!demo) {
+    const file = auditDbPath(settings, false);
+    const hint = trails.length > 0 ? ` The demo keeps its trail apart: read it with stripe-billing-mcp audit --demo (latest: ${trails[0]!.path}).` : '';
+    return { settings, file, notes: [], missing: `No audit trail at ${file}: serve creates it there when it starts (AUDIT_DB or DATABASE_URL put it elsewhere).${hint}` };
+  }
+  // A port named: that demo's trail. Otherwise the latest demo's, naming the others.
+  if (env.PORT && settings.PORT !== 0) {
+    const file = demoTrailPath(settings.PORT);
+    const others = trails.filter((trail) => trail.path !== file);
+    return { settings, file, notes: [], missing: `No demo trail for port ${settings.PORT} at ${file}: ${DEMO_HOW}.${others.length > 0 ? ` Other demo trails: ${otherDemos(others)}.` : ''}` };
+  }
+  const latest = trails[0];
+  if (!latest) return { settings, file: demoTrailPath(settings.PORT), notes: [], missing: `No demo trail yet: ${DEMO_HOW}.` };
+  const others = trails.slice(1);
+  const notes = others.length > 0 ? [`the latest demo's; ${others.length === 1 ? 'another' : `${others.length} others`}: ${otherDemos(others)}. Choose one with PORT=<its port> stripe-billing-mcp audit --demo`] : ["the latest demo's"];
+  return { settings: { ...settings, AUDIT_DB: latest.path }, file: latest.path, notes, missing: '' };
+}
+
 function unknownAction(action: string | undefined): ConfigurationError {
   return new ConfigurationError(`Unknown audit action "${action}". Use: audit [list], audit verify, audit export --jsonl, audit erase --email …, audit purge.`);
 }
@@ -124,8 +165,18 @@ export async function runAuditCommand(action: string | undefined, flags: AuditFl
   if (flags.anchors !== undefined && action !== 'verify') throw new ConfigurationError('--anchors goes with audit verify.');
   const checkpoints = flags.anchors === undefined ? undefined : readCheckpoints(flags.anchors);
   const log = createLogger({ level: settings.LOG_LEVEL });
+  const trail = chooseTrail(settings, flags.demo, process.env);
+  // A malformed AUDIT_KEY (or key file) is a setting to fix whether or not the trail exists; nothing is generated here.
+  auditKeysFor(trail.settings, flags.demo, false);
+  // Opening a SQLite file creates it: a command that finds no trail says where it looked instead.
+  if (trail.file !== undefined && !existsSync(trail.file)) {
+    process.stderr.write(`stripe-billing-mcp: ${trail.missing}\n`);
+    return 1;
+  }
   // Only the actions that write records need the chain key; reading never generates one.
-  const store = await openAuditStore(settings, { demo: flags.demo, log, createKey: action === 'erase' || action === 'purge' });
+  const store = await openAuditStore(trail.settings, { demo: flags.demo, log, createKey: action === 'erase' || action === 'purge' });
+  // Which database answered, on stderr: stdout stays the answer itself (JSON, JSON Lines).
+  process.stderr.write(`Audit trail: ${store.backend === 'postgres' ? `Postgres at ${store.location}` : `SQLite file ${store.location}`}${trail.notes.length > 0 ? ` (${trail.notes.join('; ')})` : ''}\n`);
   try {
     await store.migrate();
     switch (action ?? 'list') {
@@ -133,6 +184,10 @@ export async function runAuditCommand(action: string | undefined, flags: AuditFl
         const records = (await store.find(filter)).filter((row) => row.kind === 'call').map(disclosureView);
         if (flags.json) await writeOut(`${JSON.stringify({ records }, null, 2)}\n`);
         else await writeOut(records.length === 0 ? 'No records match.\n' : `${records.map(line).join('\n')}\n`);
+        // The demo's answers are not in the real trail: a newcomer looking for them is told where they are.
+        if (records.length === 0 && !flags.demo && !settings.AUDIT_DB && !settings.DATABASE_URL && demoTrails().length > 0) {
+          process.stderr.write('The demo (npm run demo, serve --demo) keeps its records apart: read them with stripe-billing-mcp audit --demo.\n');
+        }
         return 0;
       }
       case 'export': {

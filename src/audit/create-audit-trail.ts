@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, extname, join } from 'node:path';
 import type { Settings } from '../config.js';
@@ -7,15 +8,77 @@ import { loggedDbError, type AuditStore } from './audit-store.js';
 import { AuditTrail } from './audit-trail.js';
 import { Checkpointer } from './checkpoints.js';
 
-export type AuditSettings = Pick<Settings, 'AUDIT' | 'AUDIT_DB' | 'DATABASE_URL' | 'AUDIT_RETENTION_DAYS' | 'AUDIT_BUFFER' | 'AUDIT_REQUIRED' | 'AUDIT_KEY' | 'AUDIT_ANCHOR_FILE'>;
+export type AuditSettings = Pick<Settings, 'AUDIT' | 'AUDIT_DB' | 'DATABASE_URL' | 'AUDIT_RETENTION_DAYS' | 'AUDIT_BUFFER' | 'AUDIT_REQUIRED' | 'AUDIT_KEY' | 'AUDIT_ANCHOR_FILE' | 'PORT'>;
 
 /** Where the embedded trail lives without AUDIT_DB: the XDG data directory. */
 export function dataDirectory(env: Record<string, string | undefined> = process.env): string {
   return join(env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'stripe-billing-mcp');
 }
 
+/** The demos' trails, apart from the real one (`audit.db`). */
+export function demoTrailsDirectory(): string {
+  return join(dataDirectory(), 'demo');
+}
+
+/**
+ * One demo's trail: one per port, since two demos running on one machine never share a port
+ * (a demo started again on the same port carries on its trail); on a random port (PORT=0),
+ * one per process.
+ */
+export function demoTrailPath(port: number): string {
+  return join(demoTrailsDirectory(), port === 0 ? `process-${process.pid}.db` : `port-${port}.db`);
+}
+
 export function auditDbPath(settings: AuditSettings, demo: boolean): string {
-  return settings.AUDIT_DB ?? join(dataDirectory(), demo ? 'audit-demo.db' : 'audit.db');
+  return settings.AUDIT_DB ?? (demo ? demoTrailPath(settings.PORT) : join(dataDirectory(), 'audit.db'));
+}
+
+export interface DemoTrail {
+  path: string;
+  /** When the demo last wrote to it (its WAL file counts: SQLite writes there first). */
+  modified: Date;
+}
+
+/** Names the trail of the demo started last, for `audit --demo`: file times say when a demo last wrote, not which started last. */
+const LATEST_DEMO = 'latest';
+
+/** Called as a demo's trail opens: `audit --demo` reads this one first. */
+export function markLatestDemo(path: string): void {
+  try {
+    writeFileSync(join(dirname(path), LATEST_DEMO), `${basename(path)}\n`, { mode: 0o600 });
+  } catch {
+    // Only a convenience for `audit --demo`: file times still order the trails.
+  }
+}
+
+/** The demo trails on this machine, the demo started last first, then by last write; none when no demo has run. */
+export function demoTrails(): DemoTrail[] {
+  const directory = demoTrailsDirectory();
+  let names: string[];
+  try {
+    names = readdirSync(directory);
+  } catch {
+    return [];
+  }
+  const lastWrite = (path: string) => {
+    try {
+      return statSync(path).mtimeMs;
+    } catch {
+      return 0;
+    }
+  };
+  let latest = '';
+  try {
+    latest = readFileSync(join(directory, LATEST_DEMO), 'utf8').trim();
+  } catch {
+    // No demo has marked itself.
+  }
+  return names
+    .filter((name) => name.endsWith('.db'))
+    .map((name) => ({ name, path: join(directory, name) }))
+    .map(({ name, path }) => ({ path, latest: name === latest, modified: new Date(Math.max(lastWrite(path), lastWrite(`${path}-wal`))) }))
+    .sort((a, b) => Number(b.latest) - Number(a.latest) || b.modified.getTime() - a.modified.getTime())
+    .map(({ path, modified }) => ({ path, modified }));
 }
 
 /**
@@ -61,6 +124,7 @@ export async function openAuditStore(settings: AuditSettings, options: { demo: b
 /** The running trail: schema made (or waiting for the database), records flowing, the head checkpointed. */
 export async function createAuditTrail(settings: AuditSettings, options: { demo: boolean; log: Logger }): Promise<AuditTrail> {
   const store = await openAuditStore(settings, options);
+  if (options.demo && !settings.AUDIT_DB && !settings.DATABASE_URL) markLatestDemo(store.location);
   if (settings.DATABASE_URL && store.auditKeys.source.kind === 'file') {
     options.log.warn({ file: store.auditKeys.source.path }, 'audit trail: DATABASE_URL is set but AUDIT_KEY is not: this process links the chain with the key in its own file, and `audit verify` needs the key of every process. Set AUDIT_KEY, the same on every process.');
   }

@@ -55,7 +55,7 @@ Staff, any customer:
   curl -s -X POST ${url}/v1/tools/get_customer_overview -H 'Authorization: Bearer ${DEMO_STAFF_KEY}' -d '{"email":"carol@example.com"}'
   curl -s '${url}/v1/insight?email=carol@example.com' -H 'Authorization: Bearer ${DEMO_STAFF_KEY}'
   Panel: ${url}/panel?email=alice@example.com (two Stripe records share this email)
-Set-up report (what \`stripe-billing-mcp doctor\` checks; the key's permissions, portal, mail, store):
+${runtime.audit ? `Audit trail:    ${runtime.audit.store.location} (what was shown to whom; this demo's own)\n  stripe-billing-mcp audit --demo        (from a clone: node ${cli} audit --demo)\n` : ''}Set-up report (what \`stripe-billing-mcp doctor\` checks; the key's permissions, portal, mail, store):
   curl -s ${url}/v1/status -H 'Authorization: Bearer ${DEMO_STAFF_KEY}'
 
 Claude Desktop over stdio instead: command "node", args ["${cli}", "--demo"] (customer ${DEMO_CUSTOMER_EMAIL}) or ["${cli}", "--demo", "--staff"].

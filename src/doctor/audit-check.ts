@@ -1,8 +1,9 @@
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { accessSync, constants, existsSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { AuditKeys } from '../audit/audit-key.js';
 import { AuditDriverMissingError } from '../audit/audit-store.js';
-import { auditEnabled, openAuditStore } from '../audit/create-audit-trail.js';
+import { auditDbPath, auditEnabled, auditKeysFor, openAuditStore } from '../audit/create-audit-trail.js';
 import type { Settings } from '../config.js';
 import { ConfigurationError } from '../errors.js';
 import type { ToolRuntime } from '../tools/lib/context.js';
@@ -90,14 +91,19 @@ export async function auditCheck(runtime: ToolRuntime, settings: Settings, demo:
     const fix = shared?.fix ?? key.warn;
     return { ...base, status: shared?.status ?? (key.warn ? 'warn' : 'ok'), detail: `${place}: ${written}${shared?.note ?? ''}${key.note}`, ...(fix ? { fix } : {}) };
   }
+  // Doctor changes nothing: a trail file that does not exist yet is tried on a scratch file beside it, then removed.
+  const file = settings.DATABASE_URL ? undefined : auditDbPath(settings, demo);
+  const scratch = file !== undefined && !existsSync(file) ? scratchTrail(file) : undefined;
   try {
-    const store = await openAuditStore(settings, { demo, log: runtime.log, createKey: false });
+    const keys = auditKeysFor(settings, demo, false);
+    const store = await openAuditStore(scratch ? { ...settings, AUDIT_DB: scratch.file } : settings, { demo, log: runtime.log, createKey: false });
     try {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([store.migrate(), new Promise((_, reject) => (timer = setTimeout(() => reject(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })), OPEN_TIMEOUT_MS)))]).finally(() => clearTimeout(timer));
-      const key = chainNote(store.auditKeys, settings);
+      const key = chainNote(keys, settings);
       const fix = shared?.fix ?? key.warn;
-      return { ...base, status: shared?.status ?? (key.warn ? 'warn' : 'ok'), detail: `${where(store.backend, store.location)} opens and is ready${shared?.note ?? ''}${key.note}`, ...(fix ? { fix } : {}) };
+      const state = scratch ? `${where('sqlite', file!)} does not exist yet; serve creates it on start (its folder is writable)` : `${where(store.backend, store.location)} opens and is ready`;
+      return { ...base, status: shared?.status ?? (key.warn ? 'warn' : 'ok'), detail: `${state}${shared?.note ?? ''}${key.note}`, ...(fix ? { fix } : {}) };
     } finally {
       await store.close().catch(() => undefined);
     }
@@ -110,5 +116,36 @@ export async function auditCheck(runtime: ToolRuntime, settings: Settings, demo:
     return settings.DATABASE_URL
       ? { ...base, status: 'fail', detail: `the Postgres in DATABASE_URL did not answer (${code})`, fix: 'Check that Postgres runs, the URL is right and the user may create tables.' }
       : { ...base, status: 'fail', detail: `the audit file could not be opened (${code})`, fix: 'Check AUDIT_DB (or XDG_DATA_HOME) points at a writable folder.' };
+  } finally {
+    scratch?.remove();
   }
+}
+
+/**
+ * A throw-away database in the folder the trail would be made in, and what removes it: its
+ * files, and each folder opening it made (only if empty: another process may be starting there).
+ */
+function scratchTrail(file: string): { file: string; remove(): void } {
+  const made: string[] = [];
+  for (let folder = dirname(file); !existsSync(folder) && dirname(folder) !== folder; folder = dirname(folder)) made.push(folder);
+  const scratch = join(dirname(file), `.doctor-${process.pid}-${randomBytes(4).toString('hex')}.db`);
+  return {
+    file: scratch,
+    remove() {
+      for (const suffix of ['', '-wal', '-shm', '-journal']) {
+        try {
+          rmSync(`${scratch}${suffix}`, { force: true });
+        } catch {
+          // Never made (its folder could not be).
+        }
+      }
+      for (const folder of made) {
+        try {
+          rmdirSync(folder);
+        } catch {
+          // Not empty (or gone): someone else's now.
+        }
+      }
+    },
+  };
 }

@@ -9,6 +9,7 @@ import { connectionsCheck } from './connections-check.js';
 import { WEBHOOK_FRESH_CEILING_MS } from '../cache/billing-reads.js';
 import type { Settings } from '../config.js';
 import { probeStripeCapabilities, type PortalState, type StripeCapabilities } from '../stripe/capabilities.js';
+import { paddedKeyWarning } from '../stripe/key.js';
 import { PERMISSIONS, type PermissionState } from '../stripe/permission-probes.js';
 import getCustomerOverview from '../tools/get-customer-overview.js';
 import type { ToolRuntime } from '../tools/lib/context.js';
@@ -76,6 +77,13 @@ const names = (tools: readonly AnyToolDefinition[]) => tools.map((tool) => tool.
 const PANEL = 'insight panel (/panel, /v1/insight)';
 
 function keyCheck(runtime: ToolRuntime, capabilities: StripeCapabilities, all: string[]): DoctorCheck {
+  const check = keyStateCheck(runtime, capabilities, all);
+  // Spaces around a pasted key are ignored, but the place it is set should lose them.
+  if (!runtime.key.padded || check.status === 'fail' || check.status === 'unknown') return check;
+  return { ...check, status: 'warn', detail: `${check.detail}; the key has spaces or a line break around it (ignored)`, fix: [check.fix, paddedKeyWarning()].filter(Boolean).join(' ') };
+}
+
+function keyStateCheck(runtime: ToolRuntime, capabilities: StripeCapabilities, all: string[]): DoctorCheck {
   const { kind, mode, redacted } = runtime.key;
   const sees = `${mode} mode: sees only ${mode}-mode customers and payments`;
   const base = { id: 'stripe_key', title: 'Stripe key', affects: all };
@@ -122,6 +130,10 @@ function portalChecks(capabilities: StripeCapabilities, tools: readonly AnyToolD
   const cancelTools = names(portalTools.filter((tool) => tool.portal === 'cancel'));
   const base = { id: 'billing_portal', title: 'Billing portal', affects: names(portalTools) };
   const saveFix = `Save the customer portal settings in ${PORTAL_PAGE} (in ${mode} mode).`;
+  // Nothing is known of the portal while Stripe refuses the key: the key is what to fix, not the portal.
+  if (capabilities.key === 'refused') {
+    return [{ ...base, status: 'unknown', detail: 'could not be checked: Stripe refused the key (revoked, rolled or mistyped)', fix: `Fix the key first (see Stripe key above): create a restricted key in ${KEY_PAGE} and set STRIPE_API_KEY to it.` }];
+  }
   switch (portal.status) {
     case 'ready': {
       const checks: DoctorCheck[] = [{ ...base, status: 'ok', detail: `configuration ${portal.configuration} is active` }];

@@ -15,7 +15,7 @@ import { ConversationIdError, conversationKey, resolveRequestPrincipal, type Htt
 import type { Principal } from '../verify/principal.js';
 import { BearerKeys } from './auth.js';
 import { CallLimits } from './call-limits.js';
-import { toolCatalog } from './tool-formats.js';
+import { isToolFormat, TOOL_FORMATS, toolCatalog, toolsInFormat } from './tool-formats.js';
 import { healthRoutes } from './health.js';
 import { webhookRoutes } from './webhooks.js';
 import { insightRoute } from './insight.js';
@@ -203,7 +203,11 @@ export function createHttpApp(options: HttpAppOptions): Hono<Env> {
 
   app.get('/v1/tools', async (c) => {
     const mode = modeOf(c.get('caller'));
-    return c.json({ mode, ...toolCatalog(toolsFor(mode), mode) });
+    const format = c.req.query('format');
+    // No format: both lists in one answer, as before formats existed.
+    if (format === undefined) return c.json({ mode, ...toolCatalog(toolsFor(mode), mode) });
+    if (!isToolFormat(format)) return jsonError(c, 400, 'unknown_format', `format must be one of ${TOOL_FORMATS.join(', ')}, or left out for the OpenAI and Anthropic lists together.`);
+    return c.json({ mode, format, ...toolsInFormat(toolsFor(mode), mode, format) });
   });
 
   app.post('/v1/tools/:name', async (c) => {

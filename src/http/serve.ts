@@ -12,6 +12,7 @@ import { CallLimits } from './call-limits.js';
 import { ClientConnections, MAX_CONNECTIONS } from './client-connections.js';
 import { Metrics } from './metrics.js';
 import { gracefulShutdown } from './shutdown.js';
+import { bindError } from './bind-error.js';
 
 export interface RunningHttpServer {
   url: string;
@@ -127,6 +128,10 @@ export function listen(
     const stopping = gracefulShutdown(server, { log: options.log, closeResources: options.closeResources });
     server.maxConnections = options.maxConnections ?? MAX_CONNECTIONS;
     connections.watch(server);
-    server.once('error', reject);
+    // Before the server listens, an error is a failed bind (port taken): release what was opened, then say which setting to change.
+    server.once('error', (error) => {
+      if (server.listening) return reject(error);
+      void options.closeResources().catch(() => undefined).finally(() => reject(bindError(error, hostname, settings.PORT)));
+    });
   });
 }

@@ -94,7 +94,8 @@ export async function runTenantsCommand(action: string | undefined, id: string |
       }
     }
   } catch (error) {
-    if (error instanceof ToolError && error.kind === 'input') throw new ConfigurationError(error.message);
+    // The admin API's messages name its JSON field; from a shell, the key came from TENANT_STRIPE_API_KEY.
+    if (error instanceof ToolError && error.kind === 'input') throw new ConfigurationError(error.message.replace(/\bstripe_api_key\b/g, 'TENANT_STRIPE_API_KEY'));
     if (error instanceof KeyringError) throw new ConfigurationError(error.message);
     throw error;
   } finally {

@@ -89,7 +89,8 @@ export function tenantInputError(message: string): ToolError {
 function stripeKeyModeOf(key: string): 'test' | 'live' {
   let parsed: ReturnType<typeof parseStripeKey>;
   try {
-    parsed = parseStripeKey(key);
+    // The admin's answer names the JSON field they sent, not the server's environment variable.
+    parsed = parseStripeKey(key, 'stripe_api_key');
   } catch (error) {
     throw tenantInputError(error instanceof Error ? error.message : 'stripe_api_key is not a Stripe key');
   }

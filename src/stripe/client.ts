@@ -2,7 +2,7 @@ import Stripe from 'stripe';
 import { ConfigurationError } from '../errors.js';
 import { SERVER_VERSION } from '../version.js';
 import { BudgetedHttpClient } from './budgeted-http-client.js';
-import { parseStripeKey, type StripeKeyInfo } from './key.js';
+import { paddedKeyWarning, parseStripeKey, type StripeKeyInfo } from './key.js';
 import type { StripeRateBudget } from './rate-budget.js';
 
 export interface StripeClientOptions {
@@ -55,6 +55,7 @@ function httpClientOption(options: StripeClientOptions): { httpClient?: Stripe.H
 
 export function createStripeClient(options: StripeClientOptions): StripeClient {
   const key = parseStripeKey(options.apiKey);
+  if (key.padded) options.warn?.(paddedKeyWarning());
   if (key.kind === 'secret' && key.mode === 'live') {
     options.warn?.(
       'STRIPE_API_KEY is a live secret key (sk_live_…), which can do anything on the account. Create a restricted key (rk_live_…) with only the permissions this server needs; `stripe-billing-mcp doctor` lists them.',

@@ -10,7 +10,7 @@ import { isStripeError, stripeErrorCode } from '../stripe/errors.js';
 import { chooseSubscription, subscriptionIdSchema } from './lib/choose-subscription.js';
 import type { ToolContext } from './lib/context.js';
 import { defineTool } from './lib/define-tool.js';
-import { isoDateSchema, moneySchema } from './lib/schemas.js';
+import { boundedString, isoDateSchema, matching, moneySchema } from './lib/schemas.js';
 import { LIVE_STATUSES, type SubscriptionView } from './lib/subscriptions.js';
 
 /**
@@ -194,14 +194,10 @@ export default defineTool({
   optionalPermissions: { rak_product_read: 'product names (plans are named by their price)' },
   inputSchema: {
     // Underscores are allowed too: raw coupon ids from COUPON_ALLOWLIST often have them.
-    code: z
-      .string()
-      .trim()
-      .min(1)
-      .max(64)
-      .regex(/^[A-Za-z0-9_-]+$/, 'a code has only letters, digits and dashes')
-      .describe('The promotion code exactly as the customer typed it.'),
-    subscription_id: subscriptionIdSchema.optional().describe('Needed only when the customer has several current subscriptions (sub_…).'),
+    code: matching(boundedString({ min: 1, max: 64, trim: true }), /^[A-Za-z0-9_-]+$/, 'a code has only letters, digits and dashes').describe(
+      'The promotion code exactly as the customer typed it.',
+    ),
+    subscription_id: subscriptionIdSchema.describe('Needed only when the customer has several current subscriptions (sub_…).'),
   },
   outputSchema: {
     outcome: z.enum(['applied', 'already_applied']),

@@ -19,7 +19,7 @@ export default defineTool({
   optionalPermissions: { rak_product_read: 'product names (plans are named by their price)' },
   portal: 'cancel',
   inputSchema: {
-    subscription_id: subscriptionIdSchema.optional().describe('Needed only when the customer has several current subscriptions (sub_…).'),
+    subscription_id: subscriptionIdSchema.describe('Needed only when the customer has several current subscriptions (sub_…).'),
   },
   outputSchema: {
     subscription: z.object({ id: z.string(), plan: z.string(), status: z.string() }),

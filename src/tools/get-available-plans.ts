@@ -5,7 +5,7 @@ import { money } from '../format/money.js';
 import { quoted } from '../format/untrusted-text.js';
 import type { ToolContext } from './lib/context.js';
 import { defineTool } from './lib/define-tool.js';
-import { moneySchema } from './lib/schemas.js';
+import { matching, moneySchema, optionalInput } from './lib/schemas.js';
 import { LIVE_STATUSES } from './lib/subscriptions.js';
 
 const planSchema = z.object({
@@ -96,12 +96,9 @@ export default defineTool({
     rak_subscription_read: "which plan is the customer's current one",
   },
   inputSchema: {
-    currency: z
-      .string()
-      .regex(/^[A-Za-z]{3}$/, 'a 3-letter currency code such as usd')
-      .transform((code) => code.toLowerCase())
-      .optional()
-      .describe('Only prices in this currency (ISO code, e.g. usd).'),
+    currency: optionalInput(matching(z.string(), /^[A-Za-z]{3}$/, 'a 3-letter currency code such as usd').transform((code) => code.toLowerCase())).describe(
+      'Only prices in this currency (ISO code, e.g. usd).',
+    ),
   },
   outputSchema: {
     plans: z.array(planSchema),

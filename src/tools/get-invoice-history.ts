@@ -5,7 +5,7 @@ import { money } from '../format/money.js';
 import { quoted } from '../format/untrusted-text.js';
 import { listAcrossRecords } from './lib/across-records.js';
 import { defineTool } from './lib/define-tool.js';
-import { isoDateSchema, moneySchema } from './lib/schemas.js';
+import { boundedInteger, defaultedInput, isoDateSchema, moneySchema, optionalInput } from './lib/schemas.js';
 
 const INVOICE_STATUSES = ['draft', 'open', 'paid', 'uncollectible', 'void'] as const;
 
@@ -98,8 +98,8 @@ export default defineTool({
   discloses: ['invoices'],
   permissions: ['rak_customer_read', 'rak_invoice_read'],
   inputSchema: {
-    limit: z.number().int().min(1).max(24).default(10).describe('How many invoices (1–24).'),
-    status: z.enum(INVOICE_STATUSES).optional().describe('Only invoices with this status.'),
+    limit: defaultedInput(boundedInteger(1, 24), 10).describe('How many invoices (1–24, default 10).'),
+    status: optionalInput(z.enum(INVOICE_STATUSES)).describe('Only invoices with this status.'),
   },
   outputSchema: {
     invoices: z.array(invoiceSchema),

@@ -7,7 +7,7 @@ import { quoted } from '../format/untrusted-text.js';
 import { listAcrossRecords } from './lib/across-records.js';
 import type { ToolContext } from './lib/context.js';
 import { defineTool } from './lib/define-tool.js';
-import { isoDateSchema, maskedPaymentMethodSchema, moneySchema } from './lib/schemas.js';
+import { boundedInteger, defaultedInput, isoDateSchema, maskedPaymentMethodSchema, moneySchema } from './lib/schemas.js';
 
 const paymentSchema = z.object({
   id: z.string(),
@@ -87,7 +87,7 @@ export default defineTool({
   discloses: ['payments', 'refunds', 'payment_method.brand', 'payment_method.last4', 'payment_method.expiry'],
   permissions: ['rak_customer_read', 'rak_charge_read'],
   inputSchema: {
-    limit: z.number().int().min(1).max(24).default(10).describe('How many payments (1–24).'),
+    limit: defaultedInput(boundedInteger(1, 24), 10).describe('How many payments (1–24, default 10).'),
   },
   outputSchema: {
     payments: z.array(paymentSchema),

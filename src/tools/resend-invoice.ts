@@ -8,7 +8,7 @@ import { quoted, untrustedTextOrNull } from '../format/untrusted-text.js';
 import { ToolError } from '../errors.js';
 import type { ToolContext } from './lib/context.js';
 import { defineTool } from './lib/define-tool.js';
-import { isoDateSchema, moneySchema } from './lib/schemas.js';
+import { boundedString, isoDateSchema, matching, moneySchema } from './lib/schemas.js';
 
 /** One message for "no such invoice" and "someone else's invoice", so numbers and ids cannot be probed. */
 export const INVOICE_NOT_FOUND_MESSAGE =
@@ -65,13 +65,9 @@ export default defineTool({
   // The once-per-10-minutes claim per invoice.
   usesStore: true,
   inputSchema: {
-    invoice: z
-      .string()
-      .trim()
-      .min(1)
-      .max(64)
-      .regex(/^[A-Za-z0-9_-]+$/, 'give the invoice number (e.g. ABCD-0002) or id (in_…)')
-      .describe('The invoice number as printed (e.g. ABCD-0002) or its id (in_…).'),
+    invoice: matching(boundedString({ min: 1, max: 64, trim: true }), /^[A-Za-z0-9_-]+$/, 'give the invoice number (e.g. ABCD-0002) or id (in_…)').describe(
+      'The invoice number as printed (e.g. ABCD-0002) or its id (in_…).',
+    ),
   },
   outputSchema: {
     invoice: z.object({

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ToolError } from '../errors.js';
 import { defineTool } from './lib/define-tool.js';
-import { isoDateSchema } from './lib/schemas.js';
+import { boundedString, isoDateSchema } from './lib/schemas.js';
 import { verificationFor } from './lib/verification-tools.js';
 
 export default defineTool({
@@ -14,7 +14,7 @@ export default defineTool({
   writes: 'email_verified',
   permissions: [],
   inputSchema: {
-    code: z.string().max(20).describe('The 6-digit code exactly as the customer typed it.'),
+    code: boundedString({ max: 20 }).describe('The 6-digit code exactly as the customer typed it.'),
   },
   outputSchema: {
     verified: z.boolean(),

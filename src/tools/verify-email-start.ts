@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { UserInputError } from '../errors.js';
 import { isPlausibleEmail } from '../verify/principal.js';
 import { defineTool } from './lib/define-tool.js';
+import { boundedString } from './lib/schemas.js';
 import { verificationFor } from './lib/verification-tools.js';
 
 export default defineTool({
@@ -15,7 +16,7 @@ export default defineTool({
   permissions: ['rak_customer_read'],
   sendsMail: true,
   inputSchema: {
-    email: z.string().max(320).describe('The email address the customer says their billing account uses.'),
+    email: boundedString({ max: 320 }).describe('The email address the customer says their billing account uses.'),
   },
   outputSchema: {
     status: z.enum(['code_sent', 'accepted_unverified']),

@@ -1,6 +1,6 @@
 import type { Logger } from '../log.js';
 import type { GrantStore } from './grants.js';
-import { IdentityTokenError, type IdentityTokenVerifier } from './identity-token.js';
+import { hostFixFor, IdentityTokenError, type IdentityTokenVerifier } from './identity-token.js';
 import { UNVERIFIED, type CustomerPrincipal, type UnverifiedVisitor } from './principal.js';
 
 export interface CustomerIdentitySources {
@@ -26,7 +26,8 @@ export async function resolveCustomerPrincipal(sources: CustomerIdentitySources)
       return await sources.verifier.verify(sources.token);
     } catch (error) {
       sources.log.warn({ reason: error instanceof IdentityTokenError ? error.reason : 'malformed' }, 'identity token refused');
-      return UNVERIFIED;
+      const hostFix = hostFixFor(error);
+      return hostFix ? { ...UNVERIFIED, hostFix } : UNVERIFIED;
     }
   }
   if (sources.grants && sources.conversation) {

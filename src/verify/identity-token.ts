@@ -17,10 +17,29 @@ const DEFAULT_IDENTITY_MAX_AGE_SECONDS = 24 * 60 * 60;
 
 /** Why a token was refused; logged, and safe to tell the host (never includes the token). */
 export class IdentityTokenError extends Error {
-  constructor(readonly reason: 'expired' | 'not_yet_valid' | 'bad_signature' | 'malformed' | 'claims' | 'too_long_lived' | 'not_configured') {
+  constructor(
+    readonly reason: 'expired' | 'not_yet_valid' | 'bad_signature' | 'malformed' | 'claims' | 'too_long_lived' | 'not_configured' | 'audience_missing' | 'audience_other',
+  ) {
     super(`identity token refused: ${reason}`);
     this.name = 'IdentityTokenError';
   }
+}
+
+/**
+ * Refusals that are the host's set-up mistake rather than a visitor's stale token: said in the
+ * tool's answer too (a platform developer reading only `not_verified` cannot find them), in
+ * words that name no tenant, token or secret.
+ */
+const HOST_FIXES: Partial<Record<IdentityTokenError['reason'], string>> = {
+  audience_missing:
+    "The identity token sent in X-Customer-Token was refused because it has no `aud` claim: on this platform `aud` must be the merchant's tenant id (ten_…).",
+  audience_other:
+    "The identity token sent in X-Customer-Token was refused because its `aud` claim names another merchant: it must be this merchant's tenant id (ten_…).",
+};
+
+/** The sentence for the host when a refusal is its set-up mistake; undefined otherwise. */
+export function hostFixFor(error: unknown): string | undefined {
+  return error instanceof IdentityTokenError ? HOST_FIXES[error.reason] : undefined;
 }
 
 const CLOCK_TOLERANCE_SECONDS = 5;
@@ -126,7 +145,8 @@ export function tokensForAudience(verifier: IdentityTokenVerifier, audience: str
       const principal = await verifier.verify(token);
       // The signature and claims are checked above; only then is the audience read.
       const claimed = decodeJwt(token).aud;
-      if (!(claimed === audience || (Array.isArray(claimed) && claimed.includes(audience)))) throw new IdentityTokenError('claims');
+      if (claimed === undefined || (Array.isArray(claimed) && claimed.length === 0)) throw new IdentityTokenError('audience_missing');
+      if (!(claimed === audience || (Array.isArray(claimed) && claimed.includes(audience)))) throw new IdentityTokenError('audience_other');
       return principal;
     },
   };

@@ -24,6 +24,8 @@ export interface CustomerPrincipal {
 /** Customer mode before any verification: account-level tools only. */
 export interface UnverifiedVisitor {
   kind: 'unverified';
+  /** The host's identity token was refused for a set-up mistake the host must fix: said in the refusal. */
+  hostFix?: string;
 }
 
 export function staffPrincipal(name: string): StaffPrincipal {

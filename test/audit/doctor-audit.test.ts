@@ -1,3 +1,4 @@
+import { readdirSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { AuditTrail } from '../../src/audit/audit-trail.js';
 import type { AuditStore } from '../../src/audit/audit-store.js';
@@ -26,6 +27,23 @@ describe('doctor: the disclosure audit trail', () => {
     const row = await auditCheck(testRuntime(), testSettings({ AUDIT_DB: file }), false);
     expect(row).toMatchObject({ status: 'ok' });
     expect(row.detail).toContain(file);
+  });
+
+  it('checks a trail that does not exist yet without creating it (nor its folder), so `audit` does not find an empty one', async () => {
+    const dir = tempDir();
+    const file = `${dir}/not/yet/audit.db`;
+    const row = await auditCheck(testRuntime(), testSettings({ AUDIT_DB: file }), false);
+    expect(row).toMatchObject({ status: 'ok' });
+    expect(row.detail).toContain(`SQLite file ${file} does not exist yet; serve creates it on start`);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('fails when the trail cannot be created there, and leaves nothing behind', async () => {
+    const dir = tempDir();
+    writeFileSync(`${dir}/a-file`, '');
+    const row = await auditCheck(testRuntime(), testSettings({ AUDIT_DB: `${dir}/a-file/audit.db` }), false);
+    expect(row.status).toBe('fail');
+    expect(readdirSync(dir)).toEqual(['a-file']);
   });
 
   it('warns that several processes (STORE_URL) without DATABASE_URL keep one trail each', async () => {

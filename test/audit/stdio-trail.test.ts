@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -35,6 +36,10 @@ describe('the trail over stdio', () => {
     const dir = tempDir();
     await oneCall({ XDG_DATA_HOME: dir });
     const listed = await runCli(['audit', '--json', '--demo'], { XDG_DATA_HOME: dir });
-    expect(JSON.parse(listed.stdout)).toEqual({ records: [] });
+    // No demo wrote a trail, and reading it made none.
+    expect(listed.code).toBe(1);
+    expect(listed.stderr).toContain('No demo trail yet');
+    expect(listed.stdout).toBe('');
+    expect(existsSync(join(dir, 'stripe-billing-mcp'))).toBe(false);
   });
 });

@@ -164,10 +164,17 @@ describe('a request runs for the merchant of its bearer key, and only that one',
     const forAlpha = await tool(B.host, 'get_billing_info', { email: DEMO.emails.alice, audience: A.id });
     expect(forAlpha.body.is_error).toBe(true);
     expect(JSON.stringify(forAlpha.body)).not.toContain('Alice at Beta');
+    // The answer itself says why, so a platform developer need not read the server's log.
+    expect(forAlpha.body.error).toMatchObject({ kind: 'not_verified', message: expect.stringContaining('`aud` claim names another merchant') });
+    expect(JSON.stringify(forAlpha.body)).not.toContain(A.id);
     const forBeta = await tool(B.host, 'get_billing_info', { email: DEMO.emails.alice, audience: B.id });
     expect(JSON.stringify(forBeta.body)).toContain('Alice at Beta');
-    const unnamed = await fetch(`${platform.url}/v1/tools/get_billing_info`, { method: 'POST', headers: { authorization: `Bearer ${B.host}`, 'x-customer-token': await mintIdentityToken(DEMO.emails.alice, IDENTITY_SECRET, 600), 'content-type': 'application/json' }, body: '{}' });
-    expect(((await unnamed.json()) as { is_error: boolean }).is_error).toBe(true);
+    const unnamedToken = await mintIdentityToken(DEMO.emails.alice, IDENTITY_SECRET, 600);
+    const unnamed = await fetch(`${platform.url}/v1/tools/get_billing_info`, { method: 'POST', headers: { authorization: `Bearer ${B.host}`, 'x-customer-token': unnamedToken, 'content-type': 'application/json' }, body: '{}' });
+    const unnamedBody = (await unnamed.json()) as { is_error: boolean; error: { kind: string; message: string } };
+    expect(unnamedBody.is_error).toBe(true);
+    expect(unnamedBody.error).toMatchObject({ kind: 'not_verified', message: expect.stringContaining('it has no `aud` claim') });
+    expect(JSON.stringify(unnamedBody)).not.toContain(unnamedToken);
   });
 
   it("a merchant's staff key cannot reach another merchant's customers", async () => {

@@ -102,6 +102,20 @@ describe('tenants: argument errors exit 2 with a clear message', () => {
     expect(run.stderr).toContain('Unknown command "tenants show ten_a ten_b"');
   });
 
+  it('a bad merchant key is named as the variable it came from, TENANT_STRIPE_API_KEY', async () => {
+    const run = await tenantsCli(['add', '--name', 'Acme'], { TENANT_STRIPE_API_KEY: 'pk_test_fake_tenants_cli_publishable_0000' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('TENANT_STRIPE_API_KEY is a publishable key');
+    expect(run.stderr).not.toMatch(/\bstripe_api_key\b|(?<!TENANT_)STRIPE_API_KEY/);
+  });
+
+  it('the merchant key as a flag says to use TENANT_STRIPE_API_KEY, without repeating it', async () => {
+    const run = await tenantsCli(['add', '--name', 'Acme', '--tenant-stripe-api-key', 'rk_test_fake_tenants_cli_on_argv_000000']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('Use: TENANT_STRIPE_API_KEY=… stripe-billing-mcp tenants add --name Acme.');
+    expect(run.stderr).not.toContain('on_argv');
+  });
+
   it('without TENANT_KEY_SECRET (or with a bad one), before touching the database', async () => {
     const elsewhere = join(tempDir(), 'never.db');
     const runs = await Promise.all(['', 'k1:tooshort'].map((kek) => runCli(['tenants', 'list'], { AUDIT_DB: elsewhere, LOG_LEVEL: 'silent', ...(kek ? { TENANT_KEY_SECRET: kek } : {}) })));

@@ -1,5 +1,5 @@
 /**
- * What a user's `npx stripe-billing-mcp` runs: the packed tarball, installed into an empty folder,
+ * What a user's installed `stripe-billing-mcp` runs: the packed tarball, installed into an empty folder,
  * with none of this repository's node_modules.
  */
 import { execFile } from 'node:child_process';

@@ -8,10 +8,10 @@ export const PANEL_CSS = `
   --accent: #533afd; --accent-dark: #3d27d6; --ok: #0a7d45; --ok-bg: #e3f6ec; --warn: #9a5b00; --warn-bg: #fff4e0;
   --bad: #b3261e; --bad-bg: #fde8e7; --info-bg: #eef0ff; }
 * { box-sizing: border-box; }
-body { margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); background: var(--bg); }
+body { margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); background: var(--bg); overflow-wrap: anywhere; }
 .topbar { display: flex; flex-wrap: wrap; align-items: center; gap: .5rem .75rem; padding: .6rem 1rem; background: var(--card); border-bottom: 1px solid var(--line); }
 .brand { font-weight: 700; letter-spacing: .01em; }
-.signout { margin-left: auto; display: flex; align-items: center; gap: .5rem; }
+.signout { margin-left: auto; display: flex; flex-wrap: wrap; align-items: center; gap: .5rem; min-width: 0; }
 .who { color: var(--muted); font-size: .875rem; }
 main { max-width: 960px; margin: 0 auto; padding: 1rem; }
 h1 { font-size: 1.35rem; margin: 0 0 .5rem; }
@@ -22,7 +22,7 @@ code { font: .8125rem ui-monospace, SFMono-Regular, Menlo, monospace; }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: .9rem 1rem; margin: 0 0 .75rem; }
 .card.narrow { max-width: 420px; margin: 2rem auto; }
 .card.alert { border-color: #f3c0bc; background: var(--bad-bg); }
-.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(240px, 1fr)); gap: 0 .75rem; }
+.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(240px, 100%), 1fr)); gap: 0 .75rem; }
 .stack { display: flex; flex-direction: column; gap: .5rem; align-items: flex-start; }
 .stack input { width: 100%; }
 .lookup { margin: 0 0 .75rem; }
@@ -60,10 +60,27 @@ a { color: var(--accent-dark); }
 .record.selected { border-color: var(--accent); background: var(--info-bg); }
 .record-name { font-weight: 600; }
 .table-wrap { overflow-x: auto; }
-table { border-collapse: collapse; width: 100%; font-size: .875rem; }
-th, td { text-align: left; padding: .4rem .5rem; border-top: 1px solid var(--line); white-space: nowrap; }
+table { border-collapse: collapse; width: 100%; font-size: .875rem; overflow-wrap: normal; }
+th, td { text-align: left; padding: .4rem .5rem; border-top: 1px solid var(--line); white-space: nowrap; vertical-align: top; }
 th { color: var(--muted); font-weight: 600; border-top: none; }
 .num { text-align: right; }
+/* An amount never breaks inside ("$1,234" / ".00"), wherever it stands. */
+.amount { white-space: nowrap; overflow-wrap: normal; }
+/*
+ * The audit table wraps inside fixed columns, so a long list of what was shown cannot squeeze the
+ * tool's name: dates break between day and time, tool names after an underscore, an issuer's URL
+ * anywhere.
+ */
+.audit { table-layout: fixed; }
+.audit th:nth-child(1) { width: 6.5rem; }
+.audit th:nth-child(2) { width: 7rem; }
+.audit th:nth-child(3) { width: 22%; }
+.audit th:nth-child(4) { width: 10rem; }
+.audit td { white-space: normal; overflow-wrap: anywhere; }
+@media (min-width: 1000px) { .audit th:nth-child(4) { width: 13rem; } }
+.nowrap { white-space: nowrap; }
+tr.unverified td { background: var(--warn-bg); }
+button { overflow-wrap: normal; }
 .breakdown { max-width: 26rem; margin: .25rem 0 .5rem; }
 .breakdown td { white-space: normal; padding: .2rem .5rem; }
 .breakdown tr:first-child td { border-top: none; }
@@ -73,10 +90,24 @@ th { color: var(--muted); font-weight: 600; border-top: none; }
 .portal-result { margin-top: .6rem; width: 100%; }
 .portal-result input { width: 100%; font-size: .8125rem; }
 [hidden] { display: none !important; }
+/*
+ * Narrow screens (phones, a helpdesk's side panel): each row of a .stacking table becomes a
+ * block of "label  value" lines, the label from the cell's data-label. Nothing is dropped, so
+ * every amount stays on screen.
+ */
+@media (max-width: 640px) {
+  table.stacking, .stacking tbody, .stacking tr, .stacking td { display: block; width: 100%; }
+  .stacking thead { display: none; }
+  .stacking tr { padding: .45rem 0; border-top: 1px solid var(--line); }
+  .stacking tr:first-child { border-top: none; padding-top: 0; }
+  .stacking td { position: relative; border-top: none; padding: .1rem 0 .1rem 6.25rem; min-height: 1.6em; text-align: left; white-space: normal; overflow-wrap: anywhere; }
+  .stacking td::before { content: attr(data-label); position: absolute; left: 0; width: 5.75rem; color: var(--muted); font-weight: 600; }
+  .stacking td:empty { display: none; }
+}
 @media (max-width: 480px) {
   main { padding: .6rem; }
   .card { padding: .75rem; }
-  th:nth-child(2), td:nth-child(2) { display: none; }
+  .card.narrow { margin: 1rem auto; }
 }
 `;
 

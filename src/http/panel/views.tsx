@@ -13,6 +13,18 @@ const minute = (iso: string) => iso.slice(0, 16).replace('T', ' ');
 /** Stripe's invoice links are https; anything else (a `javascript:` URL in tampered data) is no link. */
 const httpsOnly = (url: string) => (url.startsWith('https://') ? url : undefined);
 
+/**
+ * An amount of money. Marked so that tests can check every amount is on screen at every width;
+ * kept on one line, so "$1,234.00" never breaks. A `phrase` ("$49.00 per month") may wrap.
+ */
+function Amount(props: { children: string; phrase?: boolean }) {
+  return (
+    <span class={props.phrase ? undefined : 'amount'} data-amount>
+      {props.children}
+    </span>
+  );
+}
+
 /** The query a link or form carries forward: which email, record and chat the agent is on. */
 export function panelSearch(query: Partial<InsightQuery>): string {
   const params = new URLSearchParams();
@@ -203,7 +215,9 @@ export function InsightView(props: { insight: Insight; query: Partial<InsightQue
           ) : (
             <ul class="plain" data-testid="balance">
               {overview.balances.map((balance) => (
-                <li>{balance.kind === 'credit' ? `${balance.amount.formatted} credit` : `${balance.amount.formatted} owed`}</li>
+                <li>
+                  <Amount>{balance.amount.formatted}</Amount> {balance.kind === 'credit' ? 'credit' : 'owed'}
+                </li>
               ))}
             </ul>
           ))}
@@ -243,6 +257,11 @@ function verificationLabel(record: DisclosureView): string {
   return 'UNVERIFIED: typed email only (trust-email)';
 }
 
+/** `get_subscription_status` may wrap after an underscore, not between any two letters. */
+function breakAfterUnderscores(name: string): Child[] {
+  return name.split(/(?<=_)/).flatMap((part, index) => (index === 0 ? [part] : [<wbr />, part]));
+}
+
 /** The audit trail's last 20 records of the assistant about this email: what it showed and why it believed who it was talking to. */
 function AssistantDisclosures(props: { disclosures: Disclosures }) {
   const { disclosures } = props;
@@ -256,7 +275,7 @@ function AssistantDisclosures(props: { disclosures: Disclosures }) {
       ) : disclosures.records.length === 0 ? (
         <p class="muted">The assistant has not shown this customer's billing data.</p>
       ) : (
-        <table>
+        <table class="stacking audit">
           <thead>
             <tr>
               <th scope="col">When</th>
@@ -269,13 +288,15 @@ function AssistantDisclosures(props: { disclosures: Disclosures }) {
           <tbody>
             {disclosures.records.map((record) => (
               <tr data-testid="disclosure" class={record.unverified ? 'unverified' : undefined}>
-                <td>{record.at.replace('T', ' ').slice(0, 16)} UTC</td>
-                <td>{SURFACE_LABELS[record.surface ?? ''] ?? record.surface}</td>
-                <td>{verificationLabel(record)}</td>
-                <td>
-                  <code>{record.tool}</code>
+                <td data-label="When">
+                  <span class="nowrap">{day(record.at)}</span> <span class="nowrap">{minute(record.at).slice(11)} UTC</span>
                 </td>
-                <td>
+                <td data-label="Where">{SURFACE_LABELS[record.surface ?? ''] ?? record.surface}</td>
+                <td data-label="Verified by">{verificationLabel(record)}</td>
+                <td data-label="Tool">
+                  <code>{breakAfterUnderscores(record.tool ?? '')}</code>
+                </td>
+                <td data-label="Shown">
                   {record.outcome === 'ok'
                     ? [...record.disclosed, ...(record.write ? [`(${record.write.replaceAll('_', ' ')})`] : [])].join(', ').replaceAll('_', ' ') || 'nothing'
                     : `nothing (${record.outcome}: ${(record.reason ?? '').replaceAll('_', ' ')})`}
@@ -299,7 +320,11 @@ function Attention(props: { overview: CustomerOverview }) {
       <ul class="plain">
         {overview.unpaid_invoices.map((invoice) => (
           <li>
-            Invoice {invoice.number ?? invoice.id} for <strong>{invoice.amount_remaining.formatted}</strong> is {invoice.past_due ? 'past due' : 'unpaid'}
+            Invoice {invoice.number ?? invoice.id} for{' '}
+            <strong>
+              <Amount>{invoice.amount_remaining.formatted}</Amount>
+            </strong>{' '}
+            is {invoice.past_due ? 'past due' : 'unpaid'}
             {invoice.due_date ? ` (due ${day(invoice.due_date)})` : ''}.{' '}
             {invoice.hosted_invoice_url ? (
               <a href={httpsOnly(invoice.hosted_invoice_url)} target="_blank" rel="noopener noreferrer" data-testid="pay-link">
@@ -336,12 +361,16 @@ function Breakdown(props: { breakdown: BreakdownData }) {
         {rows.map(([label, amount]) => (
           <tr>
             <td>{label}</td>
-            <td class="num">{amount}</td>
+            <td class="num">
+              <Amount>{amount}</Amount>
+            </td>
           </tr>
         ))}
         <tr class="total">
           <td>Due next</td>
-          <td class="num">{b.amount_due.formatted}</td>
+          <td class="num">
+            <Amount>{b.amount_due.formatted}</Amount>
+          </td>
         </tr>
       </tbody>
       <caption class="muted">{b.tax_note}</caption>
@@ -366,15 +395,17 @@ function Subscriptions(props: { overview: CustomerOverview; missing: Missing }) 
               <div class="sub-head">
                 <strong>{sub.plan}</strong> <span class={`status status-${sub.status}`}>{sub.status.replace('_', ' ')}</span>
               </div>
-              <p data-testid="price">{sub.price}</p>
+              <p data-testid="price">
+                <Amount phrase>{sub.price}</Amount>
+              </p>
               {sub.discounts.map((discount) => (
                 <p data-testid="discount">
-                  Discount <strong>{discount.name}</strong>: {discount.off}, {discount.lasts}
+                  Discount <strong>{discount.name}</strong>: <Amount phrase>{discount.off}</Amount>, {discount.lasts}
                 </p>
               ))}
               {sub.next_payment ? (
                 <p>
-                  Next billing: <strong data-testid="next-billing">{day(sub.next_payment.date)}</strong>, {sub.next_payment.amount.formatted}
+                  Next billing: <strong data-testid="next-billing">{day(sub.next_payment.date)}</strong>, <Amount>{sub.next_payment.amount.formatted}</Amount>
                 </p>
               ) : null}
               {sub.next_payment?.breakdown ? <Breakdown breakdown={sub.next_payment.breakdown} /> : null}
@@ -386,7 +417,7 @@ function Subscriptions(props: { overview: CustomerOverview; missing: Missing }) 
       {props.missing('upcoming') ?? null}
       {overview.upcoming_invoice ? (
         <p class="muted">
-          Upcoming invoice: {overview.upcoming_invoice.amount_due.formatted} on {day(overview.upcoming_invoice.date)}
+          Upcoming invoice: <Amount>{overview.upcoming_invoice.amount_due.formatted}</Amount> on {day(overview.upcoming_invoice.date)}
         </p>
       ) : null}
     </section>
@@ -402,7 +433,7 @@ function Invoices(props: { overview: CustomerOverview; missing: Missing }) {
         <p>No invoices.</p>
       ) : (
         <div class="table-wrap">
-          <table data-testid="invoices">
+          <table class="stacking" data-testid="invoices">
             <thead>
               <tr>
                 <th scope="col">Invoice</th>
@@ -415,13 +446,15 @@ function Invoices(props: { overview: CustomerOverview; missing: Missing }) {
             <tbody>
               {invoices.map((invoice) => (
                 <tr>
-                  <td>{invoice.number ?? 'Draft'}</td>
-                  <td>{day(invoice.created)}</td>
-                  <td>
+                  <td data-label="Invoice">{invoice.number ?? 'Draft'}</td>
+                  <td data-label="Date">{day(invoice.created)}</td>
+                  <td data-label="Status">
                     <span class={`status status-${invoice.status}`}>{invoice.status}</span>
                   </td>
-                  <td class="num">{invoice.total.formatted}</td>
-                  <td class="links">
+                  <td class="num" data-label="Amount">
+                    <Amount>{invoice.total.formatted}</Amount>
+                  </td>
+                  <td class="links" data-label="Links">
                     {invoice.invoice_pdf ? (
                       <a href={httpsOnly(invoice.invoice_pdf)} target="_blank" rel="noopener noreferrer">
                         PDF
@@ -455,7 +488,7 @@ function Problems(props: { overview: CustomerOverview; missing: Missing }) {
         <ul class="plain" data-testid="problems">
           {problems.map((problem) => (
             <li>
-              <span class={problem.kind === 'failed' ? 'status status-failed' : 'status status-refunded'}>{problem.kind}</span> {day(problem.date)} · {problem.amount.formatted} · {problem.detail}
+              <span class={problem.kind === 'failed' ? 'status status-failed' : 'status status-refunded'}>{problem.kind}</span> {day(problem.date)} · <Amount>{problem.amount.formatted}</Amount> · {problem.detail}
             </li>
           ))}
         </ul>

@@ -3,6 +3,7 @@ import type { SlimCustomer, SlimSubscription } from '../../cache/projections.js'
 import { ToolError, UserInputError } from '../../errors.js';
 import { quoted } from '../../format/untrusted-text.js';
 import type { ToolContext } from './context.js';
+import { matching, optionalInput } from './schemas.js';
 import { describeSubscriptions, LIVE_STATUSES, listSubscriptions, type SubscriptionView } from './subscriptions.js';
 
 /** One message for "no such id" and "someone else's id", so ids cannot be probed. */
@@ -13,7 +14,8 @@ export interface ChosenSubscription {
   view: SubscriptionView;
 }
 
-export const subscriptionIdSchema = z.string().trim().regex(/^sub_[A-Za-z0-9]+$/, 'subscription_id looks like sub_…');
+/** A subscription id argument; optional wherever it is taken (see optionalInput). */
+export const subscriptionIdSchema = optionalInput(matching(z.string().trim(), /^sub_[A-Za-z0-9]+$/, 'subscription_id looks like sub_…'));
 
 function listPlans(views: readonly SubscriptionView[]): string {
   return views.map((view) => `${quoted(view.plan)} (${view.id}, ${view.status})`).join('; ');

@@ -1,14 +1,15 @@
 import { z } from 'zod';
 import { ToolError, UserInputError } from '../../errors.js';
 import { mapStripeError } from '../../stripe/errors.js';
-import { isPlausibleEmail, normalizeEmail, type Principal } from '../../verify/principal.js';
+import { isPlausibleEmail, normalizeEmail, type Principal, type UnverifiedVisitor } from '../../verify/principal.js';
 import type { CustomerTarget, ToolContext, ToolRuntime } from './context.js';
 import { OptionalSections } from './optional-sections.js';
+import { boundedString, matching, optionalInput } from './schemas.js';
 
 /** The only way staff choose whom a tool is about; customer-mode schemas never have these. */
 export const staffTargetShape = {
-  email: z.string().max(254).optional().describe("The customer's email (all of their Stripe records are included)."),
-  customer_id: z.string().regex(/^cus_[A-Za-z0-9]+$/, 'customer_id looks like cus_…').optional().describe('A Stripe customer id (cus_…), instead of email.'),
+  email: optionalInput(boundedString({ max: 254 })).describe("The customer's email (all of their Stripe records are included)."),
+  customer_id: optionalInput(matching(z.string(), /^cus_[A-Za-z0-9]+$/, 'customer_id looks like cus_…')).describe('A Stripe customer id (cus_…), instead of email.'),
 };
 
 export interface StaffTarget {
@@ -22,10 +23,12 @@ export const NOT_VERIFIED_MESSAGE =
 export const NOT_VERIFIED_CODE_MESSAGE =
   "The customer's identity has not been verified, so no billing details can be shared yet. Ask the customer for the email address of their billing account, then call verify_email_start; they will receive a 6-digit code to give you for verify_email_confirm.";
 
-function notVerifiedMessage(runtime: ToolRuntime): string {
+function notVerifiedMessage(runtime: ToolRuntime, principal: UnverifiedVisitor): string {
   // Never point the model at verify_email_start while it is left out of the list (mail or store down).
   const codesWork = runtime.verification && (runtime.availability?.isListedByName('verify_email_start') ?? true);
-  return codesWork ? NOT_VERIFIED_CODE_MESSAGE : NOT_VERIFIED_MESSAGE;
+  const message = codesWork ? NOT_VERIFIED_CODE_MESSAGE : NOT_VERIFIED_MESSAGE;
+  // A host's set-up mistake (a token without the merchant's `aud`) is said where its developers look.
+  return principal.hostFix ? `${message} (For the site's developers: ${principal.hostFix})` : message;
 }
 
 export const NO_BILLING_ACCOUNT_MESSAGE =
@@ -81,7 +84,7 @@ export function createToolContext(
     principal,
     conversation,
     async customer() {
-      if (principal.kind === 'unverified') throw new ToolError('not_verified', notVerifiedMessage(runtime));
+      if (principal.kind === 'unverified') throw new ToolError('not_verified', notVerifiedMessage(runtime, principal));
       if (principal.kind === 'staff' && !staffTarget?.customer_id && !staffTarget?.email?.trim()) {
         throw new UserInputError('Say which customer: give their email or customer_id.');
       }

@@ -46,6 +46,11 @@ export interface ToolDefinition<Input extends z.ZodRawShape = z.ZodRawShape, Out
   discloses: readonly DataCategory[];
   /** What a successful call changes or sends, for the audit trail. */
   writes?: AuditWrite;
+  /**
+   * Listed as it is to strict function calling (OpenAI, Anthropic): optional arguments through
+   * optionalInput/defaultedInput, bounds and patterns through boundedString/boundedInteger/matching
+   * (schemas.ts), never .optional(), .max() or .regex() directly.
+   */
   inputSchema: Input;
   outputSchema: Output;
   annotations: ToolAnnotations;

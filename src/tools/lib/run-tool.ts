@@ -8,6 +8,7 @@ import { isPlausibleEmail, normalizeEmail, type Principal } from '../../verify/p
 import type { CustomerTarget, ToolRuntime } from './context.js';
 import { createToolContext, staffTargetShape, type StaffTarget } from './customer-target.js';
 import type { AnyToolDefinition } from './define-tool.js';
+import { inputObject } from './schemas.js';
 
 export type ServerMode = 'customer' | 'staff';
 
@@ -44,7 +45,7 @@ function compiledFor(tool: AnyToolDefinition) {
 /** The input schema a principal's client sees, as one reusable zod object. */
 export function inputSchemaFor(tool: AnyToolDefinition, mode: ServerMode): z.ZodObject {
   const entry = compiledFor(tool);
-  return (entry[mode] ??= z.object(inputShapeFor(tool, mode)));
+  return (entry[mode] ??= inputObject(inputShapeFor(tool, mode)));
 }
 
 /** The listed output schema, as one reusable zod object. */

@@ -28,6 +28,8 @@ export interface ServiceHealth {
 export const needsMail = (tool: AnyToolDefinition): boolean => tool.sendsMail === true;
 export const needsStore = (tool: AnyToolDefinition): boolean => tool.audience === 'verification' || tool.usesStore === true;
 
+const KEY_REFUSED = 'Stripe refused the API key';
+
 /** Why a tool cannot work, in words for logs and `doctor`; empty when it can (or when that is unknown). */
 export function toolBlockers(tool: AnyToolDefinition, capabilities: StripeCapabilities, services: ServiceHealth = {}): string[] {
   const blockers: string[] = [];
@@ -35,7 +37,7 @@ export function toolBlockers(tool: AnyToolDefinition, capabilities: StripeCapabi
   if (services.store === false && needsStore(tool)) blockers.push('the shared store (STORE_URL) did not answer');
   // Tools that never call Stripe (the code confirmation, the verification status) work without it.
   if (tool.permissions.length === 0) return blockers;
-  if (capabilities.key === 'refused') return [...blockers, 'Stripe refused the API key'];
+  if (capabilities.key === 'refused') return [...blockers, KEY_REFUSED];
   blockers.push(
     ...tool.permissions
       .filter((permission) => capabilities.permissions[permission]?.state === 'missing')
@@ -96,6 +98,8 @@ export interface ToolAvailabilityOptions {
   /** The shared store, when it is Redis. */
   store?: Store | undefined;
   log: Logger;
+  /** The key as logs may show it (`rk_test_…abcd`) and where it is set, for the one line a refused key gets. */
+  key?: { redacted: string; setting: string } | undefined;
 }
 
 /** While Stripe, mail or the store do not answer, look again soon: outages end in minutes. */
@@ -113,6 +117,8 @@ export class ToolAvailability {
   private stopped = false;
   /** tool → the blockers last logged, so each change is logged once. */
   private readonly logged = new Map<string, string>();
+  /** What Stripe last said of the key, as logged: a refused or unreachable Stripe gets one line, not one per tool. */
+  private loggedKey: StripeCapabilities['key'] | undefined;
   private readonly listeners = new Set<() => void>();
 
   constructor(private readonly options: ToolAvailabilityOptions) {}
@@ -153,6 +159,7 @@ export class ToolAvailability {
     this.services = services;
     // A probe that reached nobody says nothing about permissions: keep the last known answer.
     if (capabilities.key !== 'unreachable' || !this.latest) this.latest = capabilities;
+    this.announceKey(capabilities);
     this.announceChanges();
   }
 
@@ -177,8 +184,14 @@ export class ToolAvailability {
       timer = setTimeout(resolve, FIRST_PROBE_TIMEOUT_MS);
       timer.unref();
     });
-    await Promise.race([this.refresh().then(() => undefined, () => undefined), timedOut]);
+    const answered = await Promise.race([this.refresh().then(() => true, () => true), timedOut.then(() => false)]);
     clearTimeout(timer);
+    if (!answered && this.loggedKey === undefined) {
+      this.loggedKey = 'unreachable';
+      this.options.log.warn(
+        `Stripe has not answered the start-up check within ${FIRST_PROBE_TIMEOUT_MS / 1000} s: every tool stays listed, and calls fail as "temporarily unavailable" while Stripe does not answer. Check the network (and STRIPE_API_BASE, if set); \`stripe-billing-mcp doctor\` checks the set-up.`,
+      );
+    }
     this.scheduleNext();
   }
 
@@ -222,20 +235,46 @@ export class ToolAvailability {
     return { ...(mail !== undefined ? { mail } : {}), ...(storeUp !== undefined ? { store: storeUp } : {}) };
   }
 
+  /**
+   * One line when Stripe starts refusing the key or stops answering, and one when that ends: a
+   * revoked key would otherwise log every tool that reads Stripe, and an unreachable Stripe nothing.
+   */
+  private announceKey(capabilities: StripeCapabilities): void {
+    const previous = this.loggedKey;
+    if (capabilities.key === previous) return;
+    this.loggedKey = capabilities.key;
+    const { log, key } = this.options;
+    if (capabilities.key === 'refused') {
+      const leftOut = this.options.tools.filter((tool) => tool.permissions.length > 0).length;
+      log.warn(
+        `Stripe refused the API key${key ? ` (${key.redacted})` : ''}: it is revoked, rolled or mistyped. The ${leftOut} tools that read Stripe are left out of tools/list until ${key?.setting ?? 'STRIPE_API_KEY'} holds a working key (create a restricted key in Dashboard → Developers → API keys); \`stripe-billing-mcp doctor\` checks it.`,
+      );
+    } else if (capabilities.key === 'unreachable') {
+      const reason = Object.values(capabilities.permissions).find((outcome) => outcome.reason)?.reason ?? 'no answer';
+      log.warn(
+        `Stripe could not be checked (${reason.replace(/^Stripe /, '')}): every tool stays listed, and calls fail as "temporarily unavailable" while Stripe does not answer; checking again every minute. Check the network (and STRIPE_API_BASE, if set); \`stripe-billing-mcp doctor\` checks the set-up.`,
+      );
+    } else if (previous !== undefined) {
+      log.info('Stripe answers and accepts the key again');
+    }
+  }
+
   private announceChanges(): void {
     let changed = false;
+    const relisted: string[] = [];
     for (const tool of this.options.tools) {
       const blockers = this.blockers(tool);
       const signature = blockers.join('; ');
       if ((this.logged.get(tool.name) ?? '') === signature) continue;
       changed = true;
       this.logged.set(tool.name, signature);
-      if (blockers.length > 0) {
+      if (blockers.length === 0) relisted.push(tool.name);
+      // A refused key was told in one line (announceKey); what else blocks a tool is still told per tool.
+      else if (blockers.some((blocker) => blocker !== KEY_REFUSED)) {
         this.options.log.warn({ tool: tool.name, reasons: blockers }, 'tool left out of tools/list: it cannot work with this set-up (run `stripe-billing-mcp doctor`)');
-      } else {
-        this.options.log.info({ tool: tool.name }, 'tool listed again: the set-up now allows it');
       }
     }
+    if (relisted.length > 0) this.options.log.info({ tools: relisted }, `${relisted.length === 1 ? 'tool' : 'tools'} listed again: the set-up now allows ${relisted.length === 1 ? 'it' : 'them'}`);
     if (changed) for (const listener of this.listeners) listener();
   }
 }
@@ -258,6 +297,8 @@ export async function startToolAvailability(
     mailer: verification?.mode === 'code' && verification.mailer.transport === 'smtp' ? verification.mailer : undefined,
     store: settings.STORE_URL ? runtime.store : undefined,
     log: runtime.log,
+    // A merchant's key in platform mode is set through the admin API, not an environment variable.
+    key: { redacted: runtime.key.redacted, setting: runtime.tenantId ? `the merchant's stripe_api_key (PATCH /v1/admin/tenants/${runtime.tenantId})` : 'STRIPE_API_KEY' },
   });
   if (lastProbe) await availability.startFromLastProbe(lastProbe);
   else await availability.start();
