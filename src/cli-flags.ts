@@ -21,7 +21,7 @@ const SECRET_SETTING = /KEY|SECRET|TOKEN|URL|PASSWORD/;
 /** Flags that only the audit command takes (the other commands refuse them). */
 const AUDIT_FLAGS = new Set(['email', 'customer', 'since', 'host', 'conversation', 'limit', 'jsonl', 'tenant', 'anchors']);
 
-const COMMANDS = ['stdio', 'serve', 'doctor', 'audit', 'tenants', 'help'];
+const COMMANDS = ['stdio', 'serve', 'doctor', 'audit', 'tenants', 'policy', 'help'];
 
 function helpCommand(command: string | undefined): string {
   return command && COMMANDS.includes(command) && command !== 'help' ? `stripe-billing-mcp ${command} --help` : 'stripe-billing-mcp --help';

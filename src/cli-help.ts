@@ -4,7 +4,7 @@
  * general help (`stripe-billing-mcp --help`), which this module does not repeat.
  */
 
-export type HelpTopic = 'stdio' | 'serve' | 'platform' | 'doctor' | 'audit' | 'tenants';
+export type HelpTopic = 'stdio' | 'serve' | 'platform' | 'doctor' | 'audit' | 'tenants' | 'policy';
 
 const MORE = 'Every setting: stripe-billing-mcp --help.';
 
@@ -80,7 +80,8 @@ Reading never creates a database.
   verify           Checks the keyed hash chain; names the first broken record (exit 1).
                    --anchors FILE also checks the checkpoints in AUDIT_ANCHOR_FILE.
   export --jsonl   Every matching record, for a data-subject request.
-  erase --email …  Deletes one person's email and customer ids (the chain still verifies).
+  erase --email …  Deletes one person's email and customer ids, from the records and from their
+                   action requests (waiting ones canceled); the chain still verifies.
   purge            Applies AUDIT_RETENTION_DAYS now.
   --host … --conversation …   A chatbot conversation: the HOST_KEYS name and X-Conversation-Id.
   --demo           The trail of serve --demo (npm run demo), kept apart from the real one:
@@ -100,6 +101,21 @@ keys once. rotate-kek re-encrypts every secret under TENANT_KEY_SECRET's first k
   --json           Answers as JSON.
 
 Settings: TENANT_KEY_SECRET, DATABASE_URL or AUDIT_DB, PUBLIC_URL, STORE_URL.
+${MORE}
+`,
+  policy: `Usage: stripe-billing-mcp policy --schema
+       stripe-billing-mcp policy --check FILE
+
+The actions policy: which refunds, account credits, pauses and plan changes the assistant may
+request, within which limits, and which need a staff approval. Nothing is on without one.
+ACTIONS_POLICY names its JSON file (platform mode: each merchant's settings.actions); a bad
+policy stops the server at start, naming the field. Amounts are in minor units per lowercase
+currency: { "usd": 5000 } is $50.00; a currency the policy does not name is refused.
+
+  --schema         Print the policy's JSON Schema (point an editor at it with "$schema").
+  --check FILE     Validate FILE as the server would and say what it turns on (exit 1 if not valid).
+
+Settings: ACTIONS_POLICY. doctor shows which actions are on and the Stripe permission each lacks.
 ${MORE}
 `,
 };

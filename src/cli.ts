@@ -20,6 +20,7 @@ Usage:
   stripe-billing-mcp serve --platform
   stripe-billing-mcp tenants add --name … [--settings JSON] | list | show <id>
                              | rotate-key <id> --kind host|staff | remove <id> | rotate-kek
+  stripe-billing-mcp policy --schema | --check FILE
 
 Modes:
   stdio (default)   MCP over stdin/stdout, for Claude Desktop, Claude Code and agents.
@@ -48,6 +49,8 @@ Modes:
   tenants           The same from a shell. add reads the merchant's Stripe key from
                     TENANT_STRIPE_API_KEY (and TENANT_WEBHOOK_SECRET), never from arguments.
                     rotate-kek re-encrypts every secret under TENANT_KEY_SECRET's first key.
+  policy            The actions policy (ACTIONS_POLICY): --schema prints its JSON Schema,
+                    --check FILE validates a policy file and says what it turns on.
   --staff           Run as merchant staff: customer tools take \`email\` or \`customer_id\`.
                     Without it (customer mode) the customer is the one named by the
                     host-signed CUSTOMER_TOKEN, and tools have no way to choose another.
@@ -129,6 +132,9 @@ Settings (environment variables):
   TENANT_KEY_SECRET       Platform mode: key-encryption keys, label:base64 (32 bytes) comma list,
                           newest first (the first encrypts, all decrypt).
   PUBLIC_URL              Platform mode: the server's public URL, for the webhook URLs it shows.
+  ACTIONS_POLICY          A JSON file: which refunds, credits, pauses and plan changes the assistant
+                          may request, and which need a staff approval (default: none, read-only).
+                          Checked at start; stripe-billing-mcp policy --schema prints its schema.
   LOG_LEVEL               fatal, error, warn, info (default), debug, trace or silent. Logs go to stderr.
 
 Examples:
@@ -155,6 +161,8 @@ const OPTIONS = {
   name: { type: 'string' },
   settings: { type: 'string' },
   kind: { type: 'string' },
+  schema: { type: 'boolean', default: false },
+  check: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
   version: { type: 'boolean', short: 'v', default: false },
 } as const;
@@ -167,7 +175,7 @@ function helpText(argv: string[]): string | undefined {
   const topic = (asked ? positionals[1] : positionals[0]) ?? 'help';
   if (topic === 'help') return HELP;
   if (topic === 'serve' && values.platform === true) return commandHelp('platform', SERVER_VERSION);
-  if (!isHelpTopic(topic)) throw new ConfigurationError(`No help for "${topic}": the commands are stdio, serve, serve --platform, doctor, audit and tenants. Run stripe-billing-mcp --help.`);
+  if (!isHelpTopic(topic)) throw new ConfigurationError(`No help for "${topic}": the commands are stdio, serve, serve --platform, doctor, audit, tenants and policy. Run stripe-billing-mcp --help.`);
   return commandHelp(topic, SERVER_VERSION);
 }
 
@@ -197,6 +205,13 @@ async function main(argv: string[]): Promise<void> {
     process.exitCode = await runTenantsCommand(positionals[1], positionals[2], values);
     return;
   }
+  if (command === 'policy') {
+    if (positionals.length > 1) throw new ConfigurationError(`Unknown command "${positionals.join(' ')}". Run stripe-billing-mcp policy --help.`);
+    const { runPolicyCommand } = await import('./actions/policy-command.js');
+    process.exitCode = runPolicyCommand(values);
+    return;
+  }
+  if (values.schema || values.check !== undefined) throw new ConfigurationError(`--${values.schema ? 'schema' : 'check'} is for the policy command. Run stripe-billing-mcp policy --help.`);
   if (values.platform) {
     if (command !== 'serve' || positionals.length > 1) throw new ConfigurationError('--platform goes with serve: stripe-billing-mcp serve --platform.');
     const { runPlatformCommand } = await import('./platform/platform-command.js');

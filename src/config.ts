@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { readPolicyFile } from './actions/policy-file.js';
 import { ConfigurationError } from './errors.js';
 
 const list = z
@@ -45,6 +46,21 @@ function isOrigin(value: string): boolean {
   const url = new URL(value);
   return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value.replace(/\/$/, '').toLowerCase();
 }
+
+/**
+ * ACTIONS_POLICY names a JSON file; the setting's value is the policy read from it, so a missing or
+ * bad file stops every command at start, each problem naming the field. Unset: read-only.
+ */
+const actionsPolicy = z
+  .string()
+  .optional()
+  .transform((path, ctx) => {
+    if (!path) return undefined;
+    const read = readPolicyFile(path);
+    if (read.ok) return read.policy;
+    for (const problem of read.problems) ctx.addIssue({ code: 'custom', message: `ACTIONS_POLICY: ${problem}` });
+    return z.NEVER;
+  });
 
 /** The settings of DESIGN.md. Names are part of the interface: keep them. */
 export const settingsSchema = z.object({
@@ -139,6 +155,7 @@ export const settingsSchema = z.object({
   ADMIN_KEYS: list,
   TENANT_KEY_SECRET: z.string().optional().transform((value) => (value ? value : undefined)),
   PUBLIC_URL: optionalUrl('PUBLIC_URL', 'https://billing.example.com'),
+  ACTIONS_POLICY: actionsPolicy,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -12,6 +12,7 @@ import { AuditDriverMissingError, type AuditStore } from './audit-store.js';
 import { conversationHash } from './call-entry.js';
 import { disclosureView, type DisclosureView } from './disclosures.js';
 import { readCheckpoints } from './checkpoints.js';
+import type { ErasureResult } from './sql-trail.js';
 import { auditDbPath, auditEnabled, auditKeysFor, demoTrailPath, demoTrails, openAuditStore, type AuditSettings } from './create-audit-trail.js';
 import type { AuditFilter, AuditRow } from './record.js';
 import { verifyChain, type ChainReport } from './verify-chain.js';
@@ -87,6 +88,20 @@ function verdict(report: ChainReport, anchors: string | undefined): string {
     ...(report.checkpoints ? [`${report.checkpoints.checked} checkpoints from ${anchors} match${report.checkpoints.purged > 0 ? ` (${report.checkpoints.purged} name records retention has since purged)` : ''}`] : []),
   ];
   return `OK: ${report.records} records, ${report.first_seq ?? '-'}…${report.last_seq ?? '-'}, chain intact${notes.length > 0 ? ` (${notes.join('; ')})` : ''}.\n`;
+}
+
+/** What `audit erase` did, in words: the records, the requests, and what is left to do. */
+function erasureSummary(result: ErasureResult): string {
+  const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+  const canceled = result.canceled_requests.length > 0 ? ` (${plural(result.canceled_requests.length, 'waiting one', 'waiting ones')} canceled first)` : '';
+  const lines = [`Erased the personal fields of ${result.records} records and ${plural(result.requests, 'action request', 'action requests')}${canceled}; the chain still verifies.`];
+  if (result.requests_in_flight.length > 0) {
+    lines.push(
+      `Not erased yet: ${plural(result.requests_in_flight.length, 'request is', 'requests are')} being carried out at Stripe right now (${result.requests_in_flight.join(', ')}); ` +
+        'they keep the email and customer id until they finish. Run this command again in a few minutes.',
+    );
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 async function writeOut(text: string): Promise<void> {
@@ -201,9 +216,10 @@ export async function runAuditCommand(action: string | undefined, flags: AuditFl
         return report.ok ? 0 : 1;
       }
       case 'erase': {
-        const erased = await store.erase(normalizeEmail(flags.email!), flags.tenant);
-        await writeOut(flags.json ? `${JSON.stringify({ erased })}\n` : `Erased the personal fields of ${erased} records; the chain still verifies.\n`);
-        return 0;
+        const result = await store.erase(normalizeEmail(flags.email!), flags.tenant);
+        await writeOut(flags.json ? `${JSON.stringify({ erased: result.records, requests: result.requests, canceled_requests: result.canceled_requests, requests_in_flight: result.requests_in_flight })}\n` : erasureSummary(result));
+        // A request being carried out still holds them: the erasure is not complete until it ends.
+        return result.requests_in_flight.length > 0 ? 1 : 0;
       }
       case 'purge': {
         const cutoff = new Date(Date.now() - settings.AUDIT_RETENTION_DAYS * DAY_MS).toISOString();

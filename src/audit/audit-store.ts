@@ -1,6 +1,7 @@
 import type { AuditKeys } from './audit-key.js';
 import type { ChainHead } from './chain.js';
 import type { AuditEntry, AuditFilter, AuditRow } from './record.js';
+import type { ErasureResult } from './sql-trail.js';
 
 /**
  * Where the trail is kept: the embedded SQLite file or Postgres. Every write that extends the
@@ -48,11 +49,13 @@ export interface AuditStore {
   page(afterSeq: number, limit: number): Promise<AuditRow[]>;
   /**
    * Deletes the personal fields (email, customer ids, salt) of every record of this email, and
-   * of every record naming a customer id those records named; appends an erasure note. The old
+   * of every record naming a customer id those records (or the person's action requests) named;
+   * in the same transaction cancels the person's waiting action requests and blanks their
+   * requests' personal fields (src/actions/erase-requests.ts); appends an erasure note. The old
    * bytes go from the database's files too (SQLite: secure_delete, then the -wal emptied;
-   * Postgres: the table vacuumed).
+   * Postgres: both tables vacuumed).
    */
-  erase(email: string, tenantId?: string): Promise<number>;
+  erase(email: string, tenantId?: string): Promise<ErasureResult>;
   /** Deletes the oldest records before `cutoff` (from the files too, as erase) and appends an anchor that verification starts from. */
   purgeBefore(cutoff: string): Promise<number>;
   close(): Promise<void>;

@@ -3,7 +3,7 @@ import { signingKey, type AuditKeys } from './audit-key.js';
 import type { AuditStore, SqlRunner } from './audit-store.js';
 import type { ChainHead } from './chain.js';
 import type { AuditEntry, AuditFilter, AuditRow } from './record.js';
-import { appendEntries, eraseEmail, findRows, migrate, pageRows, purgeBefore, runBatch, type SqlDialect, type SqlTx } from './sql-trail.js';
+import { appendEntries, eraseEmail, findRows, migrate, pageRows, purgeBefore, runBatch, type ErasureResult, type SqlDialect, type SqlTx } from './sql-trail.js';
 
 const dialect: SqlDialect = { backend: 'postgres', placeholder: (n) => `$${n}` };
 
@@ -84,8 +84,8 @@ export class PostgresAuditStore implements AuditStore {
    * An UPDATE or DELETE leaves the old row versions, personal fields and all, in the table's
    * pages until a vacuum removes them. VACUUM runs outside a transaction, after the change commits.
    */
-  private async vacuum(): Promise<void> {
-    await this.pool.query('VACUUM audit_records');
+  private async vacuum(tables: ReadonlyArray<'audit_records' | 'action_requests'> = ['audit_records']): Promise<void> {
+    await this.pool.query(`VACUUM ${tables.join(', ')}`);
   }
 
   find(filter: AuditFilter): Promise<AuditRow[]> {
@@ -96,10 +96,11 @@ export class PostgresAuditStore implements AuditStore {
     return pageRows(txOf(this.pool), dialect, afterSeq, limit);
   }
 
-  async erase(email: string, tenantId?: string): Promise<number> {
+  async erase(email: string, tenantId?: string): Promise<ErasureResult> {
     const erased = await this.locked((tx) => eraseEmail(tx, dialect, signingKey(this.auditKeys), email, tenantId));
-    // Also when nothing was left to erase: running erase again finishes an earlier one.
-    await this.vacuum();
+    // Also when nothing was left to erase: running erase again finishes an earlier one. The
+    // requests' blanked rows leave old versions (with the email) just as the records' do.
+    await this.vacuum(['audit_records', 'action_requests']);
     return erased;
   }
 

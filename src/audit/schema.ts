@@ -64,6 +64,35 @@ const TENANT_TABLES = [
   'CREATE INDEX tenant_keys_tenant ON tenant_keys (tenant_id)',
 ];
 
+/** confirm_hash is an HMAC of the confirmation secret, never the secret; times are ISO 8601 text, as in audit_records. */
+const ACTION_REQUEST_TABLES = [
+  `CREATE TABLE action_requests (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT,
+    kind TEXT NOT NULL,
+    customer_id TEXT NOT NULL,
+    email TEXT,
+    principal TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    conversation TEXT,
+    params TEXT NOT NULL,
+    preview TEXT NOT NULL,
+    state TEXT NOT NULL,
+    state_version INTEGER NOT NULL,
+    confirm_hash TEXT,
+    confirm_expires_at TEXT,
+    confirmed_via TEXT,
+    claimed_at TEXT,
+    decided_by TEXT,
+    note TEXT,
+    stripe_object_id TEXT,
+    failure_reason TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL)`,
+  'CREATE INDEX action_requests_customer ON action_requests (tenant_id, customer_id, kind, created_at)',
+  'CREATE INDEX action_requests_state ON action_requests (state, updated_at)',
+];
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -81,6 +110,12 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 3,
     sqlite: ['ALTER TABLE audit_records ADD COLUMN key_id TEXT'],
     postgres: ['ALTER TABLE audit_records ADD COLUMN key_id TEXT'],
+  },
+  {
+    // Action requests (src/actions/requests.ts): every state change a compare-and-set on state + state_version.
+    version: 4,
+    sqlite: ACTION_REQUEST_TABLES,
+    postgres: ACTION_REQUEST_TABLES,
   },
 ];
 

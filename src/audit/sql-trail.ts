@@ -3,6 +3,7 @@
  * the chain lock (SQLite: BEGIN IMMEDIATE; Postgres: an advisory transaction lock) and the
  * dialect's placeholder; everything that extends the chain reads the head inside that lock.
  */
+import { eraseRequests, requestCustomerIds } from '../actions/erase-requests.js';
 import type { BatchStatement } from './audit-store.js';
 import { EMPTY_HEAD, seal, type ChainHead, type ChainKey } from './chain.js';
 import { systemEntry, type AuditEntry, type AuditFilter, type AuditRow } from './record.js';
@@ -90,14 +91,32 @@ export async function pageRows(tx: SqlTx, dialect: SqlDialect, afterSeq: number,
   return rows.map(fromColumns);
 }
 
-/** Erasure: the email's records and every record naming one of their customers lose their personal fields. */
-export async function eraseEmail(tx: SqlTx, dialect: SqlDialect, key: ChainKey, email: string, tenantId?: string): Promise<number> {
+/** What an erasure changed: trail records, and the person's action requests (src/actions/erase-requests.ts). */
+export interface ErasureResult {
+  /** Trail records whose personal fields were removed. */
+  records: number;
+  /** Action requests blanked, the canceled ones included. */
+  requests: number;
+  /** Ids of the waiting requests the erasure canceled first (ids name no one). */
+  canceled_requests: string[];
+  /** Ids of requests being carried out at Stripe: left as they are; erase again once they finish. */
+  requests_in_flight: string[];
+}
+
+/**
+ * Erasure: the email's records and every record naming one of their customers lose their
+ * personal fields, and so do the person's action requests (waiting ones canceled first), in the
+ * one transaction the caller holds.
+ */
+export async function eraseEmail(tx: SqlTx, dialect: SqlDialect, key: ChainKey, email: string, tenantId?: string): Promise<ErasureResult> {
   const p = dialect.placeholder;
   // Platform mode: one merchant's data-subject request erases that merchant's records only.
   const ofTenant = (n: number) => (tenantId === undefined ? '' : ` AND tenant_id = ${p(n)}`);
   const tenant = tenantId === undefined ? [] : [tenantId];
   const named = await tx.all(`SELECT customer_ids FROM audit_records WHERE email = ${p(1)} AND customer_ids IS NOT NULL${ofTenant(2)}`, [email, ...tenant]);
-  const customers = [...new Set(named.flatMap((row) => JSON.parse(String(row.customer_ids)) as string[]))];
+  // The customers the person's records name, and those their requests name: a customer id known
+  // from either is theirs in both tables.
+  const customers = [...new Set([...named.flatMap((row) => JSON.parse(String(row.customer_ids)) as string[]), ...(await requestCustomerIds(tx, dialect, email, tenantId))])];
   const clauses = [`email = ${p(1)}`, ...customers.map((_, i) => namesCustomer(dialect, p(i + 2)))];
   const erased = (
     await tx.all(
@@ -107,10 +126,16 @@ export async function eraseEmail(tx: SqlTx, dialect: SqlDialect, key: ChainKey, 
   )
     .map((row) => Number(row.seq))
     .sort((a, b) => a - b);
+  const requests = await eraseRequests(tx, dialect, { email, customers, tenantId });
   // The note names the records it erased (never whose): verification refuses personal fields
-  // removed from any record that no such note names.
-  if (erased.length > 0) await appendEntries(tx, dialect, key, [systemEntry('erasure', { records: erased.length, erased }, tenantId ?? null)]);
-  return erased.length;
+  // removed from any record that no such note names. The requests it canceled are named by id,
+  // so the trail shows why they ended.
+  if (erased.length > 0 || requests.erased > 0) {
+    await appendEntries(tx, dialect, key, [
+      systemEntry('erasure', { records: erased.length, erased, ...(requests.erased > 0 ? { requests: requests.erased, canceled_requests: requests.canceled } : {}) }, tenantId ?? null),
+    ]);
+  }
+  return { records: erased.length, requests: requests.erased, canceled_requests: requests.canceled, requests_in_flight: requests.in_flight };
 }
 
 /**

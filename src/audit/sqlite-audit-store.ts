@@ -5,6 +5,7 @@ import type { AuditKeys } from './audit-key.js';
 import { AuditDriverMissingError, type AuditStore, type SqlRunner } from './audit-store.js';
 import type { ChainHead } from './chain.js';
 import type { AuditEntry, AuditFilter, AuditRow } from './record.js';
+import type { ErasureResult } from './sql-trail.js';
 import type { SqliteReply, SqliteRequest, SqliteWorkerData } from './sqlite-worker.js';
 
 type RequestBody = SqliteRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
@@ -92,7 +93,7 @@ export class SqliteAuditStore implements AuditStore {
     return this.call({ op: 'page', afterSeq, limit });
   }
 
-  erase(email: string, tenantId?: string): Promise<number> {
+  erase(email: string, tenantId?: string): Promise<ErasureResult> {
     return this.call({ op: 'erase', email, tenantId });
   }
 

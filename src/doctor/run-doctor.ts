@@ -3,6 +3,7 @@
  * found before a customer meets it. Each check says which tools it affects and how to fix it.
  * Nothing here changes the Stripe account, sends mail or writes to the store.
  */
+import { actionPermissionsToProbe, actionsCheck } from './actions-check.js';
 import { auditCheck } from './audit-check.js';
 import { codeLockCheck } from './code-lock-check.js';
 import { connectionsCheck } from './connections-check.js';
@@ -329,6 +330,11 @@ async function cacheCheck(runtime: ToolRuntime, settings: Settings): Promise<{ r
     : { summary, row: { ...base, status: 'ok', detail } };
 }
 
+/** The enabled actions' write permissions are probed with the tools' own. */
+function withActionPermissions(needs: ReturnType<typeof capabilityNeeds>, settings: Settings): ReturnType<typeof capabilityNeeds> {
+  return { ...needs, permissions: [...new Set([...needs.permissions, ...actionPermissionsToProbe(settings.ACTIONS_POLICY)])].sort() };
+}
+
 export interface Diagnosis {
   report: DoctorReport;
   /** What the report was made from, for the tool listing to take over (`/v1/status`). */
@@ -345,7 +351,7 @@ export async function diagnose(options: DoctorOptions): Promise<Diagnosis> {
   const verificationOn = runtime.verification !== undefined;
   const tools = options.tools.filter((tool) => tool.audience !== 'verification' || verificationOn);
   const [capabilities, mail, store, identity, cache, plans, audit, codeLocks] = await Promise.all([
-    probeStripeCapabilities(runtime.stripe, { ...capabilityNeeds(tools), portalConfiguration: settings.PORTAL_CONFIGURATION }),
+    probeStripeCapabilities(runtime.stripe, { ...withActionPermissions(capabilityNeeds(tools), settings), portalConfiguration: settings.PORTAL_CONFIGURATION }),
     mailCheck(runtime, names(tools.filter(needsMail))),
     storeCheck(runtime, settings, tools),
     checkIdentityTokens(settings, options.fetch),
@@ -371,6 +377,7 @@ export async function diagnose(options: DoctorOptions): Promise<Diagnosis> {
     connectionsCheck(settings),
     cache.row,
     ...(plans ? [plans] : []),
+    actionsCheck(settings.ACTIONS_POLICY, capabilities),
     audit,
   ];
   const broken = checks.filter((check) => check.status === 'fail' || check.status === 'unknown');

@@ -86,6 +86,8 @@ function tenantSettings(base: Settings, tenant: TenantRecord, secrets: { stripeK
     PLAN_PRODUCTS: own.plan_products ?? [],
     MERCHANT_NAME: own.merchant_name ?? tenant.name,
     MAIL_FROM: own.mail_from ?? base.MAIL_FROM,
+    // Each merchant's own policy; never the platform's ACTIONS_POLICY.
+    ACTIONS_POLICY: own.actions,
     HOST_KEYS: [],
     STAFF_KEYS: [],
   };

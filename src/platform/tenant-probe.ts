@@ -16,10 +16,11 @@ const TENANT_FIELDS: Record<string, string> = {
   WRITE_TOOLS: 'settings.write_tools',
   MAIL_FROM: 'settings.mail_from',
   MERCHANT_NAME: 'settings.merchant_name',
+  ACTIONS_POLICY: 'settings.actions',
 };
 
 export function inTenantTerms(text: string): string {
-  return text.replace(/\b(STRIPE_API_KEY|PORTAL_CONFIGURATION|PORTAL_RETURN_URL|PLAN_PRODUCTS|WRITE_TOOLS|MAIL_FROM|MERCHANT_NAME)\b/g, (name) => TENANT_FIELDS[name]!);
+  return text.replace(/\b(STRIPE_API_KEY|PORTAL_CONFIGURATION|PORTAL_RETURN_URL|PLAN_PRODUCTS|WRITE_TOOLS|MAIL_FROM|MERCHANT_NAME|ACTIONS_POLICY)\b/g, (name) => TENANT_FIELDS[name]!);
 }
 
 /**
@@ -30,7 +31,7 @@ export function inTenantTerms(text: string): string {
 export function tenantProber(base: Settings, log: Logger, fetch?: StripeClientOptions['fetch']): TenantProber {
   return async (stripeKey, own) => {
     // Only the Stripe side: no store, mail or audit checks per connect.
-    const settings: Settings = { ...base, STRIPE_API_KEY: stripeKey, STORE_URL: undefined, CACHE_URL: undefined, SMTP_URL: undefined, AUDIT: 'off', PORTAL_CONFIGURATION: own.portal_configuration, HOST_KEYS: [], STAFF_KEYS: [] };
+    const settings: Settings = { ...base, STRIPE_API_KEY: stripeKey, STORE_URL: undefined, CACHE_URL: undefined, SMTP_URL: undefined, AUDIT: 'off', PORTAL_CONFIGURATION: own.portal_configuration, ACTIONS_POLICY: own.actions, HOST_KEYS: [], STAFF_KEYS: [] };
     let runtime;
     try {
       parseStripeKey(stripeKey, 'stripe_api_key');

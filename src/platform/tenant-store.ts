@@ -3,6 +3,7 @@
  * file): each merchant's settings, its Stripe key and webhook secret as keyring ciphertexts, and
  * its bearer keys as keyed digests. Nothing here is plaintext secret.
  */
+import type { ActionsPolicy } from '../actions/policy.js';
 import type { SqlRunner } from '../audit/audit-store.js';
 import type { LastProbe } from '../tools/lib/last-probe.js';
 
@@ -14,6 +15,8 @@ export interface TenantSettings {
   portal_configuration?: string | undefined;
   write_tools?: string[] | undefined;
   plan_products?: string[] | undefined;
+  /** Validated by the ACTIONS_POLICY schema when set through the admin API or `tenants add`. */
+  actions?: ActionsPolicy | undefined;
 }
 
 /** Which tools the merchant's key allows, from the same probe as `doctor`. */

@@ -6,6 +6,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
+import { actionsPolicySchema, describePolicyIssues } from '../actions/policy.js';
 import { ToolError } from '../errors.js';
 import { parseStripeKey } from '../stripe/key.js';
 import type { LastProbe } from '../tools/lib/last-probe.js';
@@ -25,6 +26,8 @@ export const tenantSettingsSchema = z
     portal_configuration: z.string().regex(/^bpc_[A-Za-z0-9]+$/, 'portal_configuration is a bpc_… id').optional(),
     write_tools: z.array(z.enum(['resend_invoice', 'apply_coupon', 'all'])).max(3).optional(),
     plan_products: z.array(z.string().regex(/^prod_[A-Za-z0-9]+$/, 'plan_products are prod_… ids')).max(100).optional(),
+    /** The merchant's actions policy: the schema of ACTIONS_POLICY, so its errors name the same fields. */
+    actions: actionsPolicySchema.optional(),
   })
   .strict();
 
@@ -80,6 +83,17 @@ export type TenantProber = (stripeKey: string, settings: TenantSettings) => Prom
 export interface Authenticated {
   tenant: TenantRecord;
   key: TenantKeyRecord;
+}
+
+/** `field: problem; …`; the actions policy's problems read as ACTIONS_POLICY's do, under settings.actions. */
+function tenantIssueMessages(issues: readonly z.core.$ZodIssue[]): string {
+  return issues
+    .map((issue) => {
+      const [first, second, ...rest] = issue.path;
+      if (first === 'settings' && second === 'actions') return describePolicyIssues([{ ...issue, path: rest }], 'settings.actions').join('; ');
+      return `${issue.path.join('.') || 'body'}: ${issue.message}`;
+    })
+    .join('; ');
 }
 
 export function tenantInputError(message: string): ToolError {
@@ -182,7 +196,7 @@ export class Tenants {
   /** Connects a merchant: the key is probed first, so a key that cannot work is never stored. */
   async create(input: unknown, prober: TenantProber): Promise<{ tenant: TenantRecord; host_key: string; staff_key: string; probe: ProbeOutcome }> {
     const parsed = newTenantSchema.safeParse(input);
-    if (!parsed.success) throw tenantInputError(parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; '));
+    if (!parsed.success) throw tenantInputError(tenantIssueMessages(parsed.error.issues));
     const { name, stripe_api_key, webhook_secret, settings } = parsed.data;
     const mode = stripeKeyModeOf(stripe_api_key);
     const probe = await prober(stripe_api_key, settings);
@@ -221,7 +235,7 @@ export class Tenants {
     const tenant = await this.get(id);
     if (!tenant) return undefined;
     const parsed = tenantPatchSchema.safeParse(input);
-    if (!parsed.success) throw tenantInputError(parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; '));
+    if (!parsed.success) throw tenantInputError(tenantIssueMessages(parsed.error.issues));
     const patch = parsed.data;
     const next: TenantRecord = { ...tenant, version: tenant.version + 1, updated_at: new Date().toISOString() };
     if (patch.name !== undefined) next.name = patch.name;

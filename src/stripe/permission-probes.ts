@@ -45,6 +45,12 @@ export const PERMISSIONS: Readonly<Record<string, PermissionInfo>> = {
     label: 'Customer portal: Read',
     probe: (s) => s.billingPortal.configurations.list({ limit: 1 }),
   },
+  // The actions policy's writes (src/actions): aimed at a charge or customer that cannot exist.
+  rak_refund_write: { label: 'Refunds: Write', probe: (s) => s.refunds.create({ charge: `ch_${PROBE_ID}` }) },
+  rak_customer_balance_transaction_write: {
+    label: 'Customer balance transactions: Write',
+    probe: (s) => s.customers.createBalanceTransaction(`cus_${PROBE_ID}`, { amount: 0, currency: 'usd' }),
+  },
 };
 
 export type PermissionState = 'granted' | 'missing' | 'unknown';

@@ -145,7 +145,7 @@ describe.each<Kind>(['sqlite', 'postgres'])('audit store (%s)', (kind) => {
       entry({ tenant_id: 'ten_alpha', email: 'ana@example.com', customer_ids: ['cus_A1'] }),
       entry({ tenant_id: 'ten_beta', email: 'ana@example.com', customer_ids: ['cus_B1'] }),
     ]);
-    expect(await store.erase('ana@example.com', 'ten_alpha')).toBe(1);
+    expect((await store.erase('ana@example.com', 'ten_alpha')).records).toBe(1);
     const rows = await store.find({ limit: 10 });
     expect(rows.filter((row) => row.kind === 'call').map((row) => [row.tenant_id, row.email])).toEqual([
       ['ten_beta', 'ana@example.com'],
@@ -167,7 +167,7 @@ describe.each<Kind>(['sqlite', 'postgres'])('audit store (%s)', (kind) => {
       entry({ outcome: 'refused', reason: 'not_verified', disclosed: [] }), // 6
     ]);
 
-    expect(await store.erase('ana@example.com')).toBe(3);
+    expect((await store.erase('ana@example.com')).records).toBe(3);
 
     const rows = await allRows(store);
     const bySeq = new Map(rows.map((row) => [row.seq, row]));
@@ -191,7 +191,7 @@ describe.each<Kind>(['sqlite', 'postgres'])('audit store (%s)', (kind) => {
     expect(table).toContain('ben@example.com');
 
     // A second erasure of the same person finds nothing left and writes no note.
-    expect(await store.erase('ana@example.com')).toBe(0);
+    expect((await store.erase('ana@example.com')).records).toBe(0);
     expect(await verifyChain(store)).toMatchObject({ ok: true, records: 7 });
   });
 

@@ -32,6 +32,7 @@ export const EXPANDABLE_FIELDS: Readonly<Record<string, Readonly<Record<string, 
   },
   line_item: { discounts: 'discount', subscription: 'subscription' },
   charge: { customer: 'customer' },
+  refund: { charge: 'charge', customer: 'customer', payment_method: 'payment_method' },
   payment_method: { customer: 'customer' },
   promotion_code: { customer: 'customer', 'promotion.coupon': 'coupon' },
   discount: { customer: 'customer', promotion_code: 'promotion_code', 'source.coupon': 'coupon' },
@@ -46,6 +47,8 @@ export const EXPANDABLE_FIELDS: Readonly<Record<string, Readonly<Record<string, 
  */
 export const INCLUDABLE_FIELDS: Readonly<Record<string, readonly string[]>> = {
   'billing_portal.configuration': ['features.subscription_update.products'],
+  // Since API version 2022-11-15 a charge's refunds come only with expand: ['refunds'].
+  charge: ['refunds'],
 };
 
 export const MAX_EXPAND_DEPTH = 4;

@@ -578,6 +578,8 @@ export interface ChargeSpec {
   failureMessage?: string | null;
   amountRefunded?: number;
   receiptEmail?: string | null;
+  /** The PaymentIntent (`pi_…`) that created the charge, for refunds by payment_intent. */
+  paymentIntent?: string | null;
 }
 
 export function makeCharge(spec: ChargeSpec): Stripe.Charge {
@@ -620,7 +622,7 @@ export function makeCharge(spec: ChargeSpec): Stripe.Charge {
       type: succeeded ? 'authorized' : 'issuer_declined',
     },
     paid: succeeded,
-    payment_intent: null,
+    payment_intent: spec.paymentIntent ?? null,
     payment_method: spec.paymentMethod,
     payment_method_details: {
       type: 'card',
@@ -663,6 +665,40 @@ export function makeCharge(spec: ChargeSpec): Stripe.Charge {
     status,
     transfer_data: null,
     transfer_group: null,
+  };
+}
+
+export interface RefundSpec {
+  id: string;
+  created: number;
+  charge: Stripe.Charge;
+  amount: number;
+  reason: Stripe.Refund.Reason | null;
+  metadata?: Record<string, string>;
+}
+
+/** A card refund as Stripe returns it once the refund has been sent to the card network. */
+export function makeRefund(spec: RefundSpec): Stripe.Refund {
+  const charge = spec.charge;
+  return {
+    id: spec.id,
+    object: 'refund',
+    amount: spec.amount,
+    balance_transaction: `txn_${spec.id.slice(3)}`,
+    charge: charge.id,
+    created: spec.created,
+    currency: charge.currency,
+    customer: typeof charge.customer === 'string' ? charge.customer : (charge.customer?.id ?? null),
+    customer_account: null,
+    destination_details: { type: 'card', card: { reference: `ARN${spec.id.slice(3)}`, reference_status: 'pending', reference_type: 'acquirer_reference_number', type: 'refund' } },
+    metadata: spec.metadata ?? {},
+    payment_intent: typeof charge.payment_intent === 'string' ? charge.payment_intent : (charge.payment_intent?.id ?? null),
+    payment_method: typeof charge.payment_method === 'string' ? charge.payment_method : null,
+    reason: spec.reason,
+    receipt_number: null,
+    source_transfer_reversal: null,
+    status: 'succeeded',
+    transfer_reversal: null,
   };
 }
 
@@ -777,6 +813,7 @@ export interface BalanceTransactionSpec {
   type: Stripe.CustomerBalanceTransaction.Type;
   description?: string | null;
   invoice?: string | null;
+  metadata?: Record<string, string>;
 }
 
 export function makeCustomerBalanceTransaction(spec: BalanceTransactionSpec): Stripe.CustomerBalanceTransaction {
@@ -794,7 +831,7 @@ export function makeCustomerBalanceTransaction(spec: BalanceTransactionSpec): St
     ending_balance: spec.endingBalance,
     invoice: spec.invoice ?? null,
     livemode: false,
-    metadata: {},
+    metadata: spec.metadata ?? {},
     type: spec.type,
   };
 }

@@ -29,6 +29,30 @@ function matches(m: FailureMatcher, method: string, path: string): boolean {
   return typeof m.path === 'string' ? m.path === path : m.path.test(path);
 }
 
+/**
+ * A request paused inside the endpoint (after validation, before it executes), so a test can
+ * send a concurrent request meanwhile — e.g. the same idempotency key while the first is in
+ * flight (409), or two confirmations racing.
+ */
+export class FakeHold {
+  private arrive!: () => void;
+  private let!: () => void;
+  /** Resolves once a request has reached the hold. */
+  readonly reached = new Promise<void>((resolve) => (this.arrive = resolve));
+  /** The held request waits on this. */
+  readonly released = new Promise<void>((resolve) => (this.let = resolve));
+
+  /** Called by the dispatcher when the request arrives. */
+  enter(): Promise<void> {
+    this.arrive();
+    return this.released;
+  }
+
+  release(): void {
+    this.let();
+  }
+}
+
 /** A queue of one-shot (or n-shot) injections, consumed first-registered first. */
 export class InjectionQueue<T> {
   private pending: Pending<T>[] = [];

@@ -21,7 +21,10 @@ export type Permission =
   | 'rak_coupon_read'
   | 'rak_billing_portal_session_write'
   | 'rak_billing_portal_configuration_read'
-  | 'rak_customer_balance_transaction_read';
+  | 'rak_customer_balance_transaction_read'
+  | 'rak_customer_balance_transaction_write'
+  | 'rak_refund_read'
+  | 'rak_refund_write';
 
 /** Route (method + path pattern) → the permission it needs. The router reads it from here. */
 export const ROUTE_PERMISSIONS = {
@@ -29,6 +32,8 @@ export const ROUTE_PERMISSIONS = {
   'GET /v1/customers/search': 'rak_customer_read',
   'GET /v1/customers/:id': 'rak_customer_read',
   'GET /v1/customers/:id/balance_transactions': 'rak_customer_balance_transaction_read',
+  'GET /v1/customers/:id/balance_transactions/:transaction': 'rak_customer_balance_transaction_read',
+  'POST /v1/customers/:id/balance_transactions': 'rak_customer_balance_transaction_write',
   'GET /v1/subscriptions': 'rak_subscription_read',
   'GET /v1/subscriptions/:id': 'rak_subscription_read',
   'POST /v1/subscriptions/:id': 'rak_subscription_write',
@@ -38,6 +43,11 @@ export const ROUTE_PERMISSIONS = {
   // A preview has no side effects, so Stripe lets a read-only invoice key create one.
   'POST /v1/invoices/create_preview': 'rak_invoice_read',
   'GET /v1/charges': 'rak_charge_read',
+  'GET /v1/charges/:id': 'rak_charge_read',
+  // Refunds are their own resource in the restricted-key editor ("Refunds": Read / Write).
+  'GET /v1/refunds': 'rak_refund_read',
+  'GET /v1/refunds/:id': 'rak_refund_read',
+  'POST /v1/refunds': 'rak_refund_write',
   'GET /v1/prices': 'rak_price_read',
   'GET /v1/products/:id': 'rak_product_read',
   'GET /v1/promotion_codes': 'rak_promotion_code_read',
@@ -66,6 +76,7 @@ export const READ_PERMISSION: Record<ResourceKind, Permission> = {
   // Discounts are read as part of the object they sit on.
   discount: 'rak_coupon_read',
   customer_balance_transaction: 'rak_customer_balance_transaction_read',
+  refund: 'rak_refund_read',
   'billing_portal.configuration': 'rak_billing_portal_configuration_read',
   'billing_portal.session': 'rak_billing_portal_session_write',
 };

@@ -26,6 +26,7 @@ import {
   makeSubscriptionItem,
   type CardSpec,
 } from './factories.js';
+import { recordRefund } from './refunds.js';
 import type { FakeStripeStore } from './store.js';
 
 const DAY = 86_400;
@@ -170,6 +171,23 @@ export const DEMO = {
     INACTIVE: { id: 'promo_DemoInactive', code: 'INACTIVE' },
   },
   discounts: { aliceLoyal5: 'di_DemoAliceLoyal5' },
+  /** The refund behind charges.aliceRefunded (always seeded). */
+  refunds: { aliceRefunded: 're_DemoAliceRefunded' },
+  /**
+   * Payments the action tools are demonstrated on, seeded only with `actionFixtures: true`:
+   * a duplicate of alice's latest Pro payment (charged again 90 seconds later; refundable in
+   * full, reason `duplicate`), and a setup fee of $99.00 of which $25.00 was already refunded
+   * ($74.00 left). Both carry a payment intent, so refunds by `payment_intent` work too.
+   */
+  actions: {
+    aliceDuplicateCharge: 'ch_DemoAliceDuplicate',
+    aliceDuplicatePaymentIntent: 'pi_DemoAliceDuplicate',
+    alicePartlyRefundedCharge: 'ch_DemoAlicePartlyRefunded',
+    alicePartlyRefundedPaymentIntent: 'pi_DemoAlicePartlyRefunded',
+    alicePartialRefund: 're_DemoAlicePartialRefund',
+    /** Minor units already refunded on the partly refunded charge, and what is left. */
+    alicePartlyRefundedAmounts: { amount: 9900, refunded: 2500, left: 7400 },
+  },
   portalConfiguration: 'bpc_DemoDefault',
   /** frank's credit balance, in cents (negative = credit the customer has). */
   frankBalance: -2500,
@@ -193,9 +211,11 @@ const sourceCards = {
 export interface SeedOptions {
   now: number;
   portalConfigured: boolean;
+  /** Also seed DEMO.actions (the refundable payments of the action tools' demo). */
+  actionFixtures?: boolean;
 }
 
-export function seedDemoAccount(store: FakeStripeStore, { now, portalConfigured }: SeedOptions): void {
+export function seedDemoAccount(store: FakeStripeStore, { now, portalConfigured, actionFixtures = false }: SeedOptions): void {
   const ago = (days: number) => now - Math.round(days * DAY);
   const ahead = (days: number) => now + Math.round(days * DAY);
   const put = <T extends { id: string }>(map: Map<string, T>, value: T): T => {
@@ -406,7 +426,17 @@ export function seedDemoAccount(store: FakeStripeStore, { now, portalConfigured 
   charge(CH.aliceFailed, alice, ago(40) + 3600, 4400, 'usd', 'aliceVisa', { status: 'failed', failureCode: 'card_declined', failureMessage: 'Your card was declined.' });
   charge(CH.alicePaid[1], alice, ago(39), 4400, 'usd', 'aliceVisa');
   charge(CH.alicePaid[2], alice, ago(10) + 3600, 4400, 'usd', 'aliceVisa');
-  charge(CH.aliceRefunded, alice, ago(180), 9900, 'usd', 'aliceVisa', { description: 'One-time setup', amountRefunded: 9900 });
+  const aliceRefunded = charge(CH.aliceRefunded, alice, ago(180), 9900, 'usd', 'aliceVisa', { description: 'One-time setup' });
+  recordRefund(store, aliceRefunded, { id: DEMO.refunds.aliceRefunded, amount: 9900, created: ago(179), reason: 'requested_by_customer' });
+  if (actionFixtures) {
+    const A = DEMO.actions;
+    charge(A.aliceDuplicateCharge, alice, ago(10) + 3600 + 90, 4400, 'usd', 'aliceVisa', { paymentIntent: A.aliceDuplicatePaymentIntent });
+    const partly = charge(A.alicePartlyRefundedCharge, alice, ago(6), A.alicePartlyRefundedAmounts.amount, 'usd', 'aliceVisa', {
+      description: 'One-time setup',
+      paymentIntent: A.alicePartlyRefundedPaymentIntent,
+    });
+    recordRefund(store, partly, { id: A.alicePartialRefund, amount: A.alicePartlyRefundedAmounts.refunded, created: ago(5), reason: 'requested_by_customer' });
+  }
 
   // The uppercase duplicate: one paid invoice on its canceled subscription.
   invoice(I.aliceUppercase, aliceUpper, ago(530), starter, { subscription: S.aliceUppercaseCanceled });

@@ -26,6 +26,7 @@ export type ResourceKind =
   | 'source'
   | 'discount'
   | 'customer_balance_transaction'
+  | 'refund'
   | 'billing_portal.configuration'
   | 'billing_portal.session';
 
@@ -43,6 +44,7 @@ export class FakeStripeStore {
   readonly sources = new Map<string, Stripe.Card>();
   readonly discounts = new Map<string, Stripe.Discount>();
   readonly balanceTransactions = new Map<string, Stripe.CustomerBalanceTransaction>();
+  readonly refunds = new Map<string, Stripe.Refund>();
   readonly portalConfigurations = new Map<string, Stripe.BillingPortal.Configuration>();
   readonly portalSessions = new Map<string, Stripe.BillingPortal.Session>();
   /** Invoices sent with POST /v1/invoices/:id/send (Stripe emails them; the fake records them). */
@@ -82,6 +84,8 @@ export class FakeStripeStore {
         return this.discounts;
       case 'customer_balance_transaction':
         return this.balanceTransactions;
+      case 'refund':
+        return this.refunds;
       case 'billing_portal.configuration':
         return this.portalConfigurations;
       case 'billing_portal.session':

@@ -58,6 +58,14 @@ export function emptyable<S extends z.ZodType>(schema: S) {
 
 export const expandParam = z.array(z.string()).optional();
 
+/** Metadata as Stripe takes it on create: '' for the whole hash, or for a value, means "none". */
+export const metadataParam = emptyable(z.record(z.string(), z.string())).optional();
+
+export function metadataFrom(param: z.output<typeof metadataParam>): Record<string, string> {
+  if (param === undefined || param === '') return {};
+  return Object.fromEntries(Object.entries(param).filter(([, value]) => value !== ''));
+}
+
 /** `created` and similar timestamp filters: an integer or `{gt, gte, lt, lte}`. */
 export const rangeParam = z
   .union([formInt(), z.strictObject({ gt: formInt().optional(), gte: formInt().optional(), lt: formInt().optional(), lte: formInt().optional() })])
@@ -101,10 +109,14 @@ function flattenIssues(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] 
   for (const issue of issues) {
     if (issue.code === 'invalid_union' && 'errors' in issue && issue.errors.length > 0) {
       const branches = issue.errors.map((branch) => flattenIssues(branch));
-      const informative = branches.find((b) => b.some((i) => i.code !== 'invalid_type' && i.code !== 'invalid_value'));
+      const informative =
+        branches.find((b) => b.some((i) => i.code !== 'invalid_type' && i.code !== 'invalid_value')) ??
+        // Otherwise the branch that took the value's shape and failed inside it (a missing field).
+        branches.find((b) => b.length > 0 && b.every((i) => i.path.length > 0));
       if (informative) {
         out.push(
-          ...informative.map((i) => ({ ...i, path: i.path.length >= issue.path.length ? i.path : [...issue.path, ...i.path] }) as z.core.$ZodIssue),
+          // A branch's issues have paths relative to the union's value.
+          ...informative.map((i) => ({ ...i, path: [...issue.path, ...i.path] }) as z.core.$ZodIssue),
         );
         continue;
       }

@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { resourceMissing } from '../errors.js';
 import { paginate } from '../paginate.js';
 import { defineRoute } from '../router.js';
-import { matchesRange, paginationShape, rangeParam } from '../validate.js';
+import { expandParam, matchesRange, paginationShape, rangeParam } from '../validate.js';
 
 export const listCharges = defineRoute({
   key: 'GET /v1/charges',
@@ -24,4 +25,16 @@ export const listCharges = defineRoute({
   },
 });
 
-export const chargeRoutes = [listCharges];
+/** One charge, e.g. to check whose it is and what is left to refund before refunding it. */
+export const retrieveCharge = defineRoute({
+  key: 'GET /v1/charges/:id',
+  params: z.strictObject({ expand: expandParam }),
+  handle(ctx) {
+    const id = ctx.pathParams.id ?? '';
+    const charge = ctx.store.charges.get(id);
+    if (!charge) throw resourceMissing('charge', id);
+    return charge;
+  },
+});
+
+export const chargeRoutes = [listCharges, retrieveCharge];

@@ -1,10 +1,11 @@
 import type Stripe from 'stripe';
 import { z } from 'zod';
 import { invalidRequest, resourceMissing } from '../errors.js';
+import { makeCustomerBalanceTransaction } from '../factories.js';
 import { newestFirst, paginate } from '../paginate.js';
 import { defineRoute, type RouteContext } from '../router.js';
 import { matchesSearchQuery, parseSearchQuery } from '../search-query.js';
-import { expandParam, formInt, matchesRange, paginationShape, rangeParam } from '../validate.js';
+import { expandParam, formInt, matchesRange, metadataFrom, metadataParam, paginationShape, rangeParam } from '../validate.js';
 
 export function requireCustomer(ctx: RouteContext, id: string, param = 'id'): Stripe.Customer {
   const customer = ctx.store.liveCustomer(id);
@@ -104,4 +105,57 @@ export const listBalanceTransactions = defineRoute({
   },
 });
 
-export const customerRoutes = [listCustomers, searchCustomers, retrieveCustomer, listBalanceTransactions];
+export const retrieveBalanceTransaction = defineRoute({
+  key: 'GET /v1/customers/:id/balance_transactions/:transaction',
+  params: z.strictObject({ expand: expandParam }),
+  handle(ctx) {
+    const customer = requireCustomer(ctx, ctx.pathParams.id ?? '');
+    const id = ctx.pathParams.transaction ?? '';
+    const transaction = ctx.store.balanceTransactions.get(id);
+    if (!transaction || transaction.customer !== customer.id) throw resourceMissing('customer balance transaction', id);
+    return transaction;
+  },
+});
+
+/**
+ * A manual adjustment of the customer's balance: a negative amount is a credit the customer
+ * can spend on future invoices, a positive one a debit added to the next invoice. The balance
+ * is kept in the customer's currency (set by the first transaction when it has none).
+ */
+export const createBalanceTransaction = defineRoute({
+  key: 'POST /v1/customers/:id/balance_transactions',
+  params: z.strictObject({
+    amount: formInt(),
+    currency: z.string(),
+    description: z.string().max(350).optional(),
+    expand: expandParam,
+    metadata: metadataParam,
+  }),
+  handle(ctx, params) {
+    const customer = requireCustomer(ctx, ctx.pathParams.id ?? '');
+    const currency = params.currency.toLowerCase();
+    if (!/^[a-z]{3}$/.test(currency)) throw invalidRequest(`Invalid currency: ${params.currency}.`, { param: 'currency' });
+    // The fake keeps one balance per customer; Stripe keeps per-currency credit balances in
+    // invoice_credit_balance, which no tool of ours reads.
+    if (customer.currency && customer.currency !== currency) {
+      throw invalidRequest(`Customer ${customer.id} has a balance in ${customer.currency}; the fake Stripe cannot add a ${currency} balance transaction.`, { param: 'currency' });
+    }
+    customer.currency = currency;
+    customer.balance += params.amount;
+    const transaction = makeCustomerBalanceTransaction({
+      id: ctx.store.nextId('cbtxn'),
+      customer: customer.id,
+      created: ctx.now,
+      amount: params.amount,
+      currency,
+      endingBalance: customer.balance,
+      type: 'adjustment',
+      description: params.description ?? null,
+      metadata: metadataFrom(params.metadata),
+    });
+    ctx.store.balanceTransactions.set(transaction.id, transaction);
+    return transaction;
+  },
+});
+
+export const customerRoutes = [listCustomers, searchCustomers, retrieveCustomer, listBalanceTransactions, retrieveBalanceTransaction, createBalanceTransaction];

@@ -5,6 +5,7 @@ import { chargeRoutes } from './charges.js';
 import { customerRoutes } from './customers.js';
 import { invoiceRoutes } from './invoices.js';
 import { paymentMethodRoutes } from './payment-methods.js';
+import { refundRoutes } from './refunds.js';
 import { subscriptionRoutes } from './subscriptions.js';
 
 export const ALL_ROUTES: readonly RouteDefinition[] = [
@@ -12,6 +13,7 @@ export const ALL_ROUTES: readonly RouteDefinition[] = [
   ...subscriptionRoutes,
   ...invoiceRoutes,
   ...chargeRoutes,
+  ...refundRoutes,
   ...catalogRoutes,
   ...paymentMethodRoutes,
   ...billingPortalRoutes,

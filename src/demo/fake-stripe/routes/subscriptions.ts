@@ -1,10 +1,10 @@
 import type Stripe from 'stripe';
 import { z } from 'zod';
-import { resourceMissing } from '../errors.js';
+import { invalidRequest, resourceMissing } from '../errors.js';
 import { replaceSubscriptionDiscounts } from '../discounts.js';
 import { paginate } from '../paginate.js';
 import { defineRoute, type RouteContext } from '../router.js';
-import { emptyable, expandParam, formEnum, matchesRange, paginationShape, rangeParam } from '../validate.js';
+import { emptyable, expandParam, formEnum, formInt, matchesRange, paginationShape, rangeParam } from '../validate.js';
 
 export const SUBSCRIPTION_STATUSES = [
   'active',
@@ -79,16 +79,41 @@ const discountItem = z.strictObject({
   promotion_code: z.string().optional(),
 });
 
+type PauseParam = '' | { behavior: 'keep_as_draft' | 'mark_uncollectible' | 'void'; resumes_at?: number | undefined };
+
+/**
+ * Pausing collection: invoices are still made but kept as drafts, marked uncollectible or
+ * voided until `resumes_at` (none: until unset with ''). The status stays as it was; Stripe
+ * does not switch it to `paused` (that is the trial-without-payment-method pause).
+ */
+function setPauseCollection(ctx: RouteContext, subscription: Stripe.Subscription, pause: PauseParam): void {
+  if (subscription.status === 'canceled' || subscription.status === 'incomplete_expired') {
+    throw invalidRequest('A canceled subscription can only update its cancellation_details and metadata.');
+  }
+  if (pause === '') {
+    subscription.pause_collection = null;
+    return;
+  }
+  if (pause.resumes_at !== undefined && pause.resumes_at <= ctx.now) {
+    throw invalidRequest('pause_collection[resumes_at] must be in the future.', { param: 'pause_collection[resumes_at]' });
+  }
+  subscription.pause_collection = { behavior: pause.behavior, resumes_at: pause.resumes_at ?? null };
+}
+
 export const updateSubscription = defineRoute({
   key: 'POST /v1/subscriptions/:id',
   params: z.strictObject({
     discounts: emptyable(z.array(discountItem)).optional(),
     expand: expandParam,
     metadata: emptyable(z.record(z.string(), z.string())).optional(),
+    pause_collection: emptyable(
+      z.strictObject({ behavior: formEnum(['keep_as_draft', 'mark_uncollectible', 'void']), resumes_at: formInt().optional() }),
+    ).optional(),
     proration_behavior: formEnum(['always_invoice', 'create_prorations', 'none']).optional(),
   }),
   handle(ctx, params) {
     const subscription = requireSubscription(ctx, ctx.pathParams.id ?? '');
+    if (params.pause_collection !== undefined) setPauseCollection(ctx, subscription, params.pause_collection);
     if (params.discounts !== undefined) replaceSubscriptionDiscounts(ctx.store, subscription, params.discounts, ctx.now);
     if (params.metadata !== undefined) {
       // Stripe merges metadata keys; '' as a value deletes the key, '' as the whole hash clears it.
