@@ -6,7 +6,7 @@
 import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import { DEMO, FakeStripe, IDEMPOTENCY_KEY_TTL_SECONDS, ROUTE_PERMISSIONS } from '../src/demo/fake-stripe/index.js';
-import { useFakeStripe } from './support/fake-stripe-msw.js';
+import { failure, useFakeStripe } from './support/fake-stripe-msw.js';
 
 const NOW = 1_790_000_000;
 const KEY = 'rk_test_fake_actions_wxyz';
@@ -14,15 +14,6 @@ const stripeApi = useFakeStripe({ now: NOW, actionFixtures: true });
 const sdk = (options: { maxNetworkRetries?: number } = {}) => new Stripe(KEY, { maxNetworkRetries: options.maxNetworkRetries ?? 0 });
 const A = DEMO.actions;
 
-async function failure(call: Promise<unknown>): Promise<Stripe.errors.StripeError> {
-  try {
-    await call;
-  } catch (error) {
-    if (error instanceof Stripe.errors.StripeError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 const charge = (id: string) => stripeApi.fake().store.charges.get(id)!;
 const refundCount = () => stripeApi.fake().store.refunds.size;

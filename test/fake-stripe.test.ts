@@ -10,23 +10,13 @@ import { makeCustomer } from '../src/demo/fake-stripe/factories.js';
 import { parseFormParams } from '../src/demo/fake-stripe/params.js';
 import { matchesWordSequence, parseSearchQuery } from '../src/demo/fake-stripe/search-query.js';
 import { serveFakeStripe } from '../src/demo/serve-fake-stripe.js';
-import { useFakeStripe } from './support/fake-stripe-msw.js';
+import { failure, useFakeStripe } from './support/fake-stripe-msw.js';
 
 const NOW = 1_790_000_000;
 const KEY = 'rk_test_fake_suite_abcd';
 const stripeApi = useFakeStripe({ now: NOW });
 const sdk = (key = KEY) => new Stripe(key, { maxNetworkRetries: 0 });
 
-/** Runs a call that must fail and returns the SDK error. */
-async function failure(call: Promise<unknown>): Promise<Stripe.errors.StripeError> {
-  try {
-    await call;
-  } catch (error) {
-    if (error instanceof Stripe.errors.StripeError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('1. authentication', () => {
   it('accepts rk_/sk_ test/live keys', async () => {

@@ -1,7 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import Database from 'better-sqlite3';
-import pg from 'pg';
 import Stripe from 'stripe';
 import { afterEach, describe, expect, it } from 'vitest';
 import { confirmationKeysFrom, confirmationToken, parseConfirmationToken, type ConfirmationKeys } from '../../src/actions/confirmation-secret.js';
@@ -12,6 +10,7 @@ import type { AuditStore } from '../../src/audit/audit-store.js';
 import { PostgresAuditStore } from '../../src/audit/postgres-audit-store.js';
 import { SqliteAuditStore } from '../../src/audit/sqlite-audit-store.js';
 import { TEST_AUDIT_KEYS, tempDirAfterAll } from '../support/audit.js';
+import { postgresSql, sqliteSql } from '../support/raw-sql.js';
 import { usePostgresServer } from '../support/postgres-server.js';
 
 const postgres = usePostgresServer();
@@ -87,24 +86,7 @@ describe.each<Kind>(['sqlite', 'postgres'])('action requests (%s)', (kind) => {
       return new RequestStore(store.sql, { keys: KEYS, now: clock.now });
     };
     /** Raw SQL around the stores, `$n` placeholders for both. */
-    const sql = async (text: string, params: ReadonlyArray<string | number | null> = []): Promise<Array<Record<string, unknown>>> => {
-      if (kind === 'sqlite') {
-        const db = new Database(target);
-        try {
-          const statement = db.prepare(text.replace(/\$\d+/g, '?'));
-          return statement.reader ? (statement.all(...params) as Array<Record<string, unknown>>) : (statement.run(...params), []);
-        } finally {
-          db.close();
-        }
-      }
-      const client = new pg.Client({ connectionString: target });
-      await client.connect();
-      try {
-        return (await client.query(text, [...params])).rows as Array<Record<string, unknown>>;
-      } finally {
-        await client.end();
-      }
-    };
+    const sql = kind === 'sqlite' ? sqliteSql(target) : postgresSql(target);
     return { target, clock, open, sql };
   }
 

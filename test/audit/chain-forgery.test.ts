@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStoreAsCli, sampleEntry, TEST_AUDIT_KEY, tempDirAfterAll } from '../support/audit.js';
 import { runCli } from '../support/cli.js';
-import { postgresSql, rewriteAndRelink, sqliteSql, type Sql } from '../support/forge-chain.js';
+import { rewriteAndRelink } from '../support/forge-chain.js';
+import { postgresSql, sqliteSql, type Sql } from '../support/raw-sql.js';
 import { usePostgresServer } from '../support/postgres-server.js';
 
 const tempDir = tempDirAfterAll('sbm-forgery-');

@@ -15,7 +15,8 @@ import { DEMO } from '../../src/demo/fake-stripe/index.js';
 import { auditCheck } from '../../src/doctor/audit-check.js';
 import { openStoreAsCli, sampleEntry, staffLookUp, TEST_AUDIT_KEY, tempDirAfterAll } from '../support/audit.js';
 import { runCli } from '../support/cli.js';
-import { rewriteAndRelink, sqliteSql } from '../support/forge-chain.js';
+import { rewriteAndRelink } from '../support/forge-chain.js';
+import { sqliteSql } from '../support/raw-sql.js';
 import { testRuntime, testSettings } from '../support/mcp-harness.js';
 import { killedAfterEach, startServeDemo } from '../support/serve-process.js';
 

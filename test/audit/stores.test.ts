@@ -1,7 +1,5 @@
 import { MIGRATIONS } from '../../src/audit/schema.js';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AuditStore } from '../../src/audit/audit-store.js';
 import { PostgresAuditStore } from '../../src/audit/postgres-audit-store.js';
@@ -9,6 +7,7 @@ import type { AuditRow } from '../../src/audit/record.js';
 import { SqliteAuditStore } from '../../src/audit/sqlite-audit-store.js';
 import { verifyChain } from '../../src/audit/verify-chain.js';
 import { TEST_AUDIT_KEYS, tempDirAfterAll, sampleEntry } from '../support/audit.js';
+import { postgresSql, sqliteSql } from '../support/raw-sql.js';
 import { usePostgresServer } from '../support/postgres-server.js';
 
 const postgres = usePostgresServer();
@@ -41,24 +40,7 @@ describe.each<Kind>(['sqlite', 'postgres'])('audit store (%s)', (kind) => {
       opened.push(store);
       return store;
     };
-    const sql: TestDatabase['sql'] = async (text, params = []) => {
-      if (kind === 'sqlite') {
-        const db = new Database(target);
-        try {
-          const statement = db.prepare(text.replace(/\$\d+/g, '?'));
-          return statement.reader ? (statement.all(...params) as Array<Record<string, unknown>>) : (statement.run(...params), []);
-        } finally {
-          db.close();
-        }
-      }
-      const client = new pg.Client({ connectionString: target });
-      await client.connect();
-      try {
-        return (await client.query(text, [...params])).rows as Array<Record<string, unknown>>;
-      } finally {
-        await client.end();
-      }
-    };
+    const sql = kind === 'sqlite' ? sqliteSql(target) : postgresSql(target);
     return {
       open,
       sql,

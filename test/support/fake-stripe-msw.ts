@@ -5,6 +5,7 @@
  */
 import { HttpResponse, http } from 'msw';
 import { setupServer } from 'msw/node';
+import Stripe from 'stripe';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { FakeConnectionDropped, FakeStripe, type FakeStripeOptions } from '../../src/demo/fake-stripe/index.js';
 
@@ -35,4 +36,15 @@ export function useFakeStripe(options: FakeStripeOptions = {}): { fake(): FakeSt
       return current;
     },
   };
+}
+
+/** Runs a call that must fail and returns the SDK error. */
+export async function failure(call: Promise<unknown>): Promise<Stripe.errors.StripeError> {
+  try {
+    await call;
+  } catch (error) {
+    if (error instanceof Stripe.errors.StripeError) return error;
+    throw error;
+  }
+  throw new Error('expected the call to fail');
 }
