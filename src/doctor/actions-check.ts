@@ -1,20 +1,21 @@
 import { ACTION_PERMISSIONS, ACTION_TOOLS } from '../actions/action-permissions.js';
 import { enabledActions, type ActionsPolicy } from '../actions/policy.js';
 import type { StripeCapabilities } from '../stripe/capabilities.js';
-import { PERMISSIONS } from '../stripe/permission-probes.js';
+import { isProbeable, PERMISSIONS } from '../stripe/permission-probes.js';
 import type { DoctorCheck } from './run-doctor.js';
 
 const KEY_PAGE = 'Dashboard → Developers → API keys';
 
-/** The write permissions the enabled actions need, for the doctor's probe. */
+/** The write permissions the enabled actions need that a probe may check (never a money-moving endpoint). */
 export function actionPermissionsToProbe(policy: ActionsPolicy | undefined): string[] {
-  return [...new Set(enabledActions(policy).flatMap((kind) => ACTION_PERMISSIONS[kind]))];
+  return [...new Set(enabledActions(policy).flatMap((kind) => ACTION_PERMISSIONS[kind]))].filter(isProbeable);
 }
 
 /**
  * One row for the actions policy: which actions ACTIONS_POLICY turns on, and for each the Stripe
  * permission the key still lacks. A missing permission fails the row: the action's tools would
- * not be listed. Reads only (the probes are those of permission-probes.ts).
+ * not be listed. Reads only (the probes are those of permission-probes.ts); the money-moving
+ * permissions are named, never probed.
  */
 export function actionsCheck(policy: ActionsPolicy | undefined, capabilities: StripeCapabilities): DoctorCheck {
   const base = { id: 'actions', title: 'Actions policy' };
@@ -28,11 +29,16 @@ export function actionsCheck(policy: ActionsPolicy | undefined, capabilities: St
   }
   const lacking: string[] = [];
   const unknown: string[] = [];
+  const unchecked: string[] = [];
   const grants = new Set<string>();
   for (const kind of enabled) {
     for (const permission of ACTION_PERMISSIONS[kind]) {
-      const state = capabilities.permissions[permission]?.state ?? 'unknown';
       const label = `${PERMISSIONS[permission]?.label ?? permission} (${permission})`;
+      if (!isProbeable(permission)) {
+        unchecked.push(label);
+        continue;
+      }
+      const state = capabilities.permissions[permission]?.state ?? 'unknown';
       if (state === 'missing') {
         lacking.push(`${kind} lacks ${label}`);
         grants.add(label);
@@ -43,5 +49,10 @@ export function actionsCheck(policy: ActionsPolicy | undefined, capabilities: St
     return { ...base, status: 'fail', detail: `${on}; ${[...lacking, ...unknown].join('; ')}`, affects, fix: `Grant ${[...grants].join(' and ')} to the restricted key: ${KEY_PAGE} → the key → Edit; or turn the action off in ACTIONS_POLICY.` };
   }
   if (unknown.length > 0) return { ...base, status: 'unknown', detail: `${on}; ${unknown.join('; ')}`, affects, fix: 'Run doctor again in a minute.' };
+  if (unchecked.length > 0) {
+    // Checking these would mean calling an endpoint that moves money, which only a confirmed request may do.
+    const names = [...new Set(unchecked)].join(' and ');
+    return { ...base, status: 'warn', detail: `${on}; doctor does not check ${names}: only a confirmed request calls those endpoints`, affects, fix: `Make sure the restricted key grants ${names}: ${KEY_PAGE} → the key.` };
+  }
   return { ...base, status: 'ok', detail: `${on}; the key has every permission they need`, affects };
 }
