@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { runNodeScript, type CliRun } from './support/cli.js';
 import { startServeDemo, type ServedProcess } from './support/serve-process.js';
 import { FINAL_ANSWER_PREFIX, startAnthropicStandIn, startOpenAIChatStandIn, type ModelStandIn } from './support/model-stand-ins.js';
 
@@ -31,33 +31,13 @@ function readBanner(stdout: string): { hostKey: string; customerToken: string } 
   return { hostKey, customerToken };
 }
 
-interface ExampleRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runExample(file: string, env: Record<string, string>): Promise<ExampleRun> {
-  return new Promise((resolve, reject) => {
-    // A fresh home, so that no SDK picks up a developer's own credentials or config.
-    const home = mkdtempSync(join(tmpdir(), 'sbm-example-home-'));
-    const child = spawn(process.execPath, [join(REPO, 'examples', file), 'What plan am I on, and what will my next payment be?'], {
-      cwd: REPO,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${file} did not finish within 15 s:\n${stderr}`));
-    }, 15_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
+function runExample(file: string, env: Record<string, string>): Promise<CliRun> {
+  // A fresh home, so that no SDK picks up a developer's own credentials or config.
+  const home = mkdtempSync(join(tmpdir(), 'sbm-example-home-'));
+  return runNodeScript(join(REPO, 'examples', file), ['What plan am I on, and what will my next payment be?'], {
+    cwd: REPO,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, ...env },
+    label: file,
   });
 }
 
@@ -95,7 +75,7 @@ describe('the chatbot examples', () => {
   const billingEnv = () => ({ BILLING_URL: demo.served.url, BILLING_HOST_KEY: demo.hostKey, CUSTOMER_TOKEN: demo.customerToken });
 
   /** The answer printed holds the demo customer's plan and next payment, from the tool result the model was handed. */
-  function expectAnswerFromAccount(run: ExampleRun, stand: ModelStandIn) {
+  function expectAnswerFromAccount(run: CliRun, stand: ModelStandIn) {
     expect(run.code, run.stderr).toBe(0);
     // The model was handed the answer's `text`, not the JSON envelope or a refusal.
     expect(stand.toolResults).toEqual([expected.text]);

@@ -70,17 +70,10 @@ export interface ActionRequest {
   updated_at: string;
 }
 
-export interface NewRequest {
-  tenant_id: string | null;
-  kind: RequestKind;
-  customer_id: string;
-  email: string | null;
-  principal: 'customer' | 'staff';
-  created_by: string;
+/** What a new request is made from: the stored fields a caller decides (the rest are the store's). */
+export interface NewRequest extends Pick<ActionRequest, 'tenant_id' | 'kind' | 'customer_id' | 'email' | 'principal' | 'created_by' | 'params' | 'preview'> {
   /** The raw conversation key; stored hashed. */
   conversation?: string | undefined;
-  params: Json;
-  preview: Json;
 }
 
 declare const claimBrand: unique symbol;

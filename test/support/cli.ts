@@ -24,15 +24,21 @@ export interface CliRun {
 
 /** Runs the built CLI to completion with stdin closed. */
 export function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 15_000): Promise<CliRun> {
+  return runNodeScript(CLI_PATH, args, { env: cleanEnv(env), timeoutMs, label: 'CLI' });
+}
+
+/** Runs a Node script to completion with stdin closed, in exactly the environment given. */
+export function runNodeScript(script: string, args: string[], options: { env: Record<string, string>; cwd?: string; timeoutMs?: number; label?: string }): Promise<CliRun> {
+  const timeoutMs = options.timeoutMs ?? 15_000;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_PATH, ...args], { env: cleanEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [script, ...args], { env: options.env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`CLI did not exit within ${timeoutMs} ms: ${stderr}`));
+      reject(new Error(`${options.label ?? script} did not exit within ${timeoutMs} ms: ${stderr}`));
     }, timeoutMs);
     child.on('close', (code) => {
       clearTimeout(timer);
