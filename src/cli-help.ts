@@ -120,7 +120,7 @@ ${MORE}
 `,
 };
 
-export const HELP_TOPICS = Object.keys(TOPICS) as HelpTopic[];
+const HELP_TOPICS = Object.keys(TOPICS) as HelpTopic[];
 
 export function isHelpTopic(topic: string): topic is HelpTopic {
   return (HELP_TOPICS as string[]).includes(topic);

@@ -31,6 +31,8 @@ export class ToolError extends Error {
 }
 
 export const BUSY_MESSAGE = 'The billing assistant is busy right now. Try again in a few seconds.';
+/** The support agents' panel, when a full store cannot take a session or a count. */
+export const PANEL_BUSY_MESSAGE = 'The panel is busy right now. Try again in a moment.';
 
 export class UserInputError extends ToolError {
   constructor(safeMessage: string) {

@@ -210,8 +210,6 @@ export type CreditPolicy = z.output<typeof creditPolicySchema>;
 export type PausePolicy = z.output<typeof pausePolicySchema>;
 export type PlanChangePolicy = z.output<typeof planChangePolicySchema>;
 
-/** Read-only: what no policy means. */
-export const NO_ACTIONS: ActionsPolicy = {};
 
 /** The fields each object of the policy takes, for an unknown field's message. */
 const FIELDS: Record<string, readonly string[]> = {

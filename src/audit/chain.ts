@@ -79,7 +79,7 @@ export function unkeyedLinkOf(row: Linked): string {
 }
 
 /** A keyed link: HMAC-SHA-256 under the key the record names, over that key id too. */
-export function keyedLinkOf(row: Linked, key: Buffer): string {
+function keyedLinkOf(row: Linked, key: Buffer): string {
   return createHmac('sha256', key).update(`sbm-audit-link\n${row.key_id ?? ''}\n`).update(row.prev_hash).update('\n').update(sealedFields(row)).digest('hex');
 }
 

@@ -16,8 +16,8 @@ export interface Checkpoint {
   at: string;
 }
 
-export const CHECKPOINT_EVERY_RECORDS = 1_000;
-export const CHECKPOINT_EVERY_MS = 60_000;
+const CHECKPOINT_EVERY_RECORDS = 1_000;
+const CHECKPOINT_EVERY_MS = 60_000;
 
 export interface CheckpointOptions {
   log: Logger;

@@ -16,7 +16,7 @@ export function dataDirectory(env: Record<string, string | undefined> = process.
 }
 
 /** The demos' trails, apart from the real one (`audit.db`). */
-export function demoTrailsDirectory(): string {
+function demoTrailsDirectory(): string {
   return join(dataDirectory(), 'demo');
 }
 
@@ -43,7 +43,7 @@ export interface DemoTrail {
 const LATEST_DEMO = 'latest';
 
 /** Called as a demo's trail opens: `audit --demo` reads this one first. */
-export function markLatestDemo(path: string): void {
+function markLatestDemo(path: string): void {
   try {
     writeFileSync(join(dirname(path), LATEST_DEMO), `${basename(path)}\n`, { mode: 0o600 });
   } catch {
@@ -86,7 +86,7 @@ export function demoTrails(): DemoTrail[] {
  * `audit.key`, outside the database's own files), or, with DATABASE_URL, in the data directory.
  * Every command with the same settings (stdio, serve, serve --platform, audit) finds the same one.
  */
-export function auditKeyFile(settings: AuditSettings, demo: boolean): string {
+function auditKeyFile(settings: AuditSettings, demo: boolean): string {
   if (settings.DATABASE_URL) return join(dataDirectory(), 'audit.key');
   const db = auditDbPath(settings, demo);
   return join(dirname(db), `${basename(db, extname(db)) || basename(db)}.key`);

@@ -8,7 +8,7 @@
 import { Hono, type Context } from 'hono';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import type { Settings } from '../config.js';
-import { ToolError } from '../errors.js';
+import { PANEL_BUSY_MESSAGE, ToolError } from '../errors.js';
 import { BearerKeys } from '../http/auth.js';
 import type { Metrics } from '../http/metrics.js';
 import type { Logger } from '../log.js';
@@ -180,7 +180,7 @@ export function createPlatformApp(options: PlatformAppOptions): Hono {
       // The shared store, or a quota, cannot take what routing needed: busy, like the panel's own pages.
       if (error instanceof ToolError && error.kind === 'busy') {
         c.header('Retry-After', '5');
-        return c.text('The panel is busy right now. Try again in a moment.', 503);
+        return c.text(PANEL_BUSY_MESSAGE, 503);
       }
       return unavailable(c, 'panel', error);
     }

@@ -67,7 +67,7 @@ export function tenantStorePrefix(tenantId: string): string {
 }
 
 /** A tenant's slice of the shared store: its own keys, within its own quota (STORE_SHARES.tenant of the store). */
-export function tenantStore(store: Store, tenantId: string): Store {
+function tenantStore(store: Store, tenantId: string): Store {
   return new PrefixedStore(store.ownedBy(`t:${tenantId}`, STORE_SHARES.tenant), tenantStorePrefix(tenantId));
 }
 

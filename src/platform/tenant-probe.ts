@@ -19,7 +19,7 @@ const TENANT_FIELDS: Record<string, string> = {
   ACTIONS_POLICY: 'settings.actions',
 };
 
-export function inTenantTerms(text: string): string {
+function inTenantTerms(text: string): string {
   return text.replace(/\b(STRIPE_API_KEY|PORTAL_CONFIGURATION|PORTAL_RETURN_URL|PLAN_PRODUCTS|WRITE_TOOLS|MAIL_FROM|MERCHANT_NAME|ACTIONS_POLICY)\b/g, (name) => TENANT_FIELDS[name]!);
 }
 

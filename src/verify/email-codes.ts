@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import type { GrantStore, Grant } from './grants.js';
 import { isPlausibleEmail, normalizeEmail } from './principal.js';
 import type { Store } from './store.js';
-import { conversationStore } from './store-quotas.js';
+import { conversationOwner, conversationStore } from './store-quotas.js';
 
 export interface CodeLimits {
   codeTtlMs: number;
@@ -44,12 +44,6 @@ export const DEFAULT_CODE_LIMITS: CodeLimits = {
   wrongCodesPerEmailPerDay: WRONG_CODES_PER_EMAIL_PER_DAY,
 };
 
-/** Who created a conversation key: the host key (`host:<name>:<id>` → `host:<name>`); else the conversation itself (stdio). */
-function conversationOwner(conversation: string): string {
-  const [kind, name] = conversation.split(':');
-  return kind === 'host' && name ? `host:${name}` : conversation;
-}
-
 export interface EmailCodeDependencies {
   store: Store;
   grants: GrantStore;
@@ -88,7 +82,7 @@ export const CODE_SENT_MESSAGE =
  * The refusal while an email's codes are locked. It depends only on guesses made at that address,
  * never on whether a billing account uses it, so it tells nobody who is a customer.
  */
-export function codeLockMessage(until: string): string {
+function codeLockMessage(until: string): string {
   return `Too many wrong codes were entered for this email address, so code verification for it is paused until ${until}. The customer can sign in to their account on the website instead (the chat then knows them), or try again after that time.`;
 }
 

@@ -1,6 +1,6 @@
 import { BUSY_MESSAGE, ToolError } from '../errors.js';
 import type { Store } from './store.js';
-import { ownerQuota, type StoreOwner } from './store-quotas.js';
+import { withOwner, type StoreOwner } from './store-quotas.js';
 
 /** Entries the single-process store holds at most (grants, sessions, codes, limits, claims). */
 export const DEFAULT_MEMORY_STORE_CAPACITY = 100_000;
@@ -88,7 +88,7 @@ export class MemoryStore implements Store {
   ownedBy(owner: string, share: number): MemoryStore {
     const view = new MemoryStore({ maxEntries: this.capacity });
     view.state = this.state;
-    view.owners = [...this.owners, ownerQuota(owner, share, this.owners.at(-1)?.limit ?? this.capacity)];
+    view.owners = withOwner(this.owners, owner, share, this.capacity);
     view.ownerIds = view.owners.map((each) => each.id);
     return view;
   }

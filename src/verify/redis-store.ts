@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { LazyRedisClient } from '../redis-client.js';
 import { DEFAULT_MEMORY_STORE_CAPACITY, StoreFullError } from './memory-store.js';
 import type { Store } from './store.js';
-import { ownerQuota, type StoreOwner } from './store-quotas.js';
+import { withOwner, type StoreOwner } from './store-quotas.js';
 
 /** Counts, and starts the expiry only on the first hit so a window is never extended. */
 const INCREMENT_SCRIPT = `
@@ -146,7 +146,7 @@ export class RedisStore implements Store {
    */
   ownedBy(owner: string, share: number): RedisStore {
     const view = Object.create(this) as RedisStore;
-    view.owners = [...this.owners, ownerQuota(owner, share, this.owners.at(-1)?.limit ?? this.capacity)];
+    view.owners = withOwner(this.owners, owner, share, this.capacity);
     return view;
   }
 

@@ -28,13 +28,24 @@ export function ownerQuota(id: string, share: number, parentLimit: number): Stor
   return { id, limit: Math.max(1, Math.floor(parentLimit * share)) };
 }
 
+/** `owners` with one more nested owner, holding `share` of the innermost owner's quota (or of the whole store). */
+export function withOwner(owners: readonly StoreOwner[], id: string, share: number, capacity: number): StoreOwner[] {
+  return [...owners, ownerQuota(id, share, owners.at(-1)?.limit ?? capacity)];
+}
+
 /**
  * The store as one conversation's requests use it: what they create is charged to the conversation's
  * host key (`host:<name>:<id>`), so one chatbot flooding new conversations fills only its own share.
  */
 export function conversationStore(store: Store, conversation: string): Store {
+  const owner = conversationOwner(conversation);
+  return owner !== conversation ? store.ownedBy(owner, STORE_SHARES.hostKey) : store;
+}
+
+/** Who created a conversation key: the host key (`host:<name>:<id>` → `host:<name>`); else the conversation itself (stdio). */
+export function conversationOwner(conversation: string): string {
   const [kind, name] = conversation.split(':');
-  return kind === 'host' && name ? store.ownedBy(`host:${name}`, STORE_SHARES.hostKey) : store;
+  return kind === 'host' && name ? `host:${name}` : conversation;
 }
 
 /** The quotas in words, for doctor: what each kind of owner may hold of a store of `maxEntries`. */

@@ -1,8 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEMO_STAFF_KEY } from '../../src/demo/demo-identity.js';
-import { openStoreAsCli, tempDirAfterAll } from '../support/audit.js';
+import { openStoreAsCli, staffLookUp, tempDirAfterAll } from '../support/audit.js';
 import { runCli } from '../support/cli.js';
 import { killedAfterEach, startServeDemo } from '../support/serve-process.js';
 
@@ -13,17 +12,6 @@ import { killedAfterEach, startServeDemo } from '../support/serve-process.js';
  */
 const tempDir = tempDirAfterAll('sbm-audit-demo-');
 const started = killedAfterEach();
-
-/** One staff look-up over /v1/tools: one record naming the customer's email. */
-async function lookUp(url: string, email: string): Promise<void> {
-  const response = await fetch(`${url}/v1/tools/get_credit_balance`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${DEMO_STAFF_KEY}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ email }),
-  });
-  expect(response.status).toBe(200);
-  await response.text();
-}
 
 async function demo(dataHome: string) {
   const served = await startServeDemo({ XDG_DATA_HOME: dataHome });
@@ -37,7 +25,7 @@ describe('audit after a demo', () => {
   it('audit names where it looked, says how to read the demo, and creates no database', async () => {
     const home = tempDir();
     const served = await demo(home);
-    await lookUp(served.url, 'carol@example.com');
+    await staffLookUp(served.url, 'carol@example.com');
 
     const run = await runCli(['audit'], { XDG_DATA_HOME: home });
     expect(run.code).toBe(1);
@@ -56,7 +44,7 @@ describe('audit after a demo', () => {
   it('the demo trail keeps working with its key file beside it: audit verify --demo passes', async () => {
     const home = tempDir();
     const served = await demo(home);
-    await lookUp(served.url, 'carol@example.com');
+    await staffLookUp(served.url, 'carol@example.com');
     const files = readdirSync(join(home, 'stripe-billing-mcp', 'demo'));
     expect(files).toContain(`port-${served.port}.db`);
     expect(files).toContain(`port-${served.port}.key`);
@@ -66,9 +54,9 @@ describe('audit after a demo', () => {
   it('two demos on one machine keep two trails; audit --demo reads the latest, names the other, and PORT picks one', async () => {
     const home = tempDir();
     const first = await demo(home);
-    await lookUp(first.url, 'carol@example.com');
+    await staffLookUp(first.url, 'carol@example.com');
     const second = await demo(home);
-    await lookUp(second.url, 'bob@example.com');
+    await staffLookUp(second.url, 'bob@example.com');
 
     const [mine, theirs] = await Promise.all([
       runCli(['audit', '--demo', '--json'], { XDG_DATA_HOME: home, PORT: first.port }),
@@ -97,7 +85,7 @@ describe('audit after a demo', () => {
   it('an empty real trail: "No records match." names the database read and points at the demo', async () => {
     const home = tempDir();
     const served = await demo(home);
-    await lookUp(served.url, 'carol@example.com');
+    await staffLookUp(served.url, 'carol@example.com');
     const real = join(home, 'stripe-billing-mcp', 'audit.db');
     const store = await openStoreAsCli({ AUDIT_DB: real });
     await store.migrate();

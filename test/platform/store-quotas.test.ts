@@ -223,7 +223,7 @@ describe.each(backends)('three merchants flood the %s store; a fourth still veri
         headers: { 'content-type': 'application/x-www-form-urlencoded', origin: platform.url },
         body: new URLSearchParams({ key: 'not-a-staff-key-at-all', return_to: '' }),
       });
-      expect([503, 401]).toContain(fromElsewhere.status);
+      expect(fromElsewhere.status).toBe(503);
     } finally {
       await admin?.config('SET', 'maxmemory', '3mb');
       admin?.disconnect();

@@ -11,6 +11,7 @@ import type Stripe from 'stripe';
 import { invalidRequest, resourceMissing } from './errors.js';
 import { makeDiscount } from './factories.js';
 import type { FakeStripeStore } from './store.js';
+import { formatMinor } from './money.js';
 
 export type DiscountRequest = { coupon?: string | undefined; promotion_code?: string | undefined; discount?: string | undefined };
 
@@ -29,11 +30,6 @@ function hasPaidBefore(store: FakeStripeStore, customer: string): boolean {
     [...store.invoices.values()].some((i) => i.customer === customer && i.status === 'paid' && i.amount_paid > 0) ||
     [...store.charges.values()].some((c) => c.customer === customer && c.status === 'succeeded')
   );
-}
-
-function formatMinimum(amount: number, currency: string): string {
-  const digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
-  return new Intl.NumberFormat('en-US', { style: 'currency', currency }).format(amount / 10 ** digits);
 }
 
 function checkPromotionCode(
@@ -59,7 +55,7 @@ function checkPromotionCode(
   if (minimum !== null) {
     const currency = promo.restrictions.minimum_amount_currency ?? subscription.currency;
     if (currency !== subscription.currency || recurringAmount(subscription) < minimum) {
-      throw refuse(`requires a minimum amount of ${formatMinimum(minimum, currency)}.`);
+      throw refuse(`requires a minimum amount of ${formatMinor(minimum, currency)}.`);
     }
   }
 }

@@ -15,17 +15,11 @@ import type Stripe from 'stripe';
 import { invalidRequest } from './errors.js';
 import { makeRefund } from './factories.js';
 import type { FakeStripeStore } from './store.js';
+import { formatMinor } from './money.js';
 
 /** Minor units still refundable on a charge. */
 export function refundableAmount(charge: Stripe.Charge): number {
   return Math.max(0, charge.amount_captured - charge.amount_refunded);
-}
-
-/** Stripe writes amounts in its refund errors as currency, e.g. "$44.00" or "¥2,000". */
-function formatMinor(amount: number, currency: string): string {
-  const format = new Intl.NumberFormat('en-US', { style: 'currency', currency: currency.toUpperCase() });
-  const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
-  return format.format(amount / 10 ** digits);
 }
 
 /** Throws Stripe's 400 when `amount` (default: all that is left) cannot be refunded. */

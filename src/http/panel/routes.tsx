@@ -10,7 +10,7 @@ import { html } from 'hono/html';
 import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
 import type { Settings } from '../../config.js';
-import { ToolError } from '../../errors.js';
+import { PANEL_BUSY_MESSAGE, ToolError } from '../../errors.js';
 import type { ToolRuntime } from '../../tools/lib/context.js';
 import type { AnyToolDefinition } from '../../tools/lib/define-tool.js';
 import { runTool } from '../../tools/lib/run-tool.js';
@@ -102,9 +102,8 @@ export function panelRoutes(options: PanelOptions): Hono<PanelEnv> {
     // A full store (or this merchant's full quota) refuses new state, a session or a count: busy, never an error.
     if (error instanceof ToolError && error.kind === 'busy') {
       c.header('Retry-After', '5');
-      const busy = 'The panel is busy right now. Try again in a moment.';
-      if (c.req.path.endsWith('/sign-in')) return page(c, 503, 'Sign in · Billing insight', <SignInPage returnTo={panelSearch(readQuery(c).query)} error={busy} />);
-      return page(c, 503, 'Billing insight', <p class="notice error" role="alert">{busy}</p>);
+      if (c.req.path.endsWith('/sign-in')) return page(c, 503, 'Sign in · Billing insight', <SignInPage returnTo={panelSearch(readQuery(c).query)} error={PANEL_BUSY_MESSAGE} />);
+      return page(c, 503, 'Billing insight', <p class="notice error" role="alert">{PANEL_BUSY_MESSAGE}</p>);
     }
     throw error;
   });
@@ -183,7 +182,7 @@ export function panelRoutes(options: PanelOptions): Hono<PanelEnv> {
       // A full store refuses new state (never evicting a session or a lockout to make room).
       if (!(error instanceof ToolError && error.kind === 'busy')) throw error;
       c.header('Retry-After', '5');
-      return page(c, 503, 'Sign in · Billing insight', <SignInPage returnTo={returnTo} error="The panel is busy right now. Try again in a moment." />);
+      return page(c, 503, 'Sign in · Billing insight', <SignInPage returnTo={returnTo} error={PANEL_BUSY_MESSAGE} />);
     }
     if (!admitted) {
       c.header('Retry-After', String(Math.ceil(SIGN_IN_WINDOW_MS / 1000)));

@@ -19,7 +19,7 @@ function refusedPermission(error: unknown): { permission: string | undefined } |
 }
 
 /** "Not shown: discounts. The Stripe key lacks the “Coupons: Read” permission; …" */
-export function leftOutNotice(permission: string, section: string): string {
+function leftOutNotice(permission: string, section: string): string {
   const label = PERMISSIONS[permission]?.label ?? 'a';
   return `Not shown: ${section}. The Stripe key lacks the “${label}” permission; the merchant can grant it. Do not guess what is missing.`;
 }
