@@ -6,8 +6,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ToolError } from '../src/errors.js';
+import { silentLogger } from '../src/log.js';
 import { PrefixedStore } from '../src/platform/prefixed-store.js';
 import { MemoryStore, StoreFullError } from '../src/verify/memory-store.js';
+import { EmailCodeVerifier } from '../src/verify/email-codes.js';
+import { GrantStore } from '../src/verify/grants.js';
 import { RedisStore } from '../src/verify/redis-store.js';
 import type { Store } from '../src/verify/store.js';
 import { startRedisServer, type RedisServer } from './support/redis-server.js';
@@ -102,6 +105,44 @@ describe('the Redis bookkeeping', () => {
       // Removing the merchant removes its counts with its keys.
       expect(await store.deleteByPrefix('t:ten_a:')).toBe(3);
       expect(await client.exists(`${prefix}t:ten_a:store-quota`)).toBe(0);
+    } finally {
+      client.disconnect();
+      await store.close();
+    }
+  });
+});
+
+describe('what a visitor who is not verified yet leaves in the store', () => {
+  it('is small and short-lived: one day-long entry per conversation, every entry expiring and under 512 bytes', async () => {
+    const prefix = `unverified${Math.random().toString(36).slice(2)}:`;
+    const store = new RedisStore(redis.url, { keyPrefix: prefix, maxEntries: 1_000 });
+    const client = new Redis(redis.url);
+    const codes = new EmailCodeVerifier({
+      store,
+      grants: new GrantStore(store),
+      secret: new TextEncoder().encode('test-verify-secret-that-is-32-bytes-long!'),
+      log: silentLogger(),
+      customerExists: async () => false,
+      sendCode: async () => {},
+    });
+    try {
+      await codes.start('host:bot:chat-1', 'visitor@example.com');
+      const keys = await client.keys(`${prefix}*`);
+      const entries = await Promise.all(
+        keys.map(async (key) => {
+          const type = await client.type(key);
+          return { key: key.slice(prefix.length), type, ttl: await client.pttl(key), bytes: type === 'string' ? await client.strlen(key) : 0 };
+        }),
+      );
+      for (const entry of entries) {
+        expect(entry.ttl, entry.key).toBeGreaterThan(0);
+        expect(entry.ttl, entry.key).toBeLessThanOrEqual(24 * 3600_000);
+        expect(entry.bytes, entry.key).toBeLessThan(512);
+      }
+      // Beyond an hour only the conversation's tried addresses and the host key's daily count stay
+      // (the quota's own bookkeeping follows its longest entry).
+      const dayLong = entries.filter((entry) => entry.ttl > 3600_000 && entry.type === 'string').map((entry) => entry.key).sort();
+      expect(dayLong).toEqual(['code-conversations:host:bot', 'conv-emails:host:bot:chat-1']);
     } finally {
       client.disconnect();
       await store.close();
