@@ -156,6 +156,9 @@ export const settingsSchema = z.object({
   TENANT_KEY_SECRET: z.string().optional().transform((value) => (value ? value : undefined)),
   PUBLIC_URL: optionalUrl('PUBLIC_URL', 'https://billing.example.com'),
   ACTIONS_POLICY: actionsPolicy,
+  /** Where each request that waits for a staff approval is POSTed (Slack-compatible `text`), signed with APPROVAL_WEBHOOK_SECRET. */
+  APPROVAL_WEBHOOK_URL: optionalUrl('APPROVAL_WEBHOOK_URL', 'https://hooks.slack.com/services/…'),
+  APPROVAL_WEBHOOK_SECRET: secret('APPROVAL_WEBHOOK_SECRET'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

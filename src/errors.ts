@@ -11,6 +11,7 @@ export type ToolErrorKind =
   | 'temporarily_unavailable' // connection trouble, Stripe 5xx, Stripe's own 429s after our retries
   | 'busy' // this caller's share or the Stripe request budget is used up for the moment
   | 'configuration' // the merchant's set-up is wrong (bad key, no portal configuration)
+  | 'refused' // the merchant's actions policy does not allow this request; the message says why
   | 'internal';
 
 export class ToolError extends Error {

@@ -35,7 +35,7 @@ export async function runCommand(command: 'stdio' | 'serve' | 'doctor', values: 
 
   const audit = command !== 'doctor' && auditEnabled(settings, command) ? await startAuditTrail(settings, values.demo, log) : undefined;
   // Only `serve` has the webhook route, so only there do events keep cached answers fresh.
-  const runtime = createRuntime({ settings, log, fetch: demoSetup?.fetch, mailer: demoSetup?.mailer, webhooks: command === 'serve' && settings.STRIPE_WEBHOOK_SECRET !== undefined, audit });
+  const runtime = createRuntime({ settings, log, fetch: demoSetup?.fetch, mailer: demoSetup?.mailer, webhooks: command === 'serve' && settings.STRIPE_WEBHOOK_SECRET !== undefined, audit, actions: command !== 'doctor' });
   const tools = selectTools(toolSelection(settings));
   if (command === 'doctor') {
     process.exitCode = await runDoctorCommand({ settings, runtime, tools, json: values.json, demo: values.demo });

@@ -1,3 +1,5 @@
+import { createActionsEngine } from './actions/create-engine.js';
+import type { ActionsEngineOptions } from './actions/engine.js';
 import type { AuditTrail } from './audit/audit-trail.js';
 import { BillingReads, scopeOfKey } from './cache/billing-reads.js';
 import { createCacheBackend } from './cache/create-cache.js';
@@ -31,6 +33,13 @@ export interface RuntimeOptions {
   audit?: AuditTrail | undefined;
   /** Platform mode: the tenant, its cache scope, and the cache shared by every tenant. */
   tenant?: { id: string; cache: ReadThroughCache } | undefined;
+  /** Told of each action request that now waits for a staff approval (APPROVAL_WEBHOOK_URL). */
+  onAwaitingApproval?: ActionsEngineOptions['onAwaitingApproval'];
+  /** False where no tool call runs (doctor, a tenant's probe): no actions engine, even when the policy turns actions on. */
+  actions?: boolean;
+  /** Tests: the action requests' clock and Stripe retry delays. */
+  actionsClock?: () => number;
+  actionsExecute?: ActionsEngineOptions['execute'];
 }
 
 /** Everything tool calls share within one process, built once from validated settings. */
@@ -57,6 +66,19 @@ export function createRuntime(options: RuntimeOptions): ToolRuntime {
     webhooks: options.webhooks ?? false,
     ttlMs: settings.CACHE_TTL_SECONDS * 1000,
   });
+  const verification = createVerification({ settings, store, reads, log, mailer: options.mailer });
+  const actions = options.actions === false ? undefined : createActionsEngine({
+    settings,
+    stripe,
+    invalidateCustomer: (customerId) => reads.invalidateCustomer(customerId),
+    log,
+    audit: options.audit,
+    tenantId: options.tenant?.id,
+    mailer: options.mailer ?? (verification?.mode === 'code' ? verification.mailer : undefined),
+    onAwaitingApproval: options.onAwaitingApproval,
+    ...(options.actionsClock ? { now: options.actionsClock } : {}),
+    execute: options.actionsExecute,
+  });
   return {
     stripe,
     key,
@@ -64,7 +86,8 @@ export function createRuntime(options: RuntimeOptions): ToolRuntime {
     reads,
     budget,
     store,
-    verification: createVerification({ settings, store, reads, log, mailer: options.mailer }),
+    verification,
+    actions,
     audit: options.audit,
     tenantId: options.tenant?.id,
     settings: {

@@ -4,7 +4,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { ToolError } from './errors.js';
 import { QUOTED_VALUES_NOTE } from './format/untrusted-text.js';
-import type { ToolRuntime } from './tools/lib/context.js';
+import type { PersonQuestion, ToolRuntime } from './tools/lib/context.js';
 import type { AnyToolDefinition } from './tools/lib/define-tool.js';
 import { inputSchemaFor, outputSchemaFor, runTool, type ServerMode } from './tools/lib/run-tool.js';
 import { toolsForMode } from './tools/registry.js';
@@ -33,7 +33,18 @@ export interface McpServerOptions {
   admit?: (() => Promise<ToolError | undefined>) | undefined;
   /** For the audit trail: `mcp` over HTTP (default `stdio`). */
   surface?: 'stdio' | 'mcp';
+  /**
+   * Whether the server may ask the person through form elicitation (stdio). Stateless HTTP
+   * cannot: the client's answer would arrive as a new request, at a server that never asked.
+   */
+  elicitation?: boolean;
 }
+
+/** Where an action request's confirmation travels in an MCP result: for the host's card or button, never for the model. */
+export const CONFIRMATION_META_KEY = 'stripe-billing/confirmation';
+
+/** How long a person has to answer the server's confirmation question. */
+const ASK_PERSON_TIMEOUT_MS = 10 * 60_000;
 
 /** What every client's model is told once (MCP `instructions`; `/v1/tools` hands it to function-calling bots). */
 export const SERVER_INSTRUCTIONS: Record<ServerMode, string> = {
@@ -58,7 +69,7 @@ function sharedValidator(): AjvJsonSchemaValidator {
 export function createMcpServer(options: McpServerOptions): McpServer {
   const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION }, { instructions: SERVER_INSTRUCTIONS[options.mode], jsonSchemaValidator: sharedValidator() });
   const registered: Array<{ tool: AnyToolDefinition; handle: RegisteredTool }> = [];
-  for (const tool of toolsForMode(options.tools, options.mode, options.runtime.verification !== undefined)) {
+  for (const tool of toolsForMode(options.tools, options.mode, options.runtime.verification !== undefined, options.runtime.actions)) {
     const handle = server.registerTool(
       tool.name,
       {
@@ -68,7 +79,7 @@ export function createMcpServer(options: McpServerOptions): McpServer {
         outputSchema: outputSchemaFor(tool),
         annotations: { title: tool.title, ...tool.annotations },
       },
-      async (args: Record<string, unknown>): Promise<CallToolResult> => {
+      async (args: Record<string, unknown>, extra): Promise<CallToolResult> => {
         let principal: Principal;
         try {
           principal = await options.resolvePrincipal();
@@ -77,13 +88,28 @@ export function createMcpServer(options: McpServerOptions): McpServer {
           options.runtime.log.warn({ tool: tool.name, err: error instanceof Error ? { name: error.name, message: error.message } : String(error) }, 'could not resolve the principal');
           return { isError: true, content: [{ type: 'text', text: 'The billing assistant is temporarily unavailable. Try again in a minute.' }] };
         }
-        const outcome = await runTool(tool, args, { runtime: options.runtime, principal, mode: options.mode, conversation: options.conversation, caller: options.caller, admit: options.admit, surface: options.surface ?? 'stdio' });
+        const askPerson =
+          options.elicitation && server.server.getClientCapabilities()?.elicitation?.form !== undefined
+            ? async ({ message }: PersonQuestion): Promise<'confirm' | 'cancel' | undefined> => {
+                const answer = await server.server.elicitInput(
+                  { mode: 'form', message, requestedSchema: { type: 'object', properties: { confirm: { type: 'boolean', title: 'Confirm', description: 'Yes to go ahead; no to cancel the request.' } }, required: ['confirm'] } },
+                  { relatedRequestId: extra.requestId, timeout: ASK_PERSON_TIMEOUT_MS },
+                );
+                if (answer.action === 'accept') return answer.content?.confirm === true ? 'confirm' : 'cancel';
+                return answer.action === 'decline' ? 'cancel' : undefined;
+              }
+            : undefined;
+        const outcome = await runTool(tool, args, { runtime: options.runtime, principal, mode: options.mode, conversation: options.conversation, caller: options.caller, admit: options.admit, surface: options.surface ?? 'stdio', askPerson });
         if (!outcome.ok) {
           // A busy refusal carries when to retry, as /v1/tools does in Retry-After.
           const retry = outcome.error.retryAfterSeconds;
           return { isError: true, content: [{ type: 'text', text: outcome.error.message }], ...(retry !== undefined ? { _meta: { retry_after_seconds: retry } } : {}) };
         }
-        return { structuredContent: outcome.output, content: [{ type: 'text', text: outcome.text }] };
+        return {
+          structuredContent: outcome.output,
+          content: [{ type: 'text', text: outcome.text }],
+          ...(outcome.confirmation ? { _meta: { [CONFIRMATION_META_KEY]: outcome.confirmation } } : {}),
+        };
       },
     );
     registered.push({ tool, handle });
@@ -106,7 +132,7 @@ export function createMcpServer(options: McpServerOptions): McpServer {
 /** stdio: one process, one conversation. */
 export async function serveStdio(options: McpServerOptions): Promise<McpServer> {
   const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
-  const server = createMcpServer({ ...options, followAvailability: true });
+  const server = createMcpServer({ ...options, followAvailability: true, elicitation: true });
   await server.connect(new StdioServerTransport());
   return server;
 }

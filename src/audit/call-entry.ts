@@ -12,7 +12,7 @@ export function conversationHash(conversation: string): string {
 }
 
 // Refusals are the server saying no (nothing was shown); errors are things that went wrong.
-const REFUSALS: ReadonlySet<string> = new Set<ToolErrorKind | 'audit_unavailable'>(['not_verified', 'input', 'not_found', 'busy', 'audit_unavailable']);
+const REFUSALS: ReadonlySet<string> = new Set<ToolErrorKind | 'audit_unavailable'>(['not_verified', 'input', 'not_found', 'busy', 'refused', 'audit_unavailable']);
 
 /**
  * Text as both databases store it byte for byte: no control characters (Postgres refuses NUL)

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, extname, join } from 'node:path';
+import { anyActionEnabled } from '../actions/create-engine.js';
 import type { Settings } from '../config.js';
 import type { Logger } from '../log.js';
 import { loadAuditKeys, type AuditKeys } from './audit-key.js';
@@ -8,7 +9,7 @@ import { loggedDbError, type AuditStore } from './audit-store.js';
 import { AuditTrail } from './audit-trail.js';
 import { Checkpointer } from './checkpoints.js';
 
-export type AuditSettings = Pick<Settings, 'AUDIT' | 'AUDIT_DB' | 'DATABASE_URL' | 'AUDIT_RETENTION_DAYS' | 'AUDIT_BUFFER' | 'AUDIT_REQUIRED' | 'AUDIT_KEY' | 'AUDIT_ANCHOR_FILE' | 'PORT'>;
+export type AuditSettings = Pick<Settings, 'AUDIT' | 'AUDIT_DB' | 'DATABASE_URL' | 'AUDIT_RETENTION_DAYS' | 'AUDIT_BUFFER' | 'AUDIT_REQUIRED' | 'AUDIT_KEY' | 'AUDIT_ANCHOR_FILE' | 'PORT'> & Partial<Pick<Settings, 'ACTIONS_POLICY'>>;
 
 /** Where the embedded trail lives without AUDIT_DB: the XDG data directory. */
 export function dataDirectory(env: Record<string, string | undefined> = process.env): string {
@@ -97,11 +98,14 @@ export function auditKeysFor(settings: AuditSettings, demo: boolean, create: boo
   return loadAuditKeys(settings.AUDIT_KEY, auditKeyFile(settings, demo), { create });
 }
 
-/** On by default for `serve` (and wherever a database is named); off for stdio otherwise. */
+/**
+ * On by default for `serve` (and wherever a database is named, or the actions policy turns an
+ * action on: requests live in the trail's database); off for stdio otherwise.
+ */
 export function auditEnabled(settings: AuditSettings, command: 'stdio' | 'serve' | 'doctor' | 'audit'): boolean {
   if (settings.AUDIT === 'off') return false;
   if (settings.AUDIT === 'on') return true;
-  return command === 'serve' || command === 'audit' || settings.AUDIT_DB !== undefined || settings.DATABASE_URL !== undefined;
+  return command === 'serve' || command === 'audit' || settings.AUDIT_DB !== undefined || settings.DATABASE_URL !== undefined || anyActionEnabled(settings.ACTIONS_POLICY);
 }
 
 /**

@@ -6,8 +6,8 @@
 /** Where the call came from. */
 export type AuditSurface = 'stdio' | 'mcp' | 'tools' | 'panel' | 'insight';
 
-/** What kind of record: a call, a retention anchor, or a note that personal fields were erased. */
-export type AuditKind = 'call' | 'anchor' | 'erasure';
+/** What kind of record: a call, a retention anchor, a note that personal fields were erased, or a step of an action request (src/actions/action-audit.ts). */
+export type AuditKind = 'call' | 'anchor' | 'erasure' | 'action';
 
 export type AuditOutcome = 'ok' | 'refused' | 'error';
 

@@ -231,7 +231,8 @@ export function createHttpApp(options: HttpAppOptions): Hono<Env> {
     }
     // Tool-level refusals are 200s: a function-calling bot hands them to its model as the result.
     if (!outcome.ok) return c.json({ is_error: true, error: { kind: outcome.error.kind, message: outcome.error.message } });
-    return c.json({ is_error: false, result: outcome.output, text: outcome.text });
+    // `confirmation` is for the person (the host's own Confirm button), never for the model.
+    return c.json({ is_error: false, result: outcome.output, text: outcome.text, ...(outcome.confirmation ? { confirmation: outcome.confirmation } : {}) });
   });
 
   return app;

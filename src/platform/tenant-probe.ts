@@ -35,7 +35,7 @@ export function tenantProber(base: Settings, log: Logger, fetch?: StripeClientOp
     let runtime;
     try {
       parseStripeKey(stripeKey, 'stripe_api_key');
-      runtime = createRuntime({ settings, log, fetch, maxNetworkRetries: 1 });
+      runtime = createRuntime({ settings, log, fetch, maxNetworkRetries: 1, actions: false });
     } catch (error) {
       throw tenantInputError(error instanceof Error ? inTenantTerms(error.message) : 'stripe_api_key is not a usable Stripe key');
     }

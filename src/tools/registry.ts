@@ -1,3 +1,4 @@
+import type { ActionsEngine } from '../actions/engine.js';
 import { ConfigurationError } from '../errors.js';
 import type { ToolRuntime } from './lib/context.js';
 import type { AnyToolDefinition } from './lib/define-tool.js';
@@ -70,11 +71,16 @@ export function selectTools(selection: ToolSelection, tools: readonly AnyToolDef
  * What one server offers in its mode: the email-code tools only in customer mode and only when
  * verification is set up; staff choose customers directly.
  */
-export function toolsForMode(tools: readonly AnyToolDefinition[], mode: 'customer' | 'staff', verificationEnabled: boolean): AnyToolDefinition[] {
-  return tools.filter((tool) => tool.audience !== 'verification' || (mode === 'customer' && verificationEnabled));
+export function toolsForMode(tools: readonly AnyToolDefinition[], mode: 'customer' | 'staff', verificationEnabled: boolean, actions?: Pick<ActionsEngine, 'enabled'>): AnyToolDefinition[] {
+  return tools.filter(
+    (tool) =>
+      (tool.audience !== 'verification' || (mode === 'customer' && verificationEnabled)) &&
+      // Read-only is the default: an action's tools exist only where the merchant's policy turns it on.
+      (tool.action === undefined || actions?.enabled(tool.action) === true),
+  );
 }
 
 /** What is listed now: the mode's tools less those the Stripe key or account rule out. */
-export function listedTools(tools: readonly AnyToolDefinition[], mode: 'customer' | 'staff', runtime: Pick<ToolRuntime, 'verification' | 'availability'>): AnyToolDefinition[] {
-  return toolsForMode(tools, mode, runtime.verification !== undefined).filter((tool) => runtime.availability?.isListed(tool) ?? true);
+export function listedTools(tools: readonly AnyToolDefinition[], mode: 'customer' | 'staff', runtime: Pick<ToolRuntime, 'verification' | 'availability' | 'actions'>): AnyToolDefinition[] {
+  return toolsForMode(tools, mode, runtime.verification !== undefined, runtime.actions).filter((tool) => runtime.availability?.isListed(tool) ?? true);
 }

@@ -1,4 +1,5 @@
 import type { Transporter } from 'nodemailer';
+import type { ConfirmationMail } from '../actions/engine.js';
 import { ConfigurationError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { renderCodeEmail } from './code-email.js';
@@ -8,6 +9,8 @@ export interface CodeMailer {
   /** `outbox`: the demo's, which prints codes instead of mailing them. */
   readonly transport: 'smtp' | 'outbox';
   sendCode(message: { to: string; code: string; expiresInMinutes: number }): Promise<void>;
+  /** An action request's confirmation link, to the verified email (src/actions/engine.ts). */
+  sendActionConfirmation?(mail: ConfirmationMail): Promise<void>;
   /** Connects and logs in without sending anything (for `doctor`); `quiet` leaves the logging to the caller. */
   verify?(options?: { quiet?: boolean }): Promise<void>;
 }

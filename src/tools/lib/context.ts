@@ -2,7 +2,9 @@ import type Stripe from 'stripe';
 import type { BillingReads } from '../../cache/billing-reads.js';
 import type { SlimCustomer } from '../../cache/projections.js';
 import type { StripeRateBudget } from '../../stripe/rate-budget.js';
+import type { ActionsEngine, ConfirmationHandoff } from '../../actions/engine.js';
 import type { AuditTrail } from '../../audit/audit-trail.js';
+import type { AuditSurface } from '../../audit/record.js';
 import type { Logger } from '../../log.js';
 import type { Principal } from '../../verify/principal.js';
 import type { StripeKeyInfo } from '../../stripe/key.js';
@@ -40,6 +42,8 @@ export interface ToolRuntime {
   tenantId?: string | undefined;
   /** The disclosure audit trail (AUDIT): every call's record is handed to it. */
   audit?: AuditTrail | undefined;
+  /** The actions engine (ACTIONS_POLICY turns an action on): refunds, credits, pauses, resumes. */
+  actions?: ActionsEngine | undefined;
   /** Told of every tool call's outcome (metrics). */
   observe?: ((event: { tool: string; outcome: string; ms: number }) => void) | undefined;
 }
@@ -66,4 +70,22 @@ export interface ToolContext extends ToolRuntime {
   lookedUp(): Promise<CustomerTarget | undefined>;
   /** The sections this call left out for a missing permission the tool can answer without. */
   sections: OptionalSections;
+  /** Who asked (`host:acme-bot`, `staff:alice`; stdio: undefined) and through which surface: action requests record both. */
+  caller: string | undefined;
+  surface: AuditSurface;
+  /**
+   * Hands a request's confirmation to the person, never to the model: runTool returns it beside
+   * the output (the host's `confirmation`, MCP `_meta`), never inside output, text or errors.
+   */
+  handOff(confirmation: ConfirmationHandoff): void;
+  /**
+   * Asks the person directly, where the client can (MCP form elicitation): resolves to their
+   * answer, or undefined when this client cannot ask or the person dismissed it.
+   */
+  askPerson?: ((question: PersonQuestion) => Promise<'confirm' | 'cancel' | undefined>) | undefined;
+}
+
+/** A yes/no question shown to the person by their client, not by the model. */
+export interface PersonQuestion {
+  message: string;
 }

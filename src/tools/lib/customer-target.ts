@@ -76,6 +76,8 @@ export function createToolContext(
   conversation: string | undefined,
   /** The tool's optionalPermissions; none (the panel): every 403 fails the read as before. */
   optionalPermissions?: Readonly<Record<string, string>>,
+  /** Who asked and through which surface, and the person's channels (runTool); the panel: none. */
+  call: Pick<ToolContext, 'caller' | 'surface' | 'handOff' | 'askPerson'> = { caller: undefined, surface: 'panel', handOff: () => undefined },
 ): ToolContext {
   let lookup: Promise<CustomerTarget | undefined> | undefined;
   const load = () => (lookup ??= resolveTarget(runtime, principal, staffTarget));
@@ -95,5 +97,6 @@ export function createToolContext(
     optionalCustomer: load,
     lookedUp: () => (lookup ?? Promise.resolve(undefined)).catch(() => undefined),
     sections: new OptionalSections(optionalPermissions, (permission) => runtime.availability?.lacks(permission) ?? false),
+    ...call,
   };
 }

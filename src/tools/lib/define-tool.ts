@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { RequestKind } from '../../actions/requests.js';
 import type { AuditWrite, DataCategory } from '../../audit/record.js';
 import type { ToolContext } from './context.js';
 
@@ -26,6 +27,12 @@ export interface ToolDefinition<Input extends z.ZodRawShape = z.ZodRawShape, Out
   audience: ToolAudience;
   /** Changes something on the Stripe account; off until WRITE_TOOLS enables it. */
   write?: boolean;
+  /**
+   * An action of the actions engine (request_refund…): listed only when the merchant's policy
+   * turns that action on (ACTIONS_POLICY), never through WRITE_TOOLS; every change it proposes
+   * waits for the person's confirmation (src/actions/engine.ts).
+   */
+  action?: RequestKind;
   /** The restricted-key permissions it cannot answer without (rak_…): without one it is not listed. */
   permissions: readonly string[];
   /**

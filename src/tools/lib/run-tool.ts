@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import type { ConfirmationHandoff } from '../../actions/engine.js';
 import { callEntry } from '../../audit/call-entry.js';
 import type { AuditSurface } from '../../audit/record.js';
 import { ToolError, UserInputError } from '../../errors.js';
 import { withStripeCaller } from '../../stripe/caller-context.js';
 import { mapStripeError } from '../../stripe/errors.js';
 import { isPlausibleEmail, normalizeEmail, type Principal } from '../../verify/principal.js';
-import type { CustomerTarget, ToolRuntime } from './context.js';
+import type { CustomerTarget, PersonQuestion, ToolRuntime } from './context.js';
 import { createToolContext, staffTargetShape, type StaffTarget } from './customer-target.js';
 import type { AnyToolDefinition } from './define-tool.js';
 import { inputObject } from './schemas.js';
@@ -13,7 +14,8 @@ import { inputObject } from './schemas.js';
 export type ServerMode = 'customer' | 'staff';
 
 export type ToolOutcome =
-  | { ok: true; output: Record<string, unknown>; text: string }
+  /** `confirmation`: an action request's, for the person's channel only (never the model's). */
+  | { ok: true; output: Record<string, unknown>; text: string; confirmation?: ConfirmationHandoff }
   | { ok: false; error: ToolError };
 
 /** The input schema a principal's client sees: staff choose the customer; customers cannot. */
@@ -102,6 +104,8 @@ export async function runTool(
     admit?: (() => Promise<ToolError | undefined>) | undefined;
     /** Where the call came from, for the audit trail. */
     surface: AuditSurface;
+    /** MCP form elicitation, where the client declares it: the person answers, not the model. */
+    askPerson?: ((question: PersonQuestion) => Promise<'confirm' | 'cancel' | undefined>) | undefined;
   },
 ): Promise<ToolOutcome> {
   const { runtime, principal, mode } = options;
@@ -134,7 +138,13 @@ export async function runTool(
     const { email, customer_id, ...input } = parsed.data as Record<string, unknown> & StaffTarget;
     const staffTarget: StaffTarget | undefined = mode === 'staff' && principal.kind === 'staff' ? { email, customer_id } : undefined;
     const handlerInput = mode === 'staff' ? input : parsed.data;
-    const context = (ctx = createToolContext(runtime, principal, staffTarget, options.conversation, tool.optionalPermissions));
+    let confirmation: ConfirmationHandoff | undefined;
+    const context = (ctx = createToolContext(runtime, principal, staffTarget, options.conversation, tool.optionalPermissions, {
+      caller: options.caller,
+      surface: options.surface,
+      handOff: (handed) => void (confirmation = handed),
+      askPerson: options.askPerson,
+    }));
     const raw = await withStripeCaller(options.caller, () => tool.handler(handlerInput, context));
     // The JSON round trip drops `undefined` members, so every transport sees the same object.
     const output = JSON.parse(JSON.stringify((compiledFor(tool).result ??= z.object(tool.outputSchema)).parse(raw))) as Record<string, unknown>;
@@ -154,7 +164,7 @@ export async function runTool(
     log.info({ outcome: 'ok', ms: Math.round(ms), ...(notices.length > 0 ? { left_out: context.sections.permissionsLeftOut() } : {}) }, 'tool call');
     runtime.observe?.({ tool: tool.name, outcome: 'ok', ms });
     const summary = [...(unverified ? [UNVERIFIED_IDENTITY_NOTICE] : []), tool.summarize(output), ...notices].join('\n');
-    return { ok: true, output, text: `${summary}\n\n${JSON.stringify(output)}` };
+    return { ok: true, output, text: `${summary}\n\n${JSON.stringify(output)}`, ...(confirmation ? { confirmation } : {}) };
   } catch (caught) {
     const error = caught instanceof ToolError ? caught : mapStripeError(caught, tool.name);
     if (audit && !auditRecorded) audit.record(await entryFor(error.logDetail?.audit === 'unavailable' ? 'audit_unavailable' : error.kind));
