@@ -20,7 +20,7 @@ import { actionEntry, type ActionStep, type StepFacts } from './action-audit.js'
 import { confirmationToken } from './confirmation-secret.js';
 import { COUNT_WINDOW_DAYS, decide, type ActionRequest as PolicyCheck, type CustomerHistory, type Decision } from './decide.js';
 import { executeOnce, resumeQuietExecutions, type ExecuteOptions, type ExecutionResult, type StripeCall } from './execute-request.js';
-import type { ActionKind, ActionsPolicy } from './policy.js';
+import type { ActionsPolicy } from './policy.js';
 import type { ActionRequest, ConfirmChannel, ExecutionClaim, RequestKind, RequestStore, Route } from './requests.js';
 
 /** What the person (never the model) is handed to confirm a request. */
@@ -116,7 +116,7 @@ export interface ActionsEngineOptions {
   execute?: ExecuteOptions | undefined;
 }
 
-const POLICY_KIND: Record<RequestKind, ActionKind | undefined> = { refund: 'refund', credit: 'credit', pause: 'pause', plan_change: 'plan_change', resume: undefined };
+const NOT_ENABLED = "This is not something the assistant can do here: this merchant's policy does not allow it. The merchant's support team can help.";
 
 /** How often the timer expires stale confirmations and resumes quiet executions. */
 export const SWEEP_EVERY_MS = 30_000;
@@ -154,9 +154,12 @@ export class ActionsEngine {
     return { refund, pause, plan_change };
   }
 
-  private async decision(check: PolicyCheck | undefined, customerId: string, excludeId?: string): Promise<Decision> {
+  /** `replacing`: unconfirmed requests this one replaces, left out of the counts. */
+  private async decision(check: PolicyCheck | undefined, customerId: string, excludeId?: string, replacing = 0): Promise<Decision> {
     if (!check) return { outcome: 'auto_approve' };
-    return decide(this.options.policy(), check, await this.history(customerId, excludeId), this.options.requests.now());
+    const history = await this.history(customerId, excludeId);
+    const counted = check.kind in history ? { ...history, [check.kind]: Math.max(0, history[check.kind as keyof CustomerHistory] - replacing) } : history;
+    return decide(this.options.policy(), check, counted, this.options.requests.now());
   }
 
   private record(step: ActionStep, request: ActionRequest, facts: StepFacts): void {
@@ -170,9 +173,9 @@ export class ActionsEngine {
    * auto_approve) or waits for another staff member's approval.
    */
   async propose(proposal: Proposal, who: Proposer): Promise<Proposed> {
-    const kind = POLICY_KIND[proposal.kind];
-    if (kind && !this.enabled(kind)) throw new ToolError('refused', decisionRefusal(await this.decision(proposal.check, proposal.customer_id)));
-    const decision = await this.decision(proposal.check, proposal.customer_id);
+    if (!this.enabled(proposal.kind)) throw new ToolError('refused', NOT_ENABLED);
+    const replaced = who.principal.kind === 'customer' ? await this.replacedBy(proposal) : [];
+    const decision = await this.decision(proposal.check, proposal.customer_id, undefined, replaced.length);
     if (decision.outcome === 'refused') throw new ToolError('refused', decision.reason);
     const approvalBecause = decision.outcome === 'needs_approval' ? decision.because.map((reason) => reason.message) : [];
     const by = who.caller ?? (who.principal.kind === 'staff' ? `staff:${who.principal.name}` : 'stdio');
@@ -201,6 +204,7 @@ export class ActionsEngine {
     }
 
     if (who.principal.kind !== 'customer') throw new ToolError('not_verified', 'Only a verified customer can ask for this.');
+    await this.supersede(replaced);
     const { request, secret } = await this.options.requests.create({ ...base, principal: 'customer' });
     this.record('requested', request, { by, surface: who.surface });
     const token = confirmationToken(request.id, secret);
@@ -217,6 +221,25 @@ export class ActionsEngine {
       }
     }
     return { request, confirmation, emailed, approvalBecause };
+  }
+
+  /**
+   * A model that asks again (a retry, a changed amount) replaces its unconfirmed request for the
+   * same payment or subscription: the older one is canceled, so only the newest can be confirmed
+   * and an abandoned one does not count against the customer's limits.
+   */
+  private async replacedBy(proposal: Proposal): Promise<ActionRequest[]> {
+    const subject = subjectOf(proposal.params);
+    if (subject === undefined) return [];
+    const recent = await this.options.requests.listForCustomer(this.options.tenantId, proposal.customer_id);
+    return recent.filter((earlier) => earlier.state === 'awaiting_confirmation' && earlier.kind === proposal.kind && subjectOf(earlier.params) === subject);
+  }
+
+  private async supersede(replaced: readonly ActionRequest[]): Promise<void> {
+    for (const earlier of replaced) {
+      const result = await this.options.requests.cancel(earlier.id, 'superseded');
+      if (result.outcome === 'applied') this.record('canceled', result.request, { by: 'system', note: 'replaced by a newer request' });
+    }
   }
 
   /**
@@ -341,8 +364,10 @@ export class ActionsEngine {
   }
 }
 
-function decisionRefusal(decision: Decision): string {
-  return decision.outcome === 'refused' ? decision.reason : "This is not something the assistant can do here: this merchant's policy does not allow it. The merchant's support team can help.";
+/** What a request is about (the payment, the subscription, the customer's balance), to find a request it replaces. */
+function subjectOf(params: Record<string, unknown>): string | undefined {
+  for (const key of ['charge', 'payment_intent', 'subscription', 'currency']) if (typeof params[key] === 'string') return `${key}:${params[key] as string}`;
+  return undefined;
 }
 
 /** The policy's view of a stored request (asked again at the confirmation). */
