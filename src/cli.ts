@@ -131,10 +131,15 @@ Settings (environment variables):
   ADMIN_KEYS              Platform mode: admin bearer keys, name:secret comma list.
   TENANT_KEY_SECRET       Platform mode: key-encryption keys, label:base64 (32 bytes) comma list,
                           newest first (the first encrypts, all decrypt).
-  PUBLIC_URL              Platform mode: the server's public URL, for the webhook URLs it shows.
+  PUBLIC_URL              The server's public URL: the emailed confirmation links of action
+                          requests (PUBLIC_URL/confirm/…), and in platform mode the webhook URLs.
   ACTIONS_POLICY          A JSON file: which refunds, credits, pauses and plan changes the assistant
                           may request, and which need a staff approval (default: none, read-only).
                           Checked at start; stripe-billing-mcp policy --schema prints its schema.
+                          Requests live in the audit trail's database (stdio turns the trail on).
+  APPROVAL_WEBHOOK_URL    Each request waiting for a staff approval is POSTed here as signed JSON
+                          with a Slack-compatible text field (retried with backoff).
+  APPROVAL_WEBHOOK_SECRET Signs those POSTs (HMAC-SHA256 in X-Stripe-Billing-Signature, t=…,v1=…).
   LOG_LEVEL               fatal, error, warn, info (default), debug, trace or silent. Logs go to stderr.
 
 Examples:

@@ -16,6 +16,13 @@ const optionalUrl = (name: string, example: string) =>
     })
     .transform((value) => (value ? value : undefined));
 
+/** https, or http to this machine only (a local relay, tests): for URLs whose path may itself be a secret. */
+function isAllowedWebhookUrl(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  return url.protocol === 'https:' || (url.protocol === 'http:' && (url.hostname === 'localhost' || url.hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(url.hostname)));
+}
+
 /** An optional secret of at least 32 bytes; empty counts as unset. */
 const secret = (name: string) =>
   z
@@ -157,7 +164,10 @@ export const settingsSchema = z.object({
   PUBLIC_URL: optionalUrl('PUBLIC_URL', 'https://billing.example.com'),
   ACTIONS_POLICY: actionsPolicy,
   /** Where each request that waits for a staff approval is POSTed (Slack-compatible `text`), signed with APPROVAL_WEBHOOK_SECRET. */
-  APPROVAL_WEBHOOK_URL: optionalUrl('APPROVAL_WEBHOOK_URL', 'https://hooks.slack.com/services/…'),
+  APPROVAL_WEBHOOK_URL: optionalUrl('APPROVAL_WEBHOOK_URL', 'https://hooks.slack.com/services/…').refine((value) => value === undefined || isAllowedWebhookUrl(value), {
+    // Its path may be a secret (Slack's is): never over plain http beyond this machine.
+    message: 'APPROVAL_WEBHOOK_URL must be an https:// URL (http:// only to 127.0.0.1 or localhost)',
+  }),
   APPROVAL_WEBHOOK_SECRET: secret('APPROVAL_WEBHOOK_SECRET'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

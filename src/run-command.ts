@@ -64,9 +64,15 @@ export async function runCommand(command: 'stdio' | 'serve' | 'doctor', values: 
   const lastProbe = new LastProbeFile(join(probeCacheDir(), probeFileName(settings, mode, tools.map((tool) => tool.name))));
   await startToolAvailability(runtime, tools, settings, lastProbe);
   const conversation = stdioConversationKey();
+  // Action requests (only with the trail, where they live): expire the unconfirmed, resume the quiet.
+  runtime.actions?.start();
   // The client closing stdin (or stopping the process) ends it: write the trail's last records first.
   if (audit) {
-    const finish = () => void audit.close().finally(() => process.exit(0));
+    const finish = () =>
+      void (runtime.actions?.close() ?? Promise.resolve())
+        .catch(() => undefined)
+        .then(() => audit.close())
+        .finally(() => process.exit(0));
     process.stdin.once('end', finish);
     process.once('SIGTERM', finish);
     process.once('SIGINT', finish);

@@ -1,4 +1,5 @@
-import { createActionsEngine } from './actions/create-engine.js';
+import { approvalWebhookFrom } from './actions/approval-webhook.js';
+import { anyActionEnabled, createActionsEngine } from './actions/create-engine.js';
 import type { ActionsEngineOptions } from './actions/engine.js';
 import type { AuditTrail } from './audit/audit-trail.js';
 import { BillingReads, scopeOfKey } from './cache/billing-reads.js';
@@ -12,7 +13,7 @@ import { createStripeClient, type StripeClientOptions } from './stripe/client.js
 import type { ToolRuntime } from './tools/lib/context.js';
 import { createStore } from './verify/create-store.js';
 import { createVerification } from './verify/create-verification.js';
-import type { CodeMailer } from './verify/mailer.js';
+import { createSmtpMailer, type CodeMailer } from './verify/mailer.js';
 import type { Store } from './verify/store.js';
 
 export interface RuntimeOptions {
@@ -67,6 +68,9 @@ export function createRuntime(options: RuntimeOptions): ToolRuntime {
     ttlMs: settings.CACHE_TTL_SECONDS * 1000,
   });
   const verification = createVerification({ settings, store, reads, log, mailer: options.mailer });
+  // APPROVAL_WEBHOOK_URL is the operator's: in platform mode no merchant's requests go to it.
+  const approvalWebhook =
+    options.onAwaitingApproval || options.tenant || options.actions === false || !anyActionEnabled(settings.ACTIONS_POLICY) ? undefined : approvalWebhookFrom(settings, log);
   const actions = options.actions === false ? undefined : createActionsEngine({
     settings,
     stripe,
@@ -74,8 +78,15 @@ export function createRuntime(options: RuntimeOptions): ToolRuntime {
     log,
     audit: options.audit,
     tenantId: options.tenant?.id,
-    mailer: options.mailer ?? (verification?.mode === 'code' ? verification.mailer : undefined),
-    onAwaitingApproval: options.onAwaitingApproval,
+    // The code mailer when there is one; under trust-email verification SMTP_URL still mails confirmation links.
+    mailer:
+      options.mailer ??
+      (verification?.mode === 'code'
+        ? verification.mailer
+        : settings.SMTP_URL && anyActionEnabled(settings.ACTIONS_POLICY)
+          ? createSmtpMailer({ smtpUrl: settings.SMTP_URL, mailFrom: settings.MAIL_FROM, merchantName: settings.MERCHANT_NAME ?? 'our billing team', log })
+          : undefined),
+    onAwaitingApproval: options.onAwaitingApproval ?? (approvalWebhook ? (request) => approvalWebhook.notify(request) : undefined),
     ...(options.actionsClock ? { now: options.actionsClock } : {}),
     execute: options.actionsExecute,
   });

@@ -303,7 +303,8 @@ describe('doctor', () => {
 
   async function doctor(env: Record<string, string>): Promise<DoctorReport> {
     const settings = testSettings(env);
-    const runtime = createRuntime({ settings, log: silentLogger(), maxNetworkRetries: 0 });
+    // As the doctor command builds it: no tool call runs, so no actions engine (and no trail needed).
+    const runtime = createRuntime({ settings, log: silentLogger(), maxNetworkRetries: 0, actions: false });
     try {
       return await runDoctor({ settings, runtime, tools: selectTools({ allowlist: settings.TOOLS, writeTools: settings.WRITE_TOOLS }) });
     } finally {

@@ -15,6 +15,9 @@ import { HOST_A, STAFF, startHttpFixture, type HttpFixture } from './support/htt
 import { openAiStrictSchemaProblems } from './support/provider-tool-rules.js';
 
 const ENV = { LOG_LEVEL: 'silent', WRITE_TOOLS: 'all' };
+// No actions policy on these servers: the action tools (request_refund…) are not listed.
+const LISTED_CUSTOMER_TOOLS = ALL_TOOLS.filter((tool) => tool.action === undefined);
+const LISTED_STAFF_TOOLS = BILLING_TOOLS.filter((tool) => tool.action === undefined);
 type Logger = ReturnType<typeof getLogger>;
 const names = (tools: readonly { name: string }[]) => tools.map((tool) => tool.name).sort();
 
@@ -47,16 +50,16 @@ describe('OpenAI Agents SDK: every tool converts to strict, with no fallback and
   afterAll(() => logs.restore());
 
   const transports: Array<[string, () => Promise<MCPServer>, readonly { name: string }[], boolean]> = [
-    ['stdio, customer', async () => new MCPServerStdio({ command: process.execPath, args: [CLI_PATH, '--demo'], env: cleanEnv(ENV), logger: logs.logger }), ALL_TOOLS, false],
-    ['stdio, staff', async () => new MCPServerStdio({ command: process.execPath, args: [CLI_PATH, '--demo', '--staff'], env: cleanEnv(ENV), logger: logs.logger }), BILLING_TOOLS, true],
+    ['stdio, customer', async () => new MCPServerStdio({ command: process.execPath, args: [CLI_PATH, '--demo'], env: cleanEnv(ENV), logger: logs.logger }), LISTED_CUSTOMER_TOOLS, false],
+    ['stdio, staff', async () => new MCPServerStdio({ command: process.execPath, args: [CLI_PATH, '--demo', '--staff'], env: cleanEnv(ENV), logger: logs.logger }), LISTED_STAFF_TOOLS, true],
     [
       'Streamable HTTP, customer',
       async () =>
         new MCPServerStreamableHttp({ url: `${fx.url}/mcp`, requestInit: { headers: { authorization: `Bearer ${HOST_A}`, 'x-customer-token': await fx.token(DEMO.emails.alice) } }, logger: logs.logger }),
-      ALL_TOOLS,
+      LISTED_CUSTOMER_TOOLS,
       false,
     ],
-    ['Streamable HTTP, staff', async () => new MCPServerStreamableHttp({ url: `${fx.url}/mcp`, requestInit: { headers: { authorization: `Bearer ${STAFF}` } }, logger: logs.logger }), BILLING_TOOLS, true],
+    ['Streamable HTTP, staff', async () => new MCPServerStreamableHttp({ url: `${fx.url}/mcp`, requestInit: { headers: { authorization: `Bearer ${STAFF}` } }, logger: logs.logger }), LISTED_STAFF_TOOLS, true],
   ];
 
   it.each(transports)('%s', async (_name, create, expected, staff) => {
@@ -94,15 +97,15 @@ describe('Vercel AI SDK MCP client: lists and executes tools', () => {
   };
 
   const clients: Array<[string, () => Promise<MCPClient>, readonly { name: string }[], boolean]> = [
-    ['stdio, customer', () => createMCPClient({ transport: new Experimental_StdioMCPTransport({ command: process.execPath, args: [CLI_PATH, '--demo'], env: cleanEnv(ENV) }) }), ALL_TOOLS, false],
-    ['stdio, staff', () => createMCPClient({ transport: new Experimental_StdioMCPTransport({ command: process.execPath, args: [CLI_PATH, '--demo', '--staff'], env: cleanEnv(ENV) }) }), BILLING_TOOLS, true],
+    ['stdio, customer', () => createMCPClient({ transport: new Experimental_StdioMCPTransport({ command: process.execPath, args: [CLI_PATH, '--demo'], env: cleanEnv(ENV) }) }), LISTED_CUSTOMER_TOOLS, false],
+    ['stdio, staff', () => createMCPClient({ transport: new Experimental_StdioMCPTransport({ command: process.execPath, args: [CLI_PATH, '--demo', '--staff'], env: cleanEnv(ENV) }) }), LISTED_STAFF_TOOLS, true],
     [
       'Streamable HTTP, customer',
       async () => createMCPClient({ transport: { type: 'http', url: `${fx.url}/mcp`, headers: { authorization: `Bearer ${HOST_A}`, 'x-customer-token': await fx.token(DEMO.emails.alice) } } }),
-      ALL_TOOLS,
+      LISTED_CUSTOMER_TOOLS,
       false,
     ],
-    ['Streamable HTTP, staff', () => createMCPClient({ transport: { type: 'http', url: `${fx.url}/mcp`, headers: { authorization: `Bearer ${STAFF}` } } }), BILLING_TOOLS, true],
+    ['Streamable HTTP, staff', () => createMCPClient({ transport: { type: 'http', url: `${fx.url}/mcp`, headers: { authorization: `Bearer ${STAFF}` } } }), LISTED_STAFF_TOOLS, true],
   ];
 
   it.each(clients)('%s', async (_name, create, expected, staff) => {

@@ -10,11 +10,14 @@ import { runDoctor, type DoctorReport } from '../src/doctor/run-doctor.js';
 import { silentLogger } from '../src/log.js';
 import { createRuntime } from '../src/runtime.js';
 import { capabilityNeeds, permissionsUsed } from '../src/tools/lib/tool-availability.js';
-import { ALL_TOOLS, selectTools } from '../src/tools/registry.js';
+import { ALL_TOOLS as REGISTERED_TOOLS, selectTools } from '../src/tools/registry.js';
 import { useFakeStripe } from './support/fake-stripe-msw.js';
 import { TEST_STRIPE_KEY, testMailer, testSettings } from './support/mcp-harness.js';
 import { findFreePort, startRedisServer, type RedisServer } from './support/redis-server.js';
 import { startSmtpServer, type TestSmtpServer } from './support/smtp-server.js';
+
+// No actions policy here: the action tools (request_refund…) are not listed, so not expected.
+const ALL_TOOLS = REGISTERED_TOOLS.filter((tool) => tool.action === undefined);
 
 const stripe = useFakeStripe({ now: 1_790_000_000 });
 

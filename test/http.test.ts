@@ -6,12 +6,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO } from '../src/demo/fake-stripe/index.js';
 import { mintIdentityToken } from '../src/demo/demo-identity.js';
 import { startHttpServer, type RunningHttpServer } from '../src/http/serve.js';
-import { BILLING_TOOLS, ALL_TOOLS, selectTools } from '../src/tools/registry.js';
+import { BILLING_TOOLS as REGISTERED_BILLING_TOOLS, ALL_TOOLS as REGISTERED_TOOLS, selectTools } from '../src/tools/registry.js';
 import { createIdentityTokenVerifier } from '../src/verify/identity-token.js';
 import { useFakeStripe } from './support/fake-stripe-msw.js';
 import { sampleArgs } from './support/tool-args.js';
 import { HOST_A, HOST_B, IDENTITY_SECRET, STAFF, startHttpFixture, verifyConversationByCode, type HttpFixture } from './support/http-harness.js';
 import { testMailer, testRuntime, testSettings } from './support/mcp-harness.js';
+
+// No actions policy here: the action tools (request_refund…) are not listed, so not expected.
+const BILLING_TOOLS = REGISTERED_BILLING_TOOLS.filter((tool) => tool.action === undefined);
+const ALL_TOOLS = REGISTERED_TOOLS.filter((tool) => tool.action === undefined);
 
 let fx: HttpFixture;
 beforeAll(async () => {

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_HOST_KEY, DEMO_IDENTITY_SECRET, mintIdentityToken } from '../src/demo/demo-identity.js';
+import { demoActionsPolicy } from '../src/demo/actions-policy.js';
+import type { RequestKind } from '../src/actions/requests.js';
 import { ALL_TOOLS, toolsForMode } from '../src/tools/registry.js';
 import { cleanEnv } from './support/cli.js';
 import { addSqliteDriver, installPacked, type PackedInstall } from './support/packed.js';
@@ -118,7 +120,10 @@ describe('the MCP Inspector CLI against the packed server', () => {
     it("lists the customer's tools, none of which can name another customer", async () => {
       const { tools } = parsed<ToolList>(await inspector([`${url}/mcp`, '--transport', 'http', '--method', 'tools/list', ...headers]));
       const billing = tools.filter((tool) => ALL_TOOLS.find((definition) => definition.name === tool.name)?.audience !== 'verification');
-      expect(billing.map((tool) => tool.name)).toEqual(toolsForMode(ALL_TOOLS, 'customer', false).filter((tool) => !tool.write).map((tool) => tool.name));
+      // The demo's actions policy turns refunds, credits and pauses on: their tools are listed too.
+      const policy = demoActionsPolicy();
+      const demoActions = { enabled: (kind: RequestKind) => (kind === 'resume' ? policy.pause?.enabled : policy[kind]?.enabled) === true };
+      expect(billing.map((tool) => tool.name)).toEqual(toolsForMode(ALL_TOOLS, 'customer', false, demoActions).filter((tool) => !tool.write).map((tool) => tool.name));
       for (const tool of billing) {
         const properties = Object.keys(tool.inputSchema.properties ?? {});
         expect(properties, tool.name).not.toContain('email');

@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { DEMO } from '../src/demo/fake-stripe/index.js';
 import { inputSchemaFor, type ServerMode } from '../src/tools/lib/run-tool.js';
 import { ALL_TOOLS, BILLING_TOOLS } from '../src/tools/registry.js';
-import { HOST_A, STAFF, startHttpFixture, type HttpFixture } from './support/http-harness.js';
+import { actionsFixtures } from './support/actions.js';
+import { HOST_A, STAFF, type HttpFixture } from './support/http-harness.js';
 import { connectClient, errorText, structured, type ConnectedClient } from './support/mcp-harness.js';
 import { anthropicToolProblems, geminiDeclarationProblems, openAiStrictSchemaProblems, openAiToolProblems } from './support/provider-tool-rules.js';
 import { sampleArgs } from './support/tool-args.js';
@@ -17,9 +18,11 @@ const MODES: Array<[ServerMode, number]> = [
 ];
 
 // One in-process server (Stripe answered by the demo account) for the HTTP tests; MCP sessions share its runtime.
+// With the example actions policy, so the action tools are listed (and checked) too.
+const actionsFixture = actionsFixtures();
 let fx: HttpFixture;
 beforeAll(async () => {
-  fx = await startHttpFixture();
+  fx = await actionsFixture();
 });
 afterAll(() => fx.close());
 

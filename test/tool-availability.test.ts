@@ -24,8 +24,10 @@ afterEach(async () => {
 });
 
 const auth = (key: string) => ({ authorization: `Bearer ${key}` });
-const all = BILLING_TOOLS.map((tool) => tool.name).sort();
-const needing = (...permissions: string[]) => BILLING_TOOLS.filter((tool) => tool.permissions.some((p) => permissions.includes(p))).map((tool) => tool.name);
+// These servers run without an actions policy, so the action tools are never listed here.
+const READ_ONLY_DEFAULT = BILLING_TOOLS.filter((tool) => tool.action === undefined);
+const all = READ_ONLY_DEFAULT.map((tool) => tool.name).sort();
+const needing = (...permissions: string[]) => READ_ONLY_DEFAULT.filter((tool) => tool.permissions.some((p) => permissions.includes(p))).map((tool) => tool.name);
 const without = (names: string[]) => all.filter((name) => !names.includes(name));
 
 /** A fake whose key already lacks these permissions when the server starts and probes. */
@@ -184,7 +186,7 @@ describe('a long-lived MCP server (stdio) follows the probe', () => {
   it('tells its client that the tool list changed when a later probe rules tools out, and lists them again when fixed', async () => {
     const fake = new FakeStripe({ now: 1_790_000_000 });
     const runtime = createRuntime({ settings: testSettings(), log: silentLogger(), maxNetworkRetries: 0, fetch: (input, init) => fake.handle(new Request(input, init)) });
-    const tools = BILLING_TOOLS.filter((tool) => !tool.write);
+    const tools = READ_ONLY_DEFAULT.filter((tool) => !tool.write);
     const availability = await startToolAvailability(runtime, tools, {});
     const server = createMcpServer({ tools, runtime, mode: 'staff', resolvePrincipal: async () => staffPrincipal('test'), followAvailability: true });
     const client = new Client({ name: 'stdio-like', version: '1.0.0' });

@@ -19,6 +19,10 @@
 //                               search, endpoint } } since the last reset (null without limits)
 //   POST /__bench/reset       → forgets the recorded requests; with rate limits also starts them
 //                               afresh (full buckets, zero stats: a new, identically seeded fake)
+//
+// With FAKE_ACTION_FIXTURES=1 the account also has the action tools' payments (DEMO.actions:
+// alice's duplicate charge), and each request records `answered_at` (epoch ms, comparable with
+// the bench's Date.now()) so a bench can time when Stripe made an object.
 import { FakeStripe } from '../../dist/demo/fake-stripe/index.js';
 import { serveFakeStripe } from '../../dist/demo/serve-fake-stripe.js';
 
@@ -29,7 +33,8 @@ const CONTROL_PREFIX = '/__bench/';
 const rateLimits = parseRateLimits(process.env.FAKE_RATE_LIMITS);
 // One seed time for every instance, so a reset (new instance) serves exactly the same account.
 const seededAt = Math.floor(Date.now() / 1000);
-const newFake = () => new FakeStripe({ now: seededAt, ...(rateLimits ? { rateLimits } : {}) });
+const actionFixtures = ['1', 'true', 'yes'].includes(process.env.FAKE_ACTION_FIXTURES ?? '');
+const newFake = () => new FakeStripe({ now: seededAt, actionFixtures, ...(rateLimits ? { rateLimits } : {}) });
 let fake = newFake();
 let recorded = [];
 
@@ -76,6 +81,7 @@ async function handle(request) {
   } finally {
     // status stays 0 when the fake throws (a dropped connection).
     entry.end = performance.now();
+    entry.answered_at = Date.now();
   }
 }
 

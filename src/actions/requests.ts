@@ -178,6 +178,16 @@ function claimOf(request: ActionRequest): ExecutionClaim {
   return { request } as unknown as ExecutionClaim;
 }
 
+/**
+ * Platform mode: which merchant a request belongs to (every tenant's requests share one table),
+ * so an emailed link, which carries no bearer key, reaches that merchant's app. undefined: no such
+ * request. Only the tenant's own engine then checks the secret.
+ */
+export async function tenantOfRequest(sql: SqlRunner, id: string): Promise<string | null | undefined> {
+  const [row] = await sql.all(`SELECT tenant_id FROM action_requests WHERE id = ${sql.placeholder(1)}`, [id]);
+  return row ? text(row.tenant_id) : undefined;
+}
+
 export function newRequestId(): string {
   return `req_${randomBytes(16).toString('base64url')}`;
 }
@@ -294,6 +304,22 @@ export class RequestStore {
     return rows.map(requestOf);
   }
 
+  /** Requests in any of `states`, most recently changed first (the panel's decided ones, GET /v1/requests for a settled state). */
+  async listRecent(tenantId: string | null, states: readonly RequestState[], limit = 50): Promise<ActionRequest[]> {
+    if (states.length === 0) return [];
+    const params: Array<string | number | null> = [tenantId];
+    const marks = states.map((state) => {
+      params.push(state);
+      return this.p(params.length);
+    });
+    params.push(limit);
+    const rows = await this.sql.all(
+      `SELECT * FROM action_requests WHERE ${this.sameTenant(1)} AND state IN (${marks.join(', ')}) ORDER BY updated_at DESC, id LIMIT ${this.p(params.length)}`,
+      params,
+    );
+    return rows.map(requestOf);
+  }
+
   /**
    * How many of a customer's requests of a kind were created in the last `withinDays` days, in
    * `states` (by default COUNTED_STATES), leaving out `excludeId` (the one
@@ -361,6 +387,14 @@ export class RequestStore {
         : await this.move('confirm_for_approval', request, { confirmed_via: options.channel });
     if (!moved) return this.settled(id);
     return route === 'execute' ? { outcome: 'confirmed', request: moved, claim: claimOf(moved) } : { outcome: 'confirmed', request: moved };
+  }
+
+  /**
+   * Read-only: the request this secret confirms, or undefined (the same answer for no such id and
+   * a wrong secret). The email page shows it before the click; nothing is used up.
+   */
+  peek(id: string, secret: string): Promise<ActionRequest | undefined> {
+    return this.withSecret(id, secret);
   }
 
   /** The request whose confirmation secret this is, or undefined (no such id, or not its secret: one answer for both). */

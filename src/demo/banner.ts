@@ -1,12 +1,14 @@
 import { resolve } from 'node:path';
+import type { Settings } from '../config.js';
 import type { ToolRuntime } from '../tools/lib/context.js';
+import { DEMO } from './fake-stripe/seed.js';
 import { DEMO_CUSTOMER_EMAIL, DEMO_HOST_KEY, DEMO_IDENTITY_SECRET, DEMO_STAFF_KEY, mintIdentityToken } from './demo-identity.js';
 
 /**
  * What a person trying `npm run demo` needs: where the server is, the demo keys, a customer
  * token, a self-check through the real HTTP path, and configs to paste.
  */
-export async function printDemoBanner(url: string, runtime: ToolRuntime): Promise<void> {
+export async function printDemoBanner(url: string, runtime: ToolRuntime, settings: Pick<Settings, 'PUBLIC_URL'>): Promise<void> {
   const token = await mintIdentityToken(DEMO_CUSTOMER_EMAIL, DEMO_IDENTITY_SECRET, 24 * 3600);
   // The script this process runs (dist/cli.js, or the bundle's cli.js when installed).
   const cli = resolve(process.argv[1] ?? 'stripe-billing-mcp');
@@ -55,11 +57,29 @@ Staff, any customer:
   curl -s -X POST ${url}/v1/tools/get_customer_overview -H 'Authorization: Bearer ${DEMO_STAFF_KEY}' -d '{"email":"carol@example.com"}'
   curl -s '${url}/v1/insight?email=carol@example.com' -H 'Authorization: Bearer ${DEMO_STAFF_KEY}'
   Panel: ${url}/panel?email=alice@example.com (two Stripe records share this email)
-${runtime.audit ? `Audit trail:    ${runtime.audit.store.location} (what was shown to whom; this demo's own)\n  stripe-billing-mcp audit --demo        (from a clone: node ${cli} audit --demo)\n` : ''}Set-up report (what \`stripe-billing-mcp doctor\` checks; the key's permissions, portal, mail, store):
+${actionsSection(url, token, runtime, settings.PUBLIC_URL)}${runtime.audit ? `Audit trail:    ${runtime.audit.store.location} (what was shown to whom; this demo's own)\n  stripe-billing-mcp audit --demo        (from a clone: node ${cli} audit --demo)\n` : ''}Set-up report (what \`stripe-billing-mcp doctor\` checks; the key's permissions, portal, mail, store):
   curl -s ${url}/v1/status -H 'Authorization: Bearer ${DEMO_STAFF_KEY}'
 
 Claude Desktop over stdio instead: command "node", args ["${cli}", "--demo"] (customer ${DEMO_CUSTOMER_EMAIL}) or ["${cli}", "--demo", "--staff"].
 Other demo customers: bob@example.com (trial), carol@example.com (past due), dave@example.com (send_invoice), erin@example.jp (JPY), frank@example.com (credit)
 Press Ctrl-C to stop.
 `);
+}
+
+/** What to try with the actions policy on, and where the confirmation link prints. */
+function actionsSection(url: string, token: string, runtime: ToolRuntime, publicUrl: string | undefined): string {
+  const actions = runtime.actions;
+  if (!actions?.enabled('refund')) return '';
+  const policy = process.env.ACTIONS_POLICY ? `ACTIONS_POLICY=${process.env.ACTIONS_POLICY}` : "the demo's own: refunds up to $50 without approval, credits always approved by staff, pauses up to 31 days";
+  const links = publicUrl
+    ? `The confirmation link (${publicUrl.replace(/\/$/, '')}/confirm/…) prints to this terminal as DEMO OUTBOX; open it and click Confirm.`
+    : 'Set PUBLIC_URL to this server’s address to get an emailed confirmation link (printed as DEMO OUTBOX).';
+  return `Actions (refunds, credits, pauses; policy: ${policy}):
+  Try it: ask for a refund of the duplicate charge (alice was charged $44.00 twice):
+  curl -s -X POST ${url}/v1/tools/request_refund -H 'Authorization: Bearer ${DEMO_HOST_KEY}' -H 'X-Customer-Token: ${token}' -d '{"payment":"${DEMO.actions.aliceDuplicateCharge}","reason":"duplicate"}'
+  ${links}
+  Or confirm as the host's own button would, with \`confirmation.token\` of that answer (shown to the person, never to the model):
+  curl -s -X POST ${url}/v1/requests/<request_id>/confirm -H 'Authorization: Bearer ${DEMO_HOST_KEY}' -H 'X-Customer-Token: ${token}' -d '{"token":"<confirmation.token>"}'
+  Requests waiting for a staff approval (ask for a credit): ${url}/panel, or curl -s ${url}/v1/requests -H 'Authorization: Bearer ${DEMO_STAFF_KEY}'
+`;
 }

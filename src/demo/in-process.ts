@@ -1,5 +1,6 @@
 import type { Settings } from '../config.js';
 import { createOutboxMailer, type CodeMailer } from '../verify/mailer.js';
+import { demoActionsPolicy } from './actions-policy.js';
 import { FakeStripe } from './fake-stripe/index.js';
 import { DEMO_CUSTOMER_EMAIL, DEMO_HOST_KEY, DEMO_IDENTITY_SECRET, DEMO_STAFF_KEY, DEMO_STRIPE_KEY, mintIdentityToken } from './demo-identity.js';
 
@@ -14,7 +15,8 @@ export async function inProcessDemo(
   settings: Settings,
   options: { staff: boolean; verify?: boolean; http?: boolean },
 ): Promise<{ settings: Settings; fetch: (input: string | URL | Request, init?: RequestInit) => Promise<Response>; mailer: CodeMailer | undefined }> {
-  const fake = new FakeStripe();
+  // With the payments the action tools are demonstrated on (alice's duplicate charge).
+  const fake = new FakeStripe({ actionFixtures: true });
   const demoSettings: Settings = {
     ...settings,
     STRIPE_API_KEY: DEMO_STRIPE_KEY,
@@ -26,6 +28,11 @@ export async function inProcessDemo(
     // Over HTTP the keys decide who is who: demo keys unless the operator set their own.
     if (demoSettings.HOST_KEYS.length === 0) demoSettings.HOST_KEYS = [`demo-host:${DEMO_HOST_KEY}`];
     if (demoSettings.STAFF_KEYS.length === 0) demoSettings.STAFF_KEYS = [`demo-staff:${DEMO_STAFF_KEY}`];
+    // The whole action flow: the demo's policy unless ACTIONS_POLICY names the user's own (requests
+    // live in the trail, so with AUDIT=off the demo stays read-only), and the confirmation links
+    // (printed in the outbox) pointing at this server's own page.
+    if (settings.AUDIT !== 'off') demoSettings.ACTIONS_POLICY ??= demoActionsPolicy();
+    demoSettings.PUBLIC_URL ??= demoPublicUrl(demoSettings);
   } else if (!options.staff && !settings.CUSTOMER_TOKEN && !options.verify) {
     demoSettings.CUSTOMER_TOKEN = await mintIdentityToken(DEMO_CUSTOMER_EMAIL, demoSettings.IDENTITY_SECRET!);
   }
@@ -33,4 +40,11 @@ export async function inProcessDemo(
   // each code to stderr, labelled.
   const mailer = settings.SMTP_URL ? undefined : createOutboxMailer({ merchantName: settings.MERCHANT_NAME ?? 'Demo SaaS', print: (text) => process.stderr.write(`${text}\n`) });
   return { settings: demoSettings, fetch: (input, init) => fake.handle(new Request(input, init)), mailer };
+}
+
+/** Where this demo's server will listen, as a browser reaches it (PORT=0: not known yet, no link). */
+function demoPublicUrl(settings: Settings): string | undefined {
+  if (settings.PORT === 0) return undefined;
+  const host = settings.HOST === '0.0.0.0' || settings.HOST === '::' || settings.HOST === '' ? '127.0.0.1' : settings.HOST;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${settings.PORT}`;
 }

@@ -15,6 +15,7 @@ import { PERMISSIONS, type PermissionState } from '../stripe/permission-probes.j
 import getCustomerOverview from '../tools/get-customer-overview.js';
 import type { ToolRuntime } from '../tools/lib/context.js';
 import type { AnyToolDefinition } from '../tools/lib/define-tool.js';
+import { toolsForMode } from '../tools/registry.js';
 import { capabilityNeeds, needsMail, needsStore, permissionsUsed, toolBlockers, toolLimitations, toolUnknowns, type ServiceHealth } from '../tools/lib/tool-availability.js';
 import { MailDeliveryError } from '../verify/mailer.js';
 import { RedisStore } from '../verify/redis-store.js';
@@ -349,7 +350,8 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
 export async function diagnose(options: DoctorOptions): Promise<Diagnosis> {
   const { settings, runtime } = options;
   const verificationOn = runtime.verification !== undefined;
-  const tools = options.tools.filter((tool) => tool.audience !== 'verification' || verificationOn);
+  // As the server lists them: the action tools only where the actions policy turns them on (actions-check reports the policy).
+  const tools = toolsForMode(options.tools, 'customer', verificationOn, runtime.actions);
   const [capabilities, mail, store, identity, cache, plans, audit, codeLocks] = await Promise.all([
     probeStripeCapabilities(runtime.stripe, { ...withActionPermissions(capabilityNeeds(tools), settings), portalConfiguration: settings.PORTAL_CONFIGURATION }),
     mailCheck(runtime, names(tools.filter(needsMail))),
@@ -377,7 +379,7 @@ export async function diagnose(options: DoctorOptions): Promise<Diagnosis> {
     connectionsCheck(settings),
     cache.row,
     ...(plans ? [plans] : []),
-    actionsCheck(settings.ACTIONS_POLICY, capabilities),
+    actionsCheck(settings.ACTIONS_POLICY, capabilities, { off: settings.AUDIT === 'off', row: audit, behind: runtime.audit?.status().state === 'behind' }),
     audit,
   ];
   const broken = checks.filter((check) => check.status === 'fail' || check.status === 'unknown');

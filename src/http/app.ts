@@ -13,6 +13,7 @@ import { listedTools } from '../tools/registry.js';
 import type { IdentityTokenVerifier } from '../verify/identity-token.js';
 import { ConversationIdError, conversationKey, resolveRequestPrincipal, type HttpCaller } from '../verify/request-principal.js';
 import type { Principal } from '../verify/principal.js';
+import type { Store } from '../verify/store.js';
 import { BearerKeys } from './auth.js';
 import { CallLimits } from './call-limits.js';
 import { isToolFormat, TOOL_FORMATS, toolCatalog, toolsInFormat } from './tool-formats.js';
@@ -20,10 +21,12 @@ import { healthRoutes } from './health.js';
 import { webhookRoutes } from './webhooks.js';
 import { insightRoute } from './insight.js';
 import { panelRoutes } from './panel/routes.js';
+import { confirmRoutes } from './confirm-page.js';
 import type { SignInLimits } from './panel/sign-in-limits.js';
 import type { Metrics } from './metrics.js';
 import { originGuard } from './origin-guard.js';
 import { refuseWhileDraining } from './shutdown.js';
+import { requestsApi } from './requests-api.js';
 import { statusReporter } from './status.js';
 
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -49,6 +52,8 @@ export interface HttpAppOptions {
   keys?: BearerKeys | undefined;
   /** Where the panel counts failed sign-ins (platform mode: the platform's one place); else this runtime's store. */
   panelSignInLimits?: SignInLimits | undefined;
+  /** Where the confirmation page counts wrong links (platform mode: one place for every merchant); else this runtime's store. */
+  confirmLinkStore?: Store | undefined;
 }
 
 type Env = { Variables: { caller: HttpCaller } };
@@ -104,6 +109,8 @@ export function createHttpApp(options: HttpAppOptions): Hono<Env> {
   app.route('/', webhookRoutes({ runtime, secret: settings.STRIPE_WEBHOOK_SECRET, onEvent: (outcome) => options.metrics?.observeWebhook(outcome) }));
   app.use('*', refuseWhileDraining(isDraining));
   app.route('/panel', panelRoutes({ runtime, settings, keys, tools: options.tools, signInLimits: options.panelSignInLimits }));
+  // The emailed confirmation link: the token in the path is the person's proof, no bearer key.
+  app.route('/confirm', confirmRoutes({ engine: () => runtime.actions, store: options.confirmLinkStore ?? runtime.store, settings }));
 
   const guarded = ['/mcp', '/v1/*', '/metrics'] as const;
   for (const path of guarded) {
@@ -173,6 +180,8 @@ export function createHttpApp(options: HttpAppOptions): Hono<Env> {
   app.get('/v1/status', staffOnly('Status'), async (c) => c.json(await status()));
   app.get('/v1/insight', staffOnly('Customer insight'), insightRoute(runtime));
   app.get('/v1/audit', staffOnly('The audit trail'), auditRoute(runtime));
+  // Action requests: the host's own Confirm button (host keys) and the approval queue (staff keys).
+  app.route('/v1/requests', requestsApi({ runtime, identify }));
 
   app.all('/mcp', async (c) => {
     if (c.req.method !== 'POST') {

@@ -33,18 +33,21 @@ export function originGuard(options: { allowedOrigins: readonly string[]; panelO
     // The panel's own pages post back to the host that served them; only under /panel, where
     // requests carry the panel's cookie (the API takes bearer keys and keeps the allowlist).
     const ownPage = c.req.path.startsWith('/panel/') && origin !== undefined && (isSameHost(origin, c.req.header('host')) || panel.has(normalizeOrigin(origin)));
-    if (origin !== undefined && !allowed.has(origin.toLowerCase()) && !ownPage) {
+    // The emailed confirmation page checks its own posts' Origin and Sec-Fetch-Site (it answers a
+    // page, not JSON) and is never read cross-origin: no allowlist, no CORS headers.
+    const confirmPage = c.req.path.startsWith('/confirm/');
+    if (origin !== undefined && !allowed.has(origin.toLowerCase()) && !ownPage && !confirmPage) {
       return c.json({ error: 'forbidden_origin', message: 'This Origin is not allowed. Add it to ALLOWED_ORIGINS.' }, 403);
     }
     if (loopbackOnly) {
       const host = (c.req.header('host') ?? '').toLowerCase().replace(/:\d+$/, '');
       if (!isLoopback(host)) return c.json({ error: 'forbidden_host', message: 'This server only answers loopback Host names.' }, 403);
     }
-    if (origin !== undefined) {
+    if (origin !== undefined && !confirmPage) {
       c.header('Access-Control-Allow-Origin', origin);
       c.header('Vary', 'Origin');
     }
-    if (c.req.method === 'OPTIONS' && origin !== undefined) {
+    if (c.req.method === 'OPTIONS' && origin !== undefined && !confirmPage) {
       c.header('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
       c.header('Access-Control-Allow-Headers', 'Authorization, Content-Type, Accept, X-Customer-Token, X-Conversation-Id, Mcp-Protocol-Version');
       c.header('Access-Control-Max-Age', '600');

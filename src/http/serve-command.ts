@@ -28,7 +28,7 @@ export async function serveHttp(options: {
   log.info({ url: running.url, key: options.runtime.key.redacted }, 'stripe-billing-mcp serving HTTP');
   if (options.demo) {
     const { printDemoBanner } = await import('../demo/banner.js');
-    await printDemoBanner(running.url, options.runtime);
+    await printDemoBanner(running.url, options.runtime, settings);
   }
   installSignalHandlers(() => running.close());
 }

@@ -54,6 +54,8 @@ export async function startHttpServer(options: {
   const audit = options.runtime.audit;
   if (audit) metrics.attachAudit(audit);
   const stopRetention = audit ? startRetention(audit, options.settings.AUDIT_RETENTION_DAYS, options.runtime.log) : undefined;
+  // Expires unconfirmed action requests and resumes executions whose Stripe answer went missing.
+  options.runtime.actions?.start();
   const callLimits = new CallLimits(options.settings);
   const app = createHttpApp({ ...options, runtime, metrics, callLimits, isDraining: () => isDraining() });
   const bound = await listen(app, {
@@ -66,6 +68,8 @@ export async function startHttpServer(options: {
     closeResources: async () => {
       stopRetention?.();
       options.runtime.availability?.stop();
+      // A sweep in flight finishes first: its records go to the trail closed below.
+      await options.runtime.actions?.close();
       // The trail closes last among equals: it writes what the drained requests recorded.
       await Promise.all([options.runtime.store.close(), options.runtime.reads.close(), options.runtime.budget.close(), callLimits.close(), audit?.close()]);
     },

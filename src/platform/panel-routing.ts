@@ -35,7 +35,7 @@ export function platformSignInLimits(store: Store): SignInLimits {
 
 /** The lobby has no merchant and no Stripe: anything but the store and the log would be a bug, and throws. */
 function lobbyRuntime(store: Store, log: Logger): ToolRuntime {
-  const known: Record<string, unknown> = { store, log, key: { mode: undefined } };
+  const known: Record<string, unknown> = { store, log, key: { mode: undefined }, actions: undefined };
   return new Proxy(known, {
     get(target, property) {
       if (typeof property === 'string' && property in target) return target[property];

@@ -15,6 +15,10 @@ import type { Logger } from '../log.js';
 import type { Store } from '../verify/store.js';
 import { KeyringError } from './keyring.js';
 import { platformPanel } from './panel-routing.js';
+import { confirmLinkStore } from './tenant-apps.js';
+import { confirmRoutes } from '../http/confirm-page.js';
+import { parseConfirmationToken } from '../actions/confirmation-secret.js';
+import { tenantOfRequest } from '../actions/requests.js';
 import type { TenantApps } from './tenant-apps.js';
 import type { TenantProber, Tenants } from './tenants.js';
 
@@ -187,6 +191,24 @@ export function createPlatformApp(options: PlatformAppOptions): Hono {
   };
   app.all('/panel', routePanel);
   app.all('/panel/*', routePanel);
+
+  // ---- The emailed confirmation link: no bearer key, so its request names the merchant ----
+  // Every wrong link is answered (and counted) the same, here or in the merchant's app.
+  const confirmLobby = confirmRoutes({ engine: () => undefined, store: confirmLinkStore(options.store), settings: { ...settings, MERCHANT_NAME: undefined } });
+  app.all('/confirm/:token', async (c) => {
+    // The server's bindings go on: the page counts wrong links per client address, read from the connection.
+    const bindings = (c as Context).env;
+    const parsed = parseConfirmationToken(c.req.param('token'));
+    const tenantId = parsed && options.audit ? await tenantOfRequest(options.audit.store.sql, parsed.requestId) : undefined;
+    if (!tenantId) return confirmLobby.fetch(forwarded(c.req.raw, `/${c.req.param('token')}`), bindings);
+    let entry;
+    try {
+      entry = await apps.get(tenantId);
+    } catch (error) {
+      return unavailable(c, tenantId, error);
+    }
+    return entry ? entry.app.fetch(c.req.raw, bindings) : confirmLobby.fetch(forwarded(c.req.raw, `/${c.req.param('token')}`), bindings);
+  });
 
   // ---- Everything else runs in the tenant of the bearer key ----
   app.all('*', async (c) => {

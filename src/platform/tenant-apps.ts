@@ -71,6 +71,11 @@ function tenantStore(store: Store, tenantId: string): Store {
   return new PrefixedStore(store.ownedBy(`t:${tenantId}`, STORE_SHARES.tenant), tenantStorePrefix(tenantId));
 }
 
+/** Where every merchant's confirmation page, and the platform's, count wrong links: one place, as sign-ins are. */
+export function confirmLinkStore(store: Store): Store {
+  return new PrefixedStore(store, 'confirm-links:');
+}
+
 /** The platform's settings with the tenant's own parts: its key, webhook secret, portal, tools, mail. */
 function tenantSettings(base: Settings, tenant: TenantRecord, secrets: { stripeKey: string; webhookSecret: string | undefined }): Settings {
   const own = tenant.settings;
@@ -154,11 +159,16 @@ export class TenantApps {
   }
 
   async close(): Promise<void> {
+    const engines = [...this.built.values()].map((entry) => entry.runtime.actions);
     this.built.clear();
+    // A sweep in flight writes its records before the trail closes (the caller closes it next).
+    await Promise.all(engines.map((engine) => engine?.close()));
   }
 
   private release(entry: TenantApp): void {
     entry.runtime.availability?.stop();
+    // A dropped or rebuilt tenant's timer stops; its requests stay in the database for the next build.
+    void entry.runtime.actions?.close();
   }
 
   private async build(tenant: TenantRecord): Promise<TenantApp> {
@@ -180,6 +190,8 @@ export class TenantApps {
       audit: this.options.audit,
       tenant: { id: tenant.id, cache: this.options.cache },
     });
+    // Expires the tenant's unconfirmed requests and resumes its quiet executions while it is in use.
+    runtime.actions?.start();
     const metrics = this.options.metrics;
     if (metrics && runtime.verification?.mode === 'code') runtime.verification.codes.onLock(() => metrics.observeVerificationLock());
     const tools = selectTools({ allowlist: this.options.settings.TOOLS, writeTools: settings.WRITE_TOOLS });
@@ -203,6 +215,7 @@ export class TenantApps {
       keys,
       // Counted with the lobby's: the wrong keys that led to a lockout belonged to no merchant.
       panelSignInLimits: platformSignInLimits(this.options.store),
+      confirmLinkStore: confirmLinkStore(this.options.store),
     });
     return { tenant, runtime, app: app as unknown as Hono<never>, checkedAt: Date.now() };
   }

@@ -1,4 +1,5 @@
 import type { ActionsEngine } from '../actions/engine.js';
+import { ACTION_KINDS } from '../actions/policy.js';
 import { ConfigurationError } from '../errors.js';
 import type { ToolRuntime } from './lib/context.js';
 import type { AnyToolDefinition } from './lib/define-tool.js';
@@ -17,6 +18,11 @@ import getBillingPortalLink from './get-billing-portal-link.js';
 import cancelSubscription from './cancel-subscription.js';
 import resendInvoice from './resend-invoice.js';
 import applyCoupon from './apply-coupon.js';
+import requestRefund from './request-refund.js';
+import requestCredit from './request-credit.js';
+import pauseSubscription from './pause-subscription.js';
+import resumeSubscription from './resume-subscription.js';
+import getRequestStatus from './get-request-status.js';
 
 /** Every tool, in the order clients list them. Adding a tool touches its file and this list. */
 export const ALL_TOOLS: readonly AnyToolDefinition[] = [
@@ -35,6 +41,11 @@ export const ALL_TOOLS: readonly AnyToolDefinition[] = [
   cancelSubscription,
   resendInvoice,
   applyCoupon,
+  requestRefund,
+  requestCredit,
+  pauseSubscription,
+  resumeSubscription,
+  getRequestStatus,
 ];
 
 /** The billing tools proper: everything but the email-code verification tools. */
@@ -76,7 +87,7 @@ export function toolsForMode(tools: readonly AnyToolDefinition[], mode: 'custome
     (tool) =>
       (tool.audience !== 'verification' || (mode === 'customer' && verificationEnabled)) &&
       // Read-only is the default: an action's tools exist only where the merchant's policy turns it on.
-      (tool.action === undefined || actions?.enabled(tool.action) === true),
+      (tool.action === undefined || (tool.action === 'any' ? ACTION_KINDS.some((kind) => actions?.enabled(kind) === true) : actions?.enabled(tool.action) === true)),
   );
 }
 

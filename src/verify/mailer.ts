@@ -2,6 +2,7 @@ import type { Transporter } from 'nodemailer';
 import type { ConfirmationMail } from '../actions/engine.js';
 import { ConfigurationError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { renderConfirmationEmail } from '../actions/confirmation-email.js';
 import { renderCodeEmail } from './code-email.js';
 
 /** Sends one-time codes. The SMTP mailer for real use, the outbox for `--demo`. */
@@ -134,6 +135,25 @@ export function createSmtpMailer(options: SmtpMailerOptions): CodeMailer {
       options.log.info({ recipient }, 'verification email sent');
     },
 
+    async sendActionConfirmation(mail) {
+      const recipient = redactEmail(mail.to);
+      // The link is the secret: the whole URL, its token and the secret alone are scrubbed from any error text.
+      const token = mail.url.slice(mail.url.lastIndexOf('/') + 1);
+      const scrub = [mail.url, token, token.slice(token.lastIndexOf('.') + 1), mail.to];
+      const context = { recipient, request: mail.request.id };
+      if (!SINGLE_ADDRESS.test(mail.to)) fail(new Error('recipient is not a single plain address'), scrub, context, 'action confirmation email not sent');
+      const email = renderConfirmationEmail(mail, options.merchantName);
+      let rejected: unknown[] = [];
+      try {
+        const info = await (await transporter()).sendMail({ from: mailFrom, to: mail.to, subject: email.subject, text: email.text, html: email.html, disableFileAccess: true, disableUrlAccess: true });
+        rejected = Array.isArray(info.rejected) ? info.rejected : [];
+      } catch (error) {
+        fail(error, scrub, context, 'action confirmation email not sent');
+      }
+      if (rejected.length > 0) fail(Object.assign(new Error('recipient rejected'), { code: 'EENVELOPE' }), scrub, context, 'action confirmation email not sent');
+      options.log.info(context, 'action confirmation email sent');
+    },
+
     async verify({ quiet = false } = {}) {
       try {
         await (await transporter()).verify();
@@ -152,21 +172,34 @@ export interface OutboxMessage {
   code: string;
 }
 
+/** An action request's confirmation email as the outbox keeps it: `url` is the link the customer would click. */
+export interface OutboxConfirmation {
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  url: string;
+  request_id: string;
+}
+
 /**
  * `--demo` only: nothing leaves the machine. Messages stay in memory (the most recent
- * `limit`) and each is handed to `print` so a person trying the demo can read the code. This
- * is the one place a code is ever printed, and the output says so.
+ * `limit`) and each is handed to `print` so a person trying the demo can read the code (or
+ * click an action's confirmation link). This is the one place a code or a link is ever printed,
+ * and the output says so.
  */
 export function createOutboxMailer(options: {
   merchantName: string;
   print: (formatted: string) => void;
   limit?: number;
-}): CodeMailer & { messages: OutboxMessage[] } {
+}): CodeMailer & { messages: OutboxMessage[]; confirmations: OutboxConfirmation[] } {
   const limit = options.limit ?? 100;
   const messages: OutboxMessage[] = [];
+  const confirmations: OutboxConfirmation[] = [];
   return {
     transport: 'outbox',
     messages,
+    confirmations,
     async sendCode({ to, code, expiresInMinutes }) {
       const email = renderCodeEmail({ code, merchantName: options.merchantName, expiresInMinutes });
       messages.push({ to, code, ...email });
@@ -175,6 +208,23 @@ export function createOutboxMailer(options: {
         [
           '----- DEMO OUTBOX (not sent: demo mode has no SMTP_URL) -----',
           `To: ${to}`,
+          `Subject: ${email.subject}`,
+          '',
+          email.text.trimEnd(),
+          '----- end of DEMO OUTBOX message -----',
+          '',
+        ].join('\n'),
+      );
+    },
+    // The demo's printed inbox: the confirmation link is printed like a code, for the person trying it.
+    async sendActionConfirmation(mail) {
+      const email = renderConfirmationEmail(mail, options.merchantName);
+      confirmations.push({ to: mail.to, url: mail.url, request_id: mail.request.id, ...email });
+      if (confirmations.length > limit) confirmations.splice(0, confirmations.length - limit);
+      options.print(
+        [
+          '----- DEMO OUTBOX (not sent: demo mode has no SMTP_URL) -----',
+          `To: ${mail.to}`,
           `Subject: ${email.subject}`,
           '',
           email.text.trimEnd(),

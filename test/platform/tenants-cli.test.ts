@@ -7,10 +7,13 @@ import { serveFakeStripe } from '../../src/demo/serve-fake-stripe.js';
 import { silentLogger } from '../../src/log.js';
 import { Keyring } from '../../src/platform/keyring.js';
 import { openTenants } from '../../src/platform/serve-platform.js';
-import { BILLING_TOOLS } from '../../src/tools/registry.js';
+import { BILLING_TOOLS as REGISTERED_BILLING_TOOLS } from '../../src/tools/registry.js';
 import { tempDirAfterAll } from '../support/audit.js';
 import { runCli } from '../support/cli.js';
 import { testSettings } from '../support/mcp-harness.js';
+
+// No actions policy here: the action tools (request_refund…) are not listed, so not expected.
+const BILLING_TOOLS = REGISTERED_BILLING_TOOLS.filter((tool) => tool.action === undefined);
 
 /**
  * `stripe-billing-mcp tenants …`: the built CLI, a process of its own, on a SQLite file (AUDIT_DB)

@@ -7,6 +7,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ActionsPolicy } from '../../src/actions/policy.js';
 import type { AuditTrail } from '../../src/audit/audit-trail.js';
+import type { Logger } from '../../src/log.js';
+import type { RuntimeOptions } from '../../src/runtime.js';
 import { FakeStripe } from '../../src/demo/fake-stripe/index.js';
 import { DEMO } from '../../src/demo/fake-stripe/seed.js';
 import { HOST_A, STAFF, startHttpFixture, type HttpFixture } from './http-harness.js';
@@ -42,9 +44,10 @@ export interface ToolAnswer {
 
 /**
  * `policy`: written to a file named by ACTIONS_POLICY (undefined: none, read-only). `env` adds
- * settings (a second staff key, APPROVAL_WEBHOOK_URL…).
+ * settings (a second staff key, APPROVAL_WEBHOOK_URL…). `smtp`: mail goes to env's SMTP_URL, not the in-memory inbox.
+ * `clock`: the requests' clock (expiry, quiet executions); `execute`: Stripe retry delays and sleep.
  */
-export function actionsFixtures(): (options?: { policy?: ActionsPolicy | undefined; env?: Record<string, string>; fake?: FakeStripe }) => Promise<ActionsFixture> {
+export function actionsFixtures(): (options?: { policy?: ActionsPolicy | undefined; env?: Record<string, string>; fake?: FakeStripe; log?: Logger; smtp?: boolean; clock?: () => number; execute?: RuntimeOptions['actionsExecute'] }) => Promise<ActionsFixture> {
   const tempDir = tempDirAfterAll('sbm-actions-');
   return async (options = {}) => {
     const dir = tempDir();
@@ -56,7 +59,7 @@ export function actionsFixtures(): (options?: { policy?: ActionsPolicy | undefin
       env.ACTIONS_POLICY = file;
     }
     const trail = await testTrail(await openTestStore('sqlite', { dir }));
-    const fx = await startHttpFixture(env, { audit: trail, fake: options.fake ?? new FakeStripe({ now: Math.floor(Date.now() / 1000), actionFixtures: true }) });
+    const fx = await startHttpFixture(env, { audit: trail, fake: options.fake ?? new FakeStripe({ now: Math.floor(Date.now() / 1000), actionFixtures: true }), ...(options.log ? { log: options.log } : {}), ...(options.smtp ? { smtp: true } : {}), ...(options.clock ? { actionsClock: options.clock } : {}), ...(options.execute ? { actionsExecute: options.execute } : {}) });
     const post = async (headers: Record<string, string>, tool: string, args: Record<string, unknown>): Promise<ToolAnswer> => {
       const response = await fetch(`${fx.url}/v1/tools/${tool}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(args) });
       return { status: response.status, body: (await response.json()) as ToolAnswer['body'] };
@@ -69,7 +72,7 @@ export function actionsFixtures(): (options?: { policy?: ActionsPolicy | undefin
         await fx.runtime.actions?.close();
         await trail.close();
       },
-      asCustomer: async (email, tool, args = {}, conversation = `conv-${email}`) =>
+      asCustomer: async (email, tool, args = {}, conversation = `conv-${email.replace(/[^A-Za-z0-9._:-]/g, '-')}`) =>
         post({ authorization: `Bearer ${HOST_A}`, 'x-conversation-id': conversation, 'x-customer-token': await fx.token(email) }, tool, args),
       asStaff: (tool, args = {}, key = STAFF) => post({ authorization: `Bearer ${key}` }, tool, args),
     };

@@ -3,7 +3,7 @@ import { afterEach, expect } from 'vitest';
 import { FakeStripe } from '../../src/demo/fake-stripe/index.js';
 import { mintIdentityToken } from '../../src/demo/demo-identity.js';
 import { silentLogger, type Logger } from '../../src/log.js';
-import { createRuntime } from '../../src/runtime.js';
+import { createRuntime, type RuntimeOptions } from '../../src/runtime.js';
 import { startHttpServer, type RunningHttpServer } from '../../src/http/serve.js';
 import { startToolAvailability } from '../../src/tools/lib/tool-availability.js';
 import { ALL_TOOLS, selectTools } from '../../src/tools/registry.js';
@@ -30,7 +30,7 @@ export interface HttpFixture {
 /** The real HTTP server on a free loopback port, Stripe answered in-process by the fake. */
 export async function startHttpFixture(
   env: Record<string, string> = {},
-  options: { stripeDelayMs?: number; store?: Store; log?: Logger; fake?: FakeStripe; probeTools?: boolean; smtp?: boolean; stripeRetries?: number; requestTimeoutMs?: number; headersTimeoutMs?: number; maxConnections?: number; audit?: AuditTrail } = {},
+  options: { stripeDelayMs?: number; store?: Store; log?: Logger; fake?: FakeStripe; probeTools?: boolean; smtp?: boolean; stripeRetries?: number; requestTimeoutMs?: number; headersTimeoutMs?: number; maxConnections?: number; audit?: AuditTrail; actionsClock?: () => number; actionsExecute?: RuntimeOptions['actionsExecute'] } = {},
 ): Promise<HttpFixture> {
   const fake = options.fake ?? new FakeStripe({ now: 1_790_000_000 });
   const mailer = testMailer();
@@ -53,6 +53,9 @@ export async function startHttpFixture(
     ...(options.smtp ? {} : { mailer }),
     ...(options.store ? { store: options.store } : {}),
     ...(options.audit ? { audit: options.audit } : {}),
+    // Action tests: the requests' clock (expiry, quiet executions) and Stripe retry delays.
+    ...(options.actionsClock ? { actionsClock: options.actionsClock } : {}),
+    ...(options.actionsExecute ? { actionsExecute: options.actionsExecute } : {}),
     fetch: async (input, init) => {
       if (options.stripeDelayMs) await new Promise((resolve) => setTimeout(resolve, options.stripeDelayMs));
       return fake.handle(new Request(input, init));

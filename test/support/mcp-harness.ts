@@ -10,7 +10,7 @@ import type { ToolRuntime } from '../../src/tools/lib/context.js';
 import type { AnyToolDefinition } from '../../src/tools/lib/define-tool.js';
 import { ALL_TOOLS, selectTools } from '../../src/tools/registry.js';
 import { resolveCustomerPrincipal } from '../../src/verify/customer-identity.js';
-import { createOutboxMailer, type CodeMailer, type OutboxMessage } from '../../src/verify/mailer.js';
+import { createOutboxMailer, type CodeMailer, type OutboxConfirmation, type OutboxMessage } from '../../src/verify/mailer.js';
 import { customerPrincipal, staffPrincipal, UNVERIFIED, type Principal } from '../../src/verify/principal.js';
 import type { Store } from '../../src/verify/store.js';
 
@@ -21,8 +21,8 @@ export function testSettings(env: Record<string, string> = {}): Settings {
 }
 
 /** A runtime on the msw-routed fake Stripe; retries off so failure tests see each failure. */
-/** A mailer that keeps codes in memory for the test to read (as the customer reads their inbox). */
-export function testMailer(): CodeMailer & { messages: OutboxMessage[] } {
+/** A mailer that keeps codes and action confirmation links in memory for the test to read (as the customer reads their inbox). */
+export function testMailer(): CodeMailer & { messages: OutboxMessage[]; confirmations: OutboxConfirmation[] } {
   return createOutboxMailer({ merchantName: 'Test SaaS', print: () => {} });
 }
 

@@ -39,6 +39,7 @@ export const ROUTE_PERMISSIONS = {
   'POST /v1/subscriptions/:id': 'rak_subscription_write',
   'GET /v1/invoices': 'rak_invoice_read',
   'GET /v1/invoices/:id': 'rak_invoice_read',
+  'GET /v1/invoice_payments': 'rak_invoice_read',
   'POST /v1/invoices/:id/send': 'rak_invoice_write',
   // A preview has no side effects, so Stripe lets a read-only invoice key create one.
   'POST /v1/invoices/create_preview': 'rak_invoice_read',

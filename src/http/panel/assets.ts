@@ -89,6 +89,19 @@ button { overflow-wrap: normal; }
 .links a { margin-right: .5rem; }
 .portal-result { margin-top: .6rem; width: 100%; }
 .portal-result input { width: 100%; font-size: .8125rem; }
+/* Action requests: the Requests page and the customer page's list. */
+.panel-nav { display: flex; gap: .75rem; font-weight: 600; }
+.notice.done { background: var(--ok-bg); border-color: #a8e0c2; color: var(--ok); font-weight: 600; }
+h3 { font-size: 1rem; margin: 0 0 .35rem; }
+.facts { display: grid; grid-template-columns: max-content 1fr; gap: .2rem .75rem; margin: .5rem 0; font-size: .875rem; }
+.facts dt { color: var(--muted); font-weight: 600; }
+.facts dd { margin: 0; }
+.decide { display: flex; flex-wrap: wrap; gap: .75rem 1.5rem; align-items: flex-end; border-top: 1px solid var(--line); padding-top: .6rem; }
+.decide form { flex: 1 1 220px; }
+button.secondary { background: #fff; color: var(--bad); border-color: #f3c0bc; }
+button.secondary:hover { background: var(--bad-bg); }
+td.wrap { white-space: normal; }
+@media (max-width: 480px) { .facts { grid-template-columns: 1fr; } }
 [hidden] { display: none !important; }
 /*
  * Narrow screens (phones, a helpdesk's side panel): each row of a .stacking table becomes a

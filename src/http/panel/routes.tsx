@@ -9,6 +9,9 @@ import { csrf } from 'hono/csrf';
 import { html } from 'hono/html';
 import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
+import { MAX_NOTE_CHARS, previewSummary } from '../../actions/request-preview.js';
+import type { ActionRequest } from '../../actions/requests.js';
+import type { StaffDecision } from '../../actions/engine.js';
 import type { Settings } from '../../config.js';
 import { PANEL_BUSY_MESSAGE, ToolError } from '../../errors.js';
 import type { ToolRuntime } from '../../tools/lib/context.js';
@@ -22,7 +25,7 @@ import { PANEL_CSS, PANEL_JS } from './assets.js';
 import { frameAncestorOrigins, panelSecurityHeaders } from './csp.js';
 import { equal, PanelSessions, sessionSigningSecret, type PanelSession } from './session.js';
 import { clientAddress, SignInLimits, SIGN_IN_WINDOW_MS } from './sign-in-limits.js';
-import { InsightView, Layout, panelSearch, PanelPage, SignInPage } from './views.js';
+import { InsightView, Layout, panelSearch, PanelPage, RequestsPage, SignInPage, type PanelNotice } from './views.js';
 
 export { SIGN_IN_ATTEMPTS_ALLOWED, SIGN_IN_FAILURES_ALLOWED } from './sign-in-limits.js';
 const PANEL_BODY_LIMIT = 16 * 1024;
@@ -86,16 +89,20 @@ export function panelRoutes(options: PanelOptions): Hono<PanelEnv> {
   const portalTool = options.tools.find((tool) => tool.name === PORTAL_TOOL);
   const app = new Hono<PanelEnv>();
 
-  const page = (c: Context, status: 200 | 401 | 429 | 503, title: string, body: Child, session?: PanelSession, host?: string) =>
+  const page = (c: Context, status: 200 | 400 | 401 | 403 | 404 | 409 | 429 | 503, title: string, body: Child, session?: PanelSession, host?: string) =>
     c.html(
       // Without the doctype browsers fall back to quirks mode.
       html`<!DOCTYPE html>${(
-        <Layout title={title} mode={runtime.key.mode} frameAncestors={frameAncestors} csrf={session?.csrf} staff={session?.staff} host={host}>
+        <Layout title={title} mode={runtime.key.mode} frameAncestors={frameAncestors} csrf={session?.csrf} staff={session?.staff} host={host} requestsLink={runtime.actions !== undefined}>
           {body}
         </Layout>
       )}`,
       status,
     );
+
+  /** The selected customer's action requests, for their page (none without an actions engine). */
+  const customerRequests = async (insight: Awaited<ReturnType<typeof loadInsight>>): Promise<ActionRequest[] | undefined> =>
+    runtime.actions && insight.status === 'found' ? runtime.actions.requests.listForCustomer(runtime.actions.tenantId, insight.selected) : undefined;
 
   app.onError((error, c) => {
     if (error instanceof MalformedFormError) return c.json({ error: 'bad_request', message: 'The form could not be read: send it as the panel does.' }, 400);
@@ -143,7 +150,7 @@ export function panelRoutes(options: PanelOptions): Hono<PanelEnv> {
       c,
       200,
       query.email ? `${query.email} · Billing insight` : 'Billing insight',
-      <PanelPage query={query} insight={insight} csrf={session.csrf} portalAvailable={portalTool !== undefined} problem={problem} />,
+      <PanelPage query={query} insight={insight} csrf={session.csrf} portalAvailable={portalTool !== undefined} problem={problem} requests={insight ? await customerRequests(insight) : undefined} />,
       session,
       query.host,
     );
@@ -161,7 +168,7 @@ export function panelRoutes(options: PanelOptions): Hono<PanelEnv> {
       );
     }
     const insight = await loadInsight(runtime, session.staff, parsed, 'panel');
-    return c.html(<InsightView insight={insight} query={query} csrf={session.csrf} portalAvailable={portalTool !== undefined} />);
+    return c.html(<InsightView insight={insight} query={query} csrf={session.csrf} portalAvailable={portalTool !== undefined} requests={await customerRequests(insight)} />);
   });
 
   app.get('/sign-in', async (c) => {
@@ -223,5 +230,59 @@ export function panelRoutes(options: PanelOptions): Hono<PanelEnv> {
     return c.json({ url: outcome.output.url, note: outcome.output.note });
   });
 
+  // --- Action requests: the approval queue ------------------------------------------------
+
+  /** The Requests page, with what just happened on top. */
+  const requestsPage = async (c: Context<PanelEnv>, status: 200 | 400 | 403 | 404 | 409, notice?: PanelNotice) => {
+    const session = c.get('session');
+    const engine = runtime.actions;
+    if (!engine) return page(c, 404, 'Requests · Billing insight', <p class="notice">Actions are off on this server: nothing waits for approval. ACTIONS_POLICY turns refunds, credits and pauses on.</p>, session);
+    const [waiting, recent] = await Promise.all([
+      engine.requests.listByState(engine.tenantId, 'awaiting_approval'),
+      engine.requests.listRecent(engine.tenantId, ['done', 'failed', 'denied', 'canceled', 'executing'], 20),
+    ]);
+    return page(c, status, 'Requests · Billing insight', <RequestsPage waiting={waiting} recent={recent} csrf={session.csrf} staff={session.staff} notice={notice} />, session);
+  };
+
+  app.get('/requests', requireSession('redirect'), (c) => requestsPage(c, 200));
+
+  /** The signed-in staff member decides as `staff:<name>`: the very name a staff key's own request carries, so its maker cannot approve it here either. */
+  const decide = (action: 'approve' | 'deny') => async (c: Context<PanelEnv>) => {
+    const engine = runtime.actions;
+    if (!engine) return requestsPage(c, 404);
+    const form = await readForm(c);
+    const note = typeof form['note'] === 'string' ? form['note'].trim() : '';
+    if (note.length > MAX_NOTE_CHARS) return requestsPage(c, 400, { kind: 'error', text: `A note is at most ${MAX_NOTE_CHARS} characters.` });
+    if (action === 'deny' && note === '') return requestsPage(c, 400, { kind: 'error', text: 'Say why it is declined: the note is kept with the decision.' });
+    const id = c.req.param('id') ?? '';
+    const request = await engine.requests.get(id);
+    if (!request || request.tenant_id !== engine.tenantId) return requestsPage(c, 404, { kind: 'error', text: 'No such request.' });
+    const staff = `staff:${c.get('session').staff}`;
+    const result = action === 'approve' ? await engine.approve(id, staff, note || undefined, 'panel') : await engine.deny(id, staff, note, 'panel');
+    const { status, notice } = decisionNotice(action, result);
+    return requestsPage(c, status, notice);
+  };
+  app.post('/requests/:id/approve', requireSession('status'), decide('approve'));
+  app.post('/requests/:id/deny', requireSession('status'), decide('deny'));
+
   return app;
+}
+
+/** What the staff member is told after Approve or Deny, and the page's status. */
+function decisionNotice(action: 'approve' | 'deny', result: StaffDecision): { status: 200 | 403 | 404 | 409; notice: PanelNotice } {
+  switch (result.outcome) {
+    case 'not_found':
+      return { status: 404, notice: { kind: 'error', text: 'No such request.' } };
+    case 'own_request':
+      return { status: 403, notice: { kind: 'error', text: 'You made this request, so you cannot approve it: another staff member must.' } };
+    case 'not_allowed':
+      return { status: 409, notice: { kind: 'error', text: `This request is already ${result.request.state.replaceAll('_', ' ')}; nothing was changed.` } };
+    case 'applied': {
+      const summary = previewSummary(result.request).replace(/\.?$/, '.');
+      if (action === 'deny') return { status: 200, notice: { kind: 'ok', text: `Denied: ${summary} Nothing was changed.` } };
+      if (result.request.state === 'done') return { status: 200, notice: { kind: 'ok', text: `Approved and done: ${summary}${result.request.stripe_object_id ? ` Stripe ${result.request.stripe_object_id}.` : ''}` } };
+      if (result.request.state === 'failed') return { status: 200, notice: { kind: 'error', text: `Approved, but it could not be carried out: ${result.request.failure_reason ?? 'Stripe refused it.'}` } };
+      return { status: 200, notice: { kind: 'ok', text: 'Approved. Stripe has not answered yet: it is retried with the same idempotency key, and this list shows the outcome.' } };
+    }
+  }
 }

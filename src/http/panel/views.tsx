@@ -3,6 +3,8 @@
  * or style: behaviour comes from /panel/assets/panel.js, looks from /panel/assets/panel.css.
  */
 import type { Child } from 'hono/jsx';
+import { approvalBecause, previewSummary } from '../../actions/request-preview.js';
+import type { ActionRequest } from '../../actions/requests.js';
 import type { DisclosureView, Disclosures } from '../../audit/disclosures.js';
 import type { CustomerOverview, OverviewSection } from '../../tools/lib/customer-overview.js';
 import type { Insight, InsightQuery } from '../insight.js';
@@ -36,7 +38,7 @@ export function panelSearch(query: Partial<InsightQuery>): string {
   return text ? `?${text}` : '';
 }
 
-export function Layout(props: { title: string; mode: 'test' | 'live' | undefined; frameAncestors: readonly string[]; csrf?: string; staff?: string; host?: string | undefined; children: Child }) {
+export function Layout(props: { title: string; mode: 'test' | 'live' | undefined; frameAncestors: readonly string[]; csrf?: string; staff?: string; host?: string | undefined; requestsLink?: boolean; children: Child }) {
   return (
     <html lang="en">
       <head>
@@ -51,6 +53,12 @@ export function Layout(props: { title: string; mode: 'test' | 'live' | undefined
         <header class="topbar">
           <span class="brand">Billing insight</span>
           <ModeBadge mode={props.mode} />
+          {props.staff && props.requestsLink ? (
+            <nav class="panel-nav" aria-label="Panel">
+              <a href="/panel">Look up</a>
+              <a href="/panel/requests">Requests</a>
+            </nav>
+          ) : null}
           {props.staff ? (
             <form class="signout" method="post" action="/panel/sign-out">
               <input type="hidden" name="csrf" value={props.csrf ?? ''} />
@@ -109,7 +117,7 @@ export function LookupForm(props: { query: Partial<InsightQuery> }) {
   );
 }
 
-export function PanelPage(props: { query: Partial<InsightQuery>; insight: Insight | undefined; csrf: string; portalAvailable: boolean; problem?: string | undefined }) {
+export function PanelPage(props: { query: Partial<InsightQuery>; insight: Insight | undefined; csrf: string; portalAvailable: boolean; problem?: string | undefined; requests?: ActionRequest[] | undefined }) {
   return (
     <>
       <LookupForm query={props.query} />
@@ -120,7 +128,7 @@ export function PanelPage(props: { query: Partial<InsightQuery>; insight: Insigh
             {props.problem}
           </p>
         ) : props.insight ? (
-          <InsightView insight={props.insight} query={props.query} csrf={props.csrf} portalAvailable={props.portalAvailable} />
+          <InsightView insight={props.insight} query={props.query} csrf={props.csrf} portalAvailable={props.portalAvailable} requests={props.requests} />
         ) : (
           <p class="notice muted">Type a customer’s email to see their billing.</p>
         )}
@@ -129,7 +137,7 @@ export function PanelPage(props: { query: Partial<InsightQuery>; insight: Insigh
   );
 }
 
-export function InsightView(props: { insight: Insight; query: Partial<InsightQuery>; csrf: string; portalAvailable: boolean }) {
+export function InsightView(props: { insight: Insight; query: Partial<InsightQuery>; csrf: string; portalAvailable: boolean; requests?: ActionRequest[] | undefined }) {
   const { insight } = props;
   if (insight.status === 'error') {
     return (
@@ -226,6 +234,7 @@ export function InsightView(props: { insight: Insight; query: Partial<InsightQue
 
       <Invoices overview={overview} missing={missing} />
       <Problems overview={overview} missing={missing} />
+      {props.requests ? <CustomerRequests requests={props.requests} /> : null}
       {insight.assistant_disclosures ? <AssistantDisclosures disclosures={insight.assistant_disclosures} /> : null}
 
       {props.portalAvailable ? (
@@ -494,5 +503,212 @@ function Problems(props: { overview: CustomerOverview; missing: Missing }) {
         </ul>
       ))}
     </section>
+  );
+}
+
+/** A request's amount as the customer was shown it, or nothing (a pause has none). */
+function requestAmount(request: ActionRequest): string | undefined {
+  const amount = request.preview.amount as { formatted?: unknown } | undefined;
+  return typeof amount?.formatted === 'string' ? amount.formatted : undefined;
+}
+
+const STATE_LABELS: Record<ActionRequest['state'], string> = {
+  awaiting_confirmation: 'awaiting the customer',
+  awaiting_approval: 'awaiting approval',
+  executing: 'being carried out',
+  done: 'done',
+  failed: 'failed',
+  denied: 'denied',
+  expired: 'expired',
+  canceled: 'canceled',
+};
+
+function RequestState(props: { request: ActionRequest }) {
+  const state = props.request.state;
+  const tone = state === 'done' ? 'status-paid' : state === 'failed' || state === 'denied' ? 'status-failed' : state === 'awaiting_approval' ? 'status-open' : '';
+  return (
+    <span class={`status ${tone}`} data-testid="request-state">
+      {STATE_LABELS[state]}
+    </span>
+  );
+}
+
+/** What came of a settled request: the Stripe object, Stripe's refusal in our words, or the staff note. */
+function requestOutcome(request: ActionRequest): string {
+  if (request.state === 'done') return request.stripe_object_id ? `Stripe ${request.stripe_object_id}` : 'done';
+  if (request.state === 'failed') return request.failure_reason ?? 'Stripe refused it.';
+  return request.note ?? '';
+}
+
+/** The customer page's list of this customer's action requests (refunds, credits, pauses). */
+function CustomerRequests(props: { requests: ActionRequest[] }) {
+  const waiting = props.requests.some((request) => request.state === 'awaiting_approval');
+  return (
+    <section class="card" aria-labelledby="requests-title" data-testid="customer-requests">
+      <h2 id="requests-title">Requests</h2>
+      {props.requests.length === 0 ? (
+        <p class="muted">No refund, credit or pause requests.</p>
+      ) : (
+        <div class="table-wrap">
+          <table class="stacking">
+            <thead>
+              <tr>
+                <th scope="col">Created</th>
+                <th scope="col">Request</th>
+                <th scope="col" class="num">Amount</th>
+                <th scope="col">State</th>
+                <th scope="col">Outcome</th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.requests.map((request) => (
+                <tr data-testid="customer-request">
+                  <td data-label="Created">
+                    <span class="nowrap">{minute(request.created_at)} UTC</span>
+                  </td>
+                  <td data-label="Request" class="wrap">
+                    {previewSummary(request)}
+                  </td>
+                  <td class="num" data-label="Amount">
+                    {requestAmount(request) ? <Amount>{requestAmount(request)!}</Amount> : '—'}
+                  </td>
+                  <td data-label="State">
+                    <RequestState request={request} />
+                  </td>
+                  <td data-label="Outcome" class="wrap">
+                    {requestOutcome(request)}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {waiting ? (
+        <p>
+          <a href="/panel/requests">Approve or deny waiting requests</a>
+        </p>
+      ) : null}
+    </section>
+  );
+}
+
+export interface PanelNotice {
+  kind: 'ok' | 'error';
+  text: string;
+}
+
+/** The approval queue: requests beyond the policy's auto_approve, each with Approve and Deny, and the recently settled ones. */
+export function RequestsPage(props: { waiting: ActionRequest[]; recent: ActionRequest[]; csrf: string; staff: string; notice?: PanelNotice | undefined }) {
+  const me = `staff:${props.staff}`;
+  return (
+    <>
+      <h1>Requests</h1>
+      {props.notice ? (
+        <p class={props.notice.kind === 'error' ? 'notice error' : 'notice done'} role={props.notice.kind === 'error' ? 'alert' : 'status'} data-testid="request-notice">
+          {props.notice.text}
+        </p>
+      ) : null}
+      <section aria-labelledby="waiting-title">
+        <h2 id="waiting-title">Waiting for approval ({props.waiting.length})</h2>
+        {props.waiting.length === 0 ? <p class="notice muted">No request is waiting for approval.</p> : null}
+        {props.waiting.map((request) => {
+          const because = approvalBecause(request);
+          const amount = requestAmount(request);
+          return (
+            <article class="card request" id={request.id} data-testid="waiting-request" aria-labelledby={`${request.id}-title`}>
+              <h3 id={`${request.id}-title`}>
+                {request.kind === 'refund' ? 'Refund' : request.kind === 'credit' ? 'Account credit' : request.kind === 'pause' ? 'Pause' : request.kind === 'resume' ? 'Resume' : 'Plan change'}
+                {amount ? (
+                  <>
+                    {' '}
+                    <Amount>{amount}</Amount>
+                  </>
+                ) : null}
+              </h3>
+              <p data-testid="request-summary">{previewSummary(request)}</p>
+              <dl class="facts">
+                <dt>Customer</dt>
+                <dd>
+                  <a href={`/panel${panelSearch({ email: request.email ?? undefined, customer: request.customer_id })}`}>{request.email ?? request.customer_id}</a> · <code>{request.customer_id}</code>
+                </dd>
+                <dt>Why it needs approval</dt>
+                <dd data-testid="approval-because">{because.length > 0 ? because.join('; ') : "Beyond the policy's auto_approve limits."}</dd>
+                <dt>Created</dt>
+                <dd>{minute(request.created_at)} UTC</dd>
+                <dt>Requested by</dt>
+                <dd>
+                  {request.created_by}
+                  {request.confirmed_via ? `, confirmed by ${request.confirmed_via === 'staff' ? 'the staff call itself' : `the customer (${request.confirmed_via})`}` : ''}
+                </dd>
+              </dl>
+              <div class="decide">
+                {request.created_by === me ? (
+                  <p class="muted" data-testid="own-request">
+                    You made this request, so another staff member approves it.
+                  </p>
+                ) : (
+                  <form method="post" action={`/panel/requests/${request.id}/approve`} class="stack">
+                    <input type="hidden" name="csrf" value={props.csrf} />
+                    <label for={`${request.id}-approve-note`}>Note (optional)</label>
+                    <input id={`${request.id}-approve-note`} name="note" type="text" maxlength={500} autocomplete="off" />
+                    <button type="submit">Approve</button>
+                  </form>
+                )}
+                <form method="post" action={`/panel/requests/${request.id}/deny`} class="stack">
+                  <input type="hidden" name="csrf" value={props.csrf} />
+                  <label for={`${request.id}-deny-note`}>Why it is declined</label>
+                  <input id={`${request.id}-deny-note`} name="note" type="text" maxlength={500} autocomplete="off" required />
+                  <button type="submit" class="secondary">
+                    Deny
+                  </button>
+                </form>
+              </div>
+            </article>
+          );
+        })}
+      </section>
+      <section class="card" aria-labelledby="recent-title">
+        <h2 id="recent-title">Recently decided</h2>
+        {props.recent.length === 0 ? (
+          <p class="muted">Nothing decided yet.</p>
+        ) : (
+          <div class="table-wrap">
+            <table class="stacking" data-testid="recent-requests">
+              <thead>
+                <tr>
+                  <th scope="col">Updated</th>
+                  <th scope="col">Customer</th>
+                  <th scope="col">Request</th>
+                  <th scope="col">State</th>
+                  <th scope="col">By</th>
+                  <th scope="col">Outcome</th>
+                </tr>
+              </thead>
+              <tbody>
+                {props.recent.map((request) => (
+                  <tr data-testid="recent-request" data-request={request.id}>
+                    <td data-label="Updated">
+                      <span class="nowrap">{minute(request.updated_at)} UTC</span>
+                    </td>
+                    <td data-label="Customer">{request.email ?? request.customer_id}</td>
+                    <td data-label="Request" class="wrap">
+                      {previewSummary(request)}
+                    </td>
+                    <td data-label="State">
+                      <RequestState request={request} />
+                    </td>
+                    <td data-label="By">{request.decided_by ?? request.created_by}</td>
+                    <td data-label="Outcome" class="wrap">
+                      {requestOutcome(request)}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+    </>
   );
 }

@@ -30,9 +30,10 @@ export interface ToolDefinition<Input extends z.ZodRawShape = z.ZodRawShape, Out
   /**
    * An action of the actions engine (request_refund…): listed only when the merchant's policy
    * turns that action on (ACTIONS_POLICY), never through WRITE_TOOLS; every change it proposes
-   * waits for the person's confirmation (src/actions/engine.ts).
+   * waits for the person's confirmation (src/actions/engine.ts). `any`: listed when the policy
+   * turns any action on (get_request_status).
    */
-  action?: RequestKind;
+  action?: RequestKind | 'any';
   /** The restricted-key permissions it cannot answer without (rak_…): without one it is not listed. */
   permissions: readonly string[];
   /**
