@@ -319,14 +319,16 @@ export class ActionsEngine {
   /** Calls Stripe for a claim, once, then records the outcome and drops the customer's cached answers. */
   async execute(claim: ExecutionClaim): Promise<ExecutionResult> {
     const result = await executeOnce(this.options.requests, claim, stripeCallFor(this.options.stripe, claim.request), this.options.execute);
-    this.settle(result);
+    await this.settle(result);
     return result;
   }
 
-  private settle(result: ExecutionResult): void {
+  private async settle(result: ExecutionResult): Promise<void> {
     if (result.outcome === 'done' || result.outcome === 'failed') {
       this.record(result.outcome === 'done' ? 'executed' : 'failed', result.request, { by: 'system' });
-      void this.options.invalidateCustomer(result.request.customer_id).catch(() => undefined);
+      // Awaited: the customer's next question must not get the answer cached before the refund
+      // (with CACHE_URL the drop is a round trip to Redis).
+      await this.options.invalidateCustomer(result.request.customer_id).catch(() => undefined);
     } else if (result.outcome === 'unknown') {
       this.options.log.warn({ request: result.request.id, attempts: result.attempts }, 'action request: Stripe’s answer is not known yet; it will be resumed with the same idempotency key');
     }
@@ -340,7 +342,7 @@ export class ActionsEngine {
       if (request) this.record('expired', request, { by: 'system' });
     }
     const { resumed, reconcile } = await resumeQuietExecutions(this.options.requests, (request) => stripeCallFor(this.options.stripe, request), this.options.execute);
-    for (const result of resumed) this.settle(result);
+    for (const result of resumed) await this.settle(result);
     for (const request of reconcile) this.options.log.error({ request: request.id }, 'action request past Stripe’s idempotency window with no known outcome: reconcile it by hand in the Stripe Dashboard');
     return { expired, resumed, reconcile };
   }

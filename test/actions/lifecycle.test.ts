@@ -4,17 +4,27 @@
  * unconfirmed request after 15 minutes and records it, and resumes an execution whose Stripe
  * answer went missing with the same idempotency key, so the customer gets one refund.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseConfirmationToken } from '../../src/actions/confirmation-secret.js';
+import { ActionsEngine } from '../../src/actions/engine.js';
 import { QUIET_EXECUTION_MS, idempotencyKeyFor } from '../../src/actions/execute-request.js';
+import { AuditTrail } from '../../src/audit/audit-trail.js';
+import { FakeStripe, FakeStripeAccounts } from '../../src/demo/fake-stripe/index.js';
 import { DEMO } from '../../src/demo/fake-stripe/seed.js';
-import { ALICE, actionsFixtures, type ActionsFixture } from '../support/actions.js';
+import { silentLogger } from '../../src/log.js';
+import { startPlatform } from '../../src/platform/serve-platform.js';
+import { ALICE, EXAMPLE_POLICY, actionsFixtures, type ActionsFixture } from '../support/actions.js';
+import { tempDirAfterAll } from '../support/audit.js';
+import { testSettings } from '../support/mcp-harness.js';
 
 const fixture = actionsFixtures();
 const opened: ActionsFixture[] = [];
 afterEach(async () => {
   await Promise.all(opened.splice(0).map((fx) => fx.close()));
+  vi.restoreAllMocks();
 });
+const tempDir = tempDirAfterAll('sbm-lifecycle-');
 
 const DUPLICATE = DEMO.actions.aliceDuplicateCharge;
 const CONFIRMATION_MINUTES = 15;
@@ -121,5 +131,72 @@ describe('the sweep', () => {
     const steps = (await fx.trail.store.find({ email: ALICE, limit: 100 })).filter((row) => row.kind === 'action' && row.detail?.request === requestId).map((row) => row.detail!.step);
     expect(steps).toContain('executed');
     expect(steps.filter((step) => step === 'executed')).toHaveLength(1);
+  });
+});
+
+/** The order in which engines' timers start and stop and trails close, from here on. */
+function watchLifecycle(): string[] {
+  const events: string[] = [];
+  const start = ActionsEngine.prototype.start;
+  const close = ActionsEngine.prototype.close;
+  const trailClose = AuditTrail.prototype.close;
+  vi.spyOn(ActionsEngine.prototype, 'start').mockImplementation(function (this: ActionsEngine, ...args) {
+    events.push(`start ${this.tenantId ?? 'server'}`);
+    return start.apply(this, args);
+  });
+  vi.spyOn(ActionsEngine.prototype, 'close').mockImplementation(async function (this: ActionsEngine) {
+    await close.apply(this);
+    events.push(`closed ${this.tenantId ?? 'server'}`);
+  });
+  vi.spyOn(AuditTrail.prototype, 'close').mockImplementation(function (this: AuditTrail, ...args) {
+    events.push('trail close');
+    return trailClose.apply(this, args);
+  });
+  return events;
+}
+
+describe('the timer', () => {
+  it('runs while the HTTP server does, and stops before the trail closes on shutdown', async () => {
+    const events = watchLifecycle();
+    const fx = await fixture();
+    expect(events).toEqual(['start server']);
+    await fx.close();
+    expect(events.slice(0, 3)).toEqual(['start server', 'closed server', 'trail close']);
+  });
+
+  it('runs for each merchant built in platform mode, and stops when it is dropped and before the trail closes', async () => {
+    const events = watchLifecycle();
+    const KEY = 'rk_test_fake_lifecycle_platform_00000000';
+    const ADMIN = 'admin_secret_for_lifecycle_tests_0000000';
+    const accounts = new FakeStripeAccounts();
+    accounts.add(KEY, new FakeStripe({ now: Math.floor(Date.now() / 1000), actionFixtures: true }));
+    const platform = await startPlatform({
+      settings: testSettings({ PORT: '0', ADMIN_KEYS: `ops:${ADMIN}`, TENANT_KEY_SECRET: `k1:${Buffer.alloc(32, 7).toString('base64')}`, AUDIT_DB: join(tempDir(), 'platform.db') }),
+      log: silentLogger(),
+      fetch: (input, init) => accounts.handle(new Request(input, init)),
+    });
+    let acme = '';
+    try {
+      const create = async (name: string, settings: Record<string, unknown>) => {
+        const response = await fetch(`${platform.url}/v1/admin/tenants`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify({ name, stripe_api_key: KEY, settings }) });
+        expect(response.status).toBe(201);
+        return ((await response.json()) as { tenant: { id: string } }).tenant.id;
+      };
+      acme = await create('Acme', { actions: EXAMPLE_POLICY });
+      const readOnly = await create('Read-only', {});
+      expect((await platform.apps.get(acme))?.runtime.actions).toBeDefined();
+      expect((await platform.apps.get(readOnly))?.runtime.actions).toBeUndefined();
+      expect(events).toEqual([`start ${acme}`]);
+
+      // Dropped (removed, idle or rebuilt): its timer stops.
+      await platform.apps.forget(acme);
+      await expect.poll(() => events).toContain(`closed ${acme}`);
+      const again = (await platform.apps.get(acme))!;
+      expect(again.runtime.actions).toBeDefined();
+      expect(events.filter((event) => event === `start ${acme}`)).toHaveLength(2);
+    } finally {
+      await platform.close();
+    }
+    expect(events.slice(-2)).toEqual([`closed ${acme}`, 'trail close']);
   });
 });
