@@ -16,10 +16,11 @@ import type { AuditSurface } from '../audit/record.js';
 import { ToolError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { normalizeEmail, type Principal } from '../verify/principal.js';
+import { ACTION_PERMISSIONS } from './action-permissions.js';
 import { actionEntry, type ActionStep, type StepFacts } from './action-audit.js';
 import { confirmationToken } from './confirmation-secret.js';
 import { COUNT_WINDOW_DAYS, decide, type ActionRequest as PolicyCheck, type CustomerHistory, type Decision } from './decide.js';
-import { executeOnce, resumeQuietExecutions, type ExecuteOptions, type ExecutionResult, type StripeCall } from './execute-request.js';
+import { executeOnce, MISSING_PERMISSION_REASON, resumeQuietExecutions, type ExecuteOptions, type ExecutionResult, type StripeCall } from './execute-request.js';
 import type { ActionsPolicy } from './policy.js';
 import type { ActionRequest, ConfirmChannel, ExecutionClaim, RequestKind, RequestStore, Route } from './requests.js';
 
@@ -326,6 +327,10 @@ export class ActionsEngine {
   private async settle(result: ExecutionResult): Promise<void> {
     if (result.outcome === 'done' || result.outcome === 'failed') {
       this.record(result.outcome === 'done' ? 'executed' : 'failed', result.request, { by: 'system' });
+      if (result.request.failure_reason === MISSING_PERMISSION_REASON) {
+        const kind = result.request.kind === 'resume' ? 'pause' : result.request.kind;
+        this.options.log.error({ request: result.request.id, action: result.request.kind, grant: ACTION_PERMISSIONS[kind] }, 'action request failed: the Stripe key lacks the permission to carry it out; grant it in the Dashboard (doctor names it)');
+      }
       // Awaited: the customer's next question must not get the answer cached before the refund
       // (with CACHE_URL the drop is a round trip to Redis).
       await this.options.invalidateCustomer(result.request.customer_id).catch(() => undefined);

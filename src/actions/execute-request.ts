@@ -51,6 +51,7 @@ const REFUSAL_REASONS: Record<string, string> = {
   subscription_canceled: 'The subscription is canceled, so it cannot be paused or resumed.',
 };
 const DEFAULT_REFUSAL = 'The billing system refused this request.';
+export const MISSING_PERMISSION_REASON = "The merchant's Stripe key is not allowed to do this yet, so nothing was changed; the merchant's team has been told.";
 
 /** Whether an error from a Stripe call is worth the same call again. */
 export function classifyStripeFailure(error: unknown): FailureClass {
@@ -63,9 +64,12 @@ export function classifyStripeFailure(error: unknown): FailureClass {
   if (error instanceof Stripe.errors.StripeError) {
     const status = error.statusCode ?? 0;
     if (status >= 500 || status === 429 || status === 409) return { retry: true };
-    // An authentication or permission error is the merchant's set-up, not a refusal of this request:
-    // it stays for a person (the key fixed, the resumer calls again).
-    if (error instanceof Stripe.errors.StripeAuthenticationError || error instanceof Stripe.errors.StripePermissionError) return { retry: false, definite: false };
+    // A missing permission: Stripe refused before doing anything, so nothing happened. Waiting up to
+    // a day for the merchant to fix the key would leave the customer hanging: it fails now, in words
+    // that say so, and the customer asks again once the key is fixed.
+    if (error instanceof Stripe.errors.StripePermissionError) return { retry: false, definite: true, reason: MISSING_PERMISSION_REASON };
+    // A revoked or rolled key is the merchant's set-up, usually fixed soon: it stays for the resumer.
+    if (error instanceof Stripe.errors.StripeAuthenticationError) return { retry: false, definite: false };
     if (status >= 400 && status < 500) return { retry: false, definite: true, reason: REFUSAL_REASONS[error.code ?? ''] ?? DEFAULT_REFUSAL };
   }
   // Not an answer from Stripe (our own bug, a dropped socket the SDK did not wrap): unknown.

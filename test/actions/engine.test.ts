@@ -197,6 +197,18 @@ describe.each<Kind>(['sqlite', 'postgres'])('actions engine (%s)', (kind) => {
     expect(confirmed).toMatchObject({ outcome: 'confirmed', request: { state: 'awaiting_approval' } });
   });
 
+  it('a key without Refunds: Write fails the confirmed request at once, in words the customer understands, and nothing is refunded', async () => {
+    const { process, fake, refundCalls } = await world();
+    const { engine } = await process();
+    fake.restrictKey(DEMO.apiKey, ['rak_refund_write']);
+    const proposed = await engine.propose(refundOf(DEMO.actions.aliceDuplicateCharge, 2900), AS_ALICE);
+    const confirmed = await engine.confirm(proposed.request.id, parseConfirmationToken(proposed.confirmation!.token)!.secret, 'email');
+    expect(confirmed).toMatchObject({ outcome: 'confirmed', request: { state: 'failed', failure_reason: expect.stringContaining('not allowed to do this yet') }, execution: { attempts: 1 } });
+    expect(refundCalls().map((call) => call.status)).toEqual([403]);
+    // Not left for the resumer: nothing happened on Stripe's side.
+    expect((await engine.sweep()).resumed).toEqual([]);
+  });
+
   it('asking again for the same payment replaces the unconfirmed request: the old link confirms nothing', async () => {
     const { process, refundCalls } = await world();
     const { engine } = await process();

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import Stripe from 'stripe';
 import { afterEach, describe, expect, it } from 'vitest';
 import { confirmationKeysFrom, confirmationToken, parseConfirmationToken, type ConfirmationKeys } from '../../src/actions/confirmation-secret.js';
-import { classifyStripeFailure, executeOnce, idempotencyKeyFor, resumeQuietExecutions, type StripeCall } from '../../src/actions/execute-request.js';
+import { classifyStripeFailure, executeOnce, MISSING_PERMISSION_REASON, idempotencyKeyFor, resumeQuietExecutions, type StripeCall } from '../../src/actions/execute-request.js';
 import { FINAL_STATES, REQUEST_STATES, type MoveName } from '../../src/actions/request-states.js';
 import { RequestStore, type ActionRequest, type ExecutionClaim, type NewRequest } from '../../src/actions/requests.js';
 import type { AuditStore } from '../../src/audit/audit-store.js';
@@ -431,7 +431,8 @@ describe('classifyStripeFailure', () => {
     ['a 429', new Stripe.errors.StripeRateLimitError(raw('invalid_request_error', 429, 'rate_limit')), { retry: true }],
     ['a 409 key in use', new Stripe.errors.StripeIdempotencyError(raw('idempotency_error', 409, 'idempotency_key_in_use')), { retry: true }],
     ['the key reused with other parameters', new Stripe.errors.StripeIdempotencyError(raw('idempotency_error', 400)), { retry: false, definite: false }],
-    ['a missing permission', new Stripe.errors.StripePermissionError(raw('invalid_request_error', 403)), { retry: false, definite: false }],
+    ['a missing permission', new Stripe.errors.StripePermissionError(raw('invalid_request_error', 403)), { retry: false, definite: true, reason: MISSING_PERMISSION_REASON }],
+    ['a revoked key', new Stripe.errors.StripeAuthenticationError(raw('invalid_request_error', 401)), { retry: false, definite: false }],
     ['not a Stripe answer', new TypeError('x is undefined'), { retry: false, definite: false }],
     ['an already refunded charge', new Stripe.errors.StripeInvalidRequestError(raw('invalid_request_error', 400, 'charge_already_refunded')), { retry: false, definite: true, reason: 'This payment has already been refunded.' }],
     ['a refusal without a known code', new Stripe.errors.StripeCardError(raw('card_error', 402, 'something_new')), { retry: false, definite: true, reason: 'The billing system refused this request.' }],
