@@ -6,6 +6,7 @@ import { decide, type ActionRequest, type CustomerHistory, type Decision } from 
 import { runPolicyCommand } from '../src/actions/policy-command.js';
 import { parseActionsPolicy, type ActionsPolicy } from '../src/actions/policy.js';
 import { loadSettings } from '../src/config.js';
+import { ISSUE_EXAMPLE_POLICY } from '../src/demo/actions-policy.js';
 import { FakeStripe, FakeStripeAccounts } from '../src/demo/fake-stripe/index.js';
 import { runDoctor, type DoctorReport } from '../src/doctor/run-doctor.js';
 import { silentLogger } from '../src/log.js';
@@ -20,17 +21,7 @@ import { TEST_STRIPE_KEY, testSettings } from './support/mcp-harness.js';
 const tempDir = tempDirAfterAll('sbm-actions-policy-');
 
 /** The example of issue 22, word for word. */
-const ISSUE_EXAMPLE = {
-  refund: {
-    enabled: true,
-    reasons: ['duplicate', 'requested_by_customer'],
-    max_age_days: 30,
-    max_amount: { usd: 20000 },
-    auto_approve: { max_amount: { usd: 5000 }, max_age_days: 14, max_per_customer_per_30_days: 1 },
-  },
-  credit: { enabled: true, max_amount: { usd: 5000 }, auto_approve: { max_amount: { usd: 0 } } },
-  pause: { enabled: true, max_days: 90, behavior: 'void', max_per_customer_per_365_days: 2, auto_approve: { max_days: 31 } },
-};
+const ISSUE_EXAMPLE = ISSUE_EXAMPLE_POLICY;
 
 const PLAN_CHANGE = { enabled: true, max_amount: { usd: 50000, jpy: 50000 }, max_per_customer_per_30_days: 2, auto_approve: { max_amount: { usd: 10000 }, max_per_customer_per_30_days: 1 } };
 

@@ -1,49 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO, FakeStripe } from '../src/demo/fake-stripe/index.js';
 import { serveFakeStripe } from '../src/demo/serve-fake-stripe.js';
-import { CLI_PATH, cleanEnv } from './support/cli.js';
 import { startRedisServer, type RedisServer } from './support/redis-server.js';
+import { startServer, stopProcess, type ServerProcess } from './support/serve-process.js';
 import { startSmtpServer, type TestSmtpServer } from './support/smtp-server.js';
 
 const HOST_KEY = 'scale_host_key_000000000000000000000';
-
-interface ServerProcess {
-  url: string;
-  child: ChildProcess;
-}
-
-/** Starts `stripe-billing-mcp serve` as its own process (PORT=0) and waits for the URL it logs. */
-function startServer(env: Record<string, string>, started: ChildProcess[]): Promise<ServerProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_PATH, 'serve'], { env: cleanEnv({ LOG_LEVEL: 'info', PORT: '0', ...env }), stdio: ['ignore', 'ignore', 'pipe'] });
-    started.push(child);
-    let stderr = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 15_000);
-    child.stderr!.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      const url = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(stderr)?.[1];
-      if (url) {
-        clearTimeout(timer);
-        resolve({ url, child });
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code}: ${stderr}`));
-    });
-  });
-}
-
-/** SIGTERM (a graceful stop), then SIGKILL if the process is still there after a few seconds. */
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 describe('two server processes sharing one real redis-server behave as one', () => {
   let redis: RedisServer;
@@ -63,7 +26,7 @@ describe('two server processes sharing one real redis-server behave as one', () 
       SMTP_URL: smtp.url,
       MAIL_FROM: 'billing@acme.test',
     };
-    servers.push(...(await Promise.all([startServer(env, children), startServer(env, children)])));
+    servers.push(...(await Promise.all([startServer(env, { started: children, timeoutMs: 15_000 }), startServer(env, { started: children, timeoutMs: 15_000 })])));
   }, 30_000);
 
   afterAll(async () => {

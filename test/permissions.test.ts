@@ -19,6 +19,8 @@ const READ_ONLY_DEFAULT = BILLING_TOOLS.filter((tool) => tool.action === undefin
 /** Who calls each tool, with what, so that the tool does all of its work (resend actually sends). */
 function callFor(tool: string): { email: string; args: Record<string, unknown> } {
   if (tool === 'resend_invoice') return { email: DEMO.emails.dave, args: { invoice: DEMO.invoices.daveSendInvoice } };
+  // alice has no failed payment: carol's past-due plan uses every section (reason, plan name, portal link).
+  if (tool === 'get_payment_problem') return { email: DEMO.emails.carol, args: {} };
   return { email: DEMO.emails.alice, args: sampleArgs(tool) };
 }
 

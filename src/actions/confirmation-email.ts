@@ -4,7 +4,7 @@
  * happens without the click. The link is the whole secret, so it appears in the body only: never
  * in the subject (a phone's notification, a mail server's log) or a header.
  */
-import { escapeHtml } from '../verify/code-email.js';
+import { escapeHtml, expiryWords, footnote, htmlEmail, singleLine } from '../verify/email-layout.js';
 import type { ConfirmationMail } from './engine.js';
 import type { RequestKind } from './requests.js';
 
@@ -42,7 +42,7 @@ export function kindWords(kind: RequestKind): string {
 export function renderConfirmationEmail(mail: ConfirmationMail, merchantName: string): ConfirmationEmail {
   const merchant = singleLine(merchantName);
   const preview = previewOf(mail.request);
-  const expiry = mail.expiresInMinutes === 1 ? '1 minute' : `${mail.expiresInMinutes} minutes`;
+  const expiry = expiryWords(mail.expiresInMinutes);
   const what = kindWords(mail.request.kind);
   const approval = preview.approvalBecause.length > 0 ? `After you confirm, ${merchant}'s team reviews it before it is carried out.` : undefined;
   const nothing = 'Nothing happens unless you confirm.';
@@ -68,24 +68,14 @@ export function renderConfirmationEmail(mail: ConfirmationMail, merchantName: st
 
   const name = escapeHtml(merchant);
   const href = escapeHtml(mail.url);
-  const html = `<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>Confirm your ${escapeHtml(what)} request with ${name}</title></head>
-<body style="margin:0;padding:24px;font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;color:#1a1a1a;line-height:1.5">
-<p style="margin:0 0 16px">You asked ${name} for this in a chat:</p>
+  const html = htmlEmail(
+    subject,
+    `<p style="margin:0 0 16px">You asked ${name} for this in a chat:</p>
 <p style="margin:0 0 8px;font-size:18px;font-weight:600">${escapeHtml(preview.summary)}</p>
 ${preview.when ? `<p style="margin:0 0 16px">${escapeHtml(preview.when)}</p>\n` : ''}${approval ? `<p style="margin:0 0 16px">${escapeHtml(approval)}</p>\n` : ''}<p style="margin:0 0 16px"><a href="${href}" style="display:inline-block;padding:10px 18px;background:#533afd;color:#ffffff;border-radius:6px;text-decoration:none;font-weight:600">Review and confirm</a></p>
 <p style="margin:0 0 16px">The link expires in ${expiry}. ${nothing} Don't forward this email: the link is yours alone.</p>
-<p style="margin:0;color:#666;font-size:14px">${escapeHtml(ignore)}</p>
-</body>
-</html>
-`;
+${footnote(ignore)}`,
+  );
 
   return { subject, text, html };
-}
-
-/** Merchant-set and stored text: keep line breaks and control characters out of headers and lines. */
-function singleLine(value: string): string {
-  // eslint-disable-next-line no-control-regex
-  return value.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').replace(/\s+/g, ' ').trim();
 }

@@ -12,6 +12,7 @@
  */
 import type Stripe from 'stripe';
 import type { AuditTrail } from '../audit/audit-trail.js';
+import { storable } from '../audit/call-entry.js';
 import type { AuditSurface } from '../audit/record.js';
 import { ToolError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -117,6 +118,12 @@ export interface ActionsEngineOptions {
   execute?: ExecuteOptions | undefined;
 }
 
+const UNPROVEN_NEEDS_EMAIL =
+  "This needs the customer to confirm it from their email, and no confirmation email can be sent here: nothing was requested. The merchant's support team can help.";
+
+/** VERIFY_MODE=trust-email: the email was typed, not proven. */
+const isUnproven = (principal: Principal): boolean => principal.kind === 'customer' && principal.verifiedBy === 'trust-email';
+
 const NOT_ENABLED = "This is not something the assistant can do here: this merchant's policy does not allow it. The merchant's support team can help.";
 
 /** How often the timer expires stale confirmations and resumes quiet executions. */
@@ -205,6 +212,10 @@ export class ActionsEngine {
     }
 
     if (who.principal.kind !== 'customer') throw new ToolError('not_verified', 'Only a verified customer can ask for this.');
+    // An email matched without proof (VERIFY_MODE=trust-email) is whatever the visitor typed: only
+    // the emailed link, which proves the mailbox, may confirm, never a button in the same chat.
+    const emailOnly = isUnproven(who.principal);
+    if (emailOnly && !(this.options.publicUrl && this.options.sendConfirmation && proposal.email)) throw new ToolError('refused', UNPROVEN_NEEDS_EMAIL);
     await this.supersede(replaced);
     const { request, secret } = await this.options.requests.create({ ...base, principal: 'customer' });
     this.record('requested', request, { by, surface: who.surface });
@@ -221,7 +232,13 @@ export class ActionsEngine {
         this.options.log.warn({ request: request.id, err: error instanceof Error ? error.name : 'error' }, 'action confirmation email not sent');
       }
     }
-    return { request, confirmation, emailed, approvalBecause };
+    if (emailOnly && !emailed) {
+      // The one channel that could confirm it failed: withdraw it rather than leave it unconfirmable.
+      const withdrawn = await this.options.requests.cancel(request.id, 'system');
+      if (withdrawn.outcome === 'applied') this.record('canceled', withdrawn.request, { by: 'system', note: 'confirmation email not sent' });
+      throw new ToolError('refused', UNPROVEN_NEEDS_EMAIL);
+    }
+    return { request, ...(emailOnly ? {} : { confirmation }), emailed, approvalBecause };
   }
 
   /**
@@ -251,6 +268,8 @@ export class ActionsEngine {
    */
   async confirm(id: string, secret: string, channel: Exclude<ConfirmChannel, 'staff'>, options: { owner?: Principal; by?: string; surface?: AuditSurface } = {}): Promise<ConfirmOutcome> {
     if (options.owner) {
+      // An unproven email's requests are confirmed by the emailed link alone (propose()).
+      if (isUnproven(options.owner)) return { outcome: 'invalid' };
       const request = await this.options.requests.get(id);
       if (!request || !this.owns(options.owner, request)) return { outcome: 'invalid' };
     }
@@ -281,6 +300,8 @@ export class ActionsEngine {
   async cancelWithSecret(id: string, secret: string): Promise<ConfirmOutcome | { outcome: 'canceled'; request: ActionRequest }> {
     const result = await this.options.requests.cancelWithSecret(id, secret);
     if (result.outcome === 'canceled') this.record('canceled', result.request, { by: 'customer', channel: 'email' });
+    // As confirm(): a link past its 15 minutes expires on the click, recorded as the sweep would.
+    if (result.outcome === 'expired' && result.request.state === 'expired') this.record('expired', result.request, { by: 'system' });
     return result;
   }
 
@@ -297,6 +318,7 @@ export class ActionsEngine {
 
   /** A staff approval (`staff:<name>` or `panel:<name>` both name the staff key as `staff:<name>`). */
   async approve(id: string, staffKey: string, note?: string, surface?: AuditSurface): Promise<StaffDecision> {
+    note = note === undefined ? undefined : storable(note);
     const result = await this.options.requests.approve(id, staffKey, note);
     if (result.outcome !== 'applied') return result;
     this.record('approved', result.request, { by: staffKey, surface: surface ?? null, note: note ?? null });
@@ -305,7 +327,9 @@ export class ActionsEngine {
     return { outcome: 'applied', request: execution.request, execution };
   }
 
+  /** The note as both databases store it (Postgres refuses a NUL; a lone surrogate would not read back): typed by staff, from a form or JSON. */
   async deny(id: string, staffKey: string, note: string, surface?: AuditSurface): Promise<StaffDecision> {
+    note = storable(note);
     const result = await this.options.requests.deny(id, staffKey, note);
     if (result.outcome === 'applied') this.record('denied', result.request, { by: staffKey, surface: surface ?? null, note });
     return result;
@@ -339,14 +363,14 @@ export class ActionsEngine {
     }
   }
 
-  /** Expires unconfirmed requests and resumes quiet executions; safe on every process at once. */
+  /** Expires this merchant's unconfirmed requests and resumes its quiet executions; safe on every process at once. */
   async sweep(): Promise<{ expired: string[]; resumed: ExecutionResult[]; reconcile: ActionRequest[] }> {
-    const expired = await this.options.requests.expireStale();
+    const expired = await this.options.requests.expireStale(this.options.tenantId);
     for (const id of expired) {
       const request = await this.options.requests.get(id);
       if (request) this.record('expired', request, { by: 'system' });
     }
-    const { resumed, reconcile } = await resumeQuietExecutions(this.options.requests, (request) => stripeCallFor(this.options.stripe, request), this.options.execute);
+    const { resumed, reconcile } = await resumeQuietExecutions(this.options.requests, this.options.tenantId, (request) => stripeCallFor(this.options.stripe, request), this.options.execute);
     for (const result of resumed) await this.settle(result);
     for (const request of reconcile) this.options.log.error({ request: request.id }, 'action request past Stripe’s idempotency window with no known outcome: reconcile it by hand in the Stripe Dashboard');
     return { expired, resumed, reconcile };

@@ -124,11 +124,13 @@ export async function executeOnce(requests: RequestStore, claim: ExecutionClaim,
  */
 export async function resumeQuietExecutions(
   requests: RequestStore,
+  /** Whose executions: `callFor` calls this merchant's Stripe account only. */
+  tenantId: string | null,
   callFor: (request: ActionRequest) => StripeCall,
   options: ExecuteOptions & { quietForMs?: number } = {},
 ): Promise<{ resumed: ExecutionResult[]; reconcile: ActionRequest[] }> {
   const now = requests.now;
-  const quiet = await requests.quietExecutions(options.quietForMs ?? QUIET_EXECUTION_MS);
+  const quiet = await requests.quietExecutions(tenantId, options.quietForMs ?? QUIET_EXECUTION_MS);
   const resumed: ExecutionResult[] = [];
   const reconcile: ActionRequest[] = [];
   for (const request of quiet) {

@@ -23,7 +23,7 @@
  *   // staff: requests.approve(id, staffKeyName) → claim → executeOnce; requests.deny(id, staffKeyName, note)
  *   // staff mode's own action: requests.createByStaff(input, 'execute' | 'approval')
  *   // the email page's Cancel: requests.cancelWithSecret(id, secret)
- *   // a timer: requests.expireStale(); resumeQuietExecutions(requests, stripeCallFor) (execute-request.ts)
+ *   // a timer: requests.expireStale(tenantId); resumeQuietExecutions(requests, tenantId, stripeCallFor) (execute-request.ts)
  * The caller writes the audit record of each step from what these methods return.
  */
 import { randomBytes } from 'node:crypto';
@@ -405,10 +405,19 @@ export class RequestStore {
     return row && matches ? requestOf(row) : undefined;
   }
 
-  /** The Cancel button beside Confirm (the email page): the same secret proves the click, then one compare-and-set. */
+  /**
+   * The Cancel button beside Confirm (the email page): the same secret proves the click, then one
+   * compare-and-set. Only while the link is good (unconfirmed, within its 15 minutes): a link is
+   * single-use, so once it confirmed, whoever holds it later cannot withdraw the request.
+   */
   async cancelWithSecret(id: string, secret: string): Promise<CancelResult> {
     const request = await this.withSecret(id, secret);
     if (!request) return { outcome: 'invalid' };
+    if (request.state !== 'awaiting_confirmation') return { outcome: request.state === 'expired' ? 'expired' : 'already_decided', request };
+    if (request.confirm_expires_at === null || request.confirm_expires_at <= this.iso()) {
+      const expired = await this.move('expire', request);
+      return expired ? { outcome: 'expired', request: expired } : this.settled(id);
+    }
     const moved = await this.move('cancel', request, { decided_by: 'customer' });
     return moved ? { outcome: 'canceled', request: moved } : this.settled(id);
   }
@@ -449,19 +458,28 @@ export class RequestStore {
     return this.decide(id, 'cancel', { decided_by: by });
   }
 
-  /** Moves every unconfirmed request past its 15 minutes to `expired`; resolves to their ids (for the trail). */
-  async expireStale(): Promise<string[]> {
+  /**
+   * Moves this merchant's unconfirmed requests past their 15 minutes to `expired`; resolves to their ids (for the trail).
+   * Per tenant: in platform mode every merchant's requests share the table, and each engine records (and resumes) only its own.
+   */
+  async expireStale(tenantId: string | null): Promise<string[]> {
     const now = this.iso();
     const rows = await this.sql.all(
-      `UPDATE action_requests SET state = ${this.p(1)}, state_version = state_version + 1, updated_at = ${this.p(2)} WHERE state = ${this.p(3)} AND confirm_expires_at <= ${this.p(4)} RETURNING id`,
-      [MOVES.expire.to, now, MOVES.expire.from[0], now],
+      `UPDATE action_requests SET state = ${this.p(1)}, state_version = state_version + 1, updated_at = ${this.p(2)} WHERE state = ${this.p(3)} AND confirm_expires_at <= ${this.p(4)} AND ${this.sameTenant(5)} RETURNING id`,
+      [MOVES.expire.to, now, MOVES.expire.from[0], now, tenantId],
     );
     return rows.map((row) => String(row.id)).sort();
   }
 
-  /** Requests left in `executing` longer than `quietForMs` (a crashed executor, or retries that ran out). */
-  async quietExecutions(quietForMs: number, limit = 100): Promise<ActionRequest[]> {
-    const rows = await this.sql.all(`SELECT * FROM action_requests WHERE state = 'executing' AND updated_at <= ${this.p(1)} ORDER BY updated_at, id LIMIT ${this.p(2)}`, [this.iso(-quietForMs), limit]);
+  /**
+   * This merchant's requests left in `executing` longer than `quietForMs` (a crashed executor, or retries that ran out).
+   * Per tenant: another merchant's request must never be called with this merchant's Stripe key.
+   */
+  async quietExecutions(tenantId: string | null, quietForMs: number, limit = 100): Promise<ActionRequest[]> {
+    const rows = await this.sql.all(
+      `SELECT * FROM action_requests WHERE ${this.sameTenant(1)} AND state = 'executing' AND updated_at <= ${this.p(2)} ORDER BY updated_at, id LIMIT ${this.p(3)}`,
+      [tenantId, this.iso(-quietForMs), limit],
+    );
     return rows.map(requestOf);
   }
 

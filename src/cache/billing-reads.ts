@@ -30,8 +30,8 @@ import {
 import { TAG_TTL_MS } from './cache-backend.js';
 import type { ReadThroughCache } from './read-through.js';
 
-/** Bump when a projection changes shape or what it keeps (v2: free text made safe): old entries are then never read. */
-const CACHE_SCHEMA_VERSION = 'v2';
+/** Bump when a projection changes shape or what it keeps (v2: free text made safe; v3: a charge's risk level): old entries are then never read. */
+const CACHE_SCHEMA_VERSION = 'v3';
 
 /** With webhooks an entry lives until an event invalidates it, but never longer than this. */
 export const WEBHOOK_FRESH_CEILING_MS = 60 * 60_000;

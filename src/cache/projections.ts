@@ -137,7 +137,8 @@ export interface SlimCharge {
   calculated_statement_descriptor: string | null;
   failure_code: string | null;
   failure_message: string | null;
-  outcome: { type: string; reason: string | null; seller_message: string | null } | null;
+  /** risk_level: Radar's normal/elevated/highest, for staff only. */
+  outcome: { type: string; reason: string | null; risk_level: string | null; seller_message: string | null } | null;
   receipt_url: string | null;
   payment_method: string | null;
   payment_method_details: {
@@ -316,7 +317,7 @@ export function projectCharge(charge: Stripe.Charge): SlimCharge {
     calculated_statement_descriptor: untrustedTextOrNull(charge.calculated_statement_descriptor),
     failure_code: charge.failure_code,
     failure_message: untrustedTextOrNull(charge.failure_message),
-    outcome: charge.outcome ? { type: charge.outcome.type, reason: charge.outcome.reason, seller_message: untrustedTextOrNull(charge.outcome.seller_message) } : null,
+    outcome: charge.outcome ? { type: charge.outcome.type, reason: charge.outcome.reason, risk_level: charge.outcome.risk_level ?? null, seller_message: untrustedTextOrNull(charge.outcome.seller_message) } : null,
     receipt_url: charge.receipt_url,
     payment_method: charge.payment_method,
     payment_method_details: details

@@ -6,7 +6,8 @@
  */
 import { parseActionsPolicy, type ActionsPolicy } from '../actions/policy.js';
 
-const DEMO_POLICY_JSON = {
+/** The example of issue 22, word for word, as a merchant's policy file would say it (the tests use it too). */
+export const ISSUE_EXAMPLE_POLICY = {
   refund: {
     enabled: true,
     reasons: ['duplicate', 'requested_by_customer'],
@@ -20,7 +21,7 @@ const DEMO_POLICY_JSON = {
 
 /** Parsed by the same schema as a merchant's file, so the demo cannot drift from what a file may say. */
 export function demoActionsPolicy(): ActionsPolicy {
-  const parsed = parseActionsPolicy(DEMO_POLICY_JSON);
+  const parsed = parseActionsPolicy(ISSUE_EXAMPLE_POLICY);
   if (!parsed.ok) throw new Error(`the demo's actions policy is invalid: ${parsed.problems.join('; ')}`);
   return parsed.policy;
 }

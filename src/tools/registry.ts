@@ -15,6 +15,7 @@ import getCreditBalance from './get-credit-balance.js';
 import getAvailablePlans from './get-available-plans.js';
 import getCustomerOverview from './get-customer-overview.js';
 import getBillingPortalLink from './get-billing-portal-link.js';
+import getPaymentProblem from './get-payment-problem.js';
 import cancelSubscription from './cancel-subscription.js';
 import resendInvoice from './resend-invoice.js';
 import applyCoupon from './apply-coupon.js';
@@ -37,6 +38,7 @@ export const ALL_TOOLS: readonly AnyToolDefinition[] = [
   getCreditBalance,
   getAvailablePlans,
   getCustomerOverview,
+  getPaymentProblem,
   getBillingPortalLink,
   cancelSubscription,
   resendInvoice,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ToolError, UserInputError } from '../errors.js';
 import { money } from '../format/money.js';
-import { untrustedText } from '../format/untrusted-text.js';
+import { untrustedTextOrNull } from '../format/untrusted-text.js';
 import { actionsOf, proposeAndConfirm, requestViewSchema, summarizeRequest } from './lib/action-requests.js';
 import { defineTool } from './lib/define-tool.js';
 import { boundedInteger, boundedString, matching, optionalInput } from './lib/schemas.js';
@@ -40,9 +40,10 @@ export default defineTool({
       // Stripe keeps one balance per customer, in the customer's currency.
       throw new ToolError('refused', `This account is billed in ${record.currency.toUpperCase()}, so a credit can only be in ${record.currency.toUpperCase()}.`);
     }
-    const credit = money(input.amount, currency);
     // The customer's words are data: one flat, bounded line, quoted on the Stripe transaction.
-    const reason = untrustedText(input.reason);
+    const reason = untrustedTextOrNull(input.reason);
+    if (!reason) throw new UserInputError('Give the reason in a few words the customer would read (it is shown on the credit).');
+    const credit = money(input.amount, currency);
     const request = await proposeAndConfirm(ctx, {
       kind: 'credit',
       customer_id: record.id,

@@ -8,6 +8,7 @@ import { money } from '../format/money.js';
 import { proposeAndConfirm, requestViewSchema, summarizeRequest } from './lib/action-requests.js';
 import type { ToolContext } from './lib/context.js';
 import { defineTool } from './lib/define-tool.js';
+import { findOwnInvoice } from './lib/own-invoice.js';
 import { boundedInteger, boundedString, matching, optionalInput } from './lib/schemas.js';
 import { z } from 'zod';
 
@@ -17,9 +18,6 @@ import { z } from 'zod';
  */
 export const PAYMENT_NOT_FOUND_MESSAGE =
   "That payment is not on this customer's account, so it cannot be refunded here. Call get_payment_history or get_invoice_history to see this customer's payments.";
-
-/** Enough for years of monthly invoices on each record; older ones are rarely asked about. */
-const MAX_INVOICES_PER_RECORD = 300;
 
 const isMissing = (error: unknown) => error instanceof Stripe.errors.StripeInvalidRequestError && (error.statusCode === 404 || error.code === 'resource_missing');
 
@@ -33,23 +31,6 @@ function paidCharge(charges: readonly Stripe.Charge[], owners: ReadonlySet<strin
 async function chargesOfIntent(ctx: ToolContext, paymentIntent: string, owners: ReadonlySet<string>): Promise<Stripe.Charge | undefined> {
   const charges = await ctx.stripe.charges.list({ payment_intent: paymentIntent, limit: 10 });
   return paidCharge(charges.data, owners);
-}
-
-async function ownInvoice(ctx: ToolContext, customers: readonly SlimCustomer[], wanted: string): Promise<Stripe.Invoice | undefined> {
-  const byId = wanted.startsWith('in_');
-  const matches = (invoice: Stripe.Invoice) => (byId ? invoice.id === wanted : invoice.number?.toUpperCase() === wanted.toUpperCase());
-  // Only the customer's own records are listed, so another customer's invoice is simply not among them.
-  const found = await Promise.all(
-    customers.map(async (customer) => {
-      let seen = 0;
-      for await (const invoice of ctx.stripe.invoices.list({ customer: customer.id, limit: 100 })) {
-        if (matches(invoice)) return invoice;
-        if (++seen >= MAX_INVOICES_PER_RECORD) break;
-      }
-      return undefined;
-    }),
-  );
-  return found.find((invoice) => invoice !== undefined);
 }
 
 /** The charge that paid an invoice (Stripe's invoice payments: a charge or a payment intent). */
@@ -78,7 +59,7 @@ async function findOwnCharge(ctx: ToolContext, customers: readonly SlimCustomer[
       const charge = await chargesOfIntent(ctx, payment, owners);
       if (charge) return { charge, paymentIntent: payment };
     } else {
-      const invoice = await ownInvoice(ctx, customers, payment);
+      const invoice = await findOwnInvoice(ctx, customers, payment);
       if (!invoice) throw new ToolError('not_found', PAYMENT_NOT_FOUND_MESSAGE);
       const label = invoice.number ?? invoice.id;
       if (invoice.status !== 'paid') throw new ToolError('refused', `Invoice ${label} is ${invoice.status ?? 'not paid'}, so there is no payment on it to refund.`);

@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
-import type { SlimCustomer } from '../cache/projections.js';
 import { z } from 'zod';
 import { isoDate } from '../format/dates.js';
 import { money } from '../format/money.js';
 import { quoted, untrustedTextOrNull } from '../format/untrusted-text.js';
 import { ToolError } from '../errors.js';
-import type { ToolContext } from './lib/context.js';
 import { defineTool } from './lib/define-tool.js';
+import { findOwnInvoice } from './lib/own-invoice.js';
 import { boundedString, isoDateSchema, matching, moneySchema } from './lib/schemas.js';
 
 /** One message for "no such invoice" and "someone else's invoice", so numbers and ids cannot be probed. */
@@ -17,9 +16,6 @@ export const INVOICE_NOT_FOUND_MESSAGE =
 /** At most one email per invoice in this window, across every conversation and process sharing the store. */
 export const RESEND_COOLDOWN_MS = 10 * 60_000;
 
-/** Enough for years of monthly invoices on each record; older ones are rarely asked about. */
-const MAX_INVOICES_PER_RECORD = 300;
-
 const NOT_SENDABLE_NOTES: Record<string, string> = {
   paid: 'This invoice is already paid, so it is not emailed again; here are its links to view or download it.',
   charge_automatically: 'This invoice is charged automatically to the payment method on file, so Stripe does not email it; the customer can view and pay it at the link.',
@@ -27,23 +23,6 @@ const NOT_SENDABLE_NOTES: Record<string, string> = {
   void: 'This invoice was voided: nothing is owed on it. Its links are below for reference.',
   uncollectible: 'This invoice was marked uncollectible, so it is not emailed again; it can still be viewed and paid at the link.',
 };
-
-async function findOwnInvoice(ctx: ToolContext, customers: readonly SlimCustomer[], wanted: string): Promise<Stripe.Invoice | undefined> {
-  const byId = wanted.startsWith('in_');
-  const matches = (invoice: Stripe.Invoice) => (byId ? invoice.id === wanted : invoice.number?.toUpperCase() === wanted.toUpperCase());
-  // Only the principal's own records are listed, so another customer's invoice is simply not found.
-  const found = await Promise.all(
-    customers.map(async (customer) => {
-      let seen = 0;
-      for await (const invoice of ctx.stripe.invoices.list({ customer: customer.id, limit: 100 })) {
-        if (matches(invoice)) return invoice;
-        if (++seen >= MAX_INVOICES_PER_RECORD) break;
-      }
-      return undefined;
-    }),
-  );
-  return found.find((invoice) => invoice !== undefined);
-}
 
 function linksOf(invoice: Stripe.Invoice): { hosted_invoice_url?: string; invoice_pdf?: string } {
   return {

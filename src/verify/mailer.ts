@@ -196,6 +196,8 @@ export function createOutboxMailer(options: {
   const limit = options.limit ?? 100;
   const messages: OutboxMessage[] = [];
   const confirmations: OutboxConfirmation[] = [];
+  const printOutbox = (to: string, email: { subject: string; text: string }) =>
+    options.print(['----- DEMO OUTBOX (not sent: demo mode has no SMTP_URL) -----', `To: ${to}`, `Subject: ${email.subject}`, '', email.text.trimEnd(), '----- end of DEMO OUTBOX message -----', ''].join('\n'));
   return {
     transport: 'outbox',
     messages,
@@ -204,34 +206,14 @@ export function createOutboxMailer(options: {
       const email = renderCodeEmail({ code, merchantName: options.merchantName, expiresInMinutes });
       messages.push({ to, code, ...email });
       if (messages.length > limit) messages.splice(0, messages.length - limit);
-      options.print(
-        [
-          '----- DEMO OUTBOX (not sent: demo mode has no SMTP_URL) -----',
-          `To: ${to}`,
-          `Subject: ${email.subject}`,
-          '',
-          email.text.trimEnd(),
-          '----- end of DEMO OUTBOX message -----',
-          '',
-        ].join('\n'),
-      );
+      printOutbox(to, email);
     },
     // The demo's printed inbox: the confirmation link is printed like a code, for the person trying it.
     async sendActionConfirmation(mail) {
       const email = renderConfirmationEmail(mail, options.merchantName);
       confirmations.push({ to: mail.to, url: mail.url, request_id: mail.request.id, ...email });
       if (confirmations.length > limit) confirmations.splice(0, confirmations.length - limit);
-      options.print(
-        [
-          '----- DEMO OUTBOX (not sent: demo mode has no SMTP_URL) -----',
-          `To: ${mail.to}`,
-          `Subject: ${email.subject}`,
-          '',
-          email.text.trimEnd(),
-          '----- end of DEMO OUTBOX message -----',
-          '',
-        ].join('\n'),
-      );
+      printOutbox(mail.to, email);
     },
     async verify() {},
   };

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import Stripe from 'stripe';
 import { afterEach, describe, expect, it } from 'vitest';
 import { confirmationKeysFrom, parseConfirmationToken } from '../../src/actions/confirmation-secret.js';
-import { ActionsEngine, type Proposal, type Proposer } from '../../src/actions/engine.js';
+import { ActionsEngine, type ActionsEngineOptions, type ConfirmationMail, type Proposal, type Proposer } from '../../src/actions/engine.js';
 import type { ActionsPolicy } from '../../src/actions/policy.js';
 import { RequestStore } from '../../src/actions/requests.js';
 import type { AuditStore } from '../../src/audit/audit-store.js';
@@ -59,7 +59,7 @@ describe.each<Kind>(['sqlite', 'postgres'])('actions engine (%s)', (kind) => {
     const invalidated: string[] = [];
     const waiting: string[] = [];
     /** One "process": its own store (connection pool or SQLite worker), trail and engine on the shared database. */
-    const process = async (): Promise<{ engine: ActionsEngine; trail: AuditTrail; store: AuditStore }> => {
+    const process = async (overrides: Partial<ActionsEngineOptions> = {}): Promise<{ engine: ActionsEngine; trail: AuditTrail; store: AuditStore }> => {
       const store = kind === 'sqlite' ? new SqliteAuditStore(target, TEST_AUDIT_KEYS) : new PostgresAuditStore(target, TEST_AUDIT_KEYS);
       await store.migrate();
       const trail = await testTrail(store);
@@ -74,6 +74,7 @@ describe.each<Kind>(['sqlite', 'postgres'])('actions engine (%s)', (kind) => {
         audit: trail,
         onAwaitingApproval: (request) => void waiting.push(request.id),
         execute: { sleep: noSleep },
+        ...overrides,
       });
       return { engine, trail, store };
     };
@@ -207,6 +208,82 @@ describe.each<Kind>(['sqlite', 'postgres'])('actions engine (%s)', (kind) => {
     expect(refundCalls().map((call) => call.status)).toEqual([403]);
     // Not left for the resumer: nothing happened on Stripe's side.
     expect((await engine.sweep()).resumed).toEqual([]);
+  });
+
+  it('an email matched without proof (VERIFY_MODE=trust-email) is confirmed only through the emailed link, never the host button', async () => {
+    const { process, refundCalls } = await world();
+    const typedAlice = customerPrincipal(DEMO.emails.alice, 'trust-email');
+    const asTyped: Proposer = { principal: typedAlice, caller: 'host:acme-bot', conversation: 'conv-typed', surface: 'tools' };
+    // No way to mail the link: nothing can prove the mailbox, so nothing is created.
+    const { engine: mailless } = await process();
+    await expect(mailless.propose(refundOf(DEMO.actions.aliceDuplicateCharge, 2900), asTyped)).rejects.toMatchObject({ kind: 'refused' });
+    expect(await mailless.requests.listForCustomer(null, DEMO.customers.alice)).toEqual([]);
+
+    const mails: ConfirmationMail[] = [];
+    const { engine } = await process({ publicUrl: 'https://billing.example.com', sendConfirmation: async (mail) => void mails.push(mail) });
+    const proposed = await engine.propose(refundOf(DEMO.actions.aliceDuplicateCharge, 2900), asTyped);
+    expect(proposed).toMatchObject({ emailed: true, request: { state: 'awaiting_confirmation' } });
+    expect(proposed.confirmation).toBeUndefined();
+    const { requestId, secret } = parseConfirmationToken(mails[0]!.url.slice(mails[0]!.url.lastIndexOf('/') + 1))!;
+    // Whoever typed alice's address cannot press a button with the link's secret either.
+    expect(await engine.confirm(requestId, secret, 'host', { owner: typedAlice })).toEqual({ outcome: 'invalid' });
+    expect(refundCalls()).toHaveLength(0);
+    expect(await engine.confirm(requestId, secret, 'email')).toMatchObject({ outcome: 'confirmed', request: { state: 'done' } });
+    expect(refundCalls()).toHaveLength(1);
+  });
+
+  it('a staff note with a NUL, a control character or a lone surrogate is kept as both databases can store it', async () => {
+    const { process } = await world();
+    const { engine } = await process();
+    const asStaff: Proposer = { principal: staffPrincipal('support'), caller: 'staff:support', conversation: undefined, surface: 'tools' };
+    const old = { check: { kind: 'refund' as const, amount: 2900, currency: 'usd', reason: 'duplicate', payment_created: NOW - 20 * 86_400 } };
+    const denied = await engine.propose(refundOf(DEMO.actions.aliceDuplicateCharge, 2900, old), asStaff);
+    expect(await engine.deny(denied.request.id, 'staff:lead', 'no\u0000 thanks\u0007 \ud800')).toMatchObject({ outcome: 'applied', request: { state: 'denied' } });
+    expect((await engine.requests.get(denied.request.id))?.note).toBe('no thanks \ufffd');
+    const approved = await engine.propose(refundOf(DEMO.actions.alicePartlyRefundedCharge, 1000, old), asStaff);
+    expect(await engine.approve(approved.request.id, 'staff:lead', 'ok\u0000')).toMatchObject({ outcome: 'applied', request: { state: 'done', note: 'ok' } });
+  });
+
+  it('platform mode: one merchant’s sweep neither expires nor resumes another merchant’s requests (nor calls its own Stripe for them)', async () => {
+    const target = kind === 'sqlite' ? join(tempDir(), 'audit.db') : await postgres().createDatabase();
+    const store = kind === 'sqlite' ? new SqliteAuditStore(target, TEST_AUDIT_KEYS) : new PostgresAuditStore(target, TEST_AUDIT_KEYS);
+    await store.migrate();
+    const trail = await testTrail(store);
+    opened.push(trail);
+    let clock = Date.now();
+    // Each merchant's engine on the one shared trail, with its own Stripe account.
+    const merchant = (tenantId: string, fake: FakeStripe, failing: boolean) =>
+      new ActionsEngine({
+        requests: new RequestStore(store.sql, { keys: confirmationKeysFrom(TEST_AUDIT_KEYS), now: () => clock }),
+        policy: () => EXAMPLE_POLICY,
+        stripe: new Stripe(DEMO.apiKey, {
+          httpClient: Stripe.createFetchHttpClient((input, init) => (failing ? Promise.reject(new Error('connection reset')) : fake.handle(new Request(input as string, init)))),
+          maxNetworkRetries: 0,
+        }),
+        invalidateCustomer: async () => undefined,
+        log: silentLogger(),
+        tenantId,
+        audit: trail,
+        execute: { sleep: noSleep, delaysMs: [] },
+      });
+    const acmeStripe = new FakeStripe({ now: NOW, actionFixtures: true });
+    const acme = merchant('acme', acmeStripe, false);
+    // Globex's Stripe does not answer: its staff refund stays `executing`, for globex's resumer.
+    const globex = merchant('globex', new FakeStripe({ now: NOW, actionFixtures: true }), true);
+    const staffCall: Proposer = { principal: staffPrincipal('support'), caller: 'staff:support', conversation: undefined, surface: 'tools' };
+    const quiet = await globex.propose(refundOf(DEMO.actions.aliceDuplicateCharge, 2900), staffCall);
+    expect(quiet.request).toMatchObject({ tenant_id: 'globex', state: 'executing' });
+    const unconfirmed = await globex.propose(refundOf(DEMO.actions.alicePartlyRefundedCharge, 1000), AS_ALICE);
+
+    clock += 60 * 60_000;
+    expect(await acme.sweep()).toEqual({ expired: [], resumed: [], reconcile: [] });
+    expect(acmeStripe.requests.filter((r) => r.method === 'POST')).toEqual([]);
+    expect(await globex.requests.get(quiet.request.id)).toMatchObject({ state: 'executing' });
+    expect(await globex.requests.get(unconfirmed.request.id)).toMatchObject({ state: 'awaiting_confirmation' });
+    // Globex's own sweep does both.
+    const swept = await globex.sweep();
+    expect(swept.expired).toEqual([unconfirmed.request.id]);
+    expect(swept.resumed.map((result) => result.request.id)).toEqual([quiet.request.id]);
   });
 
   it('asking again for the same payment replaces the unconfirmed request: the old link confirms nothing', async () => {

@@ -117,6 +117,9 @@ describe.each<Kind>(['sqlite', 'postgres'])('action requests (%s)', (kind) => {
     expect(waiting).toMatchObject({ outcome: 'confirmed', request: { state: 'awaiting_approval', confirmed_via: 'host' } });
     expect(waiting.outcome === 'confirmed' && waiting.claim).toBeUndefined();
     expect((await requests.listByState(null, 'awaiting_approval')).map((r) => r.id)).toEqual([second.request.id]);
+    // The link is single-use: once it confirmed, its Cancel changes nothing (whoever holds the link later).
+    expect(await requests.cancelWithSecret(second.request.id, second.secret)).toMatchObject({ outcome: 'already_decided', request: { state: 'awaiting_approval' } });
+    expect(await requests.get(second.request.id)).toMatchObject({ state: 'awaiting_approval', state_version: 2 });
   });
 
   it('a wrong secret, another request\'s secret, a made-up id or another customer confirms nothing', async () => {
@@ -153,7 +156,7 @@ describe.each<Kind>(['sqlite', 'postgres'])('action requests (%s)', (kind) => {
         // Past the confirmation's 15 minutes: only the unconfirmed expire.
         clock.advance(16 * MINUTE);
         try {
-          return (await requests.expireStale()).includes(r.id);
+          return (await requests.expireStale(null)).includes(r.id);
         } finally {
           clock.advance(-16 * MINUTE);
         }
@@ -263,7 +266,7 @@ describe.each<Kind>(['sqlite', 'postgres'])('action requests (%s)', (kind) => {
 
     // A claim whose executor died: both processes' resumers wake at once; one takes it over.
     clock.advance(3 * MINUTE);
-    const results = await Promise.all(processes.map((requests) => resumeQuietExecutions(requests, () => stripe.call, { sleep: noSleep })));
+    const results = await Promise.all(processes.map((requests) => resumeQuietExecutions(requests, null, () => stripe.call, { sleep: noSleep })));
     expect(results.flatMap((result) => result.resumed).map((result) => result.outcome)).toEqual(['done']);
     expect(stripe.effects()).toBe(rounds + 1);
     expect(await processes[1]!.get(waiting.request.id)).toMatchObject({ state: 'done', stripe_object_id: `re_${rounds + 1}` });
@@ -327,9 +330,9 @@ describe.each<Kind>(['sqlite', 'postgres'])('action requests (%s)', (kind) => {
     expect(await requests.get(request.id)).toMatchObject({ state: 'executing' });
 
     // Not yet quiet: nobody takes it over.
-    expect(await resumeQuietExecutions(requests, () => stripe.call, { sleep: noSleep })).toEqual({ resumed: [], reconcile: [] });
+    expect(await resumeQuietExecutions(requests, null, () => stripe.call, { sleep: noSleep })).toEqual({ resumed: [], reconcile: [] });
     clock.advance(3 * MINUTE);
-    const resumed = await resumeQuietExecutions(requests, () => stripe.call, { sleep: noSleep });
+    const resumed = await resumeQuietExecutions(requests, null, () => stripe.call, { sleep: noSleep });
     expect(resumed.resumed).toMatchObject([{ outcome: 'done', request: { state: 'done', state_version: 4 } }]);
     expect(new Set(stripe.keys)).toEqual(new Set([`sbm-${request.id}`]));
     expect(stripe.effects()).toBe(1);
@@ -339,7 +342,7 @@ describe.each<Kind>(['sqlite', 'postgres'])('action requests (%s)', (kind) => {
     await requests.confirm(old.request.id, old.secret, { channel: 'email', route: () => 'execute' });
     clock.advance(24 * 60 * MINUTE);
     const calls = stripe.keys.length;
-    const late = await resumeQuietExecutions(requests, () => stripe.call, { sleep: noSleep });
+    const late = await resumeQuietExecutions(requests, null, () => stripe.call, { sleep: noSleep });
     expect(late.resumed).toEqual([]);
     expect(late.reconcile.map((r) => r.id)).toEqual([old.request.id]);
     expect(stripe.keys).toHaveLength(calls);
@@ -358,7 +361,7 @@ describe.each<Kind>(['sqlite', 'postgres'])('action requests (%s)', (kind) => {
     clock.advance(1);
     expect(await requests.confirm(late.request.id, late.secret, { channel: 'email', route: () => 'execute' })).toMatchObject({ outcome: 'expired', request: { state: 'expired' } });
     expect(await requests.confirm(late.request.id, late.secret, { channel: 'email', route: () => 'execute' })).toMatchObject({ outcome: 'expired' });
-    expect(await requests.expireStale()).toEqual([forgotten.request.id]);
+    expect(await requests.expireStale(null)).toEqual([forgotten.request.id]);
     expect(await requests.get(forgotten.request.id)).toMatchObject({ state: 'expired', state_version: 2 });
     expect(await requests.confirm(forgotten.request.id, forgotten.secret, { channel: 'email', route: () => 'execute' })).toMatchObject({ outcome: 'expired' });
     expect(await requests.get(confirmedElsewhere.request.id)).toMatchObject({ state: 'awaiting_approval' });

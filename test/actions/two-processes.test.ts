@@ -3,7 +3,6 @@
  * (requests and the trail) and one fake Stripe served over loopback; the customer's confirmation
  * reaches both at the same instant, as a double click behind a load balancer would. One refund.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,46 +12,12 @@ import { mintIdentityToken } from '../../src/demo/demo-identity.js';
 import { serveFakeStripe } from '../../src/demo/serve-fake-stripe.js';
 import { EXAMPLE_POLICY } from '../support/actions.js';
 import { TEST_AUDIT_KEY } from '../support/audit.js';
-import { CLI_PATH, cleanEnv } from '../support/cli.js';
 import { usePostgresServer } from '../support/postgres-server.js';
+import { startServer, stopProcess, type ServerProcess } from '../support/serve-process.js';
 
 const postgres = usePostgresServer();
 const HOST_KEY = 'two_process_host_key_000000000000000';
 const IDENTITY_SECRET = 'two-process-identity-secret-32-bytes-long';
-
-interface ServerProcess {
-  url: string;
-  child: ChildProcess;
-}
-
-function startServer(env: Record<string, string>): Promise<ServerProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_PATH, 'serve'], { env: cleanEnv({ LOG_LEVEL: 'info', PORT: '0', ...env }), stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 20_000);
-    child.stderr!.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      const url = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(stderr)?.[1];
-      if (url) {
-        clearTimeout(timer);
-        resolve({ url, child });
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code}: ${stderr}`));
-    });
-  });
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 describe('two serve processes on one Postgres', () => {
   const fake = new FakeStripe({ now: Math.floor(Date.now() / 1000), actionFixtures: true });

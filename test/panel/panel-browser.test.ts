@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { DEMO } from '../../src/demo/fake-stripe/index.js';
+import { explainDecline } from '../../src/stripe/decline-reasons.js';
 import { HOST_A, STAFF, startHttpFixture, verifyConversationByCode, type HttpFixture } from '../support/http-harness.js';
 import { TEST_STRIPE_KEY } from '../support/mcp-harness.js';
 import { artifactPath, collectCspViolations, launchChromium, startStaticPage, type StaticPageServer } from '../support/browser.js';
@@ -82,7 +83,8 @@ describe('the panel in a browser', () => {
     expect(await rows.first().getByRole('link', { name: 'PDF' }).getAttribute('href')).toMatch(/^https:\/\/pay\.stripe\.com\/invoice\/.*\/pdf$/);
     expect(await rows.first().getByRole('link', { name: 'Online' }).getAttribute('href')).toMatch(/^https:\/\/invoice\.stripe\.com\//);
 
-    expect(await page.getByTestId('problems').innerText()).toContain('Card declined by the bank.');
+    const declined = fx.fake.store.charges.get(DEMO.charges.carolFailed)!;
+    expect(await page.getByTestId('problems').innerText()).toContain(explainDecline(declined.outcome?.reason ?? declined.failure_code, 'staff').reason);
     const attention = page.getByTestId('attention');
     expect(await attention.innerText()).toContain('Invoice CAROL-0002 for $19.00 is past due');
     expect(await attention.getByTestId('pay-link').getAttribute('href')).toBe('https://invoice.stripe.com/i/acct_1DemoFakeAccount/test_DemoCarolOpen');

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invalidateForEvent } from '../../src/cache/event-invalidation.js';
 import { DEMO } from '../../src/demo/fake-stripe/index.js';
 import { SIGN_IN_ATTEMPTS_ALLOWED, SIGN_IN_FAILURES_ALLOWED } from '../../src/http/panel/routes.js';
+import { explainDecline } from '../../src/stripe/decline-reasons.js';
 import { createStore } from '../../src/verify/create-store.js';
 import { HOST_A, STAFF, startHttpFixture, verifyConversationByCode, type HttpFixture } from '../support/http-harness.js';
 import { panelCsrfToken, panelSignIn, postSignIn } from '../support/panel.js';
@@ -22,6 +23,12 @@ beforeAll(async () => {
   fx = await startHttpFixture({}, { log: pino({ level: 'debug' }, sink) });
 });
 afterAll(() => fx.close());
+
+/** carol's failed payment in our words, from the decline-code table (never the issuer's text). */
+const seededDeclineReason = () => {
+  const charge = fx.fake.store.charges.get(DEMO.charges.carolFailed)!;
+  return explainDecline(charge.outcome?.reason ?? charge.failure_code, 'staff').reason;
+};
 
 const staffJson = (query: string, key = STAFF) => fetch(`${fx.url}/v1/insight?${query}`, { headers: { authorization: `Bearer ${key}` } });
 
@@ -177,7 +184,7 @@ describe('GET /v1/insight', () => {
         subscriptions: [{ plan: 'Starter', status: 'past_due', next_payment: { amount: { formatted: '$19.00' } } }],
         payment_method: { brand: 'mastercard', last4: '4444', exp: '03/2027' },
         unpaid_invoices: [{ number: 'CAROL-0002', past_due: true, hosted_invoice_url: expect.stringMatching(/^https:\/\/invoice\.stripe\.com\//) }],
-        payment_problems: [{ kind: 'failed', detail: 'Card declined by the bank.' }],
+        payment_problems: [{ kind: 'failed', detail: seededDeclineReason() }],
         balances: [],
       },
     });

@@ -9,23 +9,14 @@ import type { ActionsPolicy } from '../../src/actions/policy.js';
 import type { AuditTrail } from '../../src/audit/audit-trail.js';
 import type { Logger } from '../../src/log.js';
 import type { RuntimeOptions } from '../../src/runtime.js';
+import { ISSUE_EXAMPLE_POLICY } from '../../src/demo/actions-policy.js';
 import { FakeStripe } from '../../src/demo/fake-stripe/index.js';
 import { DEMO } from '../../src/demo/fake-stripe/seed.js';
 import { HOST_A, STAFF, startHttpFixture, type HttpFixture } from './http-harness.js';
 import { openTestStore, tempDirAfterAll, testTrail } from './audit.js';
 
 /** The issue's example policy: refunds to $200 (auto to $50, 14 days, 1 per 30 days), credits to $50 (none auto), pauses to 90 days (auto to 31). */
-export const EXAMPLE_POLICY: ActionsPolicy = {
-  refund: {
-    enabled: true,
-    reasons: ['duplicate', 'requested_by_customer'],
-    max_age_days: 30,
-    max_amount: { usd: 20000 },
-    auto_approve: { max_amount: { usd: 5000 }, max_age_days: 14, max_per_customer_per_30_days: 1 },
-  },
-  credit: { enabled: true, max_amount: { usd: 5000 }, auto_approve: { max_amount: { usd: 0 } } },
-  pause: { enabled: true, max_days: 90, behavior: 'void', max_per_customer_per_365_days: 2, auto_approve: { max_days: 31 } },
-} as ActionsPolicy;
+export const EXAMPLE_POLICY = ISSUE_EXAMPLE_POLICY as ActionsPolicy;
 
 export const ALICE = DEMO.emails.alice;
 

@@ -45,3 +45,45 @@ export function killedAfterEach(): ServedProcess[] {
   });
   return started;
 }
+
+/** A `serve` child process of the built CLI (PORT=0) and the loopback URL it logged. */
+export interface ServerProcess {
+  url: string;
+  child: ChildProcess;
+}
+
+/**
+ * Starts `stripe-billing-mcp serve` as its own process (PORT=0, over a clean environment) and
+ * waits for the URL it logs. `started`, when given, receives the child at once, so a caller can
+ * stop it even when it never comes up.
+ */
+export function startServer(env: Record<string, string>, options: { started?: ChildProcess[]; timeoutMs?: number } = {}): Promise<ServerProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI_PATH, 'serve'], { env: cleanEnv({ LOG_LEVEL: 'info', PORT: '0', ...env }), stdio: ['ignore', 'ignore', 'pipe'] });
+    options.started?.push(child);
+    let stderr = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), options.timeoutMs ?? 20_000);
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      const url = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(stderr)?.[1];
+      if (url) {
+        clearTimeout(timer);
+        resolve({ url, child });
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}: ${stderr}`));
+    });
+  });
+}
+
+/** SIGTERM (a graceful stop), then SIGKILL if the process is still there after a few seconds. */
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}

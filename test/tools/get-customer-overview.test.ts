@@ -21,12 +21,14 @@ async function overview(who: Who, args: Record<string, unknown> = {}) {
 
 describe('get_customer_overview', () => {
   it('shows a past-due customer everything at once, with the unpaid invoice’s link', async () => {
+    // Why it failed comes from the decline-code table (src/stripe/decline-reasons.ts): pin carol's code.
+    const declined = stripe.fake().store.charges.get(DEMO.charges.carolFailed)!;
+    stripe.fake().store.charges.set(declined.id, { ...declined, outcome: { ...declined.outcome!, reason: 'card_declined' } });
     const result = structured(await overview({ customer: DEMO.emails.carol }));
     expect(result).toMatchInlineSnapshot(`
       {
         "attention": [
-          "Invoice \"CAROL-0002\" for $19.00 is past due: pay it at https://invoice.stripe.com/i/acct_1DemoFakeAccount/test_DemoCarolOpen.",
-          "\"Starter\" is past due: paying the open invoice or updating the card in the billing portal (get_billing_portal_link) restores it.",
+          "Invoice "CAROL-0002" for $19.00 ("Starter", past due) is past due: 2 payment attempts failed, the last on 2026-09-16. The card was declined by the bank. Contact the bank that issued the card, or use another card: update it in the billing portal, or pay the invoice from its payment page. Pay it at https://invoice.stripe.com/i/acct_1DemoFakeAccount/test_DemoCarolOpen. (get_payment_problem gives a link to update the card.)",
         ],
         "balances": [],
         "customer": {
@@ -52,7 +54,7 @@ describe('get_customer_overview', () => {
               "formatted": "$19.00",
             },
             "date": "2026-09-16T15:13:20.000Z",
-            "detail": "Card declined by the bank.",
+            "detail": "The card was declined by the bank.",
             "kind": "failed",
           },
         ],
@@ -126,7 +128,7 @@ describe('get_customer_overview', () => {
             "status": "past_due",
           },
         ],
-        "summary": "\"Starter\" (past due); next invoice $19.00 on 2026-10-16; 2 items need attention.",
+        "summary": ""Starter" (past due); next invoice $19.00 on 2026-10-16; 1 item needs attention.",
         "upcoming_invoice": {
           "amount_due": {
             "amount": 1900,

@@ -14,6 +14,9 @@ export interface StripeErrorBody {
   code?: string;
   param?: string;
   doc_url?: string;
+  /** card_error only: the issuer's reason and the charge that failed. */
+  decline_code?: string;
+  charge?: string;
 }
 
 export class StripeHttpError extends Error {

@@ -7,6 +7,7 @@
  * (fixtures3.json).
  */
 import Stripe from 'stripe';
+import { chargeOutcome } from './declines.js';
 
 export const FAKE_ACCOUNT_ID = 'acct_1DemoFakeAccount';
 
@@ -576,6 +577,8 @@ export interface ChargeSpec {
   status?: Stripe.Charge.Status;
   failureCode?: string | null;
   failureMessage?: string | null;
+  /** The issuer's decline code (outcome.reason, as Stripe reports it); without it, the failure code. */
+  declineCode?: string | null;
   amountRefunded?: number;
   receiptEmail?: string | null;
   /** The PaymentIntent (`pi_…`) that created the charge, for refunds by payment_intent. */
@@ -611,16 +614,10 @@ export function makeCharge(spec: ChargeSpec): Stripe.Charge {
     livemode: false,
     metadata: {},
     on_behalf_of: null,
-    outcome: {
-      advice_code: null,
-      network_advice_code: null,
-      network_decline_code: null,
-      network_status: succeeded ? 'approved_by_network' : 'declined_by_network',
-      reason: succeeded ? null : (spec.failureCode ?? 'generic_decline'),
-      risk_level: 'normal',
-      seller_message: succeeded ? 'Payment complete.' : 'The bank did not return any further details with this decline.',
-      type: succeeded ? 'authorized' : 'issuer_declined',
-    },
+    outcome: chargeOutcome(
+      // Without a decline code the seed's older records keep failure_code as the reason, as they always had.
+      succeeded ? null : { declineCode: spec.declineCode ?? spec.failureCode ?? 'generic_decline' },
+    ),
     paid: succeeded,
     payment_intent: spec.paymentIntent ?? null,
     payment_method: spec.paymentMethod,

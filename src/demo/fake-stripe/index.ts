@@ -10,6 +10,9 @@
  * Writes the action tools (issue 22) rely on: `POST /v1/refunds` (+ list, retrieve; see
  * refunds.ts for the refusals), `POST /v1/customers/:id/balance_transactions` (+ list,
  * retrieve), `pause_collection` on `POST /v1/subscriptions/:id`, `GET /v1/charges/:id`.
+ * For issue 23's tools: portal `flow_data` checked per flow type (portal-flows.ts), previews of
+ * a subscription change with prorations (subscription-change-preview.ts), `POST
+ * /v1/invoices/:id/pay` (invoice-pay.ts), and Stripe's test-card declines (declines.ts).
  * Every POST honours `Idempotency-Key` as Stripe does (idempotency.ts).
  *
  * Hooks for tests: `failNext` / `dropNext` (before the endpoint runs, or `afterExecution`: done

@@ -28,7 +28,7 @@ function nextBillingDate(subscription: Stripe.Subscription): number {
 }
 
 /** Adds whole calendar months/years in UTC, as Stripe's billing cycles do. */
-function addInterval(start: number, interval: Stripe.Price.Recurring.Interval, count: number): number {
+export function addInterval(start: number, interval: Stripe.Price.Recurring.Interval, count: number): number {
   const d = new Date(start * 1000);
   if (interval === 'day') d.setUTCDate(d.getUTCDate() + count);
   else if (interval === 'week') d.setUTCDate(d.getUTCDate() + 7 * count);
@@ -38,7 +38,7 @@ function addInterval(start: number, interval: Stripe.Price.Recurring.Interval, c
 }
 
 /** As Stripe words a subscription line: "1 × Pro (at $49.00 / month)", the product's name and the unit price. */
-function lineDescription(store: FakeStripeStore, price: Stripe.Price, quantity: number): string {
+export function lineDescription(store: FakeStripeStore, price: Stripe.Price, quantity: number): string {
   const productId = typeof price.product === 'string' ? price.product : price.product.id;
   const name = store.products.get(productId)?.name ?? price.nickname ?? price.id;
   const unit = money(price.unit_amount ?? 0, price.currency).formatted;

@@ -41,6 +41,7 @@ export const ROUTE_PERMISSIONS = {
   'GET /v1/invoices/:id': 'rak_invoice_read',
   'GET /v1/invoice_payments': 'rak_invoice_read',
   'POST /v1/invoices/:id/send': 'rak_invoice_write',
+  'POST /v1/invoices/:id/pay': 'rak_invoice_write',
   // A preview has no side effects, so Stripe lets a read-only invoice key create one.
   'POST /v1/invoices/create_preview': 'rak_invoice_read',
   'GET /v1/charges': 'rak_charge_read',

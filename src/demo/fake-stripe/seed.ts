@@ -52,6 +52,8 @@ export const DEMO = {
     heidi: 'heidi@example.com',
     /** Only on a deleted customer. */
     grace: 'grace@example.com',
+    /** past_due: his card declined (insufficient_funds) on an open invoice; Stripe retries in 3 days. */
+    ivan: 'ivan@example.com',
     /** No customer at all. */
     nobody: 'nobody@example.com',
   },
@@ -67,6 +69,7 @@ export const DEMO = {
     frank: 'cus_DemoFrank',
     heidi: 'cus_DemoHeidi',
     grace: 'cus_DemoGraceDeleted',
+    ivan: 'cus_DemoIvan',
   },
   products: {
     starter: 'prod_DemoStarter',
@@ -107,6 +110,8 @@ export const DEMO = {
     erin: 'sub_DemoErinJpy',
     frank: 'sub_DemoFrankStarter',
     heidi: 'sub_DemoHeidiStarter',
+    /** past_due, Pro monthly: the latest invoice (invoices.ivanOpen) failed with insufficient_funds. */
+    ivan: 'sub_DemoIvanPastDue',
   },
   paymentMethods: {
     aliceVisa: 'pm_DemoAliceVisa4242',
@@ -116,6 +121,8 @@ export const DEMO = {
     daveVisa: 'pm_DemoDaveVisa',
     erinJcb: 'pm_DemoErinJcb',
     frankVisa: 'pm_DemoFrankVisa',
+    /** Stripe's insufficient_funds test card (…9995): every charge to it declines. */
+    ivanDeclining: 'pm_DemoIvanVisa9995',
   },
   /** Legacy card sources (`card_…`, object 'card'), from before PaymentMethods. */
   sources: {
@@ -142,12 +149,18 @@ export const DEMO = {
     davePaid: 'in_DemoDave0001',
     erinPaid: ['in_DemoErin0001', 'in_DemoErin0002'] as const,
     frankPaid: 'in_DemoFrank0001',
+    ivanPaid: 'in_DemoIvan0001',
+    /** open, charge_automatically: 1 failed attempt 3 days ago, next attempt in 3 days. */
+    ivanOpen: 'in_DemoIvanOpen',
   },
   charges: {
     alicePaid: ['ch_DemoAlice0001', 'ch_DemoAlice0002', 'ch_DemoAlice0003'] as const,
     aliceFailed: 'ch_DemoAliceFailed',
     aliceRefunded: 'ch_DemoAliceRefunded',
     carolFailed: 'ch_DemoCarolFailed',
+    ivanPaid: 'ch_DemoIvan0001',
+    /** failed: card_declined / insufficient_funds, on invoices.ivanOpen. */
+    ivanDeclined: 'ch_DemoIvanDeclined',
   },
   coupons: {
     welcome20: 'DEMO_WELCOME20',
@@ -159,6 +172,8 @@ export const DEMO = {
     inactive: 'DEMO_INACTIVE5',
     /** $5 off forever: the existing discount on alice's subscription. */
     loyal5: 'DEMO_LOYAL5',
+    /** The merchant's retention offer in the cancel flow: 25% off for 3 months. */
+    retention: 'DEMO_RETENTION25',
   },
   /** Typed by customers; Stripe's code filter is case-insensitive. */
   promotionCodes: {
@@ -191,6 +206,8 @@ export const DEMO = {
   portalConfiguration: 'bpc_DemoDefault',
   /** frank's credit balance, in cents (negative = credit the customer has). */
   frankBalance: -2500,
+  /** ivan's declined payment: what failed, for how much, and when Stripe tries again. */
+  ivanDecline: { code: 'card_declined', declineCode: 'insufficient_funds', amount: 4900, currency: 'usd', failedDaysAgo: 3, nextAttemptInDays: 3 },
 } as const;
 
 const cards = {
@@ -201,6 +218,7 @@ const cards = {
   daveVisa: { brand: 'visa', last4: '0077', expMonth: 9, expYear: 2031, fingerprint: 'DemoFpDaveVisa' },
   erinJcb: { brand: 'jcb', last4: '0505', expMonth: 11, expYear: 2029, fingerprint: 'DemoFpErinJcb', country: 'JP' },
   frankVisa: { brand: 'visa', last4: '5556', expMonth: 4, expYear: 2030, fingerprint: 'DemoFpFrankVisa' },
+  ivanDeclining: { brand: 'visa', last4: '9995', expMonth: 8, expYear: 2031, fingerprint: 'DemoFpIvanVisa' },
 } satisfies Record<keyof typeof DEMO.paymentMethods, CardSpec>;
 
 // The Sources API names brands as printed ("Visa"), not as PaymentMethods do ("visa").
@@ -266,6 +284,7 @@ export function seedDemoAccount(store: FakeStripeStore, { now, portalConfigured,
   const frank = customer({ id: C.frank, created: ago(120), email: E.frank, name: 'Frank Castle', balance: DEMO.frankBalance, defaultPaymentMethod: PM.frankVisa, invoicePrefix: 'FRANK' });
   const heidi = customer({ id: C.heidi, created: ago(2000), email: E.heidi, name: 'Heidi Legacy', defaultSource: DEMO.sources.heidiVisa, invoicePrefix: 'HEIDI' });
   store.customers.set(C.grace, makeDeletedCustomer(C.grace));
+  const ivan = customer({ id: C.ivan, created: ago(160), email: E.ivan, name: 'Ivan Petrov', defaultPaymentMethod: PM.ivanDeclining, invoicePrefix: 'IVAN' });
 
   card('aliceVisa', C.alice, ago(399), 'Alice Example');
   card('aliceWorkAmex', C.aliceWork, ago(299), 'Alice Worker');
@@ -274,6 +293,7 @@ export function seedDemoAccount(store: FakeStripeStore, { now, portalConfigured,
   card('daveVisa', C.dave, ago(499), 'Dave Grohl');
   card('erinJcb', C.erin, ago(149), 'Erin Tanaka');
   card('frankVisa', C.frank, ago(119), 'Frank Castle');
+  card('ivanDeclining', C.ivan, ago(159), 'Ivan Petrov');
   put(store.sources, makeCardSource({ id: DEMO.sources.heidiVisa, customer: C.heidi, card: sourceCards.heidiVisa, name: 'Heidi Legacy' }));
 
   // Coupons, promotion codes, discounts --------------------------------------------------------
@@ -286,6 +306,7 @@ export function seedDemoAccount(store: FakeStripeStore, { now, portalConfigured,
   coupon({ id: K.bigSpend, created: ago(70), name: '25% off big orders', percentOff: 25, duration: 'once' });
   coupon({ id: K.maxed, created: ago(60), name: '30% off (limited)', percentOff: 30, duration: 'once', timesRedeemed: 5 });
   coupon({ id: K.inactive, created: ago(50), name: '5% off (retired)', percentOff: 5, duration: 'once' });
+  coupon({ id: K.retention, created: ago(30), name: '25% off for 3 months', percentOff: 25, duration: 'repeating', durationInMonths: 3 });
   const loyal5 = coupon({ id: K.loyal5, created: ago(365), name: '$5 off forever', amountOff: 500, currency: 'usd', duration: 'forever', timesRedeemed: 1 });
 
   const PC = DEMO.promotionCodes;
@@ -361,6 +382,10 @@ export function seedDemoAccount(store: FakeStripeStore, { now, portalConfigured,
   subscription(S.erin, erin, ago(140), jpy, { start: ago(20), end: ahead(10) }, { latestInvoice: DEMO.invoices.erinPaid[1] });
   subscription(S.frank, frank, ago(115), starter, { start: ago(25), end: ahead(5) }, { latestInvoice: DEMO.invoices.frankPaid });
   subscription(S.heidi, heidi, ago(1990), starter, { start: ago(12), end: ahead(18) });
+  subscription(S.ivan, ivan, ago(155), proMonthly, { start: ago(DEMO.ivanDecline.failedDaysAgo), end: ahead(30 - DEMO.ivanDecline.failedDaysAgo) }, {
+    status: 'past_due',
+    latestInvoice: DEMO.invoices.ivanOpen,
+  });
 
   // Invoices and charges -------------------------------------------------------------------
   // Stripe numbers invoices per customer: <invoice_prefix>-0001, -0002, …
@@ -454,6 +479,19 @@ export function seedDemoAccount(store: FakeStripeStore, { now, portalConfigured,
   charge('ch_DemoCarol0001', carol, ago(35) + 3600, 1900, 'usd', 'carolMastercard');
   invoice(I.carolOpen, carol, ago(5), starter, { subscription: S.carol, status: 'open', attemptCount: 2, nextPaymentAttempt: ahead(2) });
   charge(CH.carolFailed, carol, ago(5) + 3600, 1900, 'usd', 'carolMastercard', { status: 'failed', failureCode: 'card_declined', failureMessage: 'Your card has insufficient funds.' });
+
+  // ivan: paid last month; this month's renewal declined (insufficient funds), retried in 3 days.
+  const D = DEMO.ivanDecline;
+  invoice(I.ivanPaid, ivan, ago(D.failedDaysAgo + 30), proMonthly, { subscription: S.ivan });
+  charge(CH.ivanPaid, ivan, ago(D.failedDaysAgo + 30) + 3600, 4900, 'usd', 'ivanDeclining');
+  invoice(I.ivanOpen, ivan, ago(D.failedDaysAgo), proMonthly, { subscription: S.ivan, status: 'open', attemptCount: 1, nextPaymentAttempt: ahead(D.nextAttemptInDays) });
+  charge(CH.ivanDeclined, ivan, ago(D.failedDaysAgo) + 3600, D.amount, D.currency, 'ivanDeclining', {
+    status: 'failed',
+    failureCode: D.code,
+    failureMessage: 'Your card has insufficient funds.',
+    declineCode: D.declineCode,
+    description: 'Subscription update',
+  });
 
   // dave: yearly plan paid, and a manual invoice he pays by bank transfer (send_invoice).
   invoice(I.davePaid, dave, ago(265), proYearly, { subscription: S.dave, periodDays: 365 });

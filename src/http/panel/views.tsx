@@ -319,15 +319,60 @@ function AssistantDisclosures(props: { disclosures: Disclosures }) {
   );
 }
 
+type PaymentFailure = CustomerOverview['payment_failures'][number];
+
+/** A failed payment as get_payment_problem finds it (the same function), laid out for an agent. */
+function PaymentFailureItem(props: { problem: PaymentFailure }) {
+  const { problem } = props;
+  const amount = problem.amount_due ? (
+    <strong>
+      <Amount>{problem.amount_due.formatted}</Amount>
+    </strong>
+  ) : null;
+  const attempts = problem.attempts ? `: ${problem.attempts} failed attempt${problem.attempts === 1 ? '' : 's'}` : '';
+  const last = problem.failed_at ? `${attempts ? ',' : ':'} last on ${day(problem.failed_at)}` : '';
+  return (
+    <li data-testid="payment-failure">
+      {problem.invoice ? (
+        <>
+          Invoice {problem.invoice.number ?? problem.invoice.id} for {amount} is past due{attempts}
+          {last}.{' '}
+        </>
+      ) : problem.kind === 'payment' ? (
+        <>A payment of {amount} failed{last}. </>
+      ) : null}
+      {problem.subscription ? `${problem.subscription.plan} is ${problem.subscription.status.replace('_', ' ')}. ` : ''}
+      <span data-testid="failure-reason">{problem.reason}</span> {problem.retry_note} {problem.what_to_do}
+      {problem.seller_message || problem.risk_level ? (
+        <span class="muted" data-testid="failure-staff">
+          {' '}
+          {problem.seller_message ? `Stripe’s note: ${problem.seller_message}.` : ''} {problem.risk_level ? `Risk level: ${problem.risk_level}.` : ''}
+        </span>
+      ) : null}{' '}
+      {problem.pay_url ? (
+        <a href={httpsOnly(problem.pay_url)} target="_blank" rel="noopener noreferrer" data-testid="pay-link">
+          Payment page for the customer
+        </a>
+      ) : null}
+    </li>
+  );
+}
+
 function Attention(props: { overview: CustomerOverview }) {
   const { overview } = props;
-  const pastDuePlans = overview.subscriptions.filter((sub) => sub.status === 'past_due' || sub.status === 'unpaid');
-  if (overview.unpaid_invoices.length === 0 && pastDuePlans.length === 0) return null;
+  const failures = overview.payment_failures;
+  // An invoice whose payment failed is shown with its failure; the others (not yet due, paid by transfer) as before.
+  const explained = new Set(failures.flatMap((problem) => (problem.invoice ? [problem.invoice.id] : [])));
+  const otherUnpaid = overview.unpaid_invoices.filter((invoice) => !explained.has(invoice.id));
+  if (failures.length === 0 && otherUnpaid.length === 0) return null;
   return (
     <section class="card alert" aria-labelledby="attention-title" data-testid="attention">
       <h2 id="attention-title">Needs attention</h2>
       <ul class="plain">
-        {overview.unpaid_invoices.map((invoice) => (
+        {failures.map((problem) => (
+          <PaymentFailureItem problem={problem} />
+        ))}
+        {otherUnpaid.map((invoice) => (
           <li>
             Invoice {invoice.number ?? invoice.id} for{' '}
             <strong>
@@ -340,11 +385,6 @@ function Attention(props: { overview: CustomerOverview }) {
                 Payment page for the customer
               </a>
             ) : null}
-          </li>
-        ))}
-        {pastDuePlans.map((sub) => (
-          <li>
-            {sub.plan} is {sub.status.replace('_', ' ')}: the customer pays the open invoice from its payment page, or updates the card in the billing portal.
           </li>
         ))}
       </ul>
@@ -533,6 +573,39 @@ function RequestState(props: { request: ActionRequest }) {
   );
 }
 
+/** The cells both request tables share: when, what, its state and what came of it. */
+function MinuteCell(props: { label: string; iso: string }) {
+  return (
+    <td data-label={props.label}>
+      <span class="nowrap">{minute(props.iso)} UTC</span>
+    </td>
+  );
+}
+
+function SummaryCell(props: { request: ActionRequest }) {
+  return (
+    <td data-label="Request" class="wrap">
+      {previewSummary(props.request)}
+    </td>
+  );
+}
+
+function StateCell(props: { request: ActionRequest }) {
+  return (
+    <td data-label="State">
+      <RequestState request={props.request} />
+    </td>
+  );
+}
+
+function OutcomeCell(props: { request: ActionRequest }) {
+  return (
+    <td data-label="Outcome" class="wrap">
+      {requestOutcome(props.request)}
+    </td>
+  );
+}
+
 /** What came of a settled request: the Stripe object, Stripe's refusal in our words, or the staff note. */
 function requestOutcome(request: ActionRequest): string {
   if (request.state === 'done') return request.stripe_object_id ? `Stripe ${request.stripe_object_id}` : 'done';
@@ -563,21 +636,13 @@ function CustomerRequests(props: { requests: ActionRequest[] }) {
             <tbody>
               {props.requests.map((request) => (
                 <tr data-testid="customer-request">
-                  <td data-label="Created">
-                    <span class="nowrap">{minute(request.created_at)} UTC</span>
-                  </td>
-                  <td data-label="Request" class="wrap">
-                    {previewSummary(request)}
-                  </td>
+                  <MinuteCell label="Created" iso={request.created_at} />
+                  <SummaryCell request={request} />
                   <td class="num" data-label="Amount">
                     {requestAmount(request) ? <Amount>{requestAmount(request)!}</Amount> : '—'}
                   </td>
-                  <td data-label="State">
-                    <RequestState request={request} />
-                  </td>
-                  <td data-label="Outcome" class="wrap">
-                    {requestOutcome(request)}
-                  </td>
+                  <StateCell request={request} />
+                  <OutcomeCell request={request} />
                 </tr>
               ))}
             </tbody>
@@ -688,20 +753,12 @@ export function RequestsPage(props: { waiting: ActionRequest[]; recent: ActionRe
               <tbody>
                 {props.recent.map((request) => (
                   <tr data-testid="recent-request" data-request={request.id}>
-                    <td data-label="Updated">
-                      <span class="nowrap">{minute(request.updated_at)} UTC</span>
-                    </td>
+                    <MinuteCell label="Updated" iso={request.updated_at} />
                     <td data-label="Customer">{request.email ?? request.customer_id}</td>
-                    <td data-label="Request" class="wrap">
-                      {previewSummary(request)}
-                    </td>
-                    <td data-label="State">
-                      <RequestState request={request} />
-                    </td>
+                    <SummaryCell request={request} />
+                    <StateCell request={request} />
                     <td data-label="By">{request.decided_by ?? request.created_by}</td>
-                    <td data-label="Outcome" class="wrap">
-                      {requestOutcome(request)}
-                    </td>
+                    <OutcomeCell request={request} />
                   </tr>
                 ))}
               </tbody>

@@ -45,6 +45,8 @@ export interface ViewOptions {
   emailedTo?: string | undefined;
   /** Staff see what staff do next (another staff key approves). */
   staff?: boolean;
+  /** No button was handed to the person (an unproven email): the emailed link is the only way. */
+  noButton?: boolean;
 }
 
 function doneText(request: ActionRequest): string {
@@ -68,7 +70,8 @@ function doneText(request: ActionRequest): string {
 export function nextStep(request: ActionRequest, options: ViewOptions = {}): string {
   switch (request.state) {
     case 'awaiting_confirmation': {
-      const where = options.emailedTo ? `the button shown, or the link emailed to ${maskedEmail(options.emailedTo)},` : 'the button shown';
+      const link = options.emailedTo ? `the link emailed to ${maskedEmail(options.emailedTo)}` : undefined;
+      const where = link && options.noButton ? `${link},` : link ? `the button shown, or ${link},` : 'the button shown';
       return `Nothing has happened yet: the customer must confirm it themselves with ${where} within 15 minutes. It cannot be confirmed in this chat.`;
     }
     case 'awaiting_approval':
@@ -145,7 +148,7 @@ export async function proposeAndConfirm(ctx: ToolContext, proposal: Proposal): P
   }
   // Still waiting for the person: their host's button or card gets the token (never the output).
   if (handoff && request.state === 'awaiting_confirmation') ctx.handOff(handoff);
-  return viewRequest(request, { emailedTo: proposed.emailed ? (proposal.email ?? undefined) : undefined, staff: ctx.principal.kind === 'staff' });
+  return viewRequest(request, { emailedTo: proposed.emailed ? (proposal.email ?? undefined) : undefined, staff: ctx.principal.kind === 'staff', noButton: handoff === undefined });
 }
 
 /** A tool's one-line answer about a request: its summary, then what comes next. */

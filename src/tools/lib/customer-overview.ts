@@ -15,6 +15,8 @@ import type { CustomerTarget, ToolContext } from './context.js';
 import { accountDefaultPaymentMethod, NO_PAYMENT_METHOD, subscriptionOwnPaymentMethod } from './default-payment-method.js';
 import { discountSchema, isoDateSchema, maskedPaymentMethodSchema, moneySchema, nextPaymentBreakdownSchema } from './schemas.js';
 import { catalogIfReadable } from './products.js';
+import { explainDecline } from '../../stripe/decline-reasons.js';
+import { findPaymentProblems, paymentProblemSchema, recordCharges, type RecordCharge } from './payment-problems.js';
 import { describeSubscriptions, LIVE_STATUSES, listSubscriptions } from './subscriptions.js';
 
 const RECENT_INVOICES = 5;
@@ -82,18 +84,11 @@ export const insightOverviewShape = {
       }),
     )
     .describe('open invoices with money still owed, oldest first'),
+  /** The same problems get_payment_problem answers with (one function finds them), for the "Needs attention" box. */
+  payment_failures: z.array(paymentProblemSchema).describe('failed payments still to fix, most urgent first'),
 };
 
 export type CustomerOverview = z.input<z.ZodObject<typeof insightOverviewShape>>;
-
-const FAILURE_REASONS: Partial<Record<string, string>> = {
-  card_declined: 'Card declined by the bank.',
-  insufficient_funds: 'Insufficient funds.',
-  expired_card: 'The card has expired.',
-  incorrect_cvc: 'Incorrect security code.',
-  processing_error: 'A processing error; retrying usually works.',
-  authentication_required: 'The bank asked the customer to authenticate the payment.',
-};
 
 /** The parts of the overview, each from its own Stripe reads (and permissions). */
 export type OverviewSection = 'subscriptions' | 'invoices' | 'payment_method' | 'payments' | 'upcoming' | 'balance';
@@ -117,6 +112,7 @@ export async function loadCustomerOverview(ctx: ToolContext, target: CustomerTar
 export async function loadCustomerOverview(ctx: ToolContext, target: CustomerTarget, options: { partial?: boolean } = {}): Promise<CustomerOverview | PartialOverview> {
   const { customers } = target;
   const now = Math.floor(Date.now() / 1000);
+  const audience = ctx.principal.kind === 'staff' ? 'staff' : 'customer';
   const unavailable: SectionFailure[] = [];
   const section = async <T>(name: OverviewSection, load: () => Promise<T>, empty: T, permission?: string): Promise<T> => {
     if (!options.partial) return permission ? ctx.sections.read(permission, load, empty) : load();
@@ -128,7 +124,7 @@ export async function loadCustomerOverview(ctx: ToolContext, target: CustomerTar
     }
   };
   // One round: every request below is independent of the others.
-  const [subscriptions, [invoices, openPages], fullCustomers, charges, previews, balanceHistories] = await Promise.all([
+  const [subscriptions, [invoices, openPages], fullCustomers, [charges, taggedCharges], previews, balanceHistories] = await Promise.all([
     section(
       'subscriptions',
       async () => {
@@ -150,7 +146,13 @@ export async function loadCustomerOverview(ctx: ToolContext, target: CustomerTar
     ),
     // Without payment methods read (tool), the records as found: a saved method shows without its details.
     section('payment_method', () => ctx.sections.read('rak_payment_method_read', () => Promise.all(customers.map((customer) => ctx.reads.customerWithPaymentMethod(customer))), [...customers]), []),
-    section('payments', () => listAcrossRecords(customers, RECENT_CHARGES, (customer, limit) => ctx.reads.charges(customer, limit)), { items: [], more: false }, 'rak_charge_read'),
+    section(
+      'payments',
+      // The same cached page twice: the merged list shown, and each record's charges for the payment problems.
+      () => Promise.all([listAcrossRecords(customers, RECENT_CHARGES, (customer, limit) => ctx.reads.charges(customer, limit)), recordCharges(ctx, customers)]),
+      [{ items: [], more: false }, [] as RecordCharge[]] as const,
+      'rak_charge_read',
+    ),
     section('upcoming', () => Promise.all(customers.map((customer) => ctx.reads.invoicePreview(customer.id))), [], 'rak_invoice_read'),
     section('balance', () => loadBalanceHistories(ctx, customers, BALANCE_TRANSACTIONS), [], 'rak_customer_balance_transaction_read'),
   ]);
@@ -169,6 +171,15 @@ export async function loadCustomerOverview(ctx: ToolContext, target: CustomerTar
     .map((preview) => ({ date: preview.next_payment_attempt ?? preview.period_end, amount_due: money(preview.amount_due, preview.currency) }))
     .sort((a, b) => a.date - b.date)[0];
 
+  const payment_failures = findPaymentProblems({
+    subscriptions: subscriptions.listed,
+    openInvoices: openPages.flatMap((page) => page.data),
+    charges: taggedCharges,
+    planOf: (sub) => views.find((view) => view.id === sub.id)?.plan ?? 'Subscription',
+    audience,
+    now,
+  }).map(({ customer_id: _record, ...problem }) => problem);
+
   const attention: string[] = [];
   const openInvoices = openPages.flatMap((page) => page.data).filter((invoice) => invoice.amount_remaining > 0);
   const unpaid_invoices = openInvoices
@@ -181,15 +192,16 @@ export async function loadCustomerOverview(ctx: ToolContext, target: CustomerTar
       past_due: (invoice.due_date !== null && invoice.due_date < now) || invoice.attempt_count > 0,
       hosted_invoice_url: invoice.hosted_invoice_url ?? undefined,
     }));
-  for (const invoice of unpaid_invoices) {
+  // Failed payments in the shared words (get_payment_problem's), then invoices merely unpaid.
+  const explained = new Set(payment_failures.flatMap((problem) => (problem.invoice ? [problem.invoice.id] : [])));
+  for (const problem of payment_failures) {
+    const pay = problem.pay_url ? ` Pay it at ${problem.pay_url}.` : '';
+    attention.push(`${problem.what} ${problem.reason} ${problem.what_to_do}${pay} (get_payment_problem gives a link to update the card.)`);
+  }
+  for (const invoice of unpaid_invoices.filter((candidate) => !explained.has(candidate.id))) {
     const due = invoice.due_date ? ` due ${invoice.due_date.slice(0, 10)}` : '';
     const link = invoice.hosted_invoice_url ? `: pay it at ${invoice.hosted_invoice_url}` : '';
     attention.push(`Invoice ${invoice.number ? quoted(invoice.number) : invoice.id} for ${invoice.amount_remaining.formatted} is ${invoice.past_due ? 'past due' : 'unpaid'}${due}${link}.`);
-  }
-  for (const view of views) {
-    if (view.status === 'past_due' || view.status === 'unpaid') {
-      attention.push(`${quoted(view.plan)} is ${view.status.replace('_', ' ')}: paying the open invoice or updating the card in the billing portal (get_billing_portal_link) restores it.`);
-    }
   }
   const paymentMethodKnown = !unavailable.some((failure) => failure.section === 'payment_method');
   if (live && !paymentMethod && paymentMethodKnown && live.status !== 'canceled') {
@@ -201,7 +213,7 @@ export async function loadCustomerOverview(ctx: ToolContext, target: CustomerTar
     const amount = money(charge.amount, charge.currency);
     const date = isoDate(charge.created);
     if (charge.status === 'failed') {
-      return [{ date, amount, kind: 'failed' as const, detail: FAILURE_REASONS[charge.outcome?.reason ?? ''] ?? FAILURE_REASONS[charge.failure_code ?? ''] ?? 'The payment did not go through.' }];
+      return [{ date, amount, kind: 'failed' as const, detail: explainDecline(charge.outcome?.reason ?? charge.failure_code, audience).reason }];
     }
     if (charge.amount_refunded > 0) {
       const refunded = money(charge.amount_refunded, charge.currency).formatted;
@@ -215,7 +227,7 @@ export async function loadCustomerOverview(ctx: ToolContext, target: CustomerTar
   const summaryParts = [
     liveViews.length === 0 ? 'No current subscription' : liveViews.map((view) => `${quoted(view.plan)} (${view.status.replace('_', ' ')})`).join(', '),
     upcoming ? `next invoice ${upcoming.amount_due.formatted} on ${isoDate(upcoming.date).slice(0, 10)}` : 'nothing upcoming',
-    attention.length > 0 ? `${attention.length} item${attention.length === 1 ? '' : 's'} need attention` : 'nothing needs attention',
+    attention.length > 0 ? `${attention.length} item${attention.length === 1 ? ' needs' : 's need'} attention` : 'nothing needs attention',
   ];
   return {
     customer: {
@@ -248,6 +260,7 @@ export async function loadCustomerOverview(ctx: ToolContext, target: CustomerTar
     upcoming_invoice: upcoming ? { date: isoDate(upcoming.date), amount_due: upcoming.amount_due } : undefined,
     payment_problems,
     unpaid_invoices,
+    payment_failures,
     attention,
     summary: `${summaryParts.join('; ')}.`,
     ...(options.partial ? { unavailable } : {}),

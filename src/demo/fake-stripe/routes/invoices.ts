@@ -1,10 +1,12 @@
 import type Stripe from 'stripe';
 import { z } from 'zod';
-import { invalidRequest, resourceMissing } from '../errors.js';
+import { invalidRequest, parameterMissing, resourceMissing } from '../errors.js';
 import { previewNextInvoice } from '../invoice-preview.js';
+import { payInvoice, payInvoiceParams } from '../invoice-pay.js';
+import { previewSubscriptionChange } from '../subscription-change-preview.js';
 import { paginate } from '../paginate.js';
 import { defineRoute, type RouteContext } from '../router.js';
-import { expandParam, formEnum, matchesRange, paginationShape, rangeParam } from '../validate.js';
+import { expandParam, formBool, formEnum, formInt, matchesRange, paginationShape, rangeParam } from '../validate.js';
 
 function requireInvoice(ctx: RouteContext, id: string): Stripe.Invoice {
   const invoice = ctx.store.invoices.get(id);
@@ -75,10 +77,44 @@ export const createInvoicePreview = defineRoute({
     subscription: z.string().optional(),
     expand: expandParam,
     preview_mode: formEnum(['next', 'recurring']).optional(),
+    subscription_details: z
+      .strictObject({
+        items: z
+          .array(
+            z.strictObject({
+              id: z.string().optional(),
+              price: z.string().optional(),
+              quantity: formInt({ min: 0 }).optional(),
+              deleted: formBool().optional(),
+            }),
+          )
+          .optional(),
+        proration_behavior: formEnum(['always_invoice', 'create_prorations', 'none']).optional(),
+        proration_date: formInt().optional(),
+        billing_cycle_anchor: z.strictObject({ type: formEnum(['now', 'timestamp', 'unchanged']), timestamp: formInt().optional() }).optional(),
+      })
+      .optional(),
   }),
   handle(ctx, params) {
-    return previewNextInvoice(ctx.store, params);
+    if (params.subscription_details === undefined) return previewNextInvoice(ctx.store, params);
+    // Previewing a new subscription (subscription_details without subscription) is not modelled.
+    if (params.subscription === undefined) throw parameterMissing('subscription');
+    const subscription = ctx.store.subscriptions.get(params.subscription);
+    if (!subscription) throw resourceMissing('subscription', params.subscription, 'subscription');
+    const owner = typeof subscription.customer === 'string' ? subscription.customer : subscription.customer.id;
+    if (params.customer !== undefined && params.customer !== owner) {
+      throw invalidRequest(`The subscription ${subscription.id} does not belong to customer ${params.customer}.`, { param: 'subscription' });
+    }
+    return previewSubscriptionChange(ctx.store, subscription, params.subscription_details, ctx.now);
   },
 });
 
-export const invoiceRoutes = [listInvoices, retrieveInvoice, sendInvoice, createInvoicePreview];
+export const payInvoiceRoute = defineRoute({
+  key: 'POST /v1/invoices/:id/pay',
+  params: payInvoiceParams,
+  handle(ctx, params) {
+    return payInvoice(ctx, requireInvoice(ctx, ctx.pathParams.id ?? ''), params);
+  },
+});
+
+export const invoiceRoutes = [listInvoices, retrieveInvoice, sendInvoice, createInvoicePreview, payInvoiceRoute];
