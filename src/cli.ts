@@ -86,6 +86,7 @@ Settings (environment variables):
                           active recurring price (doctor warns).
   PORTAL_RETURN_URL       Where the billing portal sends the customer back.
   PORTAL_CONFIGURATION    A billing-portal configuration id (bpc_…) instead of the default.
+  CANCEL_RETENTION_COUPON A coupon id the portal's cancel flow offers before the customer cancels.
   HOST, PORT              HTTP bind address (default 127.0.0.1:8787).
   HOST_KEYS, STAFF_KEYS   HTTP bearer keys, name:secret comma lists.
   ALLOWED_ORIGINS         Browser origins allowed to call the HTTP endpoints.

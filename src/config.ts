@@ -106,6 +106,12 @@ export const settingsSchema = z.object({
     .optional()
     .refine((value) => !value || /^bpc_[A-Za-z0-9]+$/.test(value), { message: 'PORTAL_CONFIGURATION must be a portal configuration id (bpc_…)' })
     .transform((value) => (value ? value : undefined)),
+  CANCEL_RETENTION_COUPON: z
+    .string()
+    .trim()
+    .optional()
+    .refine((value) => !value || /^[^\s,]{1,200}$/.test(value), { message: 'CANCEL_RETENTION_COUPON must be one coupon id' })
+    .transform((value) => (value ? value : undefined)),
   HOST: z.string().default('127.0.0.1'),
   PORT: z.coerce.number({ message: 'PORT must be a number' }).int().min(0).max(65535).default(8787),
   HOST_KEYS: list,

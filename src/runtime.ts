@@ -105,6 +105,7 @@ export function createRuntime(options: RuntimeOptions): ToolRuntime {
       couponAllowlist: settings.COUPON_ALLOWLIST,
       portalReturnUrl: settings.PORTAL_RETURN_URL,
       portalConfiguration: settings.PORTAL_CONFIGURATION,
+      cancelRetentionCoupon: settings.CANCEL_RETENTION_COUPON,
       planProducts: settings.PLAN_PRODUCTS.length > 0 ? settings.PLAN_PRODUCTS : undefined,
     },
   };

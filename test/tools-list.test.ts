@@ -12,7 +12,7 @@ describe('tools/list', () => {
       [
         'apply_coupon', 'cancel_subscription', 'get_available_plans', 'get_billing_info', 'get_billing_portal_link', 'get_credit_balance',
         'get_customer_overview', 'get_invoice_history', 'get_payment_history', 'get_subscription_status', 'get_upcoming_invoice', 'resend_invoice',
-        'get_payment_problem',
+        'get_payment_problem', 'preview_plan_change',
         'verify_email_start', 'verify_email_confirm', 'get_verification_status',
         'request_refund', 'request_credit', 'pause_subscription', 'resume_subscription', 'get_request_status',
       ].sort(),

@@ -87,6 +87,8 @@ function tenantSettings(base: Settings, tenant: TenantRecord, secrets: { stripeK
     PORTAL_RETURN_URL: own.portal_return_url,
     COUPON_ALLOWLIST: [],
     PORTAL_CONFIGURATION: own.portal_configuration ?? base.PORTAL_CONFIGURATION,
+    // A coupon lives on one Stripe account: never the platform's.
+    CANCEL_RETENTION_COUPON: own.cancel_retention_coupon,
     WRITE_TOOLS: own.write_tools ?? [],
     PLAN_PRODUCTS: own.plan_products ?? [],
     MERCHANT_NAME: own.merchant_name ?? tenant.name,

@@ -17,10 +17,11 @@ const TENANT_FIELDS: Record<string, string> = {
   MAIL_FROM: 'settings.mail_from',
   MERCHANT_NAME: 'settings.merchant_name',
   ACTIONS_POLICY: 'settings.actions',
+  CANCEL_RETENTION_COUPON: 'settings.cancel_retention_coupon',
 };
 
 function inTenantTerms(text: string): string {
-  return text.replace(/\b(STRIPE_API_KEY|PORTAL_CONFIGURATION|PORTAL_RETURN_URL|PLAN_PRODUCTS|WRITE_TOOLS|MAIL_FROM|MERCHANT_NAME|ACTIONS_POLICY)\b/g, (name) => TENANT_FIELDS[name]!);
+  return text.replace(/\b(STRIPE_API_KEY|PORTAL_CONFIGURATION|PORTAL_RETURN_URL|PLAN_PRODUCTS|WRITE_TOOLS|MAIL_FROM|MERCHANT_NAME|ACTIONS_POLICY|CANCEL_RETENTION_COUPON)\b/g, (name) => TENANT_FIELDS[name]!);
 }
 
 /**
@@ -31,7 +32,7 @@ function inTenantTerms(text: string): string {
 export function tenantProber(base: Settings, log: Logger, fetch?: StripeClientOptions['fetch']): TenantProber {
   return async (stripeKey, own) => {
     // Only the Stripe side: no store, mail or audit checks per connect.
-    const settings: Settings = { ...base, STRIPE_API_KEY: stripeKey, STORE_URL: undefined, CACHE_URL: undefined, SMTP_URL: undefined, AUDIT: 'off', PORTAL_CONFIGURATION: own.portal_configuration, ACTIONS_POLICY: own.actions, HOST_KEYS: [], STAFF_KEYS: [] };
+    const settings: Settings = { ...base, STRIPE_API_KEY: stripeKey, STORE_URL: undefined, CACHE_URL: undefined, SMTP_URL: undefined, AUDIT: 'off', PORTAL_CONFIGURATION: own.portal_configuration, CANCEL_RETENTION_COUPON: own.cancel_retention_coupon, ACTIONS_POLICY: own.actions, HOST_KEYS: [], STAFF_KEYS: [] };
     let runtime;
     try {
       parseStripeKey(stripeKey, 'stripe_api_key');

@@ -13,6 +13,8 @@ export interface TenantSettings {
   mail_from?: string | undefined;
   portal_return_url?: string | undefined;
   portal_configuration?: string | undefined;
+  /** The coupon the portal's cancel flow offers (CANCEL_RETENTION_COUPON); coupons are per Stripe account. */
+  cancel_retention_coupon?: string | undefined;
   write_tools?: string[] | undefined;
   plan_products?: string[] | undefined;
   /** Validated by the ACTIONS_POLICY schema when set through the admin API or `tenants add`. */

@@ -24,6 +24,7 @@ export const tenantSettingsSchema = z
     mail_from: z.string().trim().min(3).max(200).refine((value) => value.includes('@'), "mail_from must contain an email address, e.g. 'Acme Billing <billing@acme.example>'").optional(),
     portal_return_url: z.string().url('portal_return_url must be a URL').optional(),
     portal_configuration: z.string().regex(/^bpc_[A-Za-z0-9]+$/, 'portal_configuration is a bpc_… id').optional(),
+    cancel_retention_coupon: z.string().trim().regex(/^[^\s,]{1,200}$/, 'cancel_retention_coupon is one coupon id').optional(),
     write_tools: z.array(z.enum(['resend_invoice', 'apply_coupon', 'all'])).max(3).optional(),
     plan_products: z.array(z.string().regex(/^prod_[A-Za-z0-9]+$/, 'plan_products are prod_… ids')).max(100).optional(),
     /** The merchant's actions policy: the schema of ACTIONS_POLICY, so its errors name the same fields. */

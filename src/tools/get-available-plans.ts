@@ -1,4 +1,3 @@
-import type { CatalogPrice } from '../cache/billing-reads.js';
 import type { SlimPrice } from '../cache/projections.js';
 import { z } from 'zod';
 import { money } from '../format/money.js';
@@ -7,6 +6,7 @@ import type { ToolContext } from './lib/context.js';
 import { defineTool } from './lib/define-tool.js';
 import { matching, moneySchema, optionalInput } from './lib/schemas.js';
 import { LIVE_STATUSES } from './lib/subscriptions.js';
+import { isOnOffer, isQuotable, plansOnOffer } from './lib/plans-on-offer.js';
 
 const planSchema = z.object({
   price_id: z.string(),
@@ -50,37 +50,6 @@ async function currentPlans(ctx: ToolContext): Promise<CurrentPlans> {
     priceIds: new Set(live.flatMap((sub) => sub.items.data.map((item) => item.price.id))),
     currencies: new Set([...live.map((sub) => sub.currency), ...target.customers.flatMap((customer) => (customer.currency ? [customer.currency] : []))]),
   };
-}
-
-/**
- * Which products (and prices) customers may be shown: PLAN_PRODUCTS, else the plans the billing
- * portal lets them switch to, else everything (doctor warns: a product made for one customer
- * would be shown to all). A price set of null allows every price of the product.
- */
-async function plansOnOffer(ctx: ToolContext): Promise<Map<string, Set<string> | null> | undefined> {
-  if (ctx.settings.planProducts) return new Map(ctx.settings.planProducts.map((product) => [product, null]));
-  const switchable = await ctx.reads.switchablePlans(ctx.settings.portalConfiguration);
-  if (!switchable) return undefined;
-  return new Map(switchable.products.map(({ product, prices }) => [product, prices.length > 0 ? new Set(prices) : null]));
-}
-
-function isOnOffer(onOffer: Map<string, Set<string> | null> | undefined, { price, product }: CatalogPrice): boolean {
-  if (!onOffer) return true;
-  if (!onOffer.has(product.id)) return false;
-  const prices = onOffer.get(product.id);
-  return !prices || prices.has(price.id);
-}
-
-/** Active, recurring, with a fixed per-unit amount: tiered and metered prices have no single price to quote. */
-function isQuotable({ price, product }: CatalogPrice): boolean {
-  return (
-    price.active &&
-    product.active &&
-    price.type === 'recurring' &&
-    price.recurring?.usage_type === 'licensed' &&
-    price.billing_scheme === 'per_unit' &&
-    price.unit_amount !== null
-  );
 }
 
 export default defineTool({

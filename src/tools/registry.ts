@@ -17,6 +17,7 @@ import getCustomerOverview from './get-customer-overview.js';
 import getBillingPortalLink from './get-billing-portal-link.js';
 import getPaymentProblem from './get-payment-problem.js';
 import cancelSubscription from './cancel-subscription.js';
+import previewPlanChange from './preview-plan-change.js';
 import resendInvoice from './resend-invoice.js';
 import applyCoupon from './apply-coupon.js';
 import requestRefund from './request-refund.js';
@@ -41,6 +42,7 @@ export const ALL_TOOLS: readonly AnyToolDefinition[] = [
   getPaymentProblem,
   getBillingPortalLink,
   cancelSubscription,
+  previewPlanChange,
   resendInvoice,
   applyCoupon,
   requestRefund,

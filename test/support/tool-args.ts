@@ -11,6 +11,8 @@ export function sampleArgs(tool: string, options: { staff?: boolean } = {}): Rec
   const who = options.staff && customerTool ? { email: DEMO.emails.alice } : {};
   if (tool === 'resend_invoice') return { ...who, invoice: DEMO.invoices.alicePaid[0] };
   if (tool === 'apply_coupon') return { ...who, code: 'WELCOME20' };
+  // alice is on Pro monthly: Team monthly is on offer in the demo's portal configuration.
+  if (tool === 'preview_plan_change') return { ...who, price: DEMO.prices.teamMonthly };
   // The action tools (listed only with an actions policy): a request each, waiting for the person.
   if (tool === 'request_refund') return { ...who, payment: DEMO.actions.aliceDuplicateCharge, reason: 'duplicate' };
   if (tool === 'request_credit') return { ...who, amount: 500, reason: 'outage' };

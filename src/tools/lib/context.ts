@@ -18,6 +18,8 @@ export interface ToolSettings {
   couponAllowlist: readonly string[];
   portalReturnUrl?: string | undefined;
   portalConfiguration?: string | undefined;
+  /** CANCEL_RETENTION_COUPON: the coupon the portal's cancel flow offers to keep the customer. */
+  cancelRetentionCoupon?: string | undefined;
   /** PLAN_PRODUCTS: the products get_available_plans may show (else the portal's switchable ones). */
   planProducts?: readonly string[] | undefined;
 }

@@ -160,7 +160,7 @@ export function findPaymentProblems(inputs: PaymentProblemInputs): PaymentProble
       problems.push(invoiceProblem(invoice, subscription));
       continue;
     }
-    const failure = failed.filter(({ customer }) => sameRecord(customer, subscription.customer)).sort((a, b) => b.charge.created - a.charge.created)[0];
+    const failure = failed.filter((candidate) => sameRecord(candidate.customer, subscription.customer) && !paidSince(candidate, inputs.charges)).sort((a, b) => b.charge.created - a.charge.created)[0];
     if (failure) used.add(failure.charge.id);
     const plan = inputs.planOf(subscription);
     problems.push({

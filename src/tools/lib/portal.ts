@@ -47,8 +47,9 @@ export async function createPortalSession(
   } catch (error) {
     if (isPortalConfigurationProblem(error)) {
       const detail = isStripeError(error) ? { stripeMessage: error.message, requestId: error.requestId } : undefined;
-      // A configuration that exists but has the flow's feature switched off names the feature.
-      const flowDisabled = flowData && isStripeError(error) && /features|subscription_cancel/i.test(error.message);
+      // A configuration that exists but has the flow's feature switched off names the feature
+      // (and the flow's type as the parameter).
+      const flowDisabled = flowData && isStripeError(error) && (error.param === 'flow_data[type]' || /features|disabled|subscription_cancel/i.test(error.message));
       throw new ToolError('configuration', flowDisabled ? PORTAL_FLOW_DISABLED_MESSAGE : PORTAL_NOT_SET_UP_MESSAGE, {
         operation: 'create billing portal session',
         ...detail,

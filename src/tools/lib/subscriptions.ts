@@ -126,7 +126,7 @@ const STATUS_NOTES: Record<string, string> = {
   canceled: 'Ended; no further payments.',
 };
 
-function describeDiscount(discount: string | SlimDiscount): DiscountView | undefined {
+export function describeDiscount(discount: string | SlimDiscount): DiscountView | undefined {
   const coupon = couponOf(discount);
   if (!coupon || typeof discount === 'string') return undefined;
   const off = coupon.percent_off ? `${coupon.percent_off}% off` : coupon.amount_off && coupon.currency ? `${money(coupon.amount_off, coupon.currency).formatted} off` : 'a discount';
