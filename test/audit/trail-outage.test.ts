@@ -290,10 +290,21 @@ describe('serve with DATABASE_URL when Postgres goes away mid-run', () => {
     expect(read.status).toBe(200);
     expect(((await read.json()) as { records: unknown[] }).records).toHaveLength(2);
 
+    // For a failure's message: who holds or waits for the chain lock just before the outage.
+    const locksBefore = JSON.stringify((await blocker.query(`SELECT pid, granted FROM pg_locks WHERE locktype = 'advisory'`)).rows);
     await withPostgresDown(async () => {
       // Cut connections: the process is still up and answering (the trail is not required).
-      const state = await until(async () => (child.exitCode !== null ? `exited ${child.exitCode}` : ((await readyz(url).catch(() => undefined))?.body.audit?.state ?? 'no answer')), (value) => value !== 'ok');
-      expect(state, served.stderr()).toBe('behind');
+      let lastAudit: unknown;
+      const state = await until(
+        async () => {
+          if (child.exitCode !== null) return `exited ${child.exitCode}`;
+          const audit = (await readyz(url).catch(() => undefined))?.body.audit;
+          lastAudit = audit;
+          return audit?.state ?? 'no answer';
+        },
+        (value) => value !== 'ok',
+      );
+      expect(state, `readyz audit ${JSON.stringify(lastAudit)}; advisory locks before the outage ${locksBefore}\n${served.stderr()}`).toBe('behind');
       expect((await call('midrun-3')).is_error).toBe(false);
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
       expect((await staffRead()).status).toBe(503);
