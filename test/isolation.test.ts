@@ -23,7 +23,7 @@ const OTHERS = {
   bobAlice: { email: DEMO.emails.bobAlice, id: DEMO.customers.bobAlice, subscription: DEMO.subscriptions.bobAlice, invoice: DEMO.invoices.bobAlice },
   bob: { email: DEMO.emails.bob, id: DEMO.customers.bob, subscription: DEMO.subscriptions.bob, invoice: DEMO.invoices.bobTrial },
 };
-const PORTAL_TOOLS = ['get_billing_portal_link', 'cancel_subscription'];
+const PORTAL_TOOLS = ['get_billing_portal_link', 'cancel_subscription', 'preview_plan_change'];
 // Without an actions policy the action tools are not listed; test/tools/request-*.test.ts refuse other customers' ids there.
 const CUSTOMER_TOOLS = ALL_TOOLS.filter((tool) => tool.audience === 'customer' && tool.action === undefined);
 
@@ -102,6 +102,18 @@ describe('tools that take an object id refuse other customers\' objects like non
     expect(theirs.isError).toBe(true);
     expect(theirs.content).toEqual(missing.content);
     expectNothingForeign(stripe.fake(), theirs, 'cancel_subscription');
+    expect(stripe.fake().store.portalSessions.size).toBe(0);
+    await session.close();
+  });
+
+  it.each(Object.entries(OTHERS))('preview_plan_change with %s\'s subscription', async (_who, other) => {
+    const session = await connectClient({ customer: DEMO.emails.alice }, { env });
+    const theirs = await session.call('preview_plan_change', { price: DEMO.prices.teamMonthly, subscription: other.subscription });
+    const missing = await session.call('preview_plan_change', { price: DEMO.prices.teamMonthly, subscription: 'sub_DoesNotExist0000' });
+    expect(theirs.isError).toBe(true);
+    expect(theirs.content).toEqual(missing.content);
+    expectNothingForeign(stripe.fake(), theirs, 'preview_plan_change');
+    expect(stripe.fake().requests.filter((request) => request.path === '/v1/invoices/create_preview')).toEqual([]);
     expect(stripe.fake().store.portalSessions.size).toBe(0);
     await session.close();
   });

@@ -21,6 +21,8 @@ function callFor(tool: string): { email: string; args: Record<string, unknown> }
   if (tool === 'resend_invoice') return { email: DEMO.emails.dave, args: { invoice: DEMO.invoices.daveSendInvoice } };
   // alice has no failed payment: carol's past-due plan uses every section (reason, plan name, portal link).
   if (tool === 'get_payment_problem') return { email: DEMO.emails.carol, args: {} };
+  // The portal home reads nothing optional; the cancel page names the plan and reads what cancelling does.
+  if (tool === 'get_billing_portal_link') return { email: DEMO.emails.alice, args: { purpose: 'cancel' } };
   return { email: DEMO.emails.alice, args: sampleArgs(tool) };
 }
 

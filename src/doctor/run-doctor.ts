@@ -6,6 +6,7 @@
 import { actionPermissionsToProbe, actionsCheck } from './actions-check.js';
 import { auditCheck } from './audit-check.js';
 import { codeLockCheck } from './code-lock-check.js';
+import { retentionCouponCheck } from './retention-check.js';
 import { connectionsCheck } from './connections-check.js';
 import { WEBHOOK_FRESH_CEILING_MS } from '../cache/billing-reads.js';
 import type { Settings } from '../config.js';
@@ -352,7 +353,7 @@ export async function diagnose(options: DoctorOptions): Promise<Diagnosis> {
   const verificationOn = runtime.verification !== undefined;
   // As the server lists them: the action tools only where the actions policy turns them on (actions-check reports the policy).
   const tools = toolsForMode(options.tools, 'customer', verificationOn, runtime.actions);
-  const [capabilities, mail, store, identity, cache, plans, audit, codeLocks] = await Promise.all([
+  const [capabilities, mail, store, identity, cache, plans, audit, codeLocks, retention] = await Promise.all([
     probeStripeCapabilities(runtime.stripe, { ...withActionPermissions(capabilityNeeds(tools), settings), portalConfiguration: settings.PORTAL_CONFIGURATION }),
     mailCheck(runtime, names(tools.filter(needsMail))),
     storeCheck(runtime, settings, tools),
@@ -361,6 +362,7 @@ export async function diagnose(options: DoctorOptions): Promise<Diagnosis> {
     plansCheck(runtime, settings, tools),
     auditCheck(runtime, settings, options.demo ?? false),
     codeLockCheck(runtime, settings),
+    retentionCouponCheck(runtime, settings, tools),
   ]);
   const services: ServiceHealth = {
     ...(mail.status === 'ok' || mail.status === 'fail' ? { mail: mail.status === 'ok' } : {}),
@@ -379,6 +381,7 @@ export async function diagnose(options: DoctorOptions): Promise<Diagnosis> {
     connectionsCheck(settings),
     cache.row,
     ...(plans ? [plans] : []),
+    ...(retention ? [retention] : []),
     actionsCheck(settings.ACTIONS_POLICY, capabilities, { off: settings.AUDIT === 'off', row: audit, behind: runtime.audit?.status().state === 'behind' }),
     audit,
   ];

@@ -15,7 +15,6 @@ export default defineTool({
   permissions: ['rak_customer_read', 'rak_subscription_read', 'rak_billing_portal_session_write'],
   optionalPermissions: {
     rak_product_read: 'product names (plans are named by their price)',
-    rak_coupon_read: 'the terms of the offer to stay',
     rak_billing_portal_configuration_read: 'what cancelling does (when it ends, refund or credit)',
   },
   portal: 'cancel',

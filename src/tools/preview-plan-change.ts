@@ -12,20 +12,21 @@ import { pickablePlan } from './lib/plans-on-offer.js';
 import { createPortalSession, PORTAL_LINK_NOTE } from './lib/portal.js';
 import { adjustableQuantity, portalOffers, portalPlanSwitching, type PortalPlanSwitching } from './lib/portal-plan-switching.js';
 import { boundedInteger, isoDateSchema, matching, moneySchema, optionalInput } from './lib/schemas.js';
-import { describeDiscount } from './lib/subscriptions.js';
+import { describeDiscount, LIVE_STATUSES } from './lib/subscriptions.js';
 
 type Behavior = 'always_invoice' | 'create_prorations' | 'none';
 
-const planSchema = z.object({ price_id: z.string(), product: z.string(), quantity: z.number(), amount: moneySchema.describe('per interval, all units'), interval: z.string() });
+// amount: per interval, all units.
+const planSchema = z.object({ price_id: z.string(), product: z.string(), quantity: z.number(), amount: moneySchema, interval: z.string() }).meta({ id: 'PlanChoice' });
 
 const previewSchema = z.object({
   billed: z.enum(['now', 'next_invoice']).describe('now: an invoice made at the change; next_invoice: the change is added to the next renewal'),
   date: isoDateSchema,
   lines: z.array(z.object({ description: z.string(), amount: moneySchema, proration: z.boolean() })),
-  subtotal: moneySchema.describe('sum of lines'),
+  subtotal: moneySchema,
   discounts: z.array(z.object({ name: z.string(), amount: moneySchema.describe('negative') })),
-  tax: moneySchema.optional().describe('tax added on top'),
-  total: moneySchema.describe('subtotal + discounts + tax'),
+  tax: moneySchema.optional(),
+  total: moneySchema.describe('subtotal + discounts + tax (added on top)'),
   account_balance: moneySchema.optional().describe('balance on the account applied to this invoice: negative is credit, positive is owed'),
   credit_kept: moneySchema.optional().describe('credit left on the account for later invoices; total + account_balance + credit_kept = amount_due'),
   amount_due: moneySchema,
@@ -40,7 +41,8 @@ function intervalLabel(price: SlimPrice | Stripe.Price): string {
 
 function behaviorOf(switching: PortalPlanSwitching): Behavior {
   const behavior = switching.prorationBehavior;
-  return behavior === 'always_invoice' || behavior === 'none' ? behavior : 'create_prorations';
+  if (behavior === 'always_invoice') return 'always_invoice';
+  return behavior === 'none' ? 'none' : 'create_prorations';
 }
 
 /** The item the change is about: the only one, else the one of the new price's product, else the first. */
@@ -111,7 +113,7 @@ export default defineTool({
     proration_behavior: z.enum(['always_invoice', 'create_prorations', 'none']),
     from: planSchema.optional(),
     to: planSchema.optional(),
-    charged_now: moneySchema.optional().describe('paid at the change'),
+    charged_now: moneySchema.optional(),
     credited_now: moneySchema.optional().describe('credit for unused time, kept on the account'),
     new_recurring: z.object({ amount: moneySchema.describe('before discounts and tax'), interval: z.string(), next_date: isoDateSchema }).optional(),
     preview: previewSchema.optional(),
@@ -125,6 +127,9 @@ export default defineTool({
     const { customers } = await ctx.customer();
     const { subscription, view } = await chooseSubscription(ctx, customers, input.subscription, 'change', { withDiscounts: true });
     const about = { id: subscription.id, plan: view.plan, status: subscription.status };
+    if (!LIVE_STATUSES.has(subscription.status)) {
+      throw new UserInputError(`Subscription ${subscription.id} has ended, so its plan cannot be changed; a new plan needs a new subscription.`);
+    }
     const prorationDate = Math.floor(Date.now() / 1000);
 
     const [switching, chosen] = await Promise.all([portalPlanSwitching(ctx), pickablePlan(ctx, input.price)]);
@@ -202,6 +207,7 @@ export default defineTool({
     if (billedNow) {
       words.push(charged > 0 ? `${money(charged, currency).formatted} is charged now.` : 'Nothing is charged now.');
       if (preview.credit_kept) words.push(`${preview.credit_kept.formatted} of credit for the unused time is kept on the account and used on the next invoices.`);
+      if (behavior === 'none') words.push('No credit is given for the unused time of the current period (the merchant does not prorate plan changes).');
     } else if (behavior === 'none') {
       words.push(`Nothing is charged or credited for the current period (the merchant does not prorate plan changes); the new price applies from ${newRecurring.next_date.slice(0, 10)}.`);
     } else {
@@ -211,6 +217,7 @@ export default defineTool({
           ? `Nothing is charged now; a credit of ${money(-credit, currency).formatted} for the unused time comes off the next invoice on ${preview.date.slice(0, 10)}, which will be ${preview.amount_due.formatted}.`
           : `Nothing is charged now; ${net.formatted} for the rest of the current period is added to the next invoice on ${preview.date.slice(0, 10)}, which will be ${preview.amount_due.formatted}.`,
       );
+      if (preview.credit_kept) words.push(`The remaining ${preview.credit_kept.formatted} of credit stays on the account for later invoices.`);
     }
     words.push(`Then ${newRecurring.amount.formatted} per ${newRecurring.interval} (before discounts and tax) from ${newRecurring.next_date.slice(0, 10)}.`);
     if (preview.discounts.length > 0) words.push(`Discounts applied: ${preview.discounts.map((d) => `${quoted(d.name)} ${d.amount.formatted}`).join(', ')}.`);

@@ -27,7 +27,7 @@ describe('cancel_subscription', () => {
     const result = structured(await call({ customer: DEMO.emails.alice }, {}, { PORTAL_RETURN_URL: 'https://app.example.com/account' }));
     expect(result).toMatchInlineSnapshot(`
       {
-        "note": "Nothing has been canceled yet: the customer confirms on this page. Whether it ends immediately or at the end of the paid period is the merchant’s portal setting; the portal shows which before the customer confirms. The current period runs until 2026-10-11. This link is personal and short-lived: give it only to this customer, do not share or store it elsewhere, and create a new one if it has expired.",
+        "note": "Nothing has been canceled yet: the customer confirms on this page. If they confirm, the subscription stays active until the end of the period already paid for (2026-10-11) and then ends: nothing more is charged, and nothing is refunded for that period. This link is personal and short-lived: give it only to this customer, do not share or store it elsewhere, and create a new one if it has expired.",
         "outcome": "link_created",
         "subscription": {
           "id": "sub_DemoAlicePro",
@@ -53,10 +53,13 @@ describe('cancel_subscription', () => {
     expectNothingCanceled();
   });
 
-  it('leaves after_completion out when no return URL is configured', async () => {
+  it('goes back to the portal’s home after cancelling when no return URL is configured', async () => {
     structured(await call({ customer: DEMO.emails.carol }));
     expect(portalPosts().map((r) => r.params)).toEqual([
-      { customer: DEMO.customers.carol, flow_data: { type: 'subscription_cancel', subscription_cancel: { subscription: DEMO.subscriptions.carol } } },
+      {
+        customer: DEMO.customers.carol,
+        flow_data: { type: 'subscription_cancel', subscription_cancel: { subscription: DEMO.subscriptions.carol }, after_completion: { type: 'portal_homepage' } },
+      },
     ]);
   });
 

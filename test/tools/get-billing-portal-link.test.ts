@@ -25,6 +25,7 @@ describe('get_billing_portal_link', () => {
       {
         "created": "2026-09-21T14:13:20.000Z",
         "note": "This link is personal and short-lived: give it only to this customer, do not share or store it elsewhere, and create a new one if it has expired.",
+        "opens": "home",
         "summary": "Billing portal link created.",
         "url": "https://billing.stripe.com/p/session/test_Fake000001tlpwu8",
       }

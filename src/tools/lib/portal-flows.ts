@@ -19,7 +19,7 @@ export const CANCEL_TIMING_NOTE =
   'Whether it ends immediately or at the end of the paid period is the merchant’s portal setting; the portal shows which before the customer confirms.';
 
 /** When the flow is done: back to the merchant's page when one is set, else the portal's home. */
-export function afterCompletion(ctx: ToolContext): FlowData.AfterCompletion {
+export function afterCompletion(ctx: ToolContext): Stripe.BillingPortal.SessionCreateParams.FlowData.AfterCompletion {
   const returnUrl = ctx.settings.portalReturnUrl;
   return returnUrl ? { type: 'redirect', redirect: { return_url: returnUrl } } : { type: 'portal_homepage' };
 }
@@ -68,7 +68,10 @@ export function describeCoupon(coupon: Stripe.Coupon, currency: string): string 
         : coupon.duration === 'forever'
           ? ' every invoice, for as long as the subscription lasts'
           : '';
-  return `${off}${lasts}${coupon.name ? ` (the merchant calls it ${quoted(coupon.name)})` : ''}`;
+  const terms = `${off}${lasts}`;
+  // The name is the merchant's text (quoted); left out when it only repeats the terms.
+  const named = coupon.name && coupon.name.trim().toLowerCase() !== terms.toLowerCase() ? ` (the merchant calls it ${quoted(coupon.name)})` : '';
+  return `${terms}${named}`;
 }
 
 export interface RetentionOffer {
@@ -80,28 +83,26 @@ export interface RetentionOffer {
 /**
  * The merchant's retention offer (CANCEL_RETENTION_COUPON, or the tenant's), when set and still
  * redeemable. A deleted or expired coupon is left out, so the customer still gets a working
- * cancel link (doctor warns the merchant); without Coupons: Read it is offered undescribed.
+ * cancel link (doctor warns the merchant). A key without Coupons: Read still sends the offer,
+ * undescribed: the read depends on a setting, so doctor's retention row names the permission
+ * rather than every answer.
  */
 export async function retentionOffer(ctx: ToolContext, currency: string): Promise<RetentionOffer | undefined> {
   const id = ctx.settings.cancelRetentionCoupon;
   if (!id) return undefined;
-  const coupon = await ctx.sections.read(
-    'rak_coupon_read',
-    async () => {
-      try {
-        return await ctx.stripe.coupons.retrieve(id);
-      } catch (error) {
-        if (isStripeError(error) && error.statusCode === 404) return null;
-        throw error;
-      }
-    },
-    undefined,
-  );
+  let coupon: Stripe.Coupon | null | undefined;
+  try {
+    coupon = await ctx.stripe.coupons.retrieve(id);
+  } catch (error) {
+    if (isStripeError(error) && error.statusCode === 404) coupon = null;
+    else if (isStripeError(error) && error.statusCode === 403) coupon = undefined;
+    else throw error;
+  }
   if (coupon === null || coupon?.valid === false) {
     ctx.log.warn({ coupon: id, outcome: coupon === null ? 'missing' : 'not_valid' }, 'cancel retention coupon cannot be offered; link made without it');
     return undefined;
   }
-  return { coupon: id, description: coupon ? describeCoupon(coupon, currency) : 'a discount to stay (the portal shows its terms)' };
+  return { coupon: id, description: coupon ? describeCoupon(coupon, currency) : 'a discount (the portal shows its terms)' };
 }
 
 /** What confirming in the portal does, per its configuration: when it ends, and refunds or credits. */
