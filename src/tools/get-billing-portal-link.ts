@@ -54,7 +54,7 @@ function home(session: Stripe.BillingPortal.Session, note = PORTAL_LINK_NOTE): L
 
 async function billingDetailsNote(ctx: ToolContext, session: Stripe.BillingPortal.Session): Promise<string> {
   const allowed = (await sessionConfiguration(ctx, session))?.features.customer_update.allowed_updates;
-  const can = allowed ? allowed.map((field) => DETAIL[field] ?? field).join(', ') : undefined;
+  const can = allowed && allowed.length > 0 ? allowed.map((field) => DETAIL[field] ?? field).join(', ') : undefined;
   const what = can ? ` The merchant lets customers change: ${can}.${allowed!.includes('tax_id') ? '' : ' Tax ids cannot be changed here; the merchant’s support can add them.'}` : '';
   return `This page changes the customer’s billing details.${what} ${ISSUED_INVOICES_NOTE} ${PORTAL_LINK_NOTE}`;
 }
