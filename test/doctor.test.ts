@@ -53,6 +53,8 @@ function expectNoWriteLanded(fake: FakeStripe, before: string) {
 }
 
 const PROBED = capabilityNeeds(ALL_TOOLS).permissions;
+/** The tools that hand out a billing-portal link: without a usable portal configuration, exactly these fail. */
+const PORTAL_TOOLS = ALL_TOOLS.filter((tool) => tool.portal !== undefined).map((tool) => tool.name).sort();
 
 describe('cached answers', () => {
   const cache = (report: DoctorReport) => report.checks.find((check) => check.id === 'cache')!;
@@ -124,9 +126,15 @@ describe.each(PROBED)('doctor with a restricted key denied %s', (permission) => 
     // The insight panel reads what get_customer_overview reads.
     const overview = ALL_TOOLS.find((tool) => tool.name === 'get_customer_overview')!;
     expect(check.affects.includes('insight panel (/panel, /v1/insight)')).toBe(permissionsUsed(overview).includes(permission));
-    expect(failing(report)).toEqual(needed ? [`permission:${permission}`] : []);
-    expect(broken(report)).toEqual(toolsNeeding([permission]));
-    const limited = ALL_TOOLS.filter((tool) => !tool.permissions.includes(permission) && permission in (tool.optionalPermissions ?? {})).map((tool) => tool.name).sort();
+    // Without it the portal set-up cannot be read either: that row says so ('?', not a failure of the
+    // portal), and doctor does not vouch for the other portal tools, which stay listed.
+    const readsPortal = permission === ROUTE_PERMISSIONS['GET /v1/billing_portal/configurations'];
+    expect(failing(report)).toEqual([...(needed ? [`permission:${permission}`] : []), ...(readsPortal ? ['billing_portal'] : [])]);
+    if (readsPortal) expect(report.checks.find((row) => row.id === 'billing_portal')?.status).toBe('unknown');
+    const unvouched = readsPortal ? PORTAL_TOOLS.filter((name) => !toolsNeeding([permission]).includes(name)) : [];
+    for (const name of unvouched) expect(report.tools.find((tool) => tool.name === name)?.reasons).toEqual([expect.stringMatching(/^the billing portal could not be checked/)]);
+    expect(broken(report)).toEqual([...toolsNeeding([permission]), ...unvouched].sort());
+    const limited = ALL_TOOLS.filter((tool) => !tool.permissions.includes(permission) && permission in (tool.optionalPermissions ?? {}) && !unvouched.includes(tool.name)).map((tool) => tool.name).sort();
     expect(report.tools.filter((tool) => tool.works && tool.without.length > 0).map((tool) => tool.name).sort()).toEqual(limited);
     expect(report.ok).toBe(!needed);
     expectNoWriteLanded(fake, before);
@@ -176,7 +184,7 @@ describe('doctor finds account and key problems', () => {
     const report = await doctor();
     expect(failing(report)).toEqual(['billing_portal']);
     expect(report.checks.find((check) => check.id === 'billing_portal')?.fix).toMatch(/Customer portal/);
-    expect(broken(report)).toEqual(['cancel_subscription', 'get_billing_portal_link']);
+    expect(broken(report)).toEqual(PORTAL_TOOLS);
     expect(report.portal).toEqual({ status: 'not_configured' });
   });
 
@@ -195,7 +203,7 @@ describe('doctor finds account and key problems', () => {
   it('checks PORTAL_CONFIGURATION when it is set', async () => {
     const missing = await doctor({ PORTAL_CONFIGURATION: 'bpc_DoesNotExist' });
     expect(missing.portal).toEqual({ status: 'configuration_missing', configuration: 'bpc_DoesNotExist' });
-    expect(broken(missing)).toEqual(['cancel_subscription', 'get_billing_portal_link']);
+    expect(broken(missing)).toEqual(PORTAL_TOOLS);
     const present = await doctor({ PORTAL_CONFIGURATION: DEMO.portalConfiguration });
     expect(present.portal).toMatchObject({ status: 'ready', configuration: DEMO.portalConfiguration });
   });

@@ -29,6 +29,8 @@ const READ_ONLY_DEFAULT = BILLING_TOOLS.filter((tool) => tool.action === undefin
 const all = READ_ONLY_DEFAULT.map((tool) => tool.name).sort();
 const needing = (...permissions: string[]) => READ_ONLY_DEFAULT.filter((tool) => tool.permissions.some((p) => permissions.includes(p))).map((tool) => tool.name);
 const without = (names: string[]) => all.filter((name) => !names.includes(name));
+/** The tools that hand out a billing-portal link: without a usable portal configuration, none of them can. */
+const PORTAL_TOOLS = READ_ONLY_DEFAULT.filter((tool) => tool.portal !== undefined).map((tool) => tool.name);
 
 /** A fake whose key already lacks these permissions when the server starts and probes. */
 function fakeDenying(permissions: string[], setUp: (fake: FakeStripe) => void = () => {}): FakeStripe {
@@ -75,9 +77,10 @@ describe('serve leaves out of tools/list exactly the tools the key or account ca
     expect(call.status).toBe(404);
   });
 
-  it('without a saved billing-portal configuration, leaves out the two portal tools', async () => {
+  it('without a saved billing-portal configuration, leaves out the portal tools', async () => {
     fx = await startHttpFixture({}, { fake: fakeDenying([], (fake) => fake.setPortalConfigured(false)), probeTools: true });
-    expect(await listedOverJson(STAFF)).toEqual(without(['get_billing_portal_link', 'cancel_subscription']));
+    expect(PORTAL_TOOLS).toEqual(expect.arrayContaining(['get_billing_portal_link', 'cancel_subscription', 'preview_plan_change']));
+    expect(await listedOverJson(STAFF)).toEqual(without(PORTAL_TOOLS));
   });
 
   it('lists everything when the key has every permission', async () => {
@@ -202,7 +205,7 @@ describe('a long-lived MCP server (stdio) follows the probe', () => {
     fake.setPortalConfigured(false);
     await availability.refresh();
     await expect.poll(() => changes).toBeGreaterThan(0);
-    expect(await listed()).toEqual(tools.map((tool) => tool.name).filter((name) => name !== 'get_billing_portal_link' && name !== 'cancel_subscription').sort());
+    expect(await listed()).toEqual(tools.filter((tool) => tool.portal === undefined).map((tool) => tool.name).sort());
 
     fake.setPortalConfigured(true);
     await availability.refresh();
