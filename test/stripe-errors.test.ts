@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { BILLING_TOOLS as REGISTERED_BILLING_TOOLS } from '../src/tools/registry.js';
 import { useFakeStripe } from './support/fake-stripe-msw.js';
 import { connectClient, errorText, structured, TEST_STRIPE_KEY } from './support/mcp-harness.js';
+import { sampleArgs } from './support/tool-args.js';
 
 // No actions policy here: the action tools (request_refund…) are not listed, so not expected.
 const BILLING_TOOLS = REGISTERED_BILLING_TOOLS.filter((tool) => tool.action === undefined);
@@ -22,7 +23,7 @@ async function callAndRecover(inject: () => void, expected: RegExp) {
   try {
     for (const name of READ_TOOLS) {
       inject();
-      const failed = (await session.call(name)) as CallToolResult;
+      const failed = (await session.call(name, sampleArgs(name))) as CallToolResult;
       const text = errorText(failed);
       expect(text, name).toMatch(expected);
       expect(text, name).not.toMatch(UPSTREAM_TEXT);
@@ -48,7 +49,7 @@ describe('every Stripe failure becomes a clean, safe isError result', () => {
     const session = await connectClient(ALICE);
     stripe.fake().revokeKey(TEST_STRIPE_KEY);
     for (const name of READ_TOOLS) {
-      const text = errorText(await session.call(name));
+      const text = errorText(await session.call(name, sampleArgs(name)));
       expect(text, name).toMatch(/merchant needs to check the Stripe key/);
       expect(text, name).not.toMatch(UPSTREAM_TEXT);
     }
