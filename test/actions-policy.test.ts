@@ -85,7 +85,7 @@ describe('the policy schema', () => {
   it.each([
     [['refund', 'auto_aprove'], {}, 'ACTIONS_POLICY: refund.auto_aprove is not a field of refund (its fields are enabled, reasons, max_age_days'],
     [['refund', 'auto_approve', 'max_amount_usd'], 1, 'ACTIONS_POLICY: refund.auto_approve.max_amount_usd is not a field of refund.auto_approve'],
-    [['refunds'], {}, 'ACTIONS_POLICY: refunds is not an action of the policy (the actions are refund, credit, pause, plan_change)'],
+    [['refunds'], {}, 'ACTIONS_POLICY: refunds is not an action of the policy (the actions are refund, credit, pause, plan_change, retry_payment)'],
   ])('an unknown key %j is an error that names it', (path, value, message) => {
     expect(startUpProblem(exampleWith(path, value))).toContain(message);
   });
@@ -103,6 +103,15 @@ describe('the policy schema', () => {
 
   it('says each problem once, even when a value breaks two rules', () => {
     expect(parseActionsPolicy(exampleWith(['credit', 'max_amount', 'usd'], -1.5))).toEqual({ ok: false, problems: ['credit.max_amount.usd must be a whole number of minor units ≥ 0'] });
+  });
+
+  it('a payment retry needs only enabled, and its auto_approve stays within its limits', () => {
+    expect(parseActionsPolicy({ retry_payment: { enabled: true } })).toEqual({ ok: true, policy: { retry_payment: { enabled: true } } });
+    expect(parseActionsPolicy({ retry_payment: { enabled: true, max_amount: { usd: 5000 }, auto_approve: { max_amount: { usd: 6000 } } } })).toEqual({
+      ok: false,
+      problems: ['retry_payment.auto_approve.max_amount.usd must be at most retry_payment.max_amount.usd (5000)'],
+    });
+    expect(parseActionsPolicy({ retry_payment: { enabled: true, max_tries: 2 } })).toMatchObject({ ok: false, problems: [expect.stringMatching(/^retry_payment\.max_tries is not a field of retry_payment \(its fields are enabled, max_amount/)] });
   });
 
   it('a plan change is checked the same way', () => {
@@ -124,7 +133,7 @@ describe('decide()', () => {
   const NOW = Date.UTC(2026, 11, 1, 12);
   const DAY = 86_400;
   const policy = { ...ISSUE_EXAMPLE, plan_change: PLAN_CHANGE } as ActionsPolicy;
-  const none: CustomerHistory = { refund: 0, pause: 0, plan_change: 0 };
+  const none: CustomerHistory = { refund: 0, pause: 0, plan_change: 0, retry_payment: 0 };
   const paidDaysAgo = (days: number) => NOW / 1000 - days * DAY;
   const refund = (over: Partial<Extract<ActionRequest, { kind: 'refund' }>> = {}): ActionRequest => ({ kind: 'refund', amount: 2500, currency: 'usd', reason: 'duplicate', payment_created: paidDaysAgo(3), ...over });
   const limits = (decision: Decision) => (decision.outcome === 'needs_approval' ? decision.because.map((reason) => reason.limit) : decision.outcome);
@@ -225,6 +234,28 @@ describe('decide()', () => {
       expect(decide(policy, change(50001), none, NOW)).toEqual({ outcome: 'refused', reason: "Plan changes above $500.00 are not allowed by this merchant's policy." });
       expect(decide(policy, change(100), { ...none, plan_change: 2 }, NOW)).toMatchObject({ outcome: 'refused' });
       expect(limits(decide(policy, change(100), { ...none, plan_change: 1 }, NOW))).toEqual(['plan_change.auto_approve.max_per_customer_per_30_days']);
+    });
+  });
+
+  describe('retry payment', () => {
+    const retry = (amount: number, currency = 'usd'): ActionRequest => ({ kind: 'retry_payment', amount, currency });
+
+    it('with only enabled: any amount, at once after the confirmation (the customer pays what they owe)', () => {
+      const open = { retry_payment: { enabled: true } } as ActionsPolicy;
+      expect(decide(open, retry(4900), none, NOW)).toEqual({ outcome: 'auto_approve' });
+      expect(decide(open, retry(99_999_999, 'jpy'), { ...none, retry_payment: 50 }, NOW)).toEqual({ outcome: 'auto_approve' });
+      expect(decide(open, retry(0), none, NOW)).toEqual({ outcome: 'refused', reason: 'There is nothing to pay on this invoice.' });
+      expect(decide({ retry_payment: { enabled: false } } as ActionsPolicy, retry(4900), none, NOW)).toMatchObject({ outcome: 'refused', reason: expect.stringMatching(/^Payment attempts cannot be requested here/) });
+    });
+
+    it('refuses above max_amount, in a currency it does not name and past the count; waits for staff past auto_approve', () => {
+      const capped = { retry_payment: { enabled: true, max_amount: { usd: 10000 }, max_per_customer_per_30_days: 3, auto_approve: { max_amount: { usd: 5000 }, max_per_customer_per_30_days: 1 } } } as ActionsPolicy;
+      expect(decide(capped, retry(4900), none, NOW)).toEqual({ outcome: 'auto_approve' });
+      expect(decide(capped, retry(10001), none, NOW)).toEqual({ outcome: 'refused', reason: "Payment attempts above $100.00 are not allowed by this merchant's policy." });
+      expect(decide(capped, retry(100, 'eur'), none, NOW)).toMatchObject({ outcome: 'refused', reason: expect.stringMatching(/^Payment attempts in EUR are not allowed/) });
+      expect(decide(capped, retry(100), { ...none, retry_payment: 3 }, NOW)).toEqual({ outcome: 'refused', reason: "This merchant's policy allows at most 3 payment attempts per customer in 30 days, and this customer has had 3 already." });
+      expect(limits(decide(capped, retry(5001), none, NOW))).toEqual(['retry_payment.auto_approve.max_amount.usd']);
+      expect(limits(decide(capped, retry(100), { ...none, retry_payment: 1 }, NOW))).toEqual(['retry_payment.auto_approve.max_per_customer_per_30_days']);
     });
   });
 
@@ -330,6 +361,12 @@ describe('doctor', () => {
     expect(row.fix).toMatch(/^Grant Subscriptions: Write \(rak_subscription_write\)/);
     expect(lacking.ok).toBe(false);
     expect(lacking.permissions).toMatchObject({ rak_subscription_write: 'missing' });
+  });
+
+  it('a payment retry without Invoices: Write is named, with its tool', async () => {
+    stripe.fake().restrictKey(TEST_STRIPE_KEY, ['rak_invoice_write']);
+    const row = actionsRow(await doctor({ ACTIONS_POLICY: policyFile({ retry_payment: { enabled: true } }) }));
+    expect(row).toMatchObject({ status: 'fail', detail: 'enabled: retry_payment; retry_payment lacks Invoices: Write (rak_invoice_write)', affects: ['retry_payment'] });
   });
 
   it('a pause without Subscriptions: Write is named', async () => {

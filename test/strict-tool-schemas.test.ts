@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { DEMO } from '../src/demo/fake-stripe/index.js';
 import { inputSchemaFor, type ServerMode } from '../src/tools/lib/run-tool.js';
 import { ALL_TOOLS, BILLING_TOOLS } from '../src/tools/registry.js';
-import { actionsFixtures } from './support/actions.js';
+import { actionsFixtures, EXAMPLE_POLICY } from './support/actions.js';
 import { HOST_A, STAFF, type HttpFixture } from './support/http-harness.js';
 import { connectClient, errorText, structured, type ConnectedClient } from './support/mcp-harness.js';
 import { anthropicToolProblems, geminiDeclarationProblems, openAiStrictSchemaProblems, openAiToolProblems } from './support/provider-tool-rules.js';
@@ -22,7 +22,8 @@ const MODES: Array<[ServerMode, number]> = [
 const actionsFixture = actionsFixtures();
 let fx: HttpFixture;
 beforeAll(async () => {
-  fx = await actionsFixture();
+  // retry_payment and plan_change are not in the example: turned on here so their tools are listed and checked.
+  fx = await actionsFixture({ policy: { ...EXAMPLE_POLICY, retry_payment: { enabled: true }, plan_change: { enabled: true, max_amount: { usd: 10_000 } } } });
 });
 afterAll(() => fx.close());
 

@@ -14,7 +14,8 @@ describe('tools/list', () => {
         'get_customer_overview', 'get_invoice_history', 'get_payment_history', 'get_subscription_status', 'get_upcoming_invoice', 'resend_invoice',
         'get_payment_problem', 'preview_plan_change',
         'verify_email_start', 'verify_email_confirm', 'get_verification_status',
-        'request_refund', 'request_credit', 'pause_subscription', 'resume_subscription', 'get_request_status',
+        'request_refund', 'request_credit', 'pause_subscription', 'resume_subscription', 'request_plan_change', 'get_request_status',
+        'retry_payment',
       ].sort(),
     );
     const session = await connectClient({ customer: 'alice@example.com' }, { env: { WRITE_TOOLS: 'all' } });

@@ -11,6 +11,7 @@ export const ACTION_PERMISSIONS: Readonly<Record<ActionKind, readonly string[]>>
   credit: ['rak_customer_balance_transaction_write'],
   pause: ['rak_subscription_write'],
   plan_change: ['rak_subscription_write'],
+  retry_payment: ['rak_invoice_write'],
 };
 
 /** The tools an enabled action adds (issues 22 and 23). */
@@ -19,4 +20,5 @@ export const ACTION_TOOLS: Readonly<Record<ActionKind, readonly string[]>> = {
   credit: ['request_credit'],
   pause: ['pause_subscription', 'resume_subscription'],
   plan_change: ['request_plan_change'],
+  retry_payment: ['retry_payment'],
 };

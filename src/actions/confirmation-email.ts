@@ -20,6 +20,7 @@ const KIND_WORDS: Record<RequestKind, string> = {
   pause: 'subscription pause',
   resume: 'subscription resume',
   plan_change: 'plan change',
+  retry_payment: 'invoice payment',
 };
 
 /** What the request's stored preview says, read defensively (it is JSON from the database). */

@@ -34,10 +34,12 @@ export type ActionRequest =
   /** `days`: from now until collection resumes. */
   | { kind: 'pause'; days: number }
   /** `amount_due_now`: what the change charges at once (the preview's proration; ≤ 0 for a credit). */
-  | { kind: 'plan_change'; amount_due_now: number; currency: string };
+  | { kind: 'plan_change'; amount_due_now: number; currency: string }
+  /** `amount`: what paying the open invoice now charges (its amount remaining). */
+  | { kind: 'retry_payment'; amount: number; currency: string };
 
 /** The windows the policy's per-customer counts are over (their field names say the same). */
-export const COUNT_WINDOW_DAYS = { refund: 30, pause: 365, plan_change: 30 } as const satisfies Partial<Record<ActionKind, number>>;
+export const COUNT_WINDOW_DAYS = { refund: 30, pause: 365, plan_change: 30, retry_payment: 30 } as const satisfies Partial<Record<ActionKind, number>>;
 
 /** This customer's earlier requests of each kind within COUNT_WINDOW_DAYS, from the database. */
 export type CustomerHistory = Readonly<Record<keyof typeof COUNT_WINDOW_DAYS, number>>;
@@ -57,6 +59,7 @@ const NOUN: Record<ActionKind, { plural: string; one: string }> = {
   credit: { plural: 'Account credits', one: 'account credit' },
   pause: { plural: 'Subscription pauses', one: 'pause' },
   plan_change: { plural: 'Plan changes', one: 'plan change' },
+  retry_payment: { plural: 'Payment attempts', one: 'payment attempt' },
 };
 
 const POLICY = "this merchant's policy";
@@ -138,6 +141,8 @@ export function decide(policy: ActionsPolicy | undefined, request: ActionRequest
       return decidePause(policy?.pause, request, history.pause);
     case 'plan_change':
       return decidePlanChange(policy?.plan_change, request, history.plan_change);
+    case 'retry_payment':
+      return decideRetryPayment(policy?.retry_payment, request, history.retry_payment);
   }
 }
 
@@ -212,6 +217,29 @@ function decidePlanChange(policy: ActionsPolicy['plan_change'], request: Extract
   const amount = amountApproval('plan_change', auto.max_amount, charged, request.currency);
   if (amount) because.push(amount);
   const repeat = countApproval('plan_change', 'max_per_customer_per_30_days', auto.max_per_customer_per_30_days, earlier);
+  if (repeat) because.push(repeat);
+  return settled(because);
+}
+
+/**
+ * Paying an invoice the customer owes: no limit unless the policy names one, and no staff
+ * approval unless auto_approve asks for it (policy.ts says why).
+ */
+function decideRetryPayment(policy: ActionsPolicy['retry_payment'], request: Extract<ActionRequest, { kind: 'retry_payment' }>, earlier: number): Decision {
+  if (!policy?.enabled) return disabled('retry_payment');
+  if (!positiveWholeAmount(request.amount)) return refused('There is nothing to pay on this invoice.');
+  if (policy.max_amount) {
+    const currency = amountRefusal('retry_payment', policy.max_amount, request.amount, request.currency);
+    if (currency) return refused(currency);
+  }
+  const count = countRefusal('retry_payment', policy.max_per_customer_per_30_days, earlier);
+  if (count) return refused(count);
+  const auto = policy.auto_approve;
+  if (!auto) return settled([]);
+  const because: ApprovalReason[] = [];
+  const amount = auto.max_amount ? amountApproval('retry_payment', auto.max_amount, request.amount, request.currency) : undefined;
+  if (amount) because.push(amount);
+  const repeat = countApproval('retry_payment', 'max_per_customer_per_30_days', auto.max_per_customer_per_30_days, earlier);
   if (repeat) because.push(repeat);
   return settled(because);
 }

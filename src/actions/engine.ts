@@ -21,7 +21,7 @@ import { ACTION_PERMISSIONS } from './action-permissions.js';
 import { actionEntry, type ActionStep, type StepFacts } from './action-audit.js';
 import { confirmationToken } from './confirmation-secret.js';
 import { COUNT_WINDOW_DAYS, decide, type ActionRequest as PolicyCheck, type CustomerHistory, type Decision } from './decide.js';
-import { executeOnce, MISSING_PERMISSION_REASON, resumeQuietExecutions, type ExecuteOptions, type ExecutionResult, type StripeCall } from './execute-request.js';
+import { DefiniteFailure, executeOnce, MISSING_PERMISSION_REASON, resumeQuietExecutions, type ExecuteOptions, type ExecutionResult, type StripeCall } from './execute-request.js';
 import type { ActionsPolicy } from './policy.js';
 import type { ActionRequest, ConfirmChannel, ExecutionClaim, RequestKind, RequestStore, Route } from './requests.js';
 
@@ -158,8 +158,8 @@ export class ActionsEngine {
   private async history(customerId: string, excludeId?: string): Promise<CustomerHistory> {
     const count = (kind: keyof typeof COUNT_WINDOW_DAYS) =>
       this.options.requests.countForCustomer({ tenantId: this.options.tenantId, customerId, kind, withinDays: COUNT_WINDOW_DAYS[kind], ...(excludeId ? { excludeId } : {}) });
-    const [refund, pause, plan_change] = await Promise.all([count('refund'), count('pause'), count('plan_change')]);
-    return { refund, pause, plan_change };
+    const [refund, pause, plan_change, retry_payment] = await Promise.all([count('refund'), count('pause'), count('plan_change'), count('retry_payment')]);
+    return { refund, pause, plan_change, retry_payment };
   }
 
   /** `replacing`: unconfirmed requests this one replaces, left out of the counts. */
@@ -397,7 +397,7 @@ export class ActionsEngine {
 
 /** What a request is about (the payment, the subscription, the customer's balance), to find a request it replaces. */
 function subjectOf(params: Record<string, unknown>): string | undefined {
-  for (const key of ['charge', 'payment_intent', 'subscription', 'currency']) if (typeof params[key] === 'string') return `${key}:${params[key] as string}`;
+  for (const key of ['charge', 'payment_intent', 'subscription', 'invoice', 'currency']) if (typeof params[key] === 'string') return `${key}:${params[key] as string}`;
   return undefined;
 }
 
@@ -413,10 +413,14 @@ export function checkOf(request: ActionRequest): PolicyCheck | undefined {
       return { kind: 'pause', days: Number(p.days) };
     case 'plan_change':
       return { kind: 'plan_change', amount_due_now: Number(p.amount_due_now), currency: String(p.currency) };
+    case 'retry_payment':
+      return { kind: 'retry_payment', amount: Number(p.amount), currency: String(p.currency) };
     case 'resume':
       return undefined;
   }
 }
+
+export const PRICE_CHANGED_REASON = 'The price changed since the preview; nothing was charged. Ask for a new preview.';
 
 /** The one Stripe call each kind of request makes, with the request's idempotency key. */
 export function stripeCallFor(stripe: Stripe, request: ActionRequest): StripeCall {
@@ -460,7 +464,30 @@ export function stripeCallFor(stripe: Stripe, request: ActionRequest): StripeCal
         const subscription = await stripe.subscriptions.update(String(p.subscription), { pause_collection: '' }, { idempotencyKey });
         return { stripe_object_id: subscription.id };
       };
+    case 'retry_payment':
+      // A decline is a 402 card_error: `failed` at once (classifyStripeFailure); the same key would replay it.
+      return async (_request, idempotencyKey) => {
+        const invoice = await stripe.invoices.pay(String(p.invoice), {}, { idempotencyKey });
+        return { stripe_object_id: invoice.id };
+      };
     case 'plan_change':
-      return () => Promise.reject(new Error('plan changes are carried out by issue 23’s request_plan_change'));
+      return async (_request, idempotencyKey) => {
+        const subscriptionId = String(p.subscription);
+        const items = [{ id: String(p.item), price: String(p.price), quantity: Number(p.quantity) }];
+        const behavior = p.proration_behavior as Stripe.SubscriptionUpdateParams.ProrationBehavior;
+        // Stripe takes a proration_date only with prorations (as the preview did).
+        const billing = { proration_behavior: behavior, ...(behavior === 'none' ? {} : { proration_date: Number(p.proration_date) }) };
+        const current = (await stripe.subscriptions.retrieve(subscriptionId)).items.data.find((item) => item.id === items[0]!.id);
+        // Already on the new plan: an earlier attempt of this request went through and its answer
+        // was lost; the same key replays it. Otherwise the customer confirmed the previewed amount,
+        // so it is previewed again, same date and items, and charged only if it still matches.
+        const applied = current?.price.id === items[0]!.price && (current.quantity ?? 1) === items[0]!.quantity;
+        if (!applied) {
+          const preview = await stripe.invoices.createPreview({ customer: request.customer_id, subscription: subscriptionId, subscription_details: { items, ...billing } });
+          if (preview.amount_due !== Number(p.expected_amount_due)) throw new DefiniteFailure(PRICE_CHANGED_REASON);
+        }
+        const subscription = await stripe.subscriptions.update(subscriptionId, { items, ...billing, metadata }, { idempotencyKey });
+        return { stripe_object_id: subscription.id };
+      };
   }
 }

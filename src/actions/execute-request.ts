@@ -21,6 +21,7 @@
  *    same 5xx, so such a request also ends with a person, after the retries.
  */
 import Stripe from 'stripe';
+import { DECLINE_REASONS, explainDecline } from '../stripe/decline-reasons.js';
 import type { ActionRequest, ExecutionClaim, RequestStore } from './requests.js';
 
 /** Stripe keeps idempotency keys at least 24 hours; stop re-calling an hour before that. */
@@ -53,8 +54,33 @@ const REFUSAL_REASONS: Record<string, string> = {
 const DEFAULT_REFUSAL = 'The billing system refused this request.';
 export const MISSING_PERMISSION_REASON = "The merchant's Stripe key is not allowed to do this yet, so nothing was changed; the merchant's team has been told.";
 
+/**
+ * A call that stopped before asking Stripe to change anything, for a reason the customer may
+ * read (a plan change whose price moved since its preview): it fails now, never retried.
+ */
+export class DefiniteFailure extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = 'DefiniteFailure';
+  }
+}
+
+/**
+ * A card that declined a payment (retry_payment): the decline table's words for the customer, never
+ * the issuer's text (Stripe's `message`). A definite end: a call with the same key replays the same
+ * decline, and a new attempt after the card is updated is a new request. Undefined for a card error
+ * that is not a decline.
+ */
+function cardDeclineReason(error: Stripe.errors.StripeCardError): string | undefined {
+  const code = error.decline_code || error.code;
+  if (error.code !== 'card_declined' && !(code && code in DECLINE_REASONS)) return undefined;
+  const decline = explainDecline(code, 'customer');
+  return `The card was not charged: ${decline.reason.charAt(0).toLowerCase()}${decline.reason.slice(1)} ${decline.whatToDo}`;
+}
+
 /** Whether an error from a Stripe call is worth the same call again. */
 export function classifyStripeFailure(error: unknown): FailureClass {
+  if (error instanceof DefiniteFailure) return { retry: false, definite: true, reason: error.reason };
   if (error instanceof Stripe.errors.StripeIdempotencyError) {
     // 409 "in use": the same key is running elsewhere, wait for it. Any other idempotency error means
     // this key was used with other parameters: what happened then is not known here.
@@ -70,6 +96,10 @@ export function classifyStripeFailure(error: unknown): FailureClass {
     if (error instanceof Stripe.errors.StripePermissionError) return { retry: false, definite: true, reason: MISSING_PERMISSION_REASON };
     // A revoked or rolled key is the merchant's set-up, usually fixed soon: it stays for the resumer.
     if (error instanceof Stripe.errors.StripeAuthenticationError) return { retry: false, definite: false };
+    if (error instanceof Stripe.errors.StripeCardError) {
+      const declined = cardDeclineReason(error);
+      if (declined) return { retry: false, definite: true, reason: declined };
+    }
     if (status >= 400 && status < 500) return { retry: false, definite: true, reason: REFUSAL_REASONS[error.code ?? ''] ?? DEFAULT_REFUSAL };
   }
   // Not an answer from Stripe (our own bug, a dropped socket the SDK did not wrap): unknown.

@@ -1,6 +1,7 @@
 /**
  * The merchant's actions policy: which billing actions the assistant may start (refund, account
- * credit, pause, plan change), within which limits, and which of them a staff member must approve.
+ * credit, pause, plan change, paying an open invoice now), within which limits, and which of them
+ * a staff member must approve.
  * Read-only stays the default: an action the policy leaves out, or sets `enabled: false`, is off.
  *
  * One zod schema is the single source of truth: `ACTIONS_POLICY` (a JSON file, read at start by
@@ -18,7 +19,7 @@
  */
 import { z } from 'zod';
 
-export const ACTION_KINDS = ['refund', 'credit', 'pause', 'plan_change'] as const;
+export const ACTION_KINDS = ['refund', 'credit', 'pause', 'plan_change', 'retry_payment'] as const;
 export type ActionKind = (typeof ACTION_KINDS)[number];
 
 /** The reasons Stripe's refund API accepts from a caller (`expired_uncaptured_charge` is Stripe's own). */
@@ -191,6 +192,31 @@ export const planChangePolicySchema = z
     checkAutoLimit('plan_change', 'max_per_customer_per_30_days', change.max_per_customer_per_30_days, change.auto_approve?.max_per_customer_per_30_days, ctx);
   });
 
+/**
+ * Paying now an invoice the customer already owes, with the card on file: no money leaves the
+ * merchant and nothing is promised, so it needs no limit at all and, within the limits a merchant
+ * does set, no staff approval (auto_approve unset: every confirmed retry runs at once). A merchant
+ * who wants a person to look at large retries names auto_approve.max_amount; max_per_customer
+ * keeps a customer from hammering a card that keeps declining (banks flag repeated attempts).
+ */
+export const retryPaymentPolicySchema = z
+  .strictObject({
+    enabled,
+    max_amount: amounts.optional().meta({ description: 'The largest invoice payment per currency; above it is refused, and a currency not named here too. Unset: any amount the customer owes.' }),
+    max_per_customer_per_30_days: wholeNumber('payment retries', 1, MAX_COUNT).optional().meta({ description: 'Payment retries one customer may ask for in 30 days; more are refused. Unset: no limit.' }),
+    auto_approve: z
+      .strictObject({
+        max_amount: amounts.optional().meta({ description: 'Retries paying up to this need no staff approval; above it, or in a currency not named, they wait for one.' }),
+        max_per_customer_per_30_days: wholeNumber('payment retries', 0, MAX_COUNT).optional(),
+      })
+      .optional()
+      .meta({ description: 'Unset: every retry within the limits is carried out once the customer confirms it (the customer pays what they owe).' }),
+  })
+  .superRefine((retry, ctx) => {
+    checkAutoAmounts('retry_payment', retry.max_amount, retry.auto_approve?.max_amount, ctx);
+    checkAutoLimit('retry_payment', 'max_per_customer_per_30_days', retry.max_per_customer_per_30_days, retry.auto_approve?.max_per_customer_per_30_days, ctx);
+  });
+
 export const actionsPolicySchema = z
   .strictObject({
     $schema: z.string().optional().meta({ description: 'Where an editor finds this schema (stripe-billing-mcp policy --schema > policy.schema.json); ignored.' }),
@@ -198,6 +224,7 @@ export const actionsPolicySchema = z
     credit: creditPolicySchema.optional(),
     pause: pausePolicySchema.optional(),
     plan_change: planChangePolicySchema.optional(),
+    retry_payment: retryPaymentPolicySchema.optional(),
   })
   .meta({
     title: 'stripe-billing-mcp actions policy',
@@ -209,6 +236,7 @@ export type RefundPolicy = z.output<typeof refundPolicySchema>;
 export type CreditPolicy = z.output<typeof creditPolicySchema>;
 export type PausePolicy = z.output<typeof pausePolicySchema>;
 export type PlanChangePolicy = z.output<typeof planChangePolicySchema>;
+export type RetryPaymentPolicy = z.output<typeof retryPaymentPolicySchema>;
 
 
 /** The fields each object of the policy takes, for an unknown field's message. */
@@ -222,6 +250,8 @@ const FIELDS: Record<string, readonly string[]> = {
   'pause.auto_approve': ['max_days', 'max_per_customer_per_365_days'],
   plan_change: Object.keys(planChangePolicySchema.shape),
   'plan_change.auto_approve': ['max_amount', 'max_per_customer_per_30_days'],
+  retry_payment: Object.keys(retryPaymentPolicySchema.shape),
+  'retry_payment.auto_approve': ['max_amount', 'max_per_customer_per_30_days'],
 };
 
 /** `refund.max_amount.usd`, `refund.reasons[1]`. */

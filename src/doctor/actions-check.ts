@@ -49,7 +49,7 @@ function trailProblem(trail: ActionsTrail | undefined): Pick<DoctorCheck, 'statu
  */
 export function actionsCheck(policy: ActionsPolicy | undefined, capabilities: StripeCapabilities, trail?: ActionsTrail): DoctorCheck {
   const base = { id: 'actions', title: 'Actions policy' };
-  if (!policy) return { ...base, status: 'off', detail: 'no ACTIONS_POLICY: read-only, no refund, credit, pause or plan change can be requested', affects: [] };
+  if (!policy) return { ...base, status: 'off', detail: 'no ACTIONS_POLICY: read-only, no refund, credit, pause, plan change or invoice payment can be requested', affects: [] };
   const enabled = enabledActions(policy);
   if (enabled.length === 0) return { ...base, status: 'off', detail: 'ACTIONS_POLICY enables no action: read-only', affects: [] };
   const affects = enabled.flatMap((kind) => ACTION_TOOLS[kind]);

@@ -165,6 +165,8 @@ function doneWords(request: ActionRequest): string {
       return 'Your subscription is active again.';
     case 'plan_change':
       return 'Your plan has been changed.';
+    case 'retry_payment':
+      return preview.amount ? `${preview.amount} has been paid on your invoice.` : 'Your invoice has been paid.';
   }
 }
 

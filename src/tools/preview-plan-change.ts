@@ -1,20 +1,16 @@
 import type Stripe from 'stripe';
 import { z } from 'zod';
-import type { SlimPrice, SlimSubscription } from '../cache/projections.js';
 import { projectInvoice } from '../cache/projections.js';
-import { ToolError, UserInputError } from '../errors.js';
 import { isoDate } from '../format/dates.js';
 import { money } from '../format/money.js';
 import { quoted } from '../format/untrusted-text.js';
-import { chooseSubscription, subscriptionIdSchema } from './lib/choose-subscription.js';
+import { subscriptionIdSchema } from './lib/choose-subscription.js';
 import { defineTool } from './lib/define-tool.js';
-import { pickablePlan } from './lib/plans-on-offer.js';
+import { changeAmounts, intervalLabel, isProration, planChange, previewChange } from './lib/plan-change.js';
 import { createPortalSession, PORTAL_LINK_NOTE } from './lib/portal.js';
-import { adjustableQuantity, portalOffers, portalPlanSwitching, type PortalPlanSwitching } from './lib/portal-plan-switching.js';
+import { portalOffers } from './lib/portal-plan-switching.js';
 import { boundedInteger, isoDateSchema, matching, moneySchema, optionalInput } from './lib/schemas.js';
-import { describeDiscount, LIVE_STATUSES } from './lib/subscriptions.js';
-
-type Behavior = 'always_invoice' | 'create_prorations' | 'none';
+import { describeDiscount } from './lib/subscriptions.js';
 
 // amount: per interval, all units.
 const planSchema = z.object({ price_id: z.string(), product: z.string(), quantity: z.number(), amount: moneySchema, interval: z.string() }).meta({ id: 'PlanChoice' });
@@ -33,25 +29,6 @@ const previewSchema = z.object({
 });
 
 type PreviewView = z.input<typeof previewSchema>;
-
-function intervalLabel(price: SlimPrice | Stripe.Price): string {
-  const recurring = price.recurring!;
-  return recurring.interval_count === 1 ? recurring.interval : `${recurring.interval_count} ${recurring.interval}s`;
-}
-
-function behaviorOf(switching: PortalPlanSwitching): Behavior {
-  const behavior = switching.prorationBehavior;
-  if (behavior === 'always_invoice') return 'always_invoice';
-  return behavior === 'none' ? 'none' : 'create_prorations';
-}
-
-/** The item the change is about: the only one, else the one of the new price's product, else the first. */
-function itemToChange(subscription: SlimSubscription, product: string) {
-  const items = subscription.items.data;
-  return items.find((item) => item.price.product === product) ?? items[0]!;
-}
-
-const isProration = (line: Stripe.InvoiceLineItem) => line.parent?.subscription_item_details?.proration === true;
 
 /** Stripe's preview, as lines, discounts, tax and balance that add up to amount_due. */
 function viewPreview(invoice: Stripe.Invoice, nameOf: (discountId: string) => string): PreviewView {
@@ -124,41 +101,10 @@ export default defineTool({
   // Reads a preview and creates a portal session: the plan changes only if the customer confirms it in the portal.
   annotations: { readOnlyHint: true, destructiveHint: false, openWorldHint: false },
   async handler(input, ctx) {
-    const { customers } = await ctx.customer();
-    const { subscription, view } = await chooseSubscription(ctx, customers, input.subscription, 'change', { withDiscounts: true });
-    const about = { id: subscription.id, plan: view.plan, status: subscription.status };
-    if (!LIVE_STATUSES.has(subscription.status)) {
-      throw new UserInputError(`Subscription ${subscription.id} has ended, so its plan cannot be changed; a new plan needs a new subscription.`);
-    }
     const prorationDate = Math.floor(Date.now() / 1000);
-
-    const [switching, chosen] = await Promise.all([portalPlanSwitching(ctx), pickablePlan(ctx, input.price)]);
-    if (!switching.enabled) {
-      throw new ToolError(
-        'refused',
-        'The merchant’s billing portal does not offer plan changes (switching plans is turned off, or no plans are set up to switch to), so a plan change cannot be previewed or confirmed here. The customer can ask the merchant’s support.',
-      );
-    }
-    if (!chosen) {
-      throw new UserInputError('That price is not one of the plans this customer may choose. Call get_available_plans and pass one of its price_id values.');
-    }
-    if (chosen.price.currency !== subscription.currency) {
-      throw new UserInputError(
-        `That plan is priced in ${chosen.price.currency.toUpperCase()} but this subscription is billed in ${subscription.currency.toUpperCase()}; choose a plan in ${subscription.currency.toUpperCase()} from get_available_plans.`,
-      );
-    }
-    const item = itemToChange(subscription, chosen.product.id);
-    const currentQuantity = item.quantity ?? 1;
-    const rule = adjustableQuantity(switching, chosen.product.id);
-    if (input.quantity !== undefined && input.quantity !== currentQuantity) {
-      if (!rule) throw new UserInputError(`The quantity of ${quoted(chosen.product.name)} cannot be changed by the customer; leave quantity out to keep ${currentQuantity}.`);
-      if (input.quantity < rule.minimum || (rule.maximum !== null && input.quantity > rule.maximum)) {
-        throw new UserInputError(`The quantity must be between ${rule.minimum} and ${rule.maximum ?? 'any number'}.`);
-      }
-    }
-    const quantity = input.quantity ?? currentQuantity;
-    const behavior = behaviorOf(switching);
-    const currentName = view.items[subscription.items.data.indexOf(item)]?.product ?? view.plan;
+    const change = await planChange(ctx, input);
+    const { subscription, view, switching, chosen, item, currentQuantity, quantity, behavior, currentName } = change;
+    const about = { id: subscription.id, plan: view.plan, status: subscription.status };
     const from = {
       price_id: item.price.id,
       product: currentName,
@@ -179,29 +125,14 @@ export default defineTool({
       return { ...common, outcome: 'no_change' as const, note: 'This is the customer’s current plan; nothing would change.', summary: `${quoted(view.plan)} is already on this plan; nothing changes.` };
     }
 
-    // Stripe takes a proration_date only with prorations; with none the date changes nothing.
-    const invoice = await ctx.stripe.invoices.createPreview({
-      customer: subscription.customer,
-      subscription: subscription.id,
-      subscription_details: {
-        items: [{ id: item.id, price: chosen.price.id, quantity }],
-        proration_behavior: behavior,
-        ...(behavior === 'none' ? {} : { proration_date: prorationDate }),
-      },
-    });
+    const invoice = await previewChange(ctx, change, prorationDate);
     const nameOf = (discountId: string) => {
       const found = subscription.discounts.find((discount) => typeof discount !== 'string' && discount.id === discountId);
       return (found && describeDiscount(found)?.name) ?? 'Discount';
     };
     const preview = viewPreview(invoice, nameOf);
     const currency = invoice.currency;
-    const billedNow = preview.billed === 'now';
-    const charged = billedNow ? invoice.amount_due : 0;
-    const credit = invoice.lines.data.filter(isProration).reduce((sum, line) => sum + line.amount, 0);
-    const newPeriodLine = invoice.lines.data.find((line) => !isProration(line) && line.pricing?.price_details?.price === chosen.price.id);
-    const nextDate = billedNow && newPeriodLine ? newPeriodLine.period.end : billedNow ? item.current_period_end : (invoice.next_payment_attempt ?? invoice.created);
-    const otherItems = subscription.items.data.filter((other) => other.id !== item.id).reduce((sum, other) => sum + (other.price.unit_amount ?? 0) * (other.quantity ?? 1), 0);
-    const newRecurring = { amount: money(chosen.price.unit_amount! * quantity + otherItems, currency), interval: intervalLabel(chosen.price), next_date: isoDate(nextDate) };
+    const { billedNow, charged, credit, newRecurring } = changeAmounts(change, invoice);
 
     const words: string[] = [];
     if (billedNow) {

@@ -24,7 +24,9 @@ import requestRefund from './request-refund.js';
 import requestCredit from './request-credit.js';
 import pauseSubscription from './pause-subscription.js';
 import resumeSubscription from './resume-subscription.js';
+import requestPlanChange from './request-plan-change.js';
 import getRequestStatus from './get-request-status.js';
+import retryPayment from './retry-payment.js';
 
 /** Every tool, in the order clients list them. Adding a tool touches its file and this list. */
 export const ALL_TOOLS: readonly AnyToolDefinition[] = [
@@ -49,6 +51,8 @@ export const ALL_TOOLS: readonly AnyToolDefinition[] = [
   requestCredit,
   pauseSubscription,
   resumeSubscription,
+  requestPlanChange,
+  retryPayment,
   getRequestStatus,
 ];
 

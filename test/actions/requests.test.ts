@@ -439,6 +439,16 @@ describe('classifyStripeFailure', () => {
     ['not a Stripe answer', new TypeError('x is undefined'), { retry: false, definite: false }],
     ['an already refunded charge', new Stripe.errors.StripeInvalidRequestError(raw('invalid_request_error', 400, 'charge_already_refunded')), { retry: false, definite: true, reason: 'This payment has already been refunded.' }],
     ['a refusal without a known code', new Stripe.errors.StripeCardError(raw('card_error', 402, 'something_new')), { retry: false, definite: true, reason: 'The billing system refused this request.' }],
+    [
+      'a card that declined a payment: the decline table’s words, never Stripe’s message',
+      new Stripe.errors.StripeCardError({ ...raw('card_error', 402, 'card_declined'), decline_code: 'insufficient_funds' }),
+      { retry: false, definite: true, reason: expect.stringMatching(/^The card was not charged: the card did not have enough funds or credit available for this payment\. Add funds/) },
+    ],
+    [
+      'a decline that hints at a stolen card: told as a plain bank decline',
+      new Stripe.errors.StripeCardError({ ...raw('card_error', 402, 'card_declined'), decline_code: 'rule' }),
+      { retry: false, definite: true, reason: expect.stringMatching(/^The card was not charged: the bank declined the payment without giving a reason\./) },
+    ],
   ])('%s', (_name, error, expected) => {
     expect(classifyStripeFailure(error)).toEqual(expected);
   });

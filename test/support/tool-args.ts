@@ -16,6 +16,8 @@ export function sampleArgs(tool: string, options: { staff?: boolean } = {}): Rec
   // The action tools (listed only with an actions policy): a request each, waiting for the person.
   if (tool === 'request_refund') return { ...who, payment: DEMO.actions.aliceDuplicateCharge, reason: 'duplicate' };
   if (tool === 'request_credit') return { ...who, amount: 500, reason: 'outage' };
+  if (tool === 'retry_payment') return { ...who, invoice: null };
   if (tool === 'pause_subscription') return { ...who, days: 10 };
+  if (tool === 'request_plan_change') return { ...who, price: DEMO.prices.teamMonthly };
   return who;
 }

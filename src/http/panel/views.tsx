@@ -683,7 +683,7 @@ export function RequestsPage(props: { waiting: ActionRequest[]; recent: ActionRe
           return (
             <article class="card request" id={request.id} data-testid="waiting-request" aria-labelledby={`${request.id}-title`}>
               <h3 id={`${request.id}-title`}>
-                {request.kind === 'refund' ? 'Refund' : request.kind === 'credit' ? 'Account credit' : request.kind === 'pause' ? 'Pause' : request.kind === 'resume' ? 'Resume' : 'Plan change'}
+                {request.kind === 'refund' ? 'Refund' : request.kind === 'credit' ? 'Account credit' : request.kind === 'pause' ? 'Pause' : request.kind === 'resume' ? 'Resume' : request.kind === 'retry_payment' ? 'Invoice payment' : 'Plan change'}
                 {amount ? (
                   <>
                     {' '}

@@ -21,7 +21,7 @@ export const ACTIONS_NOT_AVAILABLE_MESSAGE = 'Billing actions are not turned on 
 
 export const requestViewSchema = z.object({
   id: z.string(),
-  kind: z.enum(['refund', 'credit', 'pause', 'resume', 'plan_change']),
+  kind: z.enum(['refund', 'credit', 'pause', 'resume', 'plan_change', 'retry_payment']),
   state: z.enum(REQUEST_STATES),
   preview: z.object({ summary: z.string(), when: z.string(), amount: moneySchema.optional(), subject: z.string().optional() }),
   approval_because: z.array(z.string()).optional().describe('why a staff member must approve it'),
@@ -63,6 +63,8 @@ function doneText(request: ActionRequest): string {
       return 'Done: billing has resumed.';
     case 'plan_change':
       return `Done.${when}`;
+    case 'retry_payment':
+      return 'Done: the invoice is paid.';
   }
 }
 

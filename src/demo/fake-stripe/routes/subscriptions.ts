@@ -4,7 +4,8 @@ import { invalidRequest, resourceMissing } from '../errors.js';
 import { replaceSubscriptionDiscounts } from '../discounts.js';
 import { paginate } from '../paginate.js';
 import { defineRoute, type RouteContext } from '../router.js';
-import { emptyable, expandParam, formEnum, formInt, matchesRange, paginationShape, rangeParam } from '../validate.js';
+import { updateSubscriptionItems } from '../subscription-item-update.js';
+import { emptyable, expandParam, formBool, formEnum, formInt, matchesRange, paginationShape, rangeParam } from '../validate.js';
 
 export const SUBSCRIPTION_STATUSES = [
   'active',
@@ -109,10 +110,15 @@ export const updateSubscription = defineRoute({
     pause_collection: emptyable(
       z.strictObject({ behavior: formEnum(['keep_as_draft', 'mark_uncollectible', 'void']), resumes_at: formInt().optional() }),
     ).optional(),
+    items: z
+      .array(z.strictObject({ id: z.string().optional(), price: z.string().optional(), quantity: formInt({ min: 0 }).optional(), deleted: formBool().optional() }))
+      .optional(),
     proration_behavior: formEnum(['always_invoice', 'create_prorations', 'none']).optional(),
+    proration_date: formInt().optional(),
   }),
   handle(ctx, params) {
     const subscription = requireSubscription(ctx, ctx.pathParams.id ?? '');
+    if (params.items !== undefined) updateSubscriptionItems(ctx, subscription, { items: params.items, proration_behavior: params.proration_behavior, proration_date: params.proration_date });
     if (params.pause_collection !== undefined) setPauseCollection(ctx, subscription, params.pause_collection);
     if (params.discounts !== undefined) replaceSubscriptionDiscounts(ctx.store, subscription, params.discounts, ctx.now);
     if (params.metadata !== undefined) {
