@@ -3,6 +3,9 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { getEncoding } from 'js-tiktoken';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -22,11 +25,29 @@ async function listTools(args, env = {}) {
   return tools;
 }
 
+// Every action on: the action tools are listed only when a policy turns them on. The trail
+// (where requests live) goes to a throw-away folder.
+const scratch = mkdtempSync(join(tmpdir(), 'sbm-bench-tokens-'));
+const policy = join(scratch, 'policy.json');
+writeFileSync(
+  policy,
+  JSON.stringify({
+    refund: { enabled: true, reasons: ['duplicate', 'requested_by_customer'], max_age_days: 30, max_amount: { usd: 20000 } },
+    credit: { enabled: true, max_amount: { usd: 5000 } },
+    pause: { enabled: true, max_days: 90, behavior: 'void' },
+    plan_change: { enabled: true, max_amount: { usd: 50000 } },
+    retry_payment: { enabled: true },
+  }),
+);
+const actions = { ACTIONS_POLICY: policy, XDG_DATA_HOME: scratch };
+
 const cases = [
   ['customer (default tools)', ['--demo'], {}],
   ['customer + write tools', ['--demo'], { WRITE_TOOLS: 'all' }],
+  ['customer + every action', ['--demo'], actions],
   ['staff (default tools)', ['--demo', '--staff'], {}],
   ['staff + write tools', ['--demo', '--staff'], { WRITE_TOOLS: 'all' }],
+  ['staff + every action', ['--demo', '--staff'], actions],
 ];
 
 const rows = [];
@@ -37,3 +58,4 @@ for (const [name, args, env] of cases) {
   rows.push({ mode: name, tools: tools.length, tokens: encoding.encode(json).length, 'max per tool': Math.max(...perTool), 'mean per tool': Math.round(perTool.reduce((a, b) => a + b, 0) / perTool.length) });
 }
 console.table(rows);
+rmSync(scratch, { recursive: true, force: true });

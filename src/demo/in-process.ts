@@ -3,6 +3,7 @@ import { createOutboxMailer, type CodeMailer } from '../verify/mailer.js';
 import { demoActionsPolicy } from './actions-policy.js';
 import { FakeStripe } from './fake-stripe/index.js';
 import { DEMO_CUSTOMER_EMAIL, DEMO_HOST_KEY, DEMO_IDENTITY_SECRET, DEMO_STAFF_KEY, DEMO_STRIPE_KEY, mintIdentityToken } from './demo-identity.js';
+import { DEMO } from './fake-stripe/seed.js';
 
 export { DEMO_CUSTOMER_EMAIL };
 
@@ -23,6 +24,8 @@ export async function inProcessDemo(
     STRIPE_API_BASE: undefined,
     IDENTITY_SECRET: settings.IDENTITY_SECRET ?? DEMO_IDENTITY_SECRET,
     IDENTITY_JWKS_URL: undefined,
+    // The demo's offer to stay, in the cancel flow (a coupon of the demo account, never the user's).
+    CANCEL_RETENTION_COUPON: settings.CANCEL_RETENTION_COUPON ?? DEMO.coupons.retention,
   };
   if (options.http) {
     // Over HTTP the keys decide who is who: demo keys unless the operator set their own.

@@ -171,6 +171,8 @@ export default defineTool({
     };
     const headline = `Switching ${quoted(currentName)} to ${quoted(chosen.product.name)} (${to.amount.formatted} per ${to.interval})`;
     if (multiple || !onPortal) {
+      // Where the merchant's policy allows plan changes in the chat, the customer need not wait for the team.
+      if (ctx.actions?.enabled('plan_change')) words.push('The customer can also ask for it here: request_plan_change makes exactly this change once they confirm it.');
       return { ...answer, outcome: 'made_by_merchant' as const, note: words.join(' '), summary: `${headline}: ${billedNow ? `${money(charged, currency).formatted} now` : 'nothing now'}; made by the merchant’s team.` };
     }
 
