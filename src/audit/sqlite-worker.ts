@@ -34,11 +34,13 @@ const dialect: SqlDialect = { backend: 'sqlite', placeholder: () => '?' };
 async function open(file: string): Promise<Database.Database> {
   const { default: Sqlite } = await import('better-sqlite3');
   const db = new Sqlite(file);
+  // Several processes may share the file: wait for another's write lock instead of failing. First:
+  // two processes opening a new file at once both switch it to WAL, and without a timeout the
+  // second switch fails at once with "database is locked".
+  db.pragma('busy_timeout = 5000');
   // WAL: readers never wait for the writer; NORMAL is durable across process crashes in WAL mode.
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  // Several processes may share the file: wait for another's write lock instead of failing.
-  db.pragma('busy_timeout = 5000');
   // Erased and purged values are overwritten with zeros where they lay, not left in freed space.
   db.pragma('secure_delete = ON');
   return db;
