@@ -29,6 +29,19 @@ afterAll(() => fx.close());
 
 const connect = (mode: ServerMode) => connectClient(mode === 'staff' ? 'staff' : { customer: DEMO.emails.alice }, { env: { WRITE_TOOLS: 'all' }, runtime: fx.runtime });
 
+/** A customer and a staff session, opened before the enclosing describe's tests and closed after them. */
+function useSessions(receive: (opened: { customer: ConnectedClient; staff: ConnectedClient }) => void) {
+  let opened: ConnectedClient[] = [];
+  beforeAll(async () => {
+    const [customer, staff] = await Promise.all([connect('customer'), connect('staff')]);
+    opened = [customer, staff];
+    receive({ customer, staff });
+  });
+  afterAll(async () => {
+    await Promise.all(opened.map((session) => session.close()));
+  });
+}
+
 describe('every MCP input schema is valid for OpenAI strict mode as it is (write tools on)', () => {
   it.each(MODES)('%s mode', async (mode, count) => {
     const session = await connect(mode);
@@ -59,12 +72,7 @@ describe('every MCP input schema is valid for OpenAI strict mode as it is (write
 describe('null means "not given" (what a strict-mode model sends for an argument it leaves out)', () => {
   let customer: ConnectedClient;
   let staff: ConnectedClient;
-  beforeAll(async () => {
-    [customer, staff] = await Promise.all([connect('customer'), connect('staff')]);
-  });
-  afterAll(async () => {
-    await Promise.all([customer.close(), staff.close()]);
-  });
+  useSessions((opened) => ({ customer, staff } = opened));
 
   it('answers as if the argument were left out', async () => {
     const same = async (session: ConnectedClient, tool: string, args: Record<string, unknown>, nulls: Record<string, null>) => {
@@ -91,12 +99,7 @@ describe('null means "not given" (what a strict-mode model sends for an argument
 describe('bounds are checked on every call, with the message the JSON Schema keyword used to give', () => {
   let customer: ConnectedClient;
   let staff: ConnectedClient;
-  beforeAll(async () => {
-    [customer, staff] = await Promise.all([connect('customer'), connect('staff')]);
-  });
-  afterAll(async () => {
-    await Promise.all([customer.close(), staff.close()]);
-  });
+  useSessions((opened) => ({ customer, staff } = opened));
 
   /** The message zod gives for this schema and value: what the listed maxLength/minimum said before. */
   const zodMessage = (schema: z.ZodType, value: unknown) => (schema.safeParse(value) as { error: z.ZodError }).error.issues[0]!.message;

@@ -16,7 +16,7 @@ import { storable } from '../audit/call-entry.js';
 import type { AuditSurface } from '../audit/record.js';
 import { ToolError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { normalizeEmail, type Principal } from '../verify/principal.js';
+import { isCustomerWithEmail, isUnprovenCustomer, type Principal } from '../verify/principal.js';
 import { ACTION_PERMISSIONS } from './action-permissions.js';
 import { actionEntry, type ActionStep, type StepFacts } from './action-audit.js';
 import { confirmationToken } from './confirmation-secret.js';
@@ -121,8 +121,6 @@ export interface ActionsEngineOptions {
 const UNPROVEN_NEEDS_EMAIL =
   "This needs the customer to confirm it from their email, and no confirmation email can be sent here: nothing was requested. The merchant's support team can help.";
 
-/** VERIFY_MODE=trust-email: the email was typed, not proven. */
-const isUnproven = (principal: Principal): boolean => principal.kind === 'customer' && principal.verifiedBy === 'trust-email';
 
 const NOT_ENABLED = "This is not something the assistant can do here: this merchant's policy does not allow it. The merchant's support team can help.";
 
@@ -214,7 +212,7 @@ export class ActionsEngine {
     if (who.principal.kind !== 'customer') throw new ToolError('not_verified', 'Only a verified customer can ask for this.');
     // An email matched without proof (VERIFY_MODE=trust-email) is whatever the visitor typed: only
     // the emailed link, which proves the mailbox, may confirm, never a button in the same chat.
-    const emailOnly = isUnproven(who.principal);
+    const emailOnly = isUnprovenCustomer(who.principal);
     if (emailOnly && !(this.options.publicUrl && this.options.sendConfirmation && proposal.email)) throw new ToolError('refused', UNPROVEN_NEEDS_EMAIL);
     await this.supersede(replaced);
     const { request, secret } = await this.options.requests.create({ ...base, principal: 'customer' });
@@ -269,7 +267,7 @@ export class ActionsEngine {
   async confirm(id: string, secret: string, channel: Exclude<ConfirmChannel, 'staff'>, options: { owner?: Principal; by?: string; surface?: AuditSurface } = {}): Promise<ConfirmOutcome> {
     if (options.owner) {
       // An unproven email's requests are confirmed by the emailed link alone (propose()).
-      if (isUnproven(options.owner)) return { outcome: 'invalid' };
+      if (isUnprovenCustomer(options.owner)) return { outcome: 'invalid' };
       const request = await this.options.requests.get(id);
       if (!request || !this.owns(options.owner, request)) return { outcome: 'invalid' };
     }
@@ -338,7 +336,7 @@ export class ActionsEngine {
   /** Whether `principal` is the customer a request belongs to. */
   owns(principal: Principal, request: ActionRequest): boolean {
     if (request.tenant_id !== this.options.tenantId) return false;
-    return principal.kind === 'customer' && request.principal === 'customer' && request.email !== null && normalizeEmail(principal.email) === request.email;
+    return request.principal === 'customer' && isCustomerWithEmail(principal, request.email);
   }
 
   /** Calls Stripe for a claim, once, then records the outcome and drops the customer's cached answers. */

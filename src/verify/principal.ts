@@ -54,3 +54,16 @@ export function isPlausibleEmail(email: string): boolean {
   // A lone surrogate half is no text a person typed (and no database stores it as given).
   return trimmed.length <= 254 && trimmed.isWellFormed() && EMAIL_PATTERN.test(trimmed);
 }
+
+/**
+ * Whether `principal` is the verified customer of this email (a request, a record) — the one
+ * identity comparison every surface asks; an unverified visitor or staff key is nobody's customer.
+ */
+export function isCustomerWithEmail(principal: Principal, email: string | null): boolean {
+  return principal.kind === 'customer' && email !== null && normalizeEmail(principal.email) === normalizeEmail(email);
+}
+
+/** VERIFY_MODE=trust-email: the email was typed, not proven by a token or a code. */
+export function isUnprovenCustomer(principal: Principal): boolean {
+  return principal.kind === 'customer' && principal.verifiedBy === 'trust-email';
+}

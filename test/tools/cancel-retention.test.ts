@@ -3,11 +3,11 @@
  * confirming does per the portal configuration: the flow Stripe receives (the fake checks it as
  * Stripe does, so a wrong shape fails the call) and the words the customer is given.
  */
-import type Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import { DEMO } from '../../src/demo/fake-stripe/index.js';
 import { useFakeStripe } from '../support/fake-stripe-msw.js';
-import { connectClient, errorText, structured, TEST_STRIPE_KEY, type Who } from '../support/mcp-harness.js';
+import { errorText, structured, TEST_STRIPE_KEY } from '../support/mcp-harness.js';
+import { flowOf, portalTool } from '../support/portal-tools.js';
 
 const stripe = useFakeStripe({ now: 1_790_000_000 });
 const RETENTION = { CANCEL_RETENTION_COUPON: DEMO.coupons.retention };
@@ -20,19 +20,7 @@ interface Answer {
   retention_offer?: string;
 }
 
-async function call(who: Who, args: Record<string, unknown> = {}, env: Record<string, string> = {}) {
-  const session = await connectClient(who, { env });
-  try {
-    return await session.call('cancel_subscription', args);
-  } finally {
-    await session.close();
-  }
-}
-
-type FlowData = Stripe.BillingPortal.SessionCreateParams.FlowData;
-const flowOf = (request: { params: Record<string, unknown> }) => request.params.flow_data as FlowData;
-const portalPosts = () => stripe.fake().requests.filter((r) => r.method === 'POST' && r.path === '/v1/billing_portal/sessions');
-const sessions = () => [...stripe.fake().store.portalSessions.values()];
+const { call, portalPosts, sessions } = portalTool('cancel_subscription', stripe);
 const cancelFeature = () => stripe.fake().store.portalConfigurations.get(DEMO.portalConfiguration)!.features.subscription_cancel;
 
 describe('cancel_subscription: the offer to stay', () => {

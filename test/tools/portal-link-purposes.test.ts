@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { makeSubscriptionItem } from '../../src/demo/fake-stripe/factories.js';
 import { DEMO } from '../../src/demo/fake-stripe/index.js';
 import { useFakeStripe } from '../support/fake-stripe-msw.js';
-import { connectClient, errorText, structured, type Who } from '../support/mcp-harness.js';
+import { errorText, structured } from '../support/mcp-harness.js';
+import { flowOf, portalTool } from '../support/portal-tools.js';
 
 const NOW = 1_790_000_000;
 const stripe = useFakeStripe({ now: NOW });
@@ -22,19 +23,7 @@ interface Answer {
   summary: string;
 }
 
-async function call(who: Who, args: Record<string, unknown> = {}, env: Record<string, string> = {}) {
-  const session = await connectClient(who, { env });
-  try {
-    return await session.call('get_billing_portal_link', args);
-  } finally {
-    await session.close();
-  }
-}
-
-type FlowData = Stripe.BillingPortal.SessionCreateParams.FlowData;
-const flowOf = (request: { params: Record<string, unknown> }) => request.params.flow_data as FlowData;
-const portalPosts = () => stripe.fake().requests.filter((r) => r.method === 'POST' && r.path === '/v1/billing_portal/sessions');
-const sessions = () => [...stripe.fake().store.portalSessions.values()];
+const { call, portalPosts, sessions } = portalTool('get_billing_portal_link', stripe);
 const features = () => stripe.fake().store.portalConfigurations.get(DEMO.portalConfiguration)!.features;
 const flows = () => sessions().map((session) => session.flow);
 const redirect = { type: 'redirect', redirect: { return_url: RETURN.PORTAL_RETURN_URL } };

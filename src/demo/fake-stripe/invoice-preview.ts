@@ -113,14 +113,48 @@ export function previewNextInvoice(
     return { amount, discount };
   });
   const total = remaining;
+  // A preview is dated when it would be created: the start of the next period.
+  return makePreviewInvoice({
+    id,
+    customer,
+    subscription,
+    currency,
+    lines,
+    subtotal,
+    total,
+    created: billingDate,
+    periodStart: lines[0]?.period.start ?? billingDate,
+    periodEnd: lines[0]?.period.end ?? billingDate,
+    billingReason: 'upcoming',
+    discountIds,
+    totalDiscountAmounts,
+  });
+}
+
+/** The draft invoice a preview returns, built from its lines, totals and discounts. */
+export function makePreviewInvoice(parts: {
+  id: string;
+  customer: Stripe.Customer;
+  subscription: Stripe.Subscription;
+  currency: string;
+  lines: Stripe.InvoiceLineItem[];
+  subtotal: number;
+  total: number;
+  created: number;
+  periodStart: number;
+  periodEnd: number;
+  billingReason: Stripe.Invoice.BillingReason;
+  discountIds: string[];
+  totalDiscountAmounts: Stripe.Invoice.TotalDiscountAmount[];
+}): Stripe.Invoice {
+  const { id, customer, subscription, currency, lines, subtotal, total, created } = parts;
   const startingBalance = customer.balance;
   const invoice = makeInvoice({
     id,
     customer: customer.id,
     customerEmail: customer.email,
     customerName: customer.name ?? null,
-    // A preview is dated when it would be created: the start of the next period.
-    created: billingDate,
+    created,
     currency,
     status: 'draft',
     lines,
@@ -130,14 +164,14 @@ export function previewNextInvoice(
     amountDue: Math.max(0, total + startingBalance),
     amountPaid: 0,
     subscription: subscription.id,
-    periodStart: lines[0]?.period.start ?? billingDate,
-    periodEnd: lines[0]?.period.end ?? billingDate,
-    nextPaymentAttempt: billingDate,
-    billingReason: 'upcoming',
+    periodStart: parts.periodStart,
+    periodEnd: parts.periodEnd,
+    nextPaymentAttempt: created,
+    billingReason: parts.billingReason,
     collectionMethod: subscription.collection_method,
   });
-  invoice.discounts = discountIds;
-  invoice.total_discount_amounts = totalDiscountAmounts;
+  invoice.discounts = parts.discountIds;
+  invoice.total_discount_amounts = parts.totalDiscountAmounts;
   invoice.total_excluding_tax = total;
   // Credit left over after this invoice stays on the customer (negative = credit).
   invoice.ending_balance = Math.min(0, total + startingBalance);

@@ -19,8 +19,8 @@
  */
 import type Stripe from 'stripe';
 import { invalidRequest, resourceMissing } from './errors.js';
-import { makeInvoice, makeInvoiceLineItem } from './factories.js';
-import { addInterval, lineDescription } from './invoice-preview.js';
+import { makeInvoiceLineItem } from './factories.js';
+import { addInterval, lineDescription, makePreviewInvoice } from './invoice-preview.js';
 import type { FakeStripeStore } from './store.js';
 
 export interface ItemChange {
@@ -208,33 +208,21 @@ export function previewSubscriptionChange(
   }
 
   const created = immediate ? prorationDate : periodEnd;
-  const startingBalance = customer.balance;
-  const invoice = makeInvoice({
+  const invoice = makePreviewInvoice({
     id: store.nextId('upcoming_in'),
-    customer: customer.id,
-    customerEmail: customer.email,
-    customerName: customer.name ?? null,
-    created,
+    customer,
+    subscription,
     currency,
-    status: 'draft',
     lines,
     subtotal,
     total,
-    startingBalance,
-    amountDue: Math.max(0, total + startingBalance),
-    amountPaid: 0,
-    subscription: subscription.id,
+    created,
     periodStart: immediate ? prorationDate : periodEnd,
     periodEnd: immediate ? prorationDate : (lines.find((l) => !l.parent?.subscription_item_details?.proration)?.period.end ?? periodEnd),
-    nextPaymentAttempt: created,
     billingReason: immediate ? 'subscription_update' : 'upcoming',
-    collectionMethod: subscription.collection_method,
+    discountIds,
+    totalDiscountAmounts,
   });
-  invoice.discounts = discountIds;
-  invoice.total_discount_amounts = totalDiscountAmounts;
-  invoice.total_excluding_tax = total;
-  invoice.ending_balance = Math.min(0, total + startingBalance);
   if (invoice.parent?.subscription_details) invoice.parent.subscription_details.subscription_proration_date = prorationDate;
-  invoice.lines.url = `/v1/invoices/${invoice.id}/lines`;
   return invoice;
 }
