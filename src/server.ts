@@ -1,13 +1,15 @@
 import { McpServer, type RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, McpError, ReadResourceRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { ToolError } from './errors.js';
 import { QUOTED_VALUES_NOTE } from './format/untrusted-text.js';
 import type { PersonQuestion, ToolRuntime } from './tools/lib/context.js';
 import type { AnyToolDefinition } from './tools/lib/define-tool.js';
 import { inputSchemaFor, outputSchemaFor, runTool, type ServerMode } from './tools/lib/run-tool.js';
-import { toolsForMode } from './tools/registry.js';
+import { appOnlyToolMeta, APP_RESOURCE_MIME_TYPE, BILLING_CARD_UI_META, BILLING_CARD_URI, billingCardHtml, CARD_META_KEY, cardToolMeta, declaresApps, type CardMeta } from './apps/billing-card.js';
+import { cardGrantFor, issueCardGrant } from './apps/card-grant.js';
+import { appToolsFor, toolsForMode } from './tools/registry.js';
 import type { Principal } from './verify/principal.js';
 import { SERVER_VERSION } from './version.js';
 
@@ -38,6 +40,11 @@ export interface McpServerOptions {
    * cannot: the client's answer would arrive as a new request, at a server that never asked.
    */
   elicitation?: boolean;
+  /**
+   * Whether the client declared the MCP Apps extension: stateless HTTP knows it from the
+   * request (src/http/apps-session.ts); stdio learns it at `initialize` (leave undefined).
+   */
+  apps?: boolean | undefined;
 }
 
 /** Where an action request's confirmation travels in an MCP result: for the host's card or button, never for the model. */
@@ -69,7 +76,29 @@ function sharedValidator(): AjvJsonSchemaValidator {
 export function createMcpServer(options: McpServerOptions): McpServer {
   const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION }, { instructions: SERVER_INSTRUCTIONS[options.mode], jsonSchemaValidator: sharedValidator() });
   const registered: Array<{ tool: AnyToolDefinition; handle: RegisteredTool }> = [];
-  for (const tool of toolsForMode(options.tools, options.mode, options.runtime.verification !== undefined, options.runtime.actions)) {
+  // Stdio learns at initialize whether the client renders cards; until then, no card buttons.
+  let apps = options.apps ?? false;
+  if (options.apps === undefined) {
+    server.server.oninitialized = () => {
+      apps = declaresApps(server.server.getClientCapabilities());
+      syncAvailability();
+    };
+  }
+  const readCard = async () => ({ contents: [{ uri: BILLING_CARD_URI, mimeType: APP_RESOURCE_MIME_TYPE, text: await billingCardHtml(), _meta: { ui: BILLING_CARD_UI_META } }] });
+  server.registerResource(
+    'billing-card',
+    BILLING_CARD_URI,
+    { title: 'Billing card', description: "The customer's plan, invoices and requests as a card, with buttons the person presses (MCP Apps).", mimeType: APP_RESOURCE_MIME_TYPE },
+    readCard,
+  );
+  // The SDK's own "not found" repeats the URI asked for; ours says nothing of what was sent.
+  server.server.setRequestHandler(ReadResourceRequestSchema, async (request) => {
+    if (request.params.uri !== BILLING_CARD_URI) throw new McpError(ErrorCode.InvalidParams, 'No such resource: resources/list names the one this server has.');
+    return readCard();
+  });
+  const modeTools = (tools: readonly AnyToolDefinition[]) => toolsForMode(tools, options.mode, options.runtime.verification !== undefined, options.runtime.actions);
+  for (const tool of [...modeTools(options.tools), ...modeTools(appToolsFor(options.tools, options.mode))]) {
+    const meta = tool.visibility === 'app' ? appOnlyToolMeta() : tool.card ? cardToolMeta() : undefined;
     const handle = server.registerTool(
       tool.name,
       {
@@ -78,6 +107,7 @@ export function createMcpServer(options: McpServerOptions): McpServer {
         inputSchema: inputSchemaFor(tool, options.mode),
         outputSchema: outputSchemaFor(tool),
         annotations: { title: tool.title, ...tool.annotations },
+        ...(meta ? { _meta: meta } : {}),
       },
       async (args: Record<string, unknown>, extra): Promise<CallToolResult> => {
         let principal: Principal;
@@ -99,24 +129,36 @@ export function createMcpServer(options: McpServerOptions): McpServer {
                 return answer.action === 'decline' ? 'cancel' : undefined;
               }
             : undefined;
+        // A staff card's button acts on the customer the card showed, as its grant says, not on an argument.
+        if (tool.visibility === 'app' && options.mode === 'staff') {
+          const grant = await cardGrantFor(options.runtime, principal, options.conversation, args.card);
+          args = { ...args, email: null, customer_id: grant?.customer_id ?? null };
+        }
         const outcome = await runTool(tool, args, { runtime: options.runtime, principal, mode: options.mode, conversation: options.conversation, caller: options.caller, admit: options.admit, surface: options.surface ?? 'stdio', askPerson });
         if (!outcome.ok) {
           // A busy refusal carries when to retry, as /v1/tools does in Retry-After.
           const retry = outcome.error.retryAfterSeconds;
           return { isError: true, content: [{ type: 'text', text: outcome.error.message }], ...(retry !== undefined ? { _meta: { retry_after_seconds: retry } } : {}) };
         }
+        const card = apps && tool.card ? await cardMeta(tool.card, principal, outcome.customerId) : undefined;
+        const meta = { ...(outcome.confirmation ? { [CONFIRMATION_META_KEY]: outcome.confirmation } : {}), ...(card ? { [CARD_META_KEY]: card } : {}) };
         return {
           structuredContent: outcome.output,
           content: [{ type: 'text', text: outcome.text }],
-          ...(outcome.confirmation ? { _meta: { [CONFIRMATION_META_KEY]: outcome.confirmation } } : {}),
+          ...(Object.keys(meta).length > 0 ? { _meta: meta } : {}),
         };
       },
     );
     registered.push({ tool, handle });
   }
+  /** What the card is handed beside a result: its view, and the grant its portal buttons send back. */
+  const cardMeta = async (view: CardMeta['view'], principal: Principal, customerId: string | undefined): Promise<CardMeta | undefined> => {
+    const grant = await issueCardGrant(options.runtime, principal, options.conversation, customerId).catch(() => undefined);
+    return grant ? { view, token: grant.token, test_mode: options.runtime.key.mode === 'test', expires_at: grant.expires_at } : undefined;
+  };
   const syncAvailability = () => {
     for (const { tool, handle } of registered) {
-      const listed = options.runtime.availability?.isListed(tool) ?? true;
+      const listed = (tool.visibility !== 'app' || apps) && (options.runtime.availability?.isListed(tool) ?? true);
       if (listed && !handle.enabled) handle.enable();
       if (!listed && handle.enabled) handle.disable();
     }

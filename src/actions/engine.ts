@@ -294,10 +294,10 @@ export class ActionsEngine {
     return { outcome: 'confirmed', request: execution.request, execution };
   }
 
-  /** The Cancel button on the email page (the secret proves the click). */
-  async cancelWithSecret(id: string, secret: string): Promise<ConfirmOutcome | { outcome: 'canceled'; request: ActionRequest }> {
+  /** The Cancel button on the email page or the card (the secret proves the click). */
+  async cancelWithSecret(id: string, secret: string, channel: 'email' | 'card' = 'email'): Promise<ConfirmOutcome | { outcome: 'canceled'; request: ActionRequest }> {
     const result = await this.options.requests.cancelWithSecret(id, secret);
-    if (result.outcome === 'canceled') this.record('canceled', result.request, { by: 'customer', channel: 'email' });
+    if (result.outcome === 'canceled') this.record('canceled', result.request, { by: 'customer', channel });
     // As confirm(): a link past its 15 minutes expires on the click, recorded as the sweep would.
     if (result.outcome === 'expired' && result.request.state === 'expired') this.record('expired', result.request, { by: 'system' });
     return result;

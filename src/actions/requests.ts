@@ -36,7 +36,8 @@ import { canMove, isRequestState, MOVES, type MoveName, type RequestState } from
 /** The policy's kinds, and resuming a paused subscription (which the policy does not limit). */
 export type RequestKind = ActionKind | 'resume';
 /** How the person confirmed: the email page, the host's own button, MCP `_meta`/elicitation, or a staff key's own call. */
-export type ConfirmChannel = 'email' | 'host' | 'mcp' | 'elicitation' | 'staff';
+/** `card`: a button in the MCP Apps billing card (src/apps), pressed by the person. */
+export type ConfirmChannel = 'email' | 'host' | 'mcp' | 'elicitation' | 'card' | 'staff';
 type Json = Record<string, unknown>;
 
 export interface ActionRequest {

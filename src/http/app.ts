@@ -6,6 +6,7 @@ import { timeout } from 'hono/timeout';
 import type { Settings } from '../config.js';
 import { ToolError } from '../errors.js';
 import { createMcpServer, createStatelessMcpTransport } from '../server.js';
+import { appsSessionFor, isAppsSession } from './apps-session.js';
 import type { ToolRuntime } from '../tools/lib/context.js';
 import type { AnyToolDefinition } from '../tools/lib/define-tool.js';
 import { runTool, type ServerMode } from '../tools/lib/run-tool.js';
@@ -63,8 +64,8 @@ const modeOf = (caller: HttpCaller): ServerMode => (caller.kind === 'staff' ? 's
 const callerKey = (caller: HttpCaller): string => `${caller.kind}:${caller.name}`;
 
 /** A batch the server refuses, as a JSON-RPC error; undefined for a single message (or a body the transport will reject itself). */
-async function refuseBatch(request: Request): Promise<string | undefined> {
-  const body = (await request.clone().text()).trimStart();
+function refuseBatch(request: Request, text: string): string | undefined {
+  const body = text.trimStart();
   if (!body.startsWith('[')) return undefined;
   const version = request.headers.get('mcp-protocol-version');
   if (version !== null && version >= BATCHES_REMOVED_IN) return `JSON-RPC batches are not part of MCP ${version}: send one message per request.`;
@@ -188,8 +189,10 @@ export function createHttpApp(options: HttpAppOptions): Hono<Env> {
       c.header('Allow', 'POST');
       return jsonError(c, 405, 'method_not_allowed', 'This server is stateless: POST JSON-RPC to /mcp; no GET stream or session to DELETE.');
     }
-    const refusal = await refuseBatch(c.req.raw);
+    const body = await c.req.raw.clone().text();
+    const refusal = refuseBatch(c.req.raw, body);
     if (refusal) return c.json({ jsonrpc: '2.0', id: null, error: { code: -32600, message: refusal } }, 400);
+    const appsSession = appsSessionFor(body);
     const { principal, conversation, mode } = await identify(c);
     const caller = callerKey(c.get('caller'));
     const server = createMcpServer({
@@ -201,13 +204,17 @@ export function createHttpApp(options: HttpAppOptions): Hono<Env> {
       caller,
       admit: () => callLimits.admit(caller, conversation),
       surface: 'mcp',
+      apps: appsSession !== undefined || isAppsSession(c.req.header('mcp-session-id')),
     });
     const { transport, json } = await createStatelessMcpTransport(c.req.header('accept'));
     await server.connect(transport);
     const response = await transport.handleRequest(c.req.raw);
     // A JSON answer is complete here; an SSE stream ends by itself once the answer is written.
     if (json) void server.close().catch(() => {});
-    return response;
+    if (appsSession === undefined || !response.ok) return response;
+    const marked = new Response(response.body, response);
+    marked.headers.set('mcp-session-id', appsSession);
+    return marked;
   });
 
   app.get('/v1/tools', async (c) => {

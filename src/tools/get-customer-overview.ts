@@ -7,6 +7,7 @@ export default defineTool({
   description:
     "One snapshot of the customer's billing: subscriptions, recent invoices, payment method (masked), credit, next invoice, failed payments and refunds, and what needs action now. Use first for a broad 'what's going on with my account' question. Read-only.",
   audience: 'customer',
+  card: 'overview',
   discloses: ['customer_record', 'subscription', 'subscription.price', 'discount', 'upcoming_invoice', 'invoices', 'payments', 'refunds', 'payment_method.brand', 'payment_method.last4', 'payment_method.expiry', 'credit_balance'],
   permissions: ['rak_customer_read', 'rak_subscription_read'],
   optionalPermissions: {

@@ -95,6 +95,7 @@ export default defineTool({
   description:
     "The customer's recent invoices, newest first: number, status, amounts, dates, and links to view, pay or download the PDF. Use for 'send me my invoice', 'what was I billed', 'is my invoice paid'. Read-only; for the next bill use get_upcoming_invoice.",
   audience: 'customer',
+  card: 'invoices',
   discloses: ['invoices'],
   permissions: ['rak_customer_read', 'rak_invoice_read'],
   inputSchema: {

@@ -17,6 +17,7 @@ export default defineTool({
   description:
     "The customer's refund, credit, pause and resume requests, newest first: their state (waiting for the customer's confirmation or the merchant's approval, done, denied, failed, expired, canceled) and, once decided, the outcome or the reason. Use for 'did my refund go through'. Read-only.",
   audience: 'customer',
+  card: 'request',
   // Listed whenever the merchant's policy turns any action on (registry.ts).
   action: 'any',
   discloses: ['refunds', 'credit_balance', 'subscription'],

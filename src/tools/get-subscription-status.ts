@@ -28,6 +28,7 @@ export default defineTool({
   description:
     "The customer's subscriptions: plan, price per interval, discounts, status, billing period, next payment date and amount (and how it follows from price, discounts, credit and tax), trial end, scheduled cancellation. Use for 'what plan am I on', 'when do I pay next', 'why am I charged this much'. Read-only.",
   audience: 'customer',
+  card: 'subscription',
   discloses: ['subscription', 'subscription.price', 'discount', 'upcoming_invoice'],
   permissions: ['rak_customer_read', 'rak_subscription_read'],
   optionalPermissions: {

@@ -23,6 +23,7 @@ export default defineTool({
   description:
     "Asks to pause billing of the customer's subscription for a number of days, within the merchant's policy; billing resumes by itself after that. Nothing changes until the customer confirms it themselves outside this chat; long pauses also need the merchant's approval. The answer says what happens next.",
   audience: 'customer',
+  card: 'request',
   action: 'pause',
   discloses: ['subscription'],
   permissions: ['rak_customer_read', 'rak_subscription_read', 'rak_subscription_write'],

@@ -65,6 +65,7 @@ export default defineTool({
   description:
     "What switching the customer's subscription to another plan (a price_id from get_available_plans) would cost: charged or credited now, the new recurring amount and date, discounts and tax, from Stripe's own preview; with a portal link to confirm exactly that change. Changes nothing.",
   audience: 'customer',
+  card: 'plan_change',
   discloses: ['subscription', 'plans', 'upcoming_invoice', 'discount', 'billing_portal_link'],
   writes: 'portal_session',
   permissions: [

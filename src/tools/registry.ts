@@ -27,6 +27,9 @@ import resumeSubscription from './resume-subscription.js';
 import requestPlanChange from './request-plan-change.js';
 import getRequestStatus from './get-request-status.js';
 import retryPayment from './retry-payment.js';
+import cardPortalLink from './card-portal-link.js';
+import cardConfirmRequest from './card-confirm-request.js';
+import cardCancelRequest from './card-cancel-request.js';
 
 /** Every tool, in the order clients list them. Adding a tool touches its file and this list. */
 export const ALL_TOOLS: readonly AnyToolDefinition[] = [
@@ -55,6 +58,23 @@ export const ALL_TOOLS: readonly AnyToolDefinition[] = [
   retryPayment,
   getRequestStatus,
 ];
+
+/**
+ * The billing card's buttons (MCP Apps, `_meta.ui.visibility: ["app"]`): not in ALL_TOOLS, so
+ * no other surface (/v1/tools, TOOLS, docs) lists them; createMcpServer offers them only to a
+ * client that declared the Apps extension.
+ */
+export const APP_TOOLS: readonly AnyToolDefinition[] = [cardPortalLink, cardConfirmRequest, cardCancelRequest];
+
+/**
+ * The card's buttons that go with the selected tools in this mode: the portal button with the
+ * portal link tool; Confirm and Cancel in customer mode only (a staff call is its own confirmation).
+ */
+export function appToolsFor(selected: readonly AnyToolDefinition[], mode: 'customer' | 'staff'): AnyToolDefinition[] {
+  const names = new Set(selected.map((tool) => tool.name));
+  if (![...names].some((name) => ALL_TOOLS.find((tool) => tool.name === name)?.card)) return [];
+  return APP_TOOLS.filter((tool) => (tool === cardPortalLink ? names.has('get_billing_portal_link') : mode === 'customer'));
+}
 
 /** The billing tools proper: everything but the email-code verification tools. */
 export const BILLING_TOOLS: readonly AnyToolDefinition[] = ALL_TOOLS.filter((tool) => tool.audience !== 'verification');

@@ -15,6 +15,7 @@ export default defineTool({
   description:
     "Asks for a credit to the customer's account balance, used for their next invoices (not money back to the card), within the merchant's policy. Nothing is credited until the customer confirms it themselves outside this chat; some credits also need the merchant's approval. The answer says what happens next.",
   audience: 'customer',
+  card: 'request',
   action: 'credit',
   discloses: ['credit_balance'],
   permissions: ['rak_customer_read', 'rak_customer_balance_transaction_write'],

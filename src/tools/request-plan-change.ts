@@ -14,6 +14,7 @@ export default defineTool({
   description:
     "Asks to switch the customer's subscription to another plan (a price_id from get_available_plans), charged exactly as preview_plan_change shows, within the merchant's policy; also for subscriptions with several items, which the billing portal cannot change. Nothing changes until the customer confirms it themselves outside this chat; some changes also need the merchant's approval. If a price changes before the confirmation, nothing is charged. The answer says what happens next.",
   audience: 'customer',
+  card: 'request',
   action: 'plan_change',
   discloses: ['subscription', 'plans', 'upcoming_invoice'],
   permissions: [

@@ -93,6 +93,7 @@ export default defineTool({
   description:
     "Asks for a refund of one of the customer's own payments (a charge ch_…, payment pi_… or invoice from the history tools), in full or in part, within the merchant's policy. Nothing is refunded until the customer confirms it themselves outside this chat; some refunds also need the merchant's approval. The answer says what happens next.",
   audience: 'customer',
+  card: 'request',
   action: 'refund',
   discloses: ['payments', 'refunds', 'payment_method.brand', 'payment_method.last4'],
   permissions: ['rak_customer_read', 'rak_charge_read', 'rak_refund_write'],

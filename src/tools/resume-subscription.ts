@@ -13,6 +13,7 @@ export default defineTool({
   description:
     "Asks to end the pause of the customer's subscription now, so billing resumes. Nothing changes until the customer confirms it themselves outside this chat. The answer says what happens next.",
   audience: 'customer',
+  card: 'request',
   action: 'resume',
   discloses: ['subscription'],
   permissions: ['rak_customer_read', 'rak_subscription_read', 'rak_subscription_write'],

@@ -63,6 +63,7 @@ export default defineTool({
   description:
     "Pays the customer's unpaid invoice now, once, with the card on file: use after the customer updated their card ('I updated my card, can you charge it now?'). Without invoice it picks the one open invoice whose payment failed. Nothing is charged until the customer confirms it themselves outside this chat. The answer says what happens next; a declined card is reported in plain words.",
   audience: 'customer',
+  card: 'request',
   action: 'retry_payment',
   discloses: ['invoices', 'payment_method.brand', 'payment_method.last4'],
   permissions: ['rak_customer_read', 'rak_invoice_read', 'rak_invoice_write', 'rak_subscription_read', 'rak_payment_method_read'],

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { RequestKind } from '../../actions/requests.js';
+import type { CardView } from '../../apps/billing-card.js';
 import type { AuditWrite, DataCategory } from '../../audit/record.js';
 import type { ToolContext } from './context.js';
 
@@ -34,6 +35,16 @@ export interface ToolDefinition<Input extends z.ZodRawShape = z.ZodRawShape, Out
    * turns any action on (get_request_status).
    */
   action?: RequestKind | 'any';
+  /**
+   * Hosts with MCP Apps support render this result as the billing card's view (src/apps); the
+   * text and structured result stay the same for every other client.
+   */
+  card?: CardView;
+  /**
+   * `app`: only the billing card calls it (its buttons), through the host; listed only to clients
+   * that declare the Apps extension, and hosts never show it to the model (src/tools/app-tools.ts).
+   */
+  visibility?: 'app';
   /** The restricted-key permissions it cannot answer without (rak_…): without one it is not listed. */
   permissions: readonly string[];
   /**

@@ -15,7 +15,8 @@ export type ServerMode = 'customer' | 'staff';
 
 export type ToolOutcome =
   /** `confirmation`: an action request's, for the person's channel only (never the model's). */
-  | { ok: true; output: Record<string, unknown>; text: string; confirmation?: ConfirmationHandoff }
+  /** `customerId`: the record the answer is about, when it looked one up (the billing card's grant is bound to it). */
+  | { ok: true; output: Record<string, unknown>; text: string; confirmation?: ConfirmationHandoff; customerId?: string }
   | { ok: false; error: ToolError };
 
 /** The input schema a principal's client sees: staff choose the customer; customers cannot. */
@@ -164,7 +165,8 @@ export async function runTool(
     log.info({ outcome: 'ok', ms: Math.round(ms), ...(notices.length > 0 ? { left_out: context.sections.permissionsLeftOut() } : {}) }, 'tool call');
     runtime.observe?.({ tool: tool.name, outcome: 'ok', ms });
     const summary = [...(unverified ? [UNVERIFIED_IDENTITY_NOTICE] : []), tool.summarize(output), ...notices].join('\n');
-    return { ok: true, output, text: `${summary}\n\n${JSON.stringify(output)}`, ...(confirmation ? { confirmation } : {}) };
+    const customerId = tool.card ? (await context.lookedUp())?.customers[0]?.id : undefined;
+    return { ok: true, output, text: `${summary}\n\n${JSON.stringify(output)}`, ...(confirmation ? { confirmation } : {}), ...(customerId ? { customerId } : {}) };
   } catch (caught) {
     const error = caught instanceof ToolError ? caught : mapStripeError(caught, tool.name);
     if (audit && !auditRecorded) audit.record(await entryFor(error.logDetail?.audit === 'unavailable' ? 'audit_unavailable' : error.kind));
