@@ -66,8 +66,10 @@ function requestBlock(request: RequestView, context: RenderContext, message?: st
     ),
     el('p', { class: 'summary', 'data-testid': 'request-summary' }, request.preview.summary),
     request.preview.amount && row('Amount', amount(request.preview.amount, context, { 'data-testid': 'request-amount' })),
-    request.preview.when && row('When', request.preview.when),
-    request.approval_because && request.approval_because.length > 0 && el('p', { class: 'muted' }, `Needs the merchant’s approval: ${request.approval_because.join(' ')}`),
+    // "When" is a sentence ("Refunds reach the card in 5–10 business days"): a line of its own, not a right-aligned value.
+    request.preview.when && el('p', { class: 'muted', 'data-testid': 'request-when' }, request.preview.when),
+    // The reasons themselves are written for staff; the customer needs to know a person decides.
+    request.state === 'awaiting_confirmation' && request.approval_because && request.approval_because.length > 0 && el('p', { class: 'muted' }, 'After you confirm, the merchant’s team approves it before it is carried out.'),
     // After a press, its answer takes the place of "what happens next" (and gets the focus).
     message
       ? el('p', { class: 'next decision', role: 'status', 'data-testid': 'decision-message', tabindex: '-1' }, message)
