@@ -1,22 +1,7 @@
-import { cardRequestInput, cardRequestOutput, decideFromCard } from './lib/card-requests.js';
-import { defineTool } from './lib/define-tool.js';
+import { cardRequestTool } from './lib/card-requests.js';
 
-export default defineTool({
+export default cardRequestTool('cancel', {
   name: 'card_cancel_request',
   title: 'Billing card: cancel a request',
   description: "Behind the billing card's Cancel button: the person cancels their request before it is carried out, proven by the confirmation token only the card was given. Only the card calls it.",
-  audience: 'customer',
-  visibility: 'app',
-  action: 'any',
-  discloses: ['refunds', 'credit_balance', 'subscription'],
-  permissions: ['rak_customer_read'],
-  inputSchema: cardRequestInput,
-  outputSchema: cardRequestOutput,
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  async handler(input, ctx) {
-    return decideFromCard(ctx, input.token, 'cancel');
-  },
-  summarize(output) {
-    return output.message;
-  },
 });

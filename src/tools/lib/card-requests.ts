@@ -4,6 +4,7 @@ import type { ActionRequest } from '../../actions/requests.js';
 import { ToolError } from '../../errors.js';
 import { actionsOf, requestViewSchema, viewRequest } from './action-requests.js';
 import type { ToolContext } from './context.js';
+import { defineTool } from './define-tool.js';
 import { matching } from './schemas.js';
 
 /**
@@ -16,11 +17,11 @@ import { matching } from './schemas.js';
 
 export const CARD_REQUEST_NOT_FOUND = 'This request is not waiting for this customer any more, or the card is out of date. Ask the assistant for the request’s status.';
 
-export const cardRequestInput = {
+const cardRequestInput = {
   token: matching(z.string().trim(), /^req_[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{20,100}$/, "token is the request's confirmation token the card was given").describe("The request's confirmation token (the result's _meta)."),
 };
 
-export const cardRequestOutput = {
+const cardRequestOutput = {
   outcome: z.enum(['confirmed', 'canceled', 'expired', 'already_decided']),
   message: z.string(),
   request: requestViewSchema,
@@ -39,7 +40,7 @@ function answer(outcome: Outcome['outcome'], request: ActionRequest): Outcome {
   return { outcome, message, request: view };
 }
 
-export async function decideFromCard(ctx: ToolContext, token: string, decision: 'confirm' | 'cancel'): Promise<Outcome> {
+async function decideFromCard(ctx: ToolContext, token: string, decision: 'confirm' | 'cancel'): Promise<Outcome> {
   // Staff confirm by making the call; a staff card shows no buttons.
   if (ctx.principal.kind !== 'customer') throw new ToolError('not_found', CARD_REQUEST_NOT_FOUND);
   const engine = actionsOf(ctx);
@@ -57,4 +58,21 @@ export async function decideFromCard(ctx: ToolContext, token: string, decision: 
   const result = await engine.cancelWithSecret(parsed.requestId, parsed.secret, 'card');
   if (result.outcome === 'invalid') throw new ToolError('not_found', CARD_REQUEST_NOT_FOUND);
   return answer(result.outcome, result.request);
+}
+
+/** card_confirm_request and card_cancel_request: the same tool but for the decision the press makes. */
+export function cardRequestTool(decision: 'confirm' | 'cancel', text: { name: string; title: string; description: string }) {
+  return defineTool({
+    ...text,
+    audience: 'customer',
+    visibility: 'app',
+    action: 'any',
+    discloses: ['refunds', 'credit_balance', 'subscription'],
+    permissions: ['rak_customer_read'],
+    inputSchema: cardRequestInput,
+    outputSchema: cardRequestOutput,
+    annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    handler: (input, ctx) => decideFromCard(ctx, input.token, decision),
+    summarize: (output) => output.message,
+  });
 }
