@@ -16,14 +16,27 @@
 //   request budget) and 60 conversations × 5 calls all start at once on empty caches. Once with
 //   the servers' budget as configured (STRIPE_RATE_LIMIT unset: 25/s for an rk_test_ key), once
 //   with STRIPE_RATE_LIMIT=1000: Stripe 429s drawn, the fake's busiest second, busy answers.
+// Table 4 (cold caches): two serve processes on one Redis, a fake Stripe enforcing a sandbox's
+//   limits at 60 ± 15 ms, 100 conversations over 8 customers starting together on empty caches,
+//   3 questions each with 1–2 s between them (as people type); once as is, once with the Redis
+//   flushed once every first question is answered. With BEFORE_DIR (another checkout, built), each
+//   row runs that build and this one side by side.
+//
+// Table 2's throughput rows raise the servers' call limits (HOST_CALLS_PER_MINUTE,
+// CONVERSATION_CALLS_PER_MINUTE) so they measure the server; one row keeps the defaults and shows
+// what they cap.
 //
 // Run: npm run bench:stripe   (only the burst: ONLY=burst npm run bench:stripe)
-// Knobs (env): ONLY=cold,load,burst (which tables) STRIPE_LATENCY_MS=150 STRIPE_JITTER_MS=20 REPS=5
+//      BEFORE_DIR=/tmp/sbm-before ONLY=coldcache npm run bench:stripe
+// Knobs (env): ONLY=cold,load,burst,coldcache (which tables) STRIPE_LATENCY_MS=150 STRIPE_JITTER_MS=20 REPS=5
 //   COLD_CUSTOMERS=alice@example.com LOAD=50x20,500x20 (conversations x calls; the Redis row uses
 //   the last) BURST=60x5 BURST_LIMITS=global:25,endpoint:25,search:20 BENCH_MAX_SECONDS=600
+//   COLDCACHE=100x3 COLDCACHE_LATENCY_MS=60 COLDCACHE_JITTER_MS=15 BEFORE_DIR=
 //   Server settings in PASS_THROUGH below go to the serve processes when set here.
 import { post } from './support/http-client.mjs';
 import { cpus } from 'node:os';
+import { createConnection } from 'node:net';
+import { join, resolve } from 'node:path';
 import { mintIdentityToken } from '../dist/demo/demo-identity.js';
 import { processStats, startFakeStripe, startRedis, startServe, stopAll, runGuarded } from './support/processes.mjs';
 
@@ -35,17 +48,26 @@ const LOAD = (process.env.LOAD ?? '50x20,500x20').split(',').map((spec) => {
   const [conversations, calls] = spec.split('x').map(Number);
   return { conversations, calls };
 });
-const TABLES = ['cold', 'load', 'burst'];
+const TABLES = ['cold', 'load', 'burst', 'coldcache'];
 const ONLY = new Set((process.env.ONLY ?? TABLES.join(',')).split(',').map((name) => name.trim()).filter(Boolean));
 for (const name of ONLY) if (!TABLES.includes(name)) throw new Error(`ONLY: unknown table "${name}" (${TABLES.join(', ')})`);
 const [BURST_CONVERSATIONS, BURST_CALLS] = (process.env.BURST ?? '60x5').split('x').map(Number);
 // Stripe's limits for a sandbox account, as the fake enforces them in table 3.
 const BURST_LIMITS = process.env.BURST_LIMITS ?? 'global:25,endpoint:25,search:20';
+const [COLDCACHE_CONVERSATIONS, COLDCACHE_QUESTIONS] = (process.env.COLDCACHE ?? '100x3').split('x').map(Number);
+const COLDCACHE_LATENCY_MS = Number(process.env.COLDCACHE_LATENCY_MS ?? 60);
+const COLDCACHE_JITTER_MS = Number(process.env.COLDCACHE_JITTER_MS ?? 15);
+// The "before" build for table 4: a checkout of the commit to compare with, built (npm run build).
+const BEFORE_CLI = process.env.BEFORE_DIR ? join(resolve(process.env.BEFORE_DIR), 'dist', 'cli.js') : undefined;
 const DEADLINE = Date.now() + Number(process.env.BENCH_MAX_SECONDS ?? 600) * 1000;
 // Server settings that change what is measured: taken from the bench's environment when set, so
 // a row can be rerun with another TTL or limit. Everything else is fixed (startServe's clean env).
 const PASS_THROUGH = ['AUDIT', 'DATABASE_URL', 'CACHE_TTL_SECONDS', 'CACHE_MAX_MB', 'STRIPE_RATE_LIMIT', 'CALLER_STRIPE_SHARE', 'HOST_CALLS_PER_MINUTE', 'CONVERSATION_CALLS_PER_MINUTE'];
 const passedThrough = Object.fromEntries(PASS_THROUGH.filter((name) => process.env[name]).map((name) => [name, process.env[name]]));
+// Throughput rows measure the server, not its limits per host key, conversation and client address
+// (defaults 6,000 and 60 calls a minute, 256 connections: 500 conversations × 20 calls from one host
+// key on one address would hit the first and the last).
+const RAISED_CALL_LIMITS = { HOST_CALLS_PER_MINUTE: '1000000', CONVERSATION_CALLS_PER_MINUTE: '100000', MAX_CONNECTIONS_PER_CLIENT: '2048' };
 
 // Fake credentials: they open nothing but the fake Stripe and the bench's own servers.
 const STRIPE_KEY = 'rk_test_fake_bench_0000000000000000';
@@ -66,10 +88,12 @@ const QUESTIONS = [
 ];
 const TOOLS = QUESTIONS.map(([, tool]) => tool);
 const EMAILS = ['alice@example.com', 'bob@example.com', 'carol@example.com', 'dave@example.com', 'erin@example.jp', 'frank@example.com', 'heidi@example.com'];
+// Table 4's 8 customers.
+const COLDCACHE_EMAILS = [...EMAILS, 'alice+work@example.com'];
 
 const benchStarted = performance.now();
 const progress = (message) => process.stderr.write(`[${((performance.now() - benchStarted) / 1000).toFixed(0).padStart(3)}s] ${message}\n`);
-const tokens = new Map(await Promise.all([...new Set([...EMAILS, ...COLD_CUSTOMERS])].map(async (email) => [email, await mintIdentityToken(email, IDENTITY_SECRET, 3600)])));
+const tokens = new Map(await Promise.all([...new Set([...EMAILS, ...COLDCACHE_EMAILS, ...COLD_CUSTOMERS])].map(async (email) => [email, await mintIdentityToken(email, IDENTITY_SECRET, 3600)])));
 
 function checkDeadline() {
   if (Date.now() > DEADLINE) throw new Error('the bench ran longer than BENCH_MAX_SECONDS; stopping (lower LOAD or REPS)');
@@ -230,14 +254,16 @@ async function coldWarm(stripe, email, question, tool, webhooks) {
 // ---------------------------------------------------------------------------------------------
 // Table 2: load on fresh server(s) per row, so every row starts with an empty cache.
 
-async function loadRow(stripe, { transport, webhooks, conversations, calls, processes = 1, shareRedis = false }) {
+async function loadRow(stripe, { transport, webhooks, conversations, calls, processes = 1, shareRedis = false, callLimits = 'raised' }) {
   checkDeadline();
-  const label = `${transport} webhooks=${webhooks ? 'yes' : 'no'} ${processes > 1 ? `${processes} processes + Redis ` : ''}${conversations}×${calls}`;
+  const label = `${transport} webhooks=${webhooks ? 'yes' : 'no'} ${processes > 1 ? `${processes} processes + Redis ` : ''}${conversations}×${calls}${callLimits === 'default' ? ' (default call limits)' : ''}`;
+  // Call limits set in the bench's environment win over the raised ones.
+  const settings = callLimits === 'raised' ? RAISED_CALL_LIMITS : {};
   progress(`table 2: ${label}`);
   const redis = shareRedis ? await startRedis() : undefined;
   const servers = [];
   try {
-    for (let i = 0; i < processes; i++) servers.push(await startServe(serveEnv(stripe, { webhooks, redis })));
+    for (let i = 0; i < processes; i++) servers.push(await startServe(serveEnv(stripe, { webhooks, redis, settings: { ...settings, ...passedThrough } })));
     await stripe.reset();
     const before = servers.map((server) => processStats(server.pid));
     const latencies = [];
@@ -267,6 +293,7 @@ async function loadRow(stripe, { transport, webhooks, conversations, calls, proc
       transport,
       webhooks: webhooks ? 'yes' : 'no',
       processes: `${processes}${shareRedis ? ' + Redis' : ''}`,
+      'call limits': callLimits,
       conversations,
       'calls/conv': calls,
       'calls/s': Math.round(latencies.length / seconds),
@@ -353,6 +380,97 @@ async function burstRow(stripe, { budget, settings }) {
   }
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// Table 4: cold caches. Two processes on one Redis, people asking 3 questions 1–2 s apart.
+
+/** One Redis command over a raw connection (FLUSHALL): the bench needs no Redis client. */
+function redisCommand(url, command) {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host: hostname, port: Number(port) }, () => socket.write(`${command}\r\n`));
+    socket.setTimeout(2_000, () => socket.destroy(new Error(`${command}: no answer`)));
+    socket.once('data', (data) => {
+      socket.destroy();
+      resolve(data.toString().trim());
+    });
+    socket.once('error', reject);
+  });
+}
+
+async function coldCacheRow(stripe, { build, cli, flush }) {
+  checkDeadline();
+  const label = `cold caches, ${build}${flush ? ', Redis flushed mid-run' : ''}`;
+  progress(`table 4: ${label}, ${COLDCACHE_CONVERSATIONS}×${COLDCACHE_QUESTIONS}`);
+  const redis = await startRedis();
+  const servers = [];
+  try {
+    for (let i = 0; i < 2; i++) servers.push(await startServe(serveEnv(stripe, { webhooks: false, redis }), { cli }));
+    // The start-up probes' requests leave the shared window before the conversations start.
+    await sleep(1200);
+    await stripe.reset();
+    const calls = [];
+    let flushedAt;
+    let answered = 0;
+    const conversation = async (index) => {
+      const email = COLDCACHE_EMAILS[index % COLDCACHE_EMAILS.length];
+      // A load balancer knows nothing of customers: each customer's conversations reach both processes.
+      const server = servers[Math.floor(index / COLDCACHE_EMAILS.length) % servers.length];
+      for (let question = 0; question < COLDCACHE_QUESTIONS; question++) {
+        if (question > 0) await sleep(1000 + Math.random() * 1000);
+        const startedAt = performance.now();
+        const result = await callTool({ server, transport: '/v1/tools', tool: TOOLS[(index + question) % TOOLS.length], email, conversationId: `coldcache-${index}` });
+        calls.push({ ...result, index, afterFlush: flushedAt !== undefined && startedAt >= flushedAt });
+        // Mid-run: once every conversation's first question is answered, Redis loses everything.
+        if (++answered === COLDCACHE_CONVERSATIONS && flush) {
+          await redisCommand(redis.url, 'FLUSHALL');
+          flushedAt = performance.now();
+        }
+      }
+    };
+    const started = performance.now();
+    await Promise.all(Array.from({ length: COLDCACHE_CONVERSATIONS }, (_, index) => conversation(index)));
+    const seconds = (performance.now() - started) / 1000;
+    const log = await stripe.requests();
+    const { stats } = await stripe.rateLimits();
+    const busy = (call) => call.status === 429 || /\bbusy\b/.test(call.error ?? '');
+    const errors = new Map();
+    for (const call of calls) if (call.error) errors.set(call.error, (errors.get(call.error) ?? 0) + 1);
+    for (const [kind, count] of errors) errorLog.push(`table 4, ${label}: ${count} × ${kind}`);
+    const after = calls.filter((call) => call.afterFlush);
+    const row = {
+      build,
+      'Redis flush': flush ? 'after the 1st questions' : 'no',
+      calls: calls.length,
+      busy: calls.filter(busy).length,
+      'conv. with busy': new Set(calls.filter(busy).map((call) => call.index)).size,
+      'other errors': calls.filter((call) => call.error && !busy(call)).length,
+      'p50 ms': Math.round(percentile(calls.map((call) => call.ms), 50)),
+      'p99 ms': Math.round(percentile(calls.map((call) => call.ms), 99)),
+      'after flush: calls / busy / p99 ms': flush ? `${after.length} / ${after.filter(busy).length} / ${after.length ? Math.round(percentile(after.map((call) => call.ms), 99)) : '-'}` : '',
+      'Stripe req': log.length,
+      'Stripe 429s': stats.limited,
+      seconds: round1(seconds),
+    };
+    progress(`  ${row.busy} busy, p99 ${row['p99 ms']} ms, ${row['Stripe req']} Stripe requests, ${row['Stripe 429s']} Stripe 429s`);
+    return row;
+  } finally {
+    await Promise.all(servers.map((server) => server.stop()));
+    await redis.stop();
+  }
+}
+
+async function coldCacheTable(rows) {
+  const stripe = await startFakeStripe({ STRIPE_LATENCY_MS: String(COLDCACHE_LATENCY_MS), STRIPE_JITTER_MS: String(COLDCACHE_JITTER_MS), FAKE_RATE_LIMITS: BURST_LIMITS });
+  progress(`rate-limited fake Stripe at ${stripe.url} (${BURST_LIMITS} per second), ${COLDCACHE_LATENCY_MS} ± ${COLDCACHE_JITTER_MS} ms per request`);
+  const builds = [...(BEFORE_CLI ? [{ build: 'before', cli: BEFORE_CLI }] : []), { build: BEFORE_CLI ? 'after' : 'this build', cli: undefined }];
+  try {
+    for (const flush of [false, true]) for (const { build, cli } of builds) rows.push(await coldCacheRow(stripe, { build, cli, flush }));
+  } finally {
+    await stripe.stop();
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 
 async function main() {
@@ -361,6 +479,7 @@ async function main() {
   const coldPaths = [];
   const loadRows = [];
   const burstRows = [];
+  const coldCacheRows = [];
 
   if (ONLY.has('cold') || ONLY.has('load')) {
     const stripe = await startFakeStripe(stripeEnv);
@@ -377,7 +496,8 @@ async function main() {
     burstRows.push(await burstRow(stripe, { budget: 'STRIPE_RATE_LIMIT=1000', settings: { STRIPE_RATE_LIMIT: '1000' } }));
     await stripe.stop();
   }
-  report({ coldRows, coldPaths, loadRows, burstRows });
+  if (ONLY.has('coldcache')) await coldCacheTable(coldCacheRows);
+  report({ coldRows, coldPaths, loadRows, burstRows, coldCacheRows });
 }
 
 async function coldTable(stripe, coldRows, coldPaths) {
@@ -401,9 +521,11 @@ async function loadTable(stripe, loadRows) {
   }
   // The shared-cache row: the largest load, split over two processes that share one Redis.
   loadRows.push(await loadRow(stripe, { transport: '/v1/tools', webhooks: true, ...LOAD.at(-1), processes: 2, shareRedis: true }));
+  // What the default call limits cap: the largest load from one host key, limits as shipped.
+  loadRows.push(await loadRow(stripe, { transport: '/v1/tools', webhooks: false, ...LOAD.at(-1), callLimits: 'default' }));
 }
 
-function report({ coldRows, coldPaths, loadRows, burstRows }) {
+function report({ coldRows, coldPaths, loadRows, burstRows, coldCacheRows }) {
   if (coldRows.length) {
     console.log(`\nTable 1: per customer question, /v1/tools, cold (first call on a fresh server) and warm (the same call right after); ${REPS} repetitions`);
     console.table(coldRows);
@@ -420,6 +542,12 @@ function report({ coldRows, coldPaths, loadRows, burstRows }) {
     );
     console.table(burstRows);
   }
+  if (coldCacheRows.length) {
+    console.log(
+      `\nTable 4: cold caches, ${COLDCACHE_CONVERSATIONS} conversations over ${COLDCACHE_EMAILS.length} customers starting together, ${COLDCACHE_QUESTIONS} questions each 1–2 s apart, on /v1/tools; 2 fresh processes sharing one fresh Redis (STORE_URL), empty caches; the fake Stripe enforces ${BURST_LIMITS} per second and answers in ${COLDCACHE_LATENCY_MS} ± ${COLDCACHE_JITTER_MS} ms${BEFORE_CLI ? `; before = ${process.env.BEFORE_DIR}` : ''}`,
+    );
+    console.table(coldCacheRows);
+  }
   if (errorLog.length) console.log(`\nErrors:\n  ${errorLog.join('\n  ')}`);
 
   const ttlSeconds = Number(process.env.CACHE_TTL_SECONDS ?? 60);
@@ -435,6 +563,7 @@ function report({ coldRows, coldPaths, loadRows, burstRows }) {
       '  Stripe req: requests the fake Stripe received during the call (a range when repetitions differ).',
       '  rounds: the longest chain of those requests in which each starts after the previous one ended, i.e. the Stripe round trips the caller waited for one after another.',
       `  p50/p99 ms: latency at the load generator (request sent → answer read), nearest rank, errors included; with ${REPS} repetitions p99 is the slowest.`,
+      `  call limits: "raised" rows run with ${Object.entries(RAISED_CALL_LIMITS).map(([name, value]) => `${name}=${value}`).join(' ')} so they measure the server; the "default" row keeps the shipped limits (one host key: 6,000 calls a minute, so 100 calls/s; one conversation: 60 a minute; one client address: 256 open connections), so its HTTP 429s (host key) and connection resets (a 257th connection from the load generator's one address) are those limits, not the server.`,
       '  calls/s: calls answered per second of wall time for the row; every call counted, errors included; ok/s: the same without errors. Closed loop: each conversation sends its next call as soon as the previous answer arrives (no think time), so at 500 conversations latency ≈ 500 ÷ calls/s.',
       '  Stripe req/call: Stripe requests during the row ÷ calls (the cold misses of a fresh cache, shared by the whole row).',
       '  CPU ms/call: user + system CPU time of the serve process(es) during the row (/proc/<pid>/stat) ÷ calls.',
@@ -454,6 +583,14 @@ function report({ coldRows, coldPaths, loadRows, burstRows }) {
       '  calls: tool calls made; answered: answered 200 with a result; busy: refused as busy (HTTP 429, the Stripe budget or a call limit was full); conv. with busy: conversations that got at least one; other errors: any other failure (see Errors).',
       '  p50/p99 ms: latency of every call at the load generator, busy answers and errors included; seconds: wall time of the burst.',
       '  Closed loop as in table 2: a conversation sends its next call as soon as an answer arrives, a busy one included (no waiting for Retry-After).',
+    );
+  }
+  if (coldCacheRows.length) {
+    legend.push(
+      'Columns of table 4:',
+      '  busy: calls refused as busy (HTTP 429 or an answer saying busy); conv. with busy: conversations that got at least one; other errors: any other failure (see Errors).',
+      '  p50/p99 ms: latency of every call at the load generator (think time excluded); after flush: the calls started after FLUSHALL, their busy answers and p99.',
+      '  Stripe req / Stripe 429s: requests the fake Stripe received during the row, and those it refused for its rate limits.',
     );
   }
   console.log(legend.join('\n'));

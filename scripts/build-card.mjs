@@ -6,25 +6,11 @@
 // Run: node scripts/build-card.mjs   (BUNDLE_REPORT=1 prints the size)
 import { build, transform } from 'esbuild';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { zodEnglishOnly } from './esbuild-zod-english.mjs';
 
 const root = new URL('../', import.meta.url).pathname;
 const outFile = `${root}src/apps/billing-card-html.generated.ts`;
-
-// zod re-exports its ~40 message locales as a namespace (z.locales), and a namespace import
-// keeps all of them: half the card. Only English is ever used (zod's own default, imported
-// directly by zod/v4/classic), so z.locales here holds English alone.
-const englishOnlyZodLocales = {
-  name: 'zod-english-only',
-  setup(build) {
-    build.onResolve({ filter: /\/locales\/index\.js$/ }, (args) => {
-      if (!/[\\/]node_modules[\\/]zod[\\/]/.test(args.importer)) return undefined;
-      return { path: resolve(dirname(args.importer), args.path.replace(/index\.js$/, 'en.js')), namespace: 'zod-locales' };
-    });
-    build.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({ contents: `export { default as en } from ${JSON.stringify(args.path)};`, resolveDir: '/' }));
-  },
-};
 
 const result = await build({
   entryPoints: [`${root}src/card/main.ts`],
@@ -38,7 +24,8 @@ const result = await build({
   // The libraries' licence comments stay out of the page; their licences ship with the package.
   legalComments: 'none',
   metafile: true,
-  plugins: [englishOnlyZodLocales],
+  // Only zod's English messages (the namespace import of z.locales would keep all ~40 locales).
+  plugins: [zodEnglishOnly],
   logLevel: 'warning',
 });
 const js = result.outputFiles[0].text;

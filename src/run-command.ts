@@ -21,6 +21,9 @@ export interface CommandFlags {
   json: boolean;
 }
 
+/** stdio: how long the availability probe waits for a first tools/list before it runs anyway. */
+const PROBE_AFTER_START_MS = 5_000;
+
 /** stdio, serve or doctor, with validated settings: everything after the command line is parsed. */
 export async function runCommand(command: 'stdio' | 'serve' | 'doctor', values: CommandFlags): Promise<void> {
   let settings = loadSettings(process.env);
@@ -42,7 +45,8 @@ export async function runCommand(command: 'stdio' | 'serve' | 'doctor', values: 
     await Promise.all([runtime.store.close(), runtime.reads.close(), runtime.budget.close()]);
     return;
   }
-  const verifier = createIdentityTokenVerifier(settings);
+  // A customer whose token is seen for the first time asks a question next: warm their reads.
+  const verifier = createIdentityTokenVerifier(settings, (principal) => runtime.reads.warm(principal.email));
   if (!values.staff && settings.CUSTOMER_TOKEN && !verifier) {
     throw new ConfigurationError('CUSTOMER_TOKEN is set but neither IDENTITY_SECRET nor IDENTITY_JWKS_URL is, so it cannot be verified.');
   }
@@ -62,7 +66,12 @@ export async function runCommand(command: 'stdio' | 'serve' | 'doctor', values: 
   // A desktop client waits for tools/list on every launch: start from the last launch's probe.
   const mode = values.staff ? 'staff' : 'customer';
   const lastProbe = new LastProbeFile(join(probeCacheDir(), probeFileName(settings, mode, tools.map((tool) => tool.name))));
-  await startToolAvailability(runtime, tools, settings, lastProbe);
+  // The probe (TLS, DNS, Stripe's answers) starts once the first tools/list is answered, or after
+  // PROBE_AFTER_START_MS when a client never lists: till then the kept probe decides the list.
+  let firstList = () => {};
+  const listed = new Promise<void>((resolve) => (firstList = resolve));
+  setTimeout(firstList, PROBE_AFTER_START_MS).unref();
+  await startToolAvailability(runtime, tools, settings, lastProbe, listed);
   const conversation = stdioConversationKey();
   // Action requests (only with the trail, where they live): expire the unconfirmed, resume the quiet.
   runtime.actions?.start();
@@ -83,6 +92,7 @@ export async function runCommand(command: 'stdio' | 'serve' | 'doctor', values: 
     mode: values.staff ? 'staff' : 'customer',
     resolvePrincipal: stdioPrincipalResolver({ staff: values.staff, customerToken: settings.CUSTOMER_TOKEN, verifier, grants: runtime.verification?.grants, log }, conversation),
     conversation,
+    onFirstList: () => firstList(),
   });
   log.info({ mode: values.staff ? 'staff' : 'customer', key: runtime.key.redacted }, 'stripe-billing-mcp serving over stdio');
 }

@@ -68,6 +68,8 @@ export function createRuntime(options: RuntimeOptions): ToolRuntime {
     ttlMs: settings.CACHE_TTL_SECONDS * 1000,
   });
   const verification = createVerification({ settings, store, reads, log, mailer: options.mailer });
+  // A customer just verified asks a question next: its reads start now, within spare budget.
+  if (verification) verification.grants.onGranted = (email) => reads.warm(email);
   // APPROVAL_WEBHOOK_URL is the operator's: in platform mode no merchant's requests go to it.
   const approvalWebhook =
     options.onAwaitingApproval || options.tenant || options.actions === false || !anyActionEnabled(settings.ACTIONS_POLICY) ? undefined : approvalWebhookFrom(settings, log);

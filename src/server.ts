@@ -1,13 +1,16 @@
 import { McpServer, type RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import { ErrorCode, McpError, ReadResourceRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, ListToolsRequestSchema, McpError, ReadResourceRequestSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
+import type { jsonSchemaValidator as JsonSchemaValidatorProvider } from '@modelcontextprotocol/sdk/validation/types.js';
 import type { ToolError } from './errors.js';
 import { QUOTED_VALUES_NOTE } from './format/untrusted-text.js';
 import type { PersonQuestion, ToolRuntime } from './tools/lib/context.js';
 import type { AnyToolDefinition } from './tools/lib/define-tool.js';
-import { inputSchemaFor, outputSchemaFor, runTool, type ServerMode } from './tools/lib/run-tool.js';
-import { appOnlyToolMeta, APP_RESOURCE_MIME_TYPE, BILLING_CARD_UI_META, BILLING_CARD_URI, billingCardHtml, CARD_META_KEY, cardToolMeta, declaresApps, type CardMeta } from './apps/billing-card.js';
+import { runTool, type ServerMode } from './tools/lib/run-tool.js';
+import { PREBUILT_TOOL_LIST } from './tool-list-prebuilt.js';
+import { listedTool, toolRegistration } from './tool-listing.js';
+import { APP_RESOURCE_MIME_TYPE, BILLING_CARD_UI_META, BILLING_CARD_URI, billingCardHtml, CARD_META_KEY, declaresApps, type CardMeta } from './apps/billing-card.js';
 import { cardGrantFor, issueCardGrant } from './apps/card-grant.js';
 import { appToolsFor, toolsForMode } from './tools/registry.js';
 import type { Principal } from './verify/principal.js';
@@ -45,6 +48,11 @@ export interface McpServerOptions {
    * request (src/http/apps-session.ts); stdio learns it at `initialize` (leave undefined).
    */
   apps?: boolean | undefined;
+  /**
+   * Called once, just after the first tools/list answer is handed to the transport: stdio starts
+   * its availability probe then, so its TLS and DNS do not slow the list a client waits for.
+   */
+  onFirstList?: (() => void) | undefined;
 }
 
 /** Where an action request's confirmation travels in an MCP result: for the host's card or button, never for the model. */
@@ -74,7 +82,9 @@ function sharedValidator(): AjvJsonSchemaValidator {
  * connected client that the list changed.
  */
 export function createMcpServer(options: McpServerOptions): McpServer {
-  const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION }, { instructions: SERVER_INSTRUCTIONS[options.mode], jsonSchemaValidator: sharedValidator() });
+  // Ajv is only needed to check an elicitation answer: built then, not at start-up (about 15 ms).
+  const jsonSchemaValidator: JsonSchemaValidatorProvider = { getValidator: (schema) => sharedValidator().getValidator(schema) };
+  const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION }, { instructions: SERVER_INSTRUCTIONS[options.mode], jsonSchemaValidator });
   const registered: Array<{ tool: AnyToolDefinition; handle: RegisteredTool }> = [];
   // Stdio learns at initialize whether the client renders cards; until then, no card buttons.
   let apps = options.apps ?? false;
@@ -98,17 +108,9 @@ export function createMcpServer(options: McpServerOptions): McpServer {
   });
   const modeTools = (tools: readonly AnyToolDefinition[]) => toolsForMode(tools, options.mode, options.runtime.verification !== undefined, options.runtime.actions);
   for (const tool of [...modeTools(options.tools), ...modeTools(appToolsFor(options.tools, options.mode))]) {
-    const meta = tool.visibility === 'app' ? appOnlyToolMeta() : tool.card ? cardToolMeta() : undefined;
     const handle = server.registerTool(
       tool.name,
-      {
-        title: tool.title,
-        description: tool.description,
-        inputSchema: inputSchemaFor(tool, options.mode),
-        outputSchema: outputSchemaFor(tool),
-        annotations: { title: tool.title, ...tool.annotations },
-        ...(meta ? { _meta: meta } : {}),
-      },
+      toolRegistration(tool, options.mode),
       async (args: Record<string, unknown>, extra): Promise<CallToolResult> => {
         let principal: Principal;
         try {
@@ -164,11 +166,40 @@ export function createMcpServer(options: McpServerOptions): McpServer {
     }
   };
   syncAvailability();
+  listTools(server, registered, options);
   if (options.followAvailability && options.runtime.availability) {
     const unsubscribe = options.runtime.availability.onChange(syncAvailability);
     server.server.onclose = () => unsubscribe();
   }
   return server;
+}
+
+/** Entries converted at run time (src, dist), once per tool and mode: HTTP builds a server per request. */
+const convertedEntries = new WeakMap<AnyToolDefinition, Partial<Record<ServerMode, Tool>>>();
+
+/**
+ * tools/list, in place of the SDK's handler: the same entries (src/tool-listing.ts), taken from
+ * the list the bundle carries when it has the tool, else converted once and kept.
+ */
+function listTools(server: McpServer, registered: ReadonlyArray<{ tool: AnyToolDefinition; handle: RegisteredTool }>, options: McpServerOptions): void {
+  const { mode } = options;
+  const prebuilt = PREBUILT_TOOL_LIST?.[mode];
+  const entry = (tool: AnyToolDefinition): Tool => {
+    const ready = prebuilt?.[tool.name];
+    if (ready) return ready;
+    let converted = convertedEntries.get(tool);
+    if (!converted) convertedEntries.set(tool, (converted = {}));
+    return (converted[mode] ??= listedTool(tool.name, toolRegistration(tool, mode)));
+  };
+  let onFirstList = options.onFirstList;
+  server.server.setRequestHandler(ListToolsRequestSchema, () => {
+    if (onFirstList) {
+      // After this answer is written: the handler's result is sent from a later microtask.
+      setImmediate(onFirstList);
+      onFirstList = undefined;
+    }
+    return { tools: registered.filter(({ handle }) => handle.enabled).map(({ tool }) => entry(tool)) };
+  });
 }
 
 /** stdio: one process, one conversation. */

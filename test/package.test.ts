@@ -7,6 +7,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_HOST_KEY } from '../src/demo/demo-identity.js';
@@ -43,9 +44,24 @@ describe('the packed package', () => {
     expect(files.filter((path) => !path.startsWith('bundle/')).sort()).toEqual(['LICENSE', 'README.md', 'package.json']);
     expect(files).toContain('bundle/cli.js');
     expect(files.some((path) => /^(src|test|dist|bench|scripts)\//.test(path))).toBe(false);
+    // Source maps stay in the repository: they were more than half of what an install took.
+    expect(files.filter((path) => path.endsWith('.map'))).toEqual([]);
     const installed = await readdir(join(packed!.app, 'node_modules'));
     expect(installed.filter((name) => !name.startsWith('.'))).toEqual(['stripe-billing-mcp']);
     expect(await sizeOf(join(packed!.app, 'node_modules'))).toBeLessThan(10 * 1024 * 1024);
+  });
+
+  it("a thrown error's stack names the functions it went through, though the bundle is minified", async () => {
+    const chunks = await readdir(join(cli, '..', 'chunks'));
+    const runCommand = chunks.find((name) => /^run-command-.*\.js$/.test(name));
+    expect(runCommand).toBeDefined();
+    const script = `const { runCommand } = await import(${JSON.stringify(pathToFileURL(join(cli, '..', 'chunks', runCommand!)).href)});
+try { await runCommand('stdio', { staff: true, demo: false, 'demo-verify': false, json: false }); } catch (error) { process.stdout.write(error.stack); }`;
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { env: cleanEnv({ STRIPE_API_KEY: 'not-a-stripe-key' }) });
+    expect(stdout).toMatch(/^ConfigurationError: STRIPE_API_KEY is not a Stripe API key/);
+    expect(stdout).toMatch(/\n\s+at parseStripeKey \(/);
+    expect(stdout).toMatch(/\n\s+at runCommand \(/);
+    expect(stdout).not.toContain('not-a-stripe-key');
   });
 
   it('answers tools/list and a tool call over stdio on the demo account', async () => {

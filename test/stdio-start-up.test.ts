@@ -1,6 +1,7 @@
 /**
  * A desktop client spawns the stdio server on every launch and waits for tools/list: the server
- * answers from the probe its last launch kept, never from a Stripe round trip.
+ * answers from the probe its last launch kept, never from a Stripe round trip, and sends its own
+ * probe only once that first list is answered.
  */
 import { serve } from '@hono/node-server';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -74,7 +75,7 @@ async function launch(stripeUrl: string, onListChanged: () => void = () => {}): 
 const names = async (client: Client) => (await client.listTools()).tools.map((tool) => tool.name);
 
 describe('stdio start-up never waits on Stripe', () => {
-  it('with no earlier probe, lists every tool at once, then narrows the list when the probe answers', async () => {
+  it('with no earlier probe, lists every tool at once, probes Stripe only then, and narrows the list when the probe answers', async () => {
     const fake = new FakeStripe();
     fake.restrictKey(KEY, ['rak_charge_read']);
     const stripe = await startStripe(fake);
@@ -82,7 +83,10 @@ describe('stdio start-up never waits on Stripe', () => {
     let changed = 0;
     const client = await launch(stripe.url, () => changed++);
     try {
-      // Stripe has the probe and has not answered it: the list is already there, complete.
+      // The first list comes before any request to Stripe: the probe's TLS and DNS do not delay it.
+      expect(await names(client)).toContain('get_payment_history');
+      expect(stripe.received()).toBe(0);
+      // Then the probe goes out; while Stripe holds it, the list stays complete.
       await expect.poll(() => stripe.received()).toBeGreaterThan(0);
       expect(await names(client)).toContain('get_payment_history');
       stripe.release();
@@ -94,11 +98,32 @@ describe('stdio start-up never waits on Stripe', () => {
     }
   });
 
+  it('probes Stripe even for a client that never lists the tools, and rules out what the key cannot serve', async () => {
+    const fake = new FakeStripe();
+    fake.restrictKey(KEY, ['rak_charge_read']);
+    const stripe = await startStripe(fake);
+    const client = await launch(stripe.url);
+    try {
+      // No tools/list: the probe goes out a few seconds after start, and its answer is kept.
+      await expect.poll(() => stripe.received(), { timeout: 15_000 }).toBeGreaterThan(0);
+      const dir = join(cacheHome, 'stripe-billing-mcp');
+      await expect.poll(async () => (await readdir(dir).catch(() => [])).filter((name) => name.endsWith('.json')).length, { timeout: 10_000 }).toBe(1);
+      const result = await client.callTool({ name: 'get_payment_history', arguments: { email: 'alice@example.com' } });
+      expect(result.isError).toBe(true);
+      expect(JSON.stringify(result.content)).toMatch(/disabled|not found|unknown/i);
+    } finally {
+      await client.close();
+      await stripe.close();
+    }
+  });
+
   it('the next launch starts from the kept probe (mode 0600, no key in it) while Stripe has not answered', async () => {
     const fake = new FakeStripe();
     fake.restrictKey(KEY, ['rak_charge_read']);
     const stripe = await startStripe(fake);
     const first = await launch(stripe.url);
+    // A client lists the tools first; the probe follows.
+    expect(await names(first)).toContain('get_payment_history');
     const dir = join(cacheHome, 'stripe-billing-mcp');
     // The first launch's probe answers and is kept.
     await expect.poll(async () => (await readdir(dir).catch(() => [])).filter((name) => name.endsWith('.json')).length, { timeout: 10_000 }).toBe(1);

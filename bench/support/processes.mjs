@@ -150,11 +150,12 @@ function dataHome() {
  * `node dist/cli.js serve` with exactly these settings; resolves once /healthz answers (after the
  * start-up probe). `onLogLine` gets each line the server writes to stderr (with LOG_LEVEL set).
  */
-export async function startServe(env, { onLogLine } = {}) {
+export async function startServe(env, { onLogLine, cli = CLI } = {}) {
   const port = await freePort();
   // A clean environment: settings from the shell (TOOLS, CACHE_URL, …) must not change the figures.
+  // `cli`: another build's dist/cli.js (a bench's "before" column).
   const child = track(
-    spawn(process.execPath, [CLI, 'serve'], {
+    spawn(process.execPath, [cli, 'serve'], {
       env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'silent', XDG_DATA_HOME: dataHome(), ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     }),

@@ -29,12 +29,21 @@ import {
 } from './projections.js';
 import { TAG_TTL_MS } from './cache-backend.js';
 import type { ReadThroughCache } from './read-through.js';
+import { warmCustomer } from './warm-customer.js';
 
 /** Bump when a projection changes shape or what it keeps (v2: free text made safe; v3: a charge's risk level): old entries are then never read. */
 const CACHE_SCHEMA_VERSION = 'v3';
 
 /** With webhooks an entry lives until an event invalidates it, but never longer than this. */
 export const WEBHOOK_FRESH_CEILING_MS = 60 * 60_000;
+/**
+ * With webhooks, past its TTL an entry no event invalidated is still served at once for this long
+ * while a background read refreshes it (an entry lives at most as long as a tag token).
+ */
+export const WEBHOOK_STALE_MS = TAG_TTL_MS - WEBHOOK_FRESH_CEILING_MS;
+
+/** A customer verified again within this time (another process, a new token) is not warmed again. */
+const WARM_AGAIN_AFTER_MS = 60_000;
 
 /** Every list read fetches this many (the tools ask for at most 24) and hands out what was asked. */
 const PAGE_SIZE = 25;
@@ -112,6 +121,7 @@ export class BillingReads {
       key: `${tag}:records`,
       tags: [tag],
       ttlMs: (found) => (found.length === 0 ? this.freshness.ttlMs : this.entryTtl()),
+      staleMs: () => this.staleWindow(),
       load: async () => (await findCustomersByEmail(this.stripe, email)).map(projectCustomer),
     });
   }
@@ -122,6 +132,7 @@ export class BillingReads {
       key: `${this.tags.customer(id)}:record`,
       tags: [this.tags.customer(id)],
       ttlMs: () => this.entryTtl(),
+      staleMs: () => this.staleWindow(),
       load: async () => {
         const customer = await this.stripe.customers.retrieve(id);
         return customer.deleted ? null : projectCustomer(customer);
@@ -215,6 +226,7 @@ export class BillingReads {
       key: `${tag}:prices`,
       tags: [tag],
       ttlMs: () => this.entryTtl(),
+      staleMs: () => this.staleWindow(),
       load: async () => {
         const prices: CatalogPrice[] = [];
         for await (const price of this.stripe.prices.list({ active: true, type: 'recurring', limit: 100, expand: ['data.product'] })) {
@@ -235,6 +247,7 @@ export class BillingReads {
       key: `${tag}:product:${id}`,
       tags: [tag],
       ttlMs: () => this.entryTtl(),
+      staleMs: () => this.staleWindow(),
       load: async () => {
         const product = await this.stripe.products.retrieve(id);
         return product.deleted ? null : projectProduct(product);
@@ -253,6 +266,7 @@ export class BillingReads {
       key: `${tag}:switchable:${configurationId ?? 'default'}`,
       tags: [tag],
       ttlMs: (plans) => (plans === null ? this.freshness.ttlMs : this.entryTtl()),
+      staleMs: () => this.staleWindow(),
       load: async () => {
         try {
           const configuration = configurationId
@@ -291,6 +305,29 @@ export class BillingReads {
     await this.cache.backend.set(this.tags.lastEvent(), new Date().toISOString(), 30 * 24 * 60 * 60_000);
   }
 
+  /**
+   * Starts the reads a newly verified customer's first question needs, in the background (see
+   * warm-customer.ts); never fails, never waits.
+   */
+  warm(email: string): void {
+    const key = normalizeEmail(email);
+    const now = Date.now();
+    if ((this.warmedAt.get(key) ?? -Infinity) > now - WARM_AGAIN_AFTER_MS) return;
+    if (this.warmedAt.size >= 10_000) this.warmedAt.clear();
+    this.warmedAt.set(key, now);
+    const task = warmCustomer(this, email).catch(() => {});
+    this.warming.add(task);
+    void task.finally(() => this.warming.delete(task));
+  }
+
+  /** Resolves once every warm-up started so far has settled (tests, benches). */
+  async warmed(): Promise<void> {
+    while (this.warming.size > 0) await Promise.all([...this.warming]);
+  }
+
+  private readonly warmedAt = new Map<string, number>();
+  private readonly warming = new Set<Promise<void>>();
+
   close(): Promise<void> {
     return this.cache.backend.close();
   }
@@ -302,11 +339,16 @@ export class BillingReads {
 
   private forCustomer<T>(customerId: string, what: string, load: () => Promise<T>, extraTags: string[] = []): Promise<T> {
     const tag = this.tags.customer(customerId);
-    return this.cache.read({ key: `${tag}:${what}`, tags: [tag, ...extraTags], ttlMs: () => this.entryTtl(), load });
+    return this.cache.read({ key: `${tag}:${what}`, tags: [tag, ...extraTags], ttlMs: () => this.entryTtl(), staleMs: () => this.staleWindow(), load });
   }
 
   private entryTtl(): number {
     return this.freshness.webhooks ? WEBHOOK_FRESH_CEILING_MS : this.freshness.ttlMs;
+  }
+
+  /** Only events make serving past the TTL safe: without webhooks the TTL is the staleness bound. */
+  private staleWindow(): number {
+    return this.freshness.webhooks ? WEBHOOK_STALE_MS : 0;
   }
 
   /** Lets an event that names only the object (a detached payment method, a refund's charge) find its customer. */

@@ -20,8 +20,11 @@ export interface CacheBackend {
   write(key: string, value: string, ttlMs: number): Promise<void>;
   /** A new token for each tag: every entry that depends on one of them is invalid from now on. */
   invalidate(tags: readonly string[]): Promise<void>;
-  /** SET NX: true for the first caller only (webhook event de-duplication across processes). */
-  claim(key: string, ttlMs: number): Promise<boolean>;
+  /**
+   * SET NX: true for the first caller only (webhook event de-duplication, who reads a miss from
+   * Stripe). `value` (default "1") says something about the holder; `get` reads it.
+   */
+  claim(key: string, ttlMs: number, value?: string): Promise<boolean>;
   get(key: string): Promise<string | undefined>;
   set(key: string, value: string, ttlMs: number): Promise<void>;
   delete(key: string): Promise<void>;

@@ -56,9 +56,9 @@ export class MemoryCacheBackend implements CacheBackend {
     for (const tag of tags) this.tokens.set(tag, newToken());
   }
 
-  async claim(key: string, ttlMs: number): Promise<boolean> {
+  async claim(key: string, ttlMs: number, value = '1'): Promise<boolean> {
     if (this.notes.has(key)) return false;
-    this.notes.set(key, '1', { ttl: Math.max(1, Math.ceil(ttlMs)) });
+    this.notes.set(key, value, { ttl: Math.max(1, Math.ceil(ttlMs)) });
     return true;
   }
 

@@ -124,8 +124,8 @@ export class RedisCacheBackend implements CacheBackend {
     await (await this.redis.get()).eval(INVALIDATE_SCRIPT, keys.length, ...keys, ...this.meta(), newToken(), TAG_TTL_MS);
   }
 
-  async claim(key: string, ttlMs: number): Promise<boolean> {
-    const reply = await (await this.redis.get()).eval(WRITE_SCRIPT, 1, this.prefix + key, ...this.meta(), '1', Math.max(1, Math.ceil(ttlMs)), '1');
+  async claim(key: string, ttlMs: number, value = '1'): Promise<boolean> {
+    const reply = await (await this.redis.get()).eval(WRITE_SCRIPT, 1, this.prefix + key, ...this.meta(), value, Math.max(1, Math.ceil(ttlMs)), '1');
     return Number(reply) === 1;
   }
 

@@ -1,7 +1,7 @@
 import type { Settings } from '../config.js';
 import { createOutboxMailer, type CodeMailer } from '../verify/mailer.js';
 import { demoActionsPolicy } from './actions-policy.js';
-import { FakeStripe } from './fake-stripe/index.js';
+import type { FakeStripe } from './fake-stripe/index.js';
 import { DEMO_CUSTOMER_EMAIL, DEMO_HOST_KEY, DEMO_IDENTITY_SECRET, DEMO_STAFF_KEY, DEMO_STRIPE_KEY, mintIdentityToken } from './demo-identity.js';
 import { DEMO } from './fake-stripe/seed.js';
 
@@ -16,8 +16,11 @@ export async function inProcessDemo(
   settings: Settings,
   options: { staff: boolean; verify?: boolean; http?: boolean },
 ): Promise<{ settings: Settings; fetch: (input: string | URL | Request, init?: RequestInit) => Promise<Response>; mailer: CodeMailer | undefined }> {
-  // With the payments the action tools are demonstrated on (alice's duplicate charge).
-  const fake = new FakeStripe({ actionFixtures: true });
+  // Built on the first request to it (the probe runs after the first tools/list), so a start
+  // does not wait for the fake account; with the payments the action tools are demonstrated on
+  // (alice's duplicate charge).
+  let fake: Promise<FakeStripe> | undefined;
+  const account = () => (fake ??= import('./fake-stripe/index.js').then(({ FakeStripe: Fake }) => new Fake({ actionFixtures: true })));
   const demoSettings: Settings = {
     ...settings,
     STRIPE_API_KEY: DEMO_STRIPE_KEY,
@@ -42,7 +45,7 @@ export async function inProcessDemo(
   // Demo mail never leaves the process unless SMTP_URL says where to send it: the outbox prints
   // each code to stderr, labelled.
   const mailer = settings.SMTP_URL ? undefined : createOutboxMailer({ merchantName: settings.MERCHANT_NAME ?? 'Demo SaaS', print: (text) => process.stderr.write(`${text}\n`) });
-  return { settings: demoSettings, fetch: (input, init) => fake.handle(new Request(input, init)), mailer };
+  return { settings: demoSettings, fetch: async (input, init) => (await account()).handle(new Request(input, init)), mailer };
 }
 
 /** Where this demo's server will listen, as a browser reaches it (PORT=0: not known yet, no link). */

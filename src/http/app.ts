@@ -1,6 +1,5 @@
 import { auditRoute } from './audit-route.js';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { timeout } from 'hono/timeout';
 import type { Settings } from '../config.js';
@@ -16,6 +15,7 @@ import { ConversationIdError, conversationKey, resolveRequestPrincipal, type Htt
 import type { Principal } from '../verify/principal.js';
 import type { Store } from '../verify/store.js';
 import { BearerKeys } from './auth.js';
+import { bodyLimitFromHead } from './body-limit.js';
 import { CallLimits } from './call-limits.js';
 import { isToolFormat, TOOL_FORMATS, toolCatalog, toolsInFormat } from './tool-formats.js';
 import { healthRoutes } from './health.js';
@@ -78,6 +78,14 @@ function refuseBatch(request: Request, text: string): string | undefined {
   return undefined;
 }
 
+function parseJsonOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 function jsonError(c: Context, status: 400 | 401 | 403 | 404 | 405 | 413 | 503 | 504, error: string, message: string) {
   return c.json({ error, message }, status);
 }
@@ -117,11 +125,14 @@ export function createHttpApp(options: HttpAppOptions): Hono<Env> {
   for (const path of guarded) {
     app.use(path, timeout(options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS));
     // Answers carry one customer's billing data: no browser or proxy may keep a copy.
+    // Set before the answer exists: set after `next()`, Hono rebuilds the finished response to add it.
     app.use(path, async (c, next) => {
-      await next();
       c.header('Cache-Control', 'no-store');
+      await next();
+      // An answer a handler built itself (the MCP transport's) skipped the prepared header: set it in place, copying nothing.
+      if (c.res.headers.get('cache-control') !== 'no-store') c.res.headers.set('Cache-Control', 'no-store');
     });
-    app.use(path, bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => jsonError(c, 413, 'body_too_large', `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`) }));
+    app.use(path, bodyLimitFromHead({ maxSize: MAX_BODY_BYTES, onError: (c) => jsonError(c, 413, 'body_too_large', `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`) }));
     app.use(path, async (c, next) => {
       const caller = keys.authenticate(c.req.header('authorization'));
       if (!caller) {
@@ -189,10 +200,13 @@ export function createHttpApp(options: HttpAppOptions): Hono<Env> {
       c.header('Allow', 'POST');
       return jsonError(c, 405, 'method_not_allowed', 'This server is stateless: POST JSON-RPC to /mcp; no GET stream or session to DELETE.');
     }
-    const body = await c.req.raw.clone().text();
+    // Read once, straight from the socket, and handed to the transport parsed: a copy of the
+    // request for the transport to read again went through web streams twice.
+    const body = await c.req.text();
     const refusal = refuseBatch(c.req.raw, body);
     if (refusal) return c.json({ jsonrpc: '2.0', id: null, error: { code: -32600, message: refusal } }, 400);
-    const appsSession = appsSessionFor(body);
+    const message = parseJsonOrUndefined(body);
+    const appsSession = appsSessionFor(message);
     const { principal, conversation, mode } = await identify(c);
     const caller = callerKey(c.get('caller'));
     const server = createMcpServer({
@@ -206,15 +220,16 @@ export function createHttpApp(options: HttpAppOptions): Hono<Env> {
       surface: 'mcp',
       apps: appsSession !== undefined || isAppsSession(c.req.header('mcp-session-id')),
     });
-    const { transport, json } = await createStatelessMcpTransport(c.req.header('accept'));
+    const { transport } = await createStatelessMcpTransport(c.req.header('accept'));
     await server.connect(transport);
-    const response = await transport.handleRequest(c.req.raw);
-    // A JSON answer is complete here; an SSE stream ends by itself once the answer is written.
-    if (json) void server.close().catch(() => {});
-    if (appsSession === undefined || !response.ok) return response;
-    const marked = new Response(response.body, response);
-    marked.headers.set('mcp-session-id', appsSession);
-    return marked;
+    // A body that is not JSON goes to the transport as it came, for the transport's own answer to it.
+    const response = await (message === undefined ? transport.handleRequest(new Request(c.req.url, { method: 'POST', headers: c.req.raw.headers, body })) : transport.handleRequest(c.req.raw, { parsedBody: message }));
+    // Not closed: a JSON answer comes back once every handler has answered, and the server and
+    // transport are this request's alone, so they are garbage now; closing them aborted the
+    // answered call's signal (a DOMException and an McpError per call). An SSE stream ends by itself.
+    // Marked in place: a copy of the response would turn its body into a stream to read again.
+    if (appsSession !== undefined && response.ok) response.headers.set('mcp-session-id', appsSession);
+    return response;
   });
 
   app.get('/v1/tools', async (c) => {

@@ -12,14 +12,8 @@ import { declaresApps } from '../apps/billing-card.js';
  */
 const MARK = 'sbm-apps-1.';
 
-/** The session id to answer an `initialize` that declares the Apps extension with; else undefined. */
-export function appsSessionFor(body: string): string | undefined {
-  let message: unknown;
-  try {
-    message = JSON.parse(body);
-  } catch {
-    return undefined;
-  }
+/** The session id to answer an `initialize` (the request's parsed body) that declares the Apps extension with; else undefined. */
+export function appsSessionFor(message: unknown): string | undefined {
   const { method, params } = (message ?? {}) as { method?: unknown; params?: { capabilities?: { extensions?: Record<string, unknown> } } };
   if (method !== 'initialize' || !declaresApps(params?.capabilities)) return undefined;
   return MARK + randomBytes(16).toString('base64url');

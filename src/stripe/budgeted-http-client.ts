@@ -1,5 +1,5 @@
 import Stripe from 'stripe';
-import { currentStripeCaller } from './caller-context.js';
+import { currentStripeWork } from './caller-context.js';
 import { endpointOf, StripeBudgetExhausted, type StripeRateBudget } from './rate-budget.js';
 
 type HttpClient = ReturnType<typeof Stripe.createNodeHttpClient> | ReturnType<typeof Stripe.createFetchHttpClient>;
@@ -70,11 +70,11 @@ export class BudgetedHttpClient extends Stripe.HttpClient {
     protocol: string,
     timeout: number,
   ): Promise<HttpClientResponse> {
-    const caller = currentStripeCaller();
+    const work = currentStripeWork();
     const started = Date.now();
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.budget.acquire(method, path, caller);
+        await this.budget.acquire(method, path, work?.caller, work);
       } catch (error) {
         if (error instanceof StripeBudgetExhausted) return new BudgetExhaustedResponse(error.retryAfterMs) as unknown as HttpClientResponse;
         // The shared budget is unreachable (Redis down): Stripe's own limit and the retries below still hold.

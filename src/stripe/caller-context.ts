@@ -2,15 +2,32 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 
 /**
  * Who a Stripe request is made for (`host:acme-bot`, `staff:support`), so the request budget can
- * charge it to that caller's share. Set around a tool call; background work (probes, warm-up)
- * runs outside any caller and spends only the shared budget.
+ * charge it to that caller's share and serve waiting callers in turn. Set around a tool call.
+ * Work outside any caller (probes) spends only the shared budget; background work (warming,
+ * revalidation) is marked as such, and the budget gives it only room that no waiting answer needs.
  */
-const current = new AsyncLocalStorage<string>();
+export interface StripeWork {
+  caller: string | undefined;
+  /** Mutable: a background read that a waiting answer joins is promoted (see ReadThroughCache). */
+  background: boolean;
+}
+
+const current = new AsyncLocalStorage<StripeWork>();
 
 export function withStripeCaller<T>(caller: string | undefined, work: () => Promise<T>): Promise<T> {
-  return caller === undefined ? work() : current.run(caller, work);
+  return caller === undefined ? work() : current.run({ caller, background: false }, work);
+}
+
+/** Runs `work` as background Stripe work; the returned promise is the work's. */
+export function withBackgroundStripeWork<T>(work: (mark: StripeWork) => Promise<T>): Promise<T> {
+  const mark: StripeWork = { caller: undefined, background: true };
+  return current.run(mark, () => work(mark));
 }
 
 export function currentStripeCaller(): string | undefined {
+  return current.getStore()?.caller;
+}
+
+export function currentStripeWork(): StripeWork | undefined {
   return current.getStore();
 }

@@ -7,13 +7,15 @@
  *
  * A request waits briefly for room (MAX_WAIT_MS), then fails as "busy" instead of drawing a 429.
  * Each caller (host key, staff key) also has a share of the budget, so one caller's flood leaves
- * room for everyone else.
+ * room for everyone else. Requests waiting in this process are admitted round-robin by caller, and
+ * background reads (warming, revalidation) only when no answer is waiting here or in any other
+ * process sharing the windows, and only while a reserve of the global limit stays free.
  */
 import { LazyRedisClient } from '../redis-client.js';
+import type { StripeWork } from './caller-context.js';
 
 export const WINDOW_MS = 1_100;
 const MAX_WAIT_MS = 5_000;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const SEARCH_LIMIT = 20;
 const ENDPOINT_LIMIT = 25;
 
@@ -35,10 +37,23 @@ export interface Bucket {
   label: string;
 }
 
+/**
+ * Share of the global limit background reads leave free for answers (of other processes too): a
+ * slot taken now is gone for a whole window, so background reads stay well clear of the limit.
+ */
+const BACKGROUND_RESERVE = 0.5;
+/** How long an answer's request (made or waiting) holds background reads back, in every process: a window. */
+const ANSWERS_ACTIVE_MS = WINDOW_MS;
+
 /** Where the windows live: one atomic "take one from each, or say how long to wait". */
 export interface WindowBackend {
-  /** 0: taken from every bucket; otherwise ms until all of them have room (nothing taken). */
-  tryTake(buckets: readonly Bucket[]): Promise<number>;
+  /**
+   * 0: taken from every bucket; otherwise ms until all of them have room (nothing taken).
+   * `unlessMarked`: take nothing while that mark (see `mark`) is set.
+   */
+  tryTake(buckets: readonly Bucket[], unlessMarked?: string): Promise<number>;
+  /** Sets a mark for `ttlMs` (answers are waiting: see StripeRateBudget). */
+  mark(key: string, ttlMs: number): Promise<void>;
   /** Fills a bucket for one window: Stripe said it is over this limit. */
   fill(bucket: Bucket): Promise<void>;
   close(): Promise<void>;
@@ -46,9 +61,18 @@ export interface WindowBackend {
 
 export class MemoryWindows implements WindowBackend {
   private readonly logs = new Map<string, number[]>();
+  private readonly marks = new Map<string, number>();
 
-  async tryTake(buckets: readonly Bucket[]): Promise<number> {
+  async mark(key: string, ttlMs: number): Promise<void> {
+    this.marks.set(key, Date.now() + ttlMs);
+  }
+
+  async tryTake(buckets: readonly Bucket[], unlessMarked?: string): Promise<number> {
     const now = Date.now();
+    if (unlessMarked !== undefined) {
+      const until = this.marks.get(unlessMarked) ?? 0;
+      if (until > now) return until - now;
+    }
     this.forgetIdle(now);
     const logs = buckets.map((bucket) => this.prune(bucket.key, now));
     let wait = 0;
@@ -89,13 +113,21 @@ export class MemoryWindows implements WindowBackend {
   }
 }
 
-/** KEYS: buckets; ARGV: window, member, limit per bucket. Redis's clock, so every process agrees. */
-const TAKE_SCRIPT = `
+/**
+ * KEYS: buckets; ARGV: window, member, limit per bucket. Redis's clock, so every process agrees.
+ * The marked variant has the mark as its last key: while it exists, nothing is taken.
+ */
+const takeScript = (marked: boolean) => `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local window = tonumber(ARGV[1])
+local n = #KEYS
+${marked ? `n = n - 1
+local held = redis.call('PTTL', KEYS[#KEYS])
+if held > 0 then return held end` : ''}
 local wait = 0
-for i, key in ipairs(KEYS) do
+for i = 1, n do
+  local key = KEYS[i]
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
   local limit = tonumber(ARGV[i + 2])
   local count = redis.call('ZCARD', key)
@@ -106,12 +138,14 @@ for i, key in ipairs(KEYS) do
   end
 end
 if wait > 0 then return math.max(1, wait) end
-for i, key in ipairs(KEYS) do
-  redis.call('ZADD', key, now, ARGV[2] .. ':' .. i)
-  redis.call('PEXPIRE', key, window * 2)
+for i = 1, n do
+  redis.call('ZADD', KEYS[i], now, ARGV[2] .. ':' .. i)
+  redis.call('PEXPIRE', KEYS[i], window * 2)
 end
 return 0
 `;
+const TAKE_SCRIPT = takeScript(false);
+const TAKE_UNLESS_MARKED_SCRIPT = takeScript(true);
 
 /** KEYS: bucket; ARGV: window, member prefix, limit. */
 const FILL_SCRIPT = `
@@ -135,9 +169,18 @@ export class RedisWindows implements WindowBackend {
     this.redis = new LazyRedisClient(url, { connectTimeout: 2_000, maxRetriesPerRequest: 1, commandTimeout: 1_000 });
   }
 
-  async tryTake(buckets: readonly Bucket[]): Promise<number> {
-    const reply = await (await this.redis.get()).eval(TAKE_SCRIPT, buckets.length, ...buckets.map((b) => this.keyPrefix + b.key), WINDOW_MS, member(), ...buckets.map((b) => b.limit));
+  async tryTake(buckets: readonly Bucket[], unlessMarked?: string): Promise<number> {
+    const keys = buckets.map((b) => this.keyPrefix + b.key);
+    const redis = await this.redis.get();
+    const reply =
+      unlessMarked === undefined
+        ? await redis.eval(TAKE_SCRIPT, keys.length, ...keys, WINDOW_MS, member(), ...buckets.map((b) => b.limit))
+        : await redis.eval(TAKE_UNLESS_MARKED_SCRIPT, keys.length + 1, ...keys, this.keyPrefix + unlessMarked, WINDOW_MS, member(), ...buckets.map((b) => b.limit));
     return Number(reply);
+  }
+
+  async mark(key: string, ttlMs: number): Promise<void> {
+    await (await this.redis.get()).set(this.keyPrefix + key, '1', 'PX', Math.max(1, Math.ceil(ttlMs)));
   }
 
   async fill(bucket: Bucket): Promise<void> {
@@ -175,6 +218,14 @@ export interface RateLimitEvent {
   outcome: 'retried' | 'gave_up';
 }
 
+interface Waiter {
+  buckets: Bucket[];
+  work: StripeWork | undefined;
+  deadline: number;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
 export class StripeRateBudget {
   /** Told of every 429 Stripe sent despite the budget (logs, metrics). */
   private readonly observers = new Set<(event: RateLimitEvent) => void>();
@@ -206,16 +257,150 @@ export class StripeRateBudget {
     return buckets;
   }
 
-  /** Waits for room in every bucket, at most MAX_WAIT_MS; then StripeBudgetExhausted. */
-  async acquire(method: string, path: string, caller: string | undefined): Promise<void> {
+  /**
+   * Waits for room in every bucket, at most MAX_WAIT_MS; then StripeBudgetExhausted. Waiting
+   * requests are admitted round-robin by caller; background work only when no answer's request
+   * was made or waited for within the last window, in any process sharing the windows.
+   */
+  async acquire(method: string, path: string, caller: string | undefined, work?: StripeWork): Promise<void> {
     const buckets = this.bucketsFor(method, path, caller);
-    const deadline = Date.now() + this.maxWaitMs;
-    for (;;) {
-      const wait = await this.windows.tryTake(buckets);
+    const background = work?.background === true;
+    // Answers are being read: background reads everywhere hold back for a window.
+    if (!background) this.noteAnswersActive();
+    // Nobody waits here: no turn to keep, take room at once if there is some.
+    if (this.waiting === 0) {
+      const wait = background ? await this.windows.tryTake(this.backgroundBuckets(buckets), this.answersWaitingMark) : await this.windows.tryTake(buckets);
       if (wait === 0) return;
-      if (Date.now() + wait > deadline) throw new StripeBudgetExhausted(buckets.map((b) => b.label).join(', '), wait);
-      // A little jitter, so waiters spread over the freed slots instead of racing for the first.
-      await sleep(wait + Math.floor(Math.random() * 25));
+      if (!background && wait > this.maxWaitMs) throw new StripeBudgetExhausted(buckets.map((b) => b.label).join(', '), wait);
+    }
+    await new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = { buckets, work, deadline: Date.now() + this.maxWaitMs, resolve, reject };
+      this.enqueue(caller ?? '', waiter);
+      this.wake?.();
+      if (!this.pumping) void this.pump();
+    });
+  }
+
+  /** Waiting requests by caller; Map order is the rotation (a caller served goes to the back). */
+  private readonly answers = new Map<string, Waiter[]>();
+  private readonly background: Waiter[] = [];
+  private waiting = 0;
+  private pumping = false;
+  private wake: (() => void) | undefined;
+  private lastMarked = 0;
+
+  private get answersWaitingMark(): string {
+    return `${this.scope}:answers-waiting`;
+  }
+
+  /** Marks "answers active" for a window, at most a few times a window (one Redis write each). */
+  private noteAnswersActive(): void {
+    if (Date.now() - this.lastMarked < ANSWERS_ACTIVE_MS / 4) return;
+    this.lastMarked = Date.now();
+    this.windows.mark(this.answersWaitingMark, ANSWERS_ACTIVE_MS).catch(() => {});
+  }
+
+  /** Background reads leave BACKGROUND_RESERVE of the global limit to answers. */
+  private backgroundBuckets(buckets: Bucket[]): Bucket[] {
+    return buckets.map((b) => (b.label === 'global' ? { ...b, limit: Math.max(1, Math.floor(b.limit * (1 - BACKGROUND_RESERVE))) } : b));
+  }
+
+  private enqueue(caller: string, waiter: Waiter): void {
+    this.waiting++;
+    if (waiter.work?.background) {
+      this.background.push(waiter);
+      return;
+    }
+    const queue = this.answers.get(caller);
+    if (queue) queue.push(waiter);
+    else this.answers.set(caller, [waiter]);
+  }
+
+  /** One loop per process while anything waits: admits in turn, sleeps until room, refuses past deadlines. */
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    try {
+      while (this.waiting > 0) {
+        // A background read an answer now waits for (it joined it) is an answer.
+        for (let i = this.background.length - 1; i >= 0; i--) {
+          const waiter = this.background[i]!;
+          if (waiter.work?.background) continue;
+          this.background.splice(i, 1);
+          this.waiting--;
+          waiter.deadline = Date.now() + this.maxWaitMs;
+          this.enqueue(waiter.work?.caller ?? '', waiter);
+        }
+        let soonest = Infinity;
+        let admitted = false;
+        for (const [caller, queue] of this.answers) {
+          const waiter = queue[0]!;
+          const wait = await this.tryTake(waiter.buckets);
+          if (wait === 0) {
+            queue.shift();
+            this.answers.delete(caller);
+            if (queue.length > 0) this.answers.set(caller, queue);
+            this.admit(waiter);
+            admitted = true;
+            break;
+          }
+          soonest = Math.min(soonest, wait);
+          this.refuseLate(queue, wait);
+          if (queue.length === 0) this.answers.delete(caller);
+        }
+        if (admitted) continue;
+        if (this.answers.size > 0) {
+          // Other processes' background reads hold back while answers wait here.
+          this.noteAnswersActive();
+        } else if (this.background.length > 0) {
+          const waiter = this.background[0]!;
+          const wait = await this.tryTake(this.backgroundBuckets(waiter.buckets), this.answersWaitingMark);
+          if (wait === 0) {
+            this.background.shift();
+            this.admit(waiter);
+            continue;
+          }
+          soonest = Math.min(soonest, wait);
+          this.refuseLate(this.background, wait);
+        }
+        if (this.waiting === 0) break;
+        // A little jitter, so processes spread over the freed slots instead of racing for the first.
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, (Number.isFinite(soonest) ? soonest : 1) + Math.floor(Math.random() * 25));
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wake = undefined;
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  /** The windows unreachable (Redis down): admit; Stripe's own limit and our 429 retries still hold. */
+  private async tryTake(buckets: Bucket[], unlessMarked?: string): Promise<number> {
+    try {
+      return await this.windows.tryTake(buckets, unlessMarked);
+    } catch {
+      return 0;
+    }
+  }
+
+  private admit(waiter: Waiter): void {
+    this.waiting--;
+    waiter.resolve();
+  }
+
+  /** Waiters whose deadline comes before room would: busy now, not after waiting in vain. */
+  private refuseLate(queue: Waiter[], wait: number): void {
+    const now = Date.now();
+    for (let i = queue.length - 1; i >= 0; i--) {
+      const waiter = queue[i]!;
+      if (now + wait <= waiter.deadline) continue;
+      queue.splice(i, 1);
+      this.waiting--;
+      waiter.reject(new StripeBudgetExhausted(waiter.buckets.map((b) => b.label).join(', '), wait));
     }
   }
 

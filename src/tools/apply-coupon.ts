@@ -267,6 +267,6 @@ export default defineTool({
     };
   },
   summarize(output) {
-    return `${output.summary} ${output.note}`;
+    return `${output.summary} ${output.note} Subscription ${output.subscription.id}.`;
   },
 });

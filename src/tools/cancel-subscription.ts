@@ -56,6 +56,7 @@ export default defineTool({
     };
   },
   summarize(output) {
-    return output.url ? `${output.summary} ${output.url}\n${output.note}` : `${output.summary} ${output.note}`;
+    const subscription = `Subscription ${output.subscription.id} (${output.subscription.status}).`;
+    return output.url ? `${output.summary} ${output.url}\n${subscription} ${output.note}` : `${output.summary} ${subscription} ${output.note}`;
   },
 });

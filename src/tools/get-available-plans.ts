@@ -120,7 +120,10 @@ export default defineTool({
     return { plans, ...(note ? { note } : {}), summary };
   },
   summarize(output) {
-    const lines = output.plans.slice(0, 8).map((plan) => `- ${quoted(plan.product)}: ${plan.amount.formatted} per ${plan.interval}${plan.current ? ' (current plan)' : ''}`);
+    // The price id is what preview_plan_change and request_plan_change take.
+    const lines = output.plans.map(
+      (plan) => `- ${plan.price_id} ${quoted(plan.product)}: ${plan.amount.formatted} per ${plan.interval}${plan.current ? ' (current plan)' : ''}${plan.description ? `. ${quoted(plan.description)}` : ''}`,
+    );
     return [output.summary, ...lines, ...(output.note ? [output.note] : [])].join('\n');
   },
 });

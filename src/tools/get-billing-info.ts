@@ -103,11 +103,12 @@ export default defineTool({
     return { billing_accounts, summary };
   },
   summarize(output) {
-    const lines = output.billing_accounts.slice(0, 5).flatMap((account) => {
-      const holder = account.name || account.email;
+    const lines = output.billing_accounts.flatMap((account) => {
+      const holder = [account.name ? quoted(account.name) : '', account.email ? quoted(account.email) : ''].filter(Boolean).join(' ');
+      const facts = [account.country ? `country ${account.country}` : '', account.tax_status ? `tax ${account.tax_status}` : ''].filter(Boolean).join(', ');
       return [
-        `- ${holder ? quoted(holder) : account.customer_id}: ${account.default_payment_method.description}`,
-        ...account.subscriptions.map((sub) => `  - ${quoted(sub.plan)}: ${sub.payment_method.description}`),
+        `- ${account.customer_id}${holder ? ` ${holder}` : ''}${facts ? ` (${facts})` : ''}: ${account.default_payment_method.description}`,
+        ...account.subscriptions.map((sub) => `  - ${sub.id} ${quoted(sub.plan)} (${sub.status}): ${sub.payment_method.description} (${sub.payment_method_source})`),
       ];
     });
     return [output.summary, ...lines].join('\n');

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { isoDate } from '../format/dates.js';
 import { money } from '../format/money.js';
+import { quoted } from '../format/untrusted-text.js';
+import { day } from './lib/answer-text.js';
 import { balanceTotals, loadBalanceHistories } from './lib/balances.js';
 import { defineTool } from './lib/define-tool.js';
 import { isoDateSchema, moneySchema } from './lib/schemas.js';
@@ -80,9 +82,10 @@ export default defineTool({
     return { balances, transactions, summary };
   },
   summarize(output) {
-    const lines = output.transactions
-      .slice(0, 5)
-      .map((transaction) => `- ${transaction.date.slice(0, 10)}: ${transaction.type}, ${transaction.amount.formatted} (${transaction.effect}).`);
-    return [output.summary, ...lines].join('\n');
+    const balances = output.balances.map((balance) => `- ${balance.kind === 'credit' ? 'Credit' : 'Owed'} ${balance.amount.formatted}: ${balance.explanation}`);
+    const transactions = output.transactions.map(
+      (transaction) => `- ${day(transaction.date)}: ${transaction.type}, ${transaction.amount.formatted} (${transaction.effect})${transaction.description ? `, ${quoted(transaction.description)}` : ''}.`,
+    );
+    return [output.summary, ...balances, ...(transactions.length > 0 ? ['Recent balance changes:', ...transactions] : [])].join('\n');
   },
 });

@@ -4,6 +4,7 @@ import { isoDate } from '../format/dates.js';
 import { money } from '../format/money.js';
 import { quoted } from '../format/untrusted-text.js';
 import { listAcrossRecords } from './lib/across-records.js';
+import { day } from './lib/answer-text.js';
 import { defineTool } from './lib/define-tool.js';
 import { boundedInteger, defaultedInput, isoDateSchema, moneySchema, optionalInput } from './lib/schemas.js';
 
@@ -99,7 +100,7 @@ export default defineTool({
   discloses: ['invoices'],
   permissions: ['rak_customer_read', 'rak_invoice_read'],
   inputSchema: {
-    limit: defaultedInput(boundedInteger(1, 24), 10).describe('How many invoices (1–24, default 10).'),
+    limit: defaultedInput(boundedInteger(1, 24), 5).describe('How many invoices (1–24, default 5).'),
     status: optionalInput(z.enum(INVOICE_STATUSES)).describe('Only invoices with this status.'),
   },
   outputSchema: {
@@ -121,11 +122,17 @@ export default defineTool({
     return { invoices, more_available: more, summary };
   },
   summarize(output) {
-    const lines = output.invoices.slice(0, 5).map((invoice) => {
-      const label = invoice.number ? quoted(invoice.number) : 'Draft';
-      const link = invoice.hosted_invoice_url ? ` ${invoice.hosted_invoice_url}` : '';
-      return `- ${label} (${invoice.created.slice(0, 10)}): ${invoice.total.formatted}, ${invoice.status}.${link}`;
+    // Every invoice listed (the limit is the model's to raise), with one link each: the page to view
+    // and pay it, else the PDF; the id is what resend_invoice takes.
+    const lines = output.invoices.map((invoice) => {
+      const label = invoice.number ? `${quoted(invoice.number)} ${invoice.id}` : `Draft ${invoice.id}`;
+      const owed = invoice.amount_remaining.amount > 0 && invoice.status !== 'draft' && invoice.status !== 'void' ? `, ${invoice.amount_remaining.formatted} still owed` : '';
+      const when = [invoice.due_date && owed ? `due ${day(invoice.due_date)}` : '', invoice.paid_at ? `paid ${day(invoice.paid_at)}` : ''].filter(Boolean).join(', ');
+      const period = invoice.period && invoice.period.start !== invoice.period.end ? ` for ${day(invoice.period.start)} to ${day(invoice.period.end)}` : '';
+      const link = invoice.hosted_invoice_url ?? invoice.invoice_pdf ?? invoice.links_note ?? '';
+      return `- ${label}, ${day(invoice.created)}: ${invoice.total.formatted} ${invoice.status}${owed}${when ? ` (${when})` : ''}; ${quoted(invoice.description)}${period}.${invoice.status_note && invoice.status !== 'draft' ? ` ${invoice.status_note}` : ''} ${link}`.trimEnd();
     });
-    return [output.summary, ...lines].join('\n');
+    const more = output.more_available ? ['Older invoices exist: ask again with a larger limit (up to 24).'] : [];
+    return [output.summary, ...lines, ...more].join('\n');
   },
 });

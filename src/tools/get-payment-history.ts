@@ -6,6 +6,7 @@ import { money } from '../format/money.js';
 import { quoted } from '../format/untrusted-text.js';
 import { listAcrossRecords } from './lib/across-records.js';
 import type { ToolContext } from './lib/context.js';
+import { day } from './lib/answer-text.js';
 import { defineTool } from './lib/define-tool.js';
 import { boundedInteger, defaultedInput, isoDateSchema, maskedPaymentMethodSchema, moneySchema } from './lib/schemas.js';
 
@@ -109,12 +110,19 @@ export default defineTool({
     return { payments, more_available: more, summary };
   },
   summarize(output) {
-    const lines = output.payments.slice(0, 5).map((payment) => {
-      const card = payment.payment_method ? ` with ${payment.payment_method.description}` : '';
-      const refund = payment.refund ? ` ${payment.refund}` : '';
+    // Every payment listed, with its id (request_refund takes it) and its receipt link; the card
+    // is named once when every payment used the same one.
+    const cards = new Set(output.payments.map((payment) => payment.payment_method?.description));
+    const oneCard = cards.size === 1 && output.payments.length > 1 ? [...cards][0] : undefined;
+    const lines = output.payments.map((payment) => {
+      const card = payment.payment_method && !oneCard ? ` with ${payment.payment_method.description}` : '';
+      const what = payment.description ? ` for ${quoted(payment.description)}` : '';
+      const refund = payment.refund ? ` ${payment.refund.replace(/\.$/, '')}${payment.amount_refunded ? ` (${payment.amount_refunded.formatted})` : ''}.` : '';
       const failure = payment.failure_reason ? ` ${payment.failure_reason}` : '';
-      return `- ${payment.date.slice(0, 10)}: ${payment.amount.formatted} ${payment.status}${card}.${refund}${failure}`;
+      const receipt = payment.receipt_url ? ` Receipt: ${payment.receipt_url}` : '';
+      return `- ${payment.id} ${day(payment.date)}: ${payment.amount.formatted} ${payment.status}${what}${card}.${refund}${failure}${receipt}`;
     });
-    return [output.summary, ...lines].join('\n');
+    const more = output.more_available ? ['Older payments exist: ask again with a larger limit (up to 24).'] : [];
+    return [output.summary, ...(oneCard ? [`All with ${oneCard}.`] : []), ...lines, ...more].join('\n');
   },
 });

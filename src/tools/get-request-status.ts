@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ActionRequest } from '../actions/requests.js';
 import { ToolError } from '../errors.js';
+import { quoted } from '../format/untrusted-text.js';
 import { actionsOf, requestViewSchema, viewRequest } from './lib/action-requests.js';
 import { defineTool } from './lib/define-tool.js';
 import { matching, optionalInput } from './lib/schemas.js';
@@ -51,6 +52,16 @@ export default defineTool({
     return { requests: views, summary };
   },
   summarize(output) {
-    return [output.summary, ...output.requests.slice(0, 5).map((request) => `- ${request.created_at.slice(0, 10)} ${request.kind} (${request.state}): ${request.preview.summary}. ${request.next}`)].join('\n');
+    // Each request with its id (for a follow-up question); what happens next is said once for the
+    // requests it is the same for (every request waiting for the person says the same thing).
+    const byNext = new Map<string, string[]>();
+    for (const request of output.requests) byNext.set(request.next, [...(byNext.get(request.next) ?? []), request.id]);
+    const lines = output.requests.map((request) => {
+      const outcome = [request.stripe_object_id ? `Done: ${request.stripe_object_id}.` : '', request.failure_reason ?? '', request.note ? `Merchant's note: ${quoted(request.note)}.` : ''].filter(Boolean).join(' ');
+      const next = byNext.get(request.next)!.length === 1 ? ` ${request.next}` : '';
+      return `- ${request.id} ${request.created_at.slice(0, 10)} ${request.kind} (${request.state}): ${request.preview.summary}.${outcome ? ` ${outcome}` : ''}${next}`;
+    });
+    const shared = [...byNext].filter(([, ids]) => ids.length > 1).map(([next, ids]) => `${ids.join(', ')}: ${next}`);
+    return [output.summary, ...lines, ...shared].join('\n');
   },
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { quoted } from '../format/untrusted-text.js';
+import { breakdownText, day, parts } from './lib/answer-text.js';
 import { defineTool } from './lib/define-tool.js';
 import { loadSubscriptionsWithPreviews } from './lib/previews.js';
 import { catalogIfReadable } from './lib/products.js';
@@ -57,11 +58,21 @@ export default defineTool({
     return { subscriptions, summary };
   },
   summarize(output) {
-    const lines = output.subscriptions.slice(0, 5).map((sub) => {
-      const price = sub.items.map((item) => item.price).join(' + ');
-      const discounts = sub.discounts.map((discount) => `; ${quoted(discount.name)}: ${discount.off} (${discount.lasts})`).join('');
-      const next = sub.next_payment ? `; next payment ${sub.next_payment.amount.formatted} on ${sub.next_payment.date.slice(0, 10)}` : '';
-      return `- ${quoted(sub.plan)} (${price}): ${sub.status}${discounts}${next}. ${sub.note}`;
+    const lines = output.subscriptions.map((sub) => {
+      const named = sub.items.length > 1 || sub.items.some((item) => item.product !== sub.plan || item.quantity > 1);
+      const items = sub.items.map((item) => (named ? `${item.quantity > 1 ? `${item.quantity} × ` : ''}${quoted(item.product)} ${item.price}` : item.price)).join(' + ');
+      const discounts = sub.discounts.map((discount) => `${quoted(discount.name)}: ${discount.off} (${discount.lasts})`);
+      const period = sub.current_period_start && sub.current_period_end && !sub.canceled_at ? `period ${day(sub.current_period_start)} to ${day(sub.current_period_end)}` : '';
+      const ending = [
+        sub.trial_end && sub.status === 'trialing' ? `trial ends ${day(sub.trial_end)}` : '',
+        sub.cancel_at ? `cancels on ${day(sub.cancel_at)}` : sub.cancel_at_period_end && sub.current_period_end ? `cancels at period end ${day(sub.current_period_end)}` : '',
+        sub.canceled_at ? `canceled ${day(sub.canceled_at)}` : '',
+      ];
+      const next = sub.next_payment
+        ? `next payment ${sub.next_payment.amount.formatted} on ${day(sub.next_payment.date)}${sub.next_payment.breakdown ? `: ${breakdownText(sub.next_payment.breakdown)}` : ` (${sub.next_payment.basis})`}`
+        : '';
+      const extra = parts(...discounts, period, ...ending, next);
+      return `- ${sub.id} ${quoted(sub.plan)} (${items}): ${sub.status}${extra ? `; ${extra}` : ''}. ${sub.note}`;
     });
     return [output.summary, ...lines].join('\n');
   },

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { isoDate } from '../format/dates.js';
 import { money } from '../format/money.js';
 import { quoted } from '../format/untrusted-text.js';
+import { day, parts } from './lib/answer-text.js';
 import { defineTool } from './lib/define-tool.js';
 import { isoDateSchema, moneySchema } from './lib/schemas.js';
 import { loadSubscriptionsWithPreviews } from './lib/previews.js';
@@ -99,10 +100,18 @@ export default defineTool({
     return { upcoming, ...(notes.length > 0 ? { notes } : {}), summary };
   },
   summarize(output) {
-    const lines = output.upcoming.slice(0, 5).map((invoice) => {
-      const items = invoice.lines.map((line) => `${quoted(line.description)} ${line.amount.formatted}`).join('; ');
-      return `- ${invoice.date.slice(0, 10)}: ${invoice.amount_due.formatted} due (${items}).`;
+    const lines = output.upcoming.map((invoice) => {
+      const items = invoice.lines.map((line) => `${quoted(line.description)} ${line.amount.formatted} (${day(line.period.start)} to ${day(line.period.end)})`);
+      const more = invoice.more_lines ? [`${invoice.more_lines} more lines`] : [];
+      const adjustments = [
+        invoice.discount ? `discount -${invoice.discount.formatted}` : '',
+        invoice.tax ? `tax ${invoice.tax.formatted}` : '',
+        invoice.credit_applied ? `account credit ${invoice.credit_applied.formatted}` : '',
+        invoice.balance_added ? `earlier unpaid balance ${invoice.balance_added.formatted}` : '',
+      ];
+      const adjusted = parts(...adjustments);
+      return `- ${invoice.subscription_id}, ${day(invoice.date)}: ${invoice.amount_due.formatted} due. ${parts(...items, ...more)}; subtotal ${invoice.subtotal.formatted}${adjusted ? `; ${adjusted}` : ''}; total ${invoice.total.formatted}.`;
     });
-    return [output.summary, ...lines, ...(output.notes ?? []).slice(0, 3)].join('\n');
+    return [output.summary, ...lines, ...(output.notes ?? [])].join('\n');
   },
 });

@@ -193,7 +193,13 @@ export default defineTool({
     };
   },
   summarize(output) {
-    return [output.summary, output.note, ...(output.url ? [output.url] : [])].join('\n');
+    // The amounts the note does not already say: what is due now and on which invoice, per price id.
+    const plans = output.from && output.to ? `From ${output.from.price_id} (${output.from.amount.formatted} per ${output.from.interval}) to ${output.to.price_id} (${output.to.amount.formatted} per ${output.to.interval}), subscription ${output.subscription.id}.` : `Subscription ${output.subscription.id}.`;
+    const preview = output.preview;
+    const due = preview
+      ? `${preview.billed === 'now' ? 'Invoiced now' : `Next invoice ${preview.date.slice(0, 10)}`}: ${preview.amount_due.formatted} due (subtotal ${preview.subtotal.formatted}, total ${preview.total.formatted}${preview.account_balance ? `, account balance ${preview.account_balance.formatted}` : ''}${preview.credit_kept ? `, credit kept ${preview.credit_kept.formatted}` : ''}).${output.charged_now ? ` Charged now: ${output.charged_now.formatted}.` : ''}${output.credited_now ? ` Credited now: ${output.credited_now.formatted}.` : ''}`
+      : '';
+    return [output.summary, plans, ...(due ? [due] : []), output.note, ...(output.url ? [output.url] : [])].join('\n');
   },
 });
 

@@ -119,7 +119,9 @@ export default defineTool({
     };
   },
   summarize(output) {
-    const link = output.invoice.hosted_invoice_url ?? output.invoice.invoice_pdf;
-    return `${output.summary} ${output.note}${link ? `\n${link}` : ''}`;
+    const { invoice } = output;
+    const link = invoice.hosted_invoice_url ?? invoice.invoice_pdf;
+    const facts = `Invoice ${invoice.id}: ${invoice.amount_due.formatted} due, ${invoice.status}${invoice.due_date ? `, due ${invoice.due_date.slice(0, 10)}` : ''}.`;
+    return `${output.summary} ${output.note}\n${facts}${link ? ` ${link}` : ''}`;
   },
 });

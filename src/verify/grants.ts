@@ -30,6 +30,9 @@ export interface Grant extends CustomerPrincipal {
  * past the absolute lifetime.
  */
 export class GrantStore {
+  /** Told of each grant made (the runtime warms the customer's reads: src/cache/warm-customer.ts). */
+  onGranted: (email: string) => void = () => {};
+
   constructor(
     private readonly store: Store,
     private readonly policy: GrantPolicy = DEFAULT_GRANT_POLICY,
@@ -49,6 +52,7 @@ export class GrantStore {
     const now = this.now();
     const stored: StoredGrant = { email: customerPrincipal(email, method).email, method, grantedAt: now, lastUsedAt: now };
     await this.storeOf(conversation).set(this.key(conversation), JSON.stringify(stored), Math.min(this.policy.idleMs, this.policy.maxAgeMs));
+    this.onGranted(stored.email);
     return this.describe(stored);
   }
 

@@ -55,7 +55,11 @@ export interface IdentityTokenVerifier {
  * Zendesk identity-verification pattern). HS256 with a shared secret, or RS256/ES256 keys
  * from a JWKS URL; `email` and `exp` are required, `alg: none` never verifies.
  */
-export function createIdentityTokenVerifier(settings: IdentityTokenSettings): IdentityTokenVerifier | undefined {
+export function createIdentityTokenVerifier(
+  settings: IdentityTokenSettings,
+  /** Told of each token checked for the first time (the runtime warms the customer's reads). */
+  onVerified: (principal: CustomerPrincipal) => void = () => {},
+): IdentityTokenVerifier | undefined {
   if (settings.IDENTITY_SECRET && settings.IDENTITY_JWKS_URL) {
     throw new ConfigurationError('Set either IDENTITY_SECRET (HS256) or IDENTITY_JWKS_URL (RS256/ES256), not both.');
   }
@@ -104,6 +108,7 @@ export function createIdentityTokenVerifier(settings: IdentityTokenSettings): Id
       // The token's exp is rechecked on every hit: the entry's own TTL follows a monotonic clock.
       const expMs = Number(payload.exp) * 1000;
       if (expMs > Date.now()) verified.set(cacheKey, { principal, expMs }, { ttl: VERIFIED_TOKEN_CACHE_MS });
+      onVerified(principal);
       return principal;
     },
   };

@@ -156,5 +156,6 @@ export async function proposeAndConfirm(ctx: ToolContext, proposal: Proposal): P
 /** A tool's one-line answer about a request: its summary, then what comes next. */
 export function summarizeRequest(request: z.output<typeof requestViewSchema>): string {
   const because = request.approval_because?.length ? ` Needs a staff approval: ${request.approval_because.map((reason) => reason.replace(/\.$/, '')).join('; ')}.` : '';
-  return `${request.preview.summary} (${request.state}, request ${request.id}).${because}\n${request.next}`;
+  const when = request.preview.when ? ` ${request.preview.when}.` : '';
+  return `${request.preview.summary} (${request.state}, request ${request.id}).${when}${because}\n${request.next}`;
 }

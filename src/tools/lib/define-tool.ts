@@ -74,7 +74,11 @@ export interface ToolDefinition<Input extends z.ZodRawShape = z.ZodRawShape, Out
   outputSchema: Output;
   annotations: ToolAnnotations;
   handler(input: z.output<z.ZodObject<Input>>, ctx: ToolContext): Promise<z.input<z.ZodObject<Output>>>;
-  /** One or two lines a person (or a text-only model) reads instead of the JSON. */
+  /**
+   * The answer the model reads (the text content over MCP, `text` over /v1/tools): the JSON is not
+   * beside it, so it names every fact a question needs (ids the next call takes, formatted
+   * amounts, dates, one link per record), a line per record, with account text `quoted`.
+   */
   summarize(output: z.output<z.ZodObject<Output>>): string;
 }
 

@@ -9,6 +9,7 @@ import { isPlausibleEmail, normalizeEmail, type Principal } from '../../verify/p
 import type { CustomerTarget, PersonQuestion, ToolRuntime } from './context.js';
 import { createToolContext, staffTargetShape, type StaffTarget } from './customer-target.js';
 import type { AnyToolDefinition } from './define-tool.js';
+import { dropUndefined } from './drop-undefined.js';
 import { inputObject } from './schemas.js';
 
 export type ServerMode = 'customer' | 'staff';
@@ -31,9 +32,52 @@ export const UNVERIFIED_IDENTITY_NOTICE =
 function outputShapeFor(tool: AnyToolDefinition): z.ZodRawShape {
   return {
     ...tool.outputSchema,
-    identity_notice: z.string().optional().describe('Present when the identity was NOT verified.'),
-    ...(tool.optionalPermissions ? { notices: z.array(z.string()).optional().describe('Parts of the answer left out because the Stripe key lacks a permission; tell the customer they are not available, never guess them.') } : {}),
+    identity_notice: z.string().optional(),
+    ...(tool.optionalPermissions ? { notices: z.array(z.string()).optional() } : {}),
   };
+}
+
+/**
+ * The JSON type a listed field keeps: its own for strings, numbers, booleans and enums; only
+ * `array` or `object` for lists and objects; none for anything else (a union, a nullable field).
+ */
+function shallowField(schema: z.ZodType): z.ZodType {
+  let inner = schema;
+  let optional = false;
+  let nullable = false;
+  for (;;) {
+    const def = inner.def as { type: string; innerType?: z.ZodType; in?: z.ZodType };
+    if (def.type === 'optional' || def.type === 'default' || def.type === 'nullable') {
+      optional ||= def.type === 'optional';
+      nullable ||= def.type === 'nullable';
+      inner = def.innerType!;
+    } else if (def.type === 'pipe') {
+      inner = def.in!;
+    } else break;
+  }
+  const type = nullable ? 'any' : (inner.def.type as string);
+  const listed =
+    type === 'string' ? z.string()
+    : type === 'number' ? z.number()
+    : type === 'boolean' ? z.boolean()
+    : type === 'enum' ? z.enum((inner as z.ZodEnum).options as [string, ...string[]])
+    : type === 'array' ? z.any().meta({ type: 'array' })
+    : type === 'object' || type === 'record' ? z.any().meta({ type: 'object' })
+    : z.any();
+  return optional ? listed.optional() : listed;
+}
+
+/**
+ * The listed output schema names each top-level field with its JSON type and whether it is always
+ * there, and leaves the nested shapes open: hosts and the billing card read the structured result
+ * whatever its schema, the model reads the text, and the full nested schemas were two thirds of
+ * `tools/list` (every client keeps the list in context). The full shape still checks every answer
+ * (runTool parses each output with the tool's own schema before anyone sees it).
+ */
+function listedOutputObject(tool: AnyToolDefinition): z.ZodObject {
+  const shape = Object.fromEntries(Object.entries(outputShapeFor(tool)).map(([key, schema]) => [key, shallowField(schema as z.ZodType)]));
+  // `undefined` members vanish from the JSON: no `$schema` line and no `additionalProperties` in every listing.
+  return z.object(shape).meta({ $schema: undefined, additionalProperties: undefined });
 }
 
 // Building a zod object (and its compiled parser) costs more than parsing with it: once per tool and mode.
@@ -54,7 +98,7 @@ export function inputSchemaFor(tool: AnyToolDefinition, mode: ServerMode): z.Zod
 /** The listed output schema, as one reusable zod object. */
 export function outputSchemaFor(tool: AnyToolDefinition): z.ZodObject {
   const entry = compiledFor(tool);
-  return (entry.output ??= z.object(outputShapeFor(tool)));
+  return (entry.output ??= listedOutputObject(tool));
 }
 
 export const AUDIT_UNAVAILABLE_MESSAGE =
@@ -147,8 +191,8 @@ export async function runTool(
       askPerson: options.askPerson,
     }));
     const raw = await withStripeCaller(options.caller, () => tool.handler(handlerInput, context));
-    // The JSON round trip drops `undefined` members, so every transport sees the same object.
-    const output = JSON.parse(JSON.stringify((compiledFor(tool).result ??= z.object(tool.outputSchema)).parse(raw))) as Record<string, unknown>;
+    // zod's output is already a fresh copy holding only declared fields; dropping its `undefined` members makes it what every transport's JSON carries.
+    const output = dropUndefined((compiledFor(tool).result ??= z.object(tool.outputSchema)).parse(raw)) as Record<string, unknown>;
     if (unverified) output.identity_notice = UNVERIFIED_IDENTITY_NOTICE;
     const notices = context.sections.notices();
     if (notices.length > 0) output.notices = notices;
@@ -166,7 +210,9 @@ export async function runTool(
     runtime.observe?.({ tool: tool.name, outcome: 'ok', ms });
     const summary = [...(unverified ? [UNVERIFIED_IDENTITY_NOTICE] : []), tool.summarize(output), ...notices].join('\n');
     const customerId = tool.card ? (await context.lookedUp())?.customers[0]?.id : undefined;
-    return { ok: true, output, text: `${summary}\n\n${JSON.stringify(output)}`, ...(confirmation ? { confirmation } : {}), ...(customerId ? { customerId } : {}) };
+    // The model reads the data once: the summary names every fact a question needs (ids, amounts,
+    // dates, links), and the JSON stays in `output` (structuredContent, /v1/tools `result`).
+    return { ok: true, output, text: summary, ...(confirmation ? { confirmation } : {}), ...(customerId ? { customerId } : {}) };
   } catch (caught) {
     const error = caught instanceof ToolError ? caught : mapStripeError(caught, tool.name);
     if (audit && !auditRecorded) audit.record(await entryFor(error.logDetail?.audit === 'unavailable' ? 'audit_unavailable' : error.kind));

@@ -1,10 +1,12 @@
 import { z } from 'zod';
 
 /**
- * Output building blocks shared by every tool, so the model sees one vocabulary. They repeat in
- * every listed output schema, so they carry no descriptions (the server instructions explain
- * money and dates once), checks that JSON Schema would spell out at length are refinements, and
- * the two objects that repeat most are listed once per tool as definitions (`$ref`).
+ * Output building blocks shared by every tool, so every structured result (what hosts and the
+ * billing card read) uses one vocabulary. The listed output schema names only each tool's
+ * top-level fields (run-tool.ts, outputSchemaFor) and the model reads the text `summarize` writes,
+ * so these shapes check answers rather than explain them: few descriptions, and refinements
+ * instead of checks JSON Schema would spell out. The two objects that repeat most keep a
+ * definition name (`$ref`) for any full-schema export.
  */
 export const moneySchema = z.object({
   amount: z.number().refine(Number.isSafeInteger, 'amounts are integer minor units'),

@@ -166,12 +166,14 @@ export class ToolAvailability {
   /**
    * Without waiting for Stripe: the last probe kept on disk (if any) decides the list now; the
    * probe runs in the background, narrows or widens the list when it answers (listeners are told,
-   * so stdio clients get list_changed) and is kept for the next launch.
+   * so stdio clients get list_changed) and is kept for the next launch. With `after`, the probe
+   * waits for it (stdio: the first tools/list answered), so its TLS and DNS do not delay that.
    */
-  async startFromLastProbe(file: ProbeKeeper): Promise<void> {
+  async startFromLastProbe(file: ProbeKeeper, after: Promise<void> = Promise.resolve()): Promise<void> {
     const last = await file.load();
     if (last) this.record(last.capabilities, last.services);
-    void this.refresh()
+    void after
+      .then(() => this.refresh())
       .then((capabilities) => (capabilities.key === 'unreachable' ? undefined : file.save({ capabilities, services: this.services })))
       .catch((error: unknown) => this.options.log.debug({ err: error instanceof Error ? error.message : String(error) }, 'probe not kept'))
       .finally(() => this.scheduleNext());
@@ -288,6 +290,7 @@ export async function startToolAvailability(
   tools: readonly AnyToolDefinition[],
   settings: { PORTAL_CONFIGURATION?: string | undefined; STORE_URL?: string | undefined },
   lastProbe?: ProbeKeeper,
+  probeAfter?: Promise<void>,
 ): Promise<ToolAvailability> {
   const verification = runtime.verification;
   const availability = new ToolAvailability({
@@ -300,7 +303,7 @@ export async function startToolAvailability(
     // A merchant's key in platform mode is set through the admin API, not an environment variable.
     key: { redacted: runtime.key.redacted, setting: runtime.tenantId ? `the merchant's stripe_api_key (PATCH /v1/admin/tenants/${runtime.tenantId})` : 'STRIPE_API_KEY' },
   });
-  if (lastProbe) await availability.startFromLastProbe(lastProbe);
+  if (lastProbe) await availability.startFromLastProbe(lastProbe, probeAfter);
   else await availability.start();
   runtime.availability = availability;
   return availability;
