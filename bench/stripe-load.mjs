@@ -35,10 +35,9 @@
 //   Server settings in PASS_THROUGH below go to the serve processes when set here.
 import { post } from './support/http-client.mjs';
 import { cpus } from 'node:os';
-import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 import { mintIdentityToken } from '../dist/demo/demo-identity.js';
-import { processStats, startFakeStripe, startRedis, startServe, stopAll, runGuarded } from './support/processes.mjs';
+import { processStats, redisCommand, startFakeStripe, startRedis, startServe, stopAll, runGuarded } from './support/processes.mjs';
 
 const LATENCY_MS = Number(process.env.STRIPE_LATENCY_MS ?? 150);
 const JITTER_MS = Number(process.env.STRIPE_JITTER_MS ?? 20);
@@ -385,19 +384,6 @@ async function burstRow(stripe, { budget, settings }) {
 // Table 4: cold caches. Two processes on one Redis, people asking 3 questions 1–2 s apart.
 
 /** One Redis command over a raw connection (FLUSHALL): the bench needs no Redis client. */
-function redisCommand(url, command) {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const socket = createConnection({ host: hostname, port: Number(port) }, () => socket.write(`${command}\r\n`));
-    socket.setTimeout(2_000, () => socket.destroy(new Error(`${command}: no answer`)));
-    socket.once('data', (data) => {
-      socket.destroy();
-      resolve(data.toString().trim());
-    });
-    socket.once('error', reject);
-  });
-}
-
 async function coldCacheRow(stripe, { build, cli, flush }) {
   checkDeadline();
   const label = `cold caches, ${build}${flush ? ', Redis flushed mid-run' : ''}`;

@@ -1,6 +1,6 @@
 // An esbuild plugin for scripts/bundle.mjs: the bundle answers tools/list from entries made now,
 // at build time, instead of converting every tool's zod schemas to JSON Schema at each start.
-// The entries come from running `prebuiltToolList()` of src/tool-listing.ts (the functions the
+// The entries come from running `prebuiltToolList()` of src/server.ts (the functions the
 // server itself lists with, so whatever shapes the schemas shapes these too), bundled from this
 // same checkout; the plugin then puts them in place of src/tool-list-prebuilt.ts, whose own value
 // (undefined) src and dist keep. test/tool-listing.test.ts compares the bundle's list with the SDK's.
@@ -13,13 +13,13 @@ import { promisify } from 'node:util';
 
 const root = new URL('../', import.meta.url).pathname;
 
-/** `{ customer: { name: Tool }, staff: { … } }`, as src/tool-listing.ts makes it from the sources. */
+/** `{ customer: { name: Tool }, staff: { … } }`, as src/server.ts makes it from the sources. */
 export async function buildToolList() {
   const dir = await mkdtemp(join(tmpdir(), 'sbm-tool-list-'));
   try {
     const script = join(dir, 'tool-list.mjs');
     const result = await build({
-      stdin: { contents: "import { prebuiltToolList } from './src/tool-listing.ts'; process.stdout.write(JSON.stringify(prebuiltToolList()));", resolveDir: root, loader: 'ts', sourcefile: 'tool-list-entry.ts' },
+      stdin: { contents: "import { prebuiltToolList } from './src/server.ts'; process.stdout.write(JSON.stringify(prebuiltToolList()));", resolveDir: root, loader: 'ts', sourcefile: 'tool-list-entry.ts' },
       bundle: true,
       format: 'esm',
       platform: 'node',

@@ -1,6 +1,7 @@
 import { McpServer, type RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { ErrorCode, ListToolsRequestSchema, McpError, ReadResourceRequestSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { toJsonSchemaCompat } from '@modelcontextprotocol/sdk/server/zod-json-schema-compat.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { jsonSchemaValidator as JsonSchemaValidatorProvider } from '@modelcontextprotocol/sdk/validation/types.js';
 import type { ToolError } from './errors.js';
@@ -9,10 +10,10 @@ import type { PersonQuestion, ToolRuntime } from './tools/lib/context.js';
 import type { AnyToolDefinition } from './tools/lib/define-tool.js';
 import { runTool, type ServerMode } from './tools/lib/run-tool.js';
 import { PREBUILT_TOOL_LIST } from './tool-list-prebuilt.js';
-import { listedTool, toolRegistration } from './tool-listing.js';
+import { toolRegistration, type ToolRegistration } from './tool-listing.js';
 import { APP_RESOURCE_MIME_TYPE, BILLING_CARD_UI_META, BILLING_CARD_URI, billingCardHtml, CARD_META_KEY, declaresApps, type CardMeta } from './apps/billing-card.js';
 import { cardGrantFor, issueCardGrant } from './apps/card-grant.js';
-import { appToolsFor, toolsForMode } from './tools/registry.js';
+import { ALL_TOOLS, appToolsFor, toolsForMode } from './tools/registry.js';
 import type { Principal } from './verify/principal.js';
 import { SERVER_VERSION } from './version.js';
 
@@ -174,11 +175,46 @@ export function createMcpServer(options: McpServerOptions): McpServer {
   return server;
 }
 
+/** Every tool's tools/list entries, by mode and name, as the bundle carries them. */
+export type PrebuiltToolList = Record<ServerMode, Record<string, Tool>>;
+
+/**
+ * The entry the SDK's own tools/list handler (McpServer, @modelcontextprotocol/sdk/server/mcp.js)
+ * makes of a registration (src/tool-listing.ts), with the same conversion and options; as JSON,
+ * so that a copy made at build time is the same value. Converting every schema took a good share
+ * of each start, so the published bundle lists a copy of `prebuiltToolList()` made when it was
+ * built (scripts/esbuild-prebuilt-tool-list.mjs); src and dist convert at run time.
+ */
+export function listedTool(name: string, registration: ToolRegistration): Tool {
+  const entry = {
+    name,
+    title: registration.title,
+    description: registration.description,
+    inputSchema: toJsonSchemaCompat(registration.inputSchema, { strictUnions: true, pipeStrategy: 'input' }),
+    annotations: registration.annotations,
+    // registerTool gives every tool this; only registerToolTask's tools run as tasks.
+    execution: { taskSupport: 'forbidden' },
+    _meta: registration._meta,
+    outputSchema: toJsonSchemaCompat(registration.outputSchema, { strictUnions: true, pipeStrategy: 'output' }),
+  };
+  return JSON.parse(JSON.stringify(entry)) as Tool;
+}
+
+/** Every tool a server of each mode can list (any settings, any policy, with the card's buttons). */
+export function prebuiltToolList(): PrebuiltToolList {
+  const list = { customer: {}, staff: {} } as PrebuiltToolList;
+  for (const mode of ['customer', 'staff'] as const) {
+    const tools = toolsForMode(ALL_TOOLS, mode, true, { enabled: () => true });
+    for (const tool of [...tools, ...appToolsFor(ALL_TOOLS, mode)]) list[mode][tool.name] = listedTool(tool.name, toolRegistration(tool, mode));
+  }
+  return list;
+}
+
 /** Entries converted at run time (src, dist), once per tool and mode: HTTP builds a server per request. */
 const convertedEntries = new WeakMap<AnyToolDefinition, Partial<Record<ServerMode, Tool>>>();
 
 /**
- * tools/list, in place of the SDK's handler: the same entries (src/tool-listing.ts), taken from
+ * tools/list, in place of the SDK's handler: the same entries (`listedTool`), taken from
  * the list the bundle carries when it has the tool, else converted once and kept.
  */
 function listTools(server: McpServer, registered: ReadonlyArray<{ tool: AnyToolDefinition; handle: RegisteredTool }>, options: McpServerOptions): void {
@@ -214,10 +250,9 @@ export async function serveStdio(options: McpServerOptions): Promise<McpServer> 
  * Streamable HTTP in stateless mode: no session id, one transport per request. The answer is a
  * JSON body when the client lists application/json first in Accept, else an SSE stream.
  */
-export async function createStatelessMcpTransport(accept: string | undefined): Promise<{ transport: WebStandardStreamableHTTPServerTransport; json: boolean }> {
+export async function createStatelessMcpTransport(accept: string | undefined): Promise<WebStandardStreamableHTTPServerTransport> {
   // Imported on first use, so stdio start-up does not pay for the HTTP transport.
   const { WebStandardStreamableHTTPServerTransport: Transport } = await import('@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js');
   const first = (accept ?? '').split(',')[0]?.trim().toLowerCase() ?? '';
-  const json = first.startsWith('application/json');
-  return { transport: new Transport({ sessionIdGenerator: undefined, enableJsonResponse: json }), json };
+  return new Transport({ sessionIdGenerator: undefined, enableJsonResponse: first.startsWith('application/json') });
 }

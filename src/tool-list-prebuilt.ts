@@ -1,8 +1,8 @@
 /**
  * tools/list made when the bundle was built: undefined here, in src and dist, which convert the
  * schemas at run time. scripts/bundle.mjs replaces this module in the bundle with the value of
- * `prebuiltToolList()` (src/tool-listing.ts) computed from the same sources.
+ * `prebuiltToolList()` (src/server.ts) computed from the same sources.
  */
-import type { PrebuiltToolList } from './tool-listing.js';
+import type { PrebuiltToolList } from './server.js';
 
 export const PREBUILT_TOOL_LIST: PrebuiltToolList | undefined = undefined;

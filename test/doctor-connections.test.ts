@@ -1,23 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { renderDoctorReport } from '../src/doctor/render-report.js';
-import { runDoctor, type DoctorReport } from '../src/doctor/run-doctor.js';
-import { silentLogger } from '../src/log.js';
-import { createRuntime } from '../src/runtime.js';
-import { selectTools } from '../src/tools/registry.js';
+import type { DoctorReport } from '../src/doctor/run-doctor.js';
+import { doctor } from './support/doctor.js';
 import { useFakeStripe } from './support/fake-stripe-msw.js';
-import { testMailer, testSettings } from './support/mcp-harness.js';
 
 useFakeStripe({ now: 1_790_000_000 });
-
-async function doctor(env: Record<string, string> = {}): Promise<DoctorReport> {
-  const settings = testSettings(env);
-  const runtime = createRuntime({ settings, log: silentLogger(), maxNetworkRetries: 0, mailer: testMailer() });
-  try {
-    return await runDoctor({ settings, runtime, tools: selectTools({ allowlist: settings.TOOLS, writeTools: settings.WRITE_TOOLS }) });
-  } finally {
-    await runtime.store.close();
-  }
-}
 
 const row = (report: DoctorReport) => report.checks.find((check) => check.id === 'http_connections')!;
 

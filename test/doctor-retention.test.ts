@@ -1,24 +1,12 @@
 /** doctor's row for CANCEL_RETENTION_COUPON: a coupon that is missing or no longer valid warns (cancel links go without the offer). */
 import { describe, expect, it } from 'vitest';
 import { DEMO } from '../src/demo/fake-stripe/index.js';
-import { runDoctor, type DoctorReport } from '../src/doctor/run-doctor.js';
-import { silentLogger } from '../src/log.js';
-import { createRuntime } from '../src/runtime.js';
-import { selectTools } from '../src/tools/registry.js';
+import type { DoctorReport } from '../src/doctor/run-doctor.js';
+import { doctor } from './support/doctor.js';
 import { useFakeStripe } from './support/fake-stripe-msw.js';
-import { TEST_STRIPE_KEY, testMailer, testSettings } from './support/mcp-harness.js';
+import { TEST_STRIPE_KEY, testSettings } from './support/mcp-harness.js';
 
 const stripe = useFakeStripe({ now: 1_790_000_000 });
-
-async function doctor(env: Record<string, string> = {}): Promise<DoctorReport> {
-  const settings = testSettings(env);
-  const runtime = createRuntime({ settings, log: silentLogger(), maxNetworkRetries: 0, mailer: testMailer() });
-  try {
-    return await runDoctor({ settings, runtime, tools: selectTools({ allowlist: settings.TOOLS, writeTools: settings.WRITE_TOOLS }) });
-  } finally {
-    await runtime.store.close();
-  }
-}
 
 const row = (report: DoctorReport) => report.checks.find((check) => check.id === 'retention_coupon');
 

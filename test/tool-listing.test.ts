@@ -10,7 +10,8 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { prebuiltToolList, toolRegistration } from '../src/tool-listing.js';
+import { prebuiltToolList } from '../src/server.js';
+import { toolRegistration } from '../src/tool-listing.js';
 import { ALL_TOOLS, APP_TOOLS } from '../src/tools/registry.js';
 import { cleanEnv } from './support/cli.js';
 

@@ -44,11 +44,11 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   });
 }
 
-async function stopChild(child, signal = 'SIGTERM') {
+async function stopChild(child, signal = 'SIGTERM', timeoutMs = STOP_TIMEOUT_MS) {
   if (child.exitCode !== null || child.signalCode !== null || child.spawnError || child.pid === undefined) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill(signal);
-  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   await exited;
   clearTimeout(timer);
 }
@@ -71,16 +71,16 @@ function captureStderr(child) {
   return () => tail.trim();
 }
 
-/** Polls `ready` until it resolves true; fails if the child exits or START_TIMEOUT_MS passes. */
-async function waitUntil(child, what, ready, stderrTail) {
-  const deadline = Date.now() + START_TIMEOUT_MS;
+/** Polls `ready` until it resolves true; fails if the child exits or `timeoutMs` passes. */
+async function waitUntil(child, what, ready, stderrTail, timeoutMs = START_TIMEOUT_MS) {
+  const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.spawnError) throw new Error(`${what} could not be started: ${child.spawnError.message}`);
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${what} exited during start-up (${child.exitCode ?? child.signalCode}):\n${stderrTail()}`);
     if (await ready().catch(() => false)) return;
     await sleep(20);
   }
-  throw new Error(`${what} did not become ready within ${START_TIMEOUT_MS} ms:\n${stderrTail()}`);
+  throw new Error(`${what} did not become ready within ${timeoutMs} ms:\n${stderrTail()}`);
 }
 
 /**
@@ -149,21 +149,25 @@ function dataHome() {
 /**
  * `node dist/cli.js serve` with exactly these settings; resolves once /healthz answers (after the
  * start-up probe). `onLogLine` gets each line the server writes to stderr (with LOG_LEVEL set).
+ * bench/support/serve-build.mjs passes the rest: another build's `cli`, node flags, its own
+ * working and data folders, and longer timeouts.
  */
-export async function startServe(env, { onLogLine, cli = CLI } = {}) {
+export async function startServe(env, { onLogLine, cli = CLI, nodeArgs = [], cwd, xdgDataHome, startTimeoutMs, stopTimeoutMs } = {}) {
   const port = await freePort();
   // A clean environment: settings from the shell (TOOLS, CACHE_URL, …) must not change the figures.
   // `cli`: another build's dist/cli.js (a bench's "before" column).
   const child = track(
-    spawn(process.execPath, [cli, 'serve'], {
-      env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'silent', XDG_DATA_HOME: dataHome(), ...env },
+    spawn(process.execPath, [...nodeArgs, cli, 'serve'], {
+      cwd,
+      env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'silent', XDG_DATA_HOME: xdgDataHome ?? dataHome(), ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     }),
   );
   if (onLogLine) createInterface({ input: child.stderr }).on('line', onLogLine);
   const url = `http://127.0.0.1:${port}`;
-  await waitUntil(child, `serve on port ${port}`, async () => (await fetch(`${url}/healthz`)).ok, captureStderr(child));
-  return { url, pid: child.pid, stop: () => stopChild(child) };
+  const stderrTail = captureStderr(child);
+  await waitUntil(child, `serve on port ${port}`, async () => (await fetch(`${url}/healthz`)).ok, stderrTail, startTimeoutMs);
+  return { url, pid: child.pid, stderrTail, signal: (name) => child.kill(name), stop: () => stopChild(child, 'SIGTERM', stopTimeoutMs) };
 }
 
 /** A throw-away redis-server (no persistence) in a temporary directory, removed on stop. */
@@ -172,7 +176,7 @@ export async function startRedis() {
   const dir = mkdtempSync(join(tmpdir(), 'bench-redis-'));
   const child = track(spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] }));
   const stderrTail = captureStderr(child);
-  await waitUntil(child, `redis-server on port ${port}`, () => redisPing(port), stderrTail);
+  await waitUntil(child, `redis-server on port ${port}`, () => redisCommand(`redis://127.0.0.1:${port}`, 'PING', 500).then((reply) => reply.startsWith('+PONG')), stderrTail);
   return {
     url: `redis://127.0.0.1:${port}`,
     pid: child.pid,
@@ -183,16 +187,18 @@ export async function startRedis() {
   };
 }
 
-function redisPing(port) {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port }, () => socket.write('PING\r\n'));
-    socket.setTimeout(500, () => socket.destroy());
+/** One inline command to a Redis (PING, FLUSHALL): its first reply line, trimmed; rejects on no answer. */
+export function redisCommand(url, command, timeoutMs = 2_000) {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host: hostname, port: Number(port) }, () => socket.write(`${command}\r\n`));
+    socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`${command}: no answer`)));
     socket.once('data', (data) => {
-      resolve(data.toString().startsWith('+PONG'));
       socket.destroy();
+      resolve(data.toString().trim());
     });
-    socket.once('error', () => resolve(false));
-    socket.once('close', () => resolve(false));
+    socket.once('error', reject);
+    socket.once('close', () => reject(new Error(`${command}: connection closed`)));
   });
 }
 

@@ -121,7 +121,6 @@ export interface ActionsEngineOptions {
 const UNPROVEN_NEEDS_EMAIL =
   "This needs the customer to confirm it from their email, and no confirmation email can be sent here: nothing was requested. The merchant's support team can help.";
 
-
 const NOT_ENABLED = "This is not something the assistant can do here: this merchant's policy does not allow it. The merchant's support team can help.";
 
 /** How often the timer expires stale confirmations and resumes quiet executions. */
@@ -337,6 +336,24 @@ export class ActionsEngine {
   owns(principal: Principal, request: ActionRequest): boolean {
     if (request.tenant_id !== this.options.tenantId) return false;
     return request.principal === 'customer' && isCustomerWithEmail(principal, request.email);
+  }
+
+  /** This merchant's request (platform mode: every tenant's requests share one table, so never another's). */
+  async find(id: string): Promise<ActionRequest | undefined> {
+    const request = await this.options.requests.get(id);
+    return request && request.tenant_id === this.options.tenantId ? request : undefined;
+  }
+
+  /**
+   * This merchant's request when `caller` (`host:acme-bot`, `staff:alice`; stdio: undefined) may
+   * press its Confirm or Cancel for the person (the host's own button, the billing card): a request
+   * a host key made is answered through that same host key only, so another chatbot holding the
+   * same customer's identity cannot press this one's button. Requests made over stdio or by staff
+   * have no host. Whose request it is stays owns()'s question (confirm() and cancel() ask it).
+   */
+  async findForCaller(id: string, caller: string | undefined): Promise<ActionRequest | undefined> {
+    const request = await this.find(id);
+    return request && (!request.created_by.startsWith('host:') || request.created_by === caller) ? request : undefined;
   }
 
   /** Calls Stripe for a claim, once, then records the outcome and drops the customer's cached answers. */

@@ -105,6 +105,17 @@ function checkAutoLimit(action: ActionKind, field: string, limit: number | undef
   }
 }
 
+type Amounts = Record<string, number> | undefined;
+
+/** Every auto_approve limit within the action's own limit of the same name: each action's auto_approve fields are a subset of its limits. */
+function checkAutoWithinLimits(action: ActionKind, policy: { max_amount?: Amounts; auto_approve?: object | undefined }, ctx: z.RefinementCtx): void {
+  const limits = policy as Record<string, unknown>;
+  for (const [field, auto] of Object.entries(policy.auto_approve ?? {})) {
+    if (field === 'max_amount') checkAutoAmounts(action, policy.max_amount, auto as Amounts, ctx);
+    else checkAutoLimit(action, field, limits[field] as number | undefined, auto as number | undefined, ctx);
+  }
+}
+
 const refundRequired = requiredWhenEnabled('refund', ['reasons', 'max_age_days', 'max_amount']);
 export const refundPolicySchema = z
   .strictObject({
@@ -125,9 +136,7 @@ export const refundPolicySchema = z
   .meta(refundRequired.meta)
   .superRefine((refund, ctx) => {
     refundRequired.check(refund, ctx);
-    checkAutoAmounts('refund', refund.max_amount, refund.auto_approve?.max_amount, ctx);
-    checkAutoLimit('refund', 'max_age_days', refund.max_age_days, refund.auto_approve?.max_age_days, ctx);
-    checkAutoLimit('refund', 'max_per_customer_per_30_days', refund.max_per_customer_per_30_days, refund.auto_approve?.max_per_customer_per_30_days, ctx);
+    checkAutoWithinLimits('refund', refund, ctx);
   });
 
 const creditRequired = requiredWhenEnabled('credit', ['max_amount']);
@@ -143,7 +152,7 @@ export const creditPolicySchema = z
   .meta(creditRequired.meta)
   .superRefine((credit, ctx) => {
     creditRequired.check(credit, ctx);
-    checkAutoAmounts('credit', credit.max_amount, credit.auto_approve?.max_amount, ctx);
+    checkAutoWithinLimits('credit', credit, ctx);
   });
 
 const pauseRequired = requiredWhenEnabled('pause', ['max_days', 'behavior']);
@@ -167,8 +176,7 @@ export const pausePolicySchema = z
   .meta(pauseRequired.meta)
   .superRefine((pause, ctx) => {
     pauseRequired.check(pause, ctx);
-    checkAutoLimit('pause', 'max_days', pause.max_days, pause.auto_approve?.max_days, ctx);
-    checkAutoLimit('pause', 'max_per_customer_per_365_days', pause.max_per_customer_per_365_days, pause.auto_approve?.max_per_customer_per_365_days, ctx);
+    checkAutoWithinLimits('pause', pause, ctx);
   });
 
 const planChangeRequired = requiredWhenEnabled('plan_change', ['max_amount']);
@@ -188,8 +196,7 @@ export const planChangePolicySchema = z
   .meta(planChangeRequired.meta)
   .superRefine((change, ctx) => {
     planChangeRequired.check(change, ctx);
-    checkAutoAmounts('plan_change', change.max_amount, change.auto_approve?.max_amount, ctx);
-    checkAutoLimit('plan_change', 'max_per_customer_per_30_days', change.max_per_customer_per_30_days, change.auto_approve?.max_per_customer_per_30_days, ctx);
+    checkAutoWithinLimits('plan_change', change, ctx);
   });
 
 /**
@@ -213,8 +220,7 @@ export const retryPaymentPolicySchema = z
       .meta({ description: 'Unset: every retry within the limits is carried out once the customer confirms it (the customer pays what they owe).' }),
   })
   .superRefine((retry, ctx) => {
-    checkAutoAmounts('retry_payment', retry.max_amount, retry.auto_approve?.max_amount, ctx);
-    checkAutoLimit('retry_payment', 'max_per_customer_per_30_days', retry.max_per_customer_per_30_days, retry.auto_approve?.max_per_customer_per_30_days, ctx);
+    checkAutoWithinLimits('retry_payment', retry, ctx);
   });
 
 export const actionsPolicySchema = z

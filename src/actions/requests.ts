@@ -376,11 +376,8 @@ export class RequestStore {
     const request = await this.withSecret(id, secret);
     if (!request) return { outcome: 'invalid' };
     if (options.owner && (options.owner.tenant_id !== request.tenant_id || options.owner.customer_id !== request.customer_id)) return { outcome: 'invalid' };
-    if (request.state !== 'awaiting_confirmation') return { outcome: request.state === 'expired' ? 'expired' : 'already_decided', request };
-    if (request.confirm_expires_at === null || request.confirm_expires_at <= this.iso()) {
-      const expired = await this.move('expire', request);
-      return expired ? { outcome: 'expired', request: expired } : this.settled(id);
-    }
+    const closed = await this.closedLink(request);
+    if (closed) return closed;
     const route = await options.route(request);
     const moved =
       route === 'execute'
@@ -414,13 +411,26 @@ export class RequestStore {
   async cancelWithSecret(id: string, secret: string): Promise<CancelResult> {
     const request = await this.withSecret(id, secret);
     if (!request) return { outcome: 'invalid' };
-    if (request.state !== 'awaiting_confirmation') return { outcome: request.state === 'expired' ? 'expired' : 'already_decided', request };
-    if (request.confirm_expires_at === null || request.confirm_expires_at <= this.iso()) {
-      const expired = await this.move('expire', request);
-      return expired ? { outcome: 'expired', request: expired } : this.settled(id);
-    }
+    const closed = await this.closedLink(request);
+    if (closed) return closed;
     const moved = await this.move('cancel', request, { decided_by: 'customer' });
     return moved ? { outcome: 'canceled', request: moved } : this.settled(id);
+  }
+
+  /** Whether the request's confirmation window is over (its 15 minutes, or none): the link answers nothing any more. */
+  confirmationLapsed(request: ActionRequest): boolean {
+    return request.confirm_expires_at === null || request.confirm_expires_at <= this.iso();
+  }
+
+  /**
+   * Why a link's request can no longer be confirmed or canceled: it moved on, or its window is over
+   * (then expired on the click, as the sweep would). Undefined while the link is good.
+   */
+  private async closedLink(request: ActionRequest): Promise<Exclude<ConfirmResult, { outcome: 'confirmed' | 'invalid' }> | undefined> {
+    if (request.state !== 'awaiting_confirmation') return { outcome: request.state === 'expired' ? 'expired' : 'already_decided', request };
+    if (!this.confirmationLapsed(request)) return undefined;
+    const expired = await this.move('expire', request);
+    return expired ? { outcome: 'expired', request: expired } : this.settled(request.id);
   }
 
   /** After a lost compare-and-set: what the row is now. */

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { ToolRuntime } from '../tools/lib/context.js';
-import type { Principal } from '../verify/principal.js';
+import { principalKey, type Principal } from '../verify/principal.js';
 
 /**
  * The card-issued secret. A result that renders the card hands it a fresh random token (in
@@ -15,17 +15,11 @@ export const CARD_GRANT_TTL_MS = 30 * 60_000;
 const PREFIX = 'card:';
 
 interface CardGrant {
-  /** `customer:<email>` or `staff:<name>`: who the card was shown to. */
+  /** `principalKey` (src/verify/principal.ts) of who the card was shown to. */
   subject: string;
   conversation: string | null;
   /** The Stripe customer the card is about (staff choose it; for a customer it is theirs). */
   customer_id: string | null;
-}
-
-function subjectOf(principal: Principal): string | undefined {
-  if (principal.kind === 'customer') return `customer:${principal.email}`;
-  if (principal.kind === 'staff') return `staff:${principal.name}`;
-  return undefined;
 }
 
 function storeKey(token: string): string {
@@ -39,7 +33,7 @@ export async function issueCardGrant(
   conversation: string | undefined,
   customerId: string | undefined,
 ): Promise<{ token: string; expires_at: string } | undefined> {
-  const subject = subjectOf(principal);
+  const subject = principalKey(principal);
   if (!subject) return undefined;
   const token = randomBytes(32).toString('base64url');
   const grant: CardGrant = { subject, conversation: conversation ?? null, customer_id: customerId ?? null };
@@ -57,7 +51,7 @@ export async function cardGrantFor(
   conversation: string | undefined,
   token: unknown,
 ): Promise<{ customer_id: string | null } | undefined> {
-  const subject = subjectOf(principal);
+  const subject = principalKey(principal);
   if (!subject || typeof token !== 'string' || token.length < 32 || token.length > 128) return undefined;
   const stored = await runtime.store.get(storeKey(token));
   if (stored === undefined) return undefined;

@@ -5,6 +5,7 @@
  * the entry schema version, so two merchants or two releases never read each other's entries.
  */
 import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type Stripe from 'stripe';
 import { normalizeEmail } from '../verify/principal.js';
 import { findCustomersByEmail } from '../stripe/find-customers.js';
@@ -311,10 +312,8 @@ export class BillingReads {
    */
   warm(email: string): void {
     const key = normalizeEmail(email);
-    const now = Date.now();
-    if ((this.warmedAt.get(key) ?? -Infinity) > now - WARM_AGAIN_AFTER_MS) return;
-    if (this.warmedAt.size >= 10_000) this.warmedAt.clear();
-    this.warmedAt.set(key, now);
+    if (this.warmedRecently.has(key)) return;
+    this.warmedRecently.set(key, true);
     const task = warmCustomer(this, email).catch(() => {});
     this.warming.add(task);
     void task.finally(() => this.warming.delete(task));
@@ -325,7 +324,7 @@ export class BillingReads {
     while (this.warming.size > 0) await Promise.all([...this.warming]);
   }
 
-  private readonly warmedAt = new Map<string, number>();
+  private readonly warmedRecently = new LRUCache<string, true>({ max: 10_000, ttl: WARM_AGAIN_AFTER_MS });
   private readonly warming = new Set<Promise<void>>();
 
   close(): Promise<void> {

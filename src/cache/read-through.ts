@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { Logger } from '../log.js';
-import { currentStripeCaller, currentStripeWork, withBackgroundStripeWork, type StripeWork } from '../stripe/caller-context.js';
+import { currentStripeWork, withBackgroundStripeWork, type StripeWork } from '../stripe/caller-context.js';
 import type { CacheBackend } from './cache-backend.js';
 
 /** Larger values are answered but not cached: an entry is a projection, never a bulk export. */
@@ -114,7 +114,7 @@ export class ReadThroughCache {
     // Per caller too: the shared read spends its starter's share of the Stripe budget, so a caller
     // whose share is used up must not make another caller's identical read fail as busy.
     const base = `${spec.key}|${tokens ? tokens.join(',') : 'uncached'}`;
-    const flightKey = `${base}|${work?.background ? '~background' : (currentStripeCaller() ?? '')}`;
+    const flightKey = `${base}|${work?.background ? '~background' : (work?.caller ?? '')}`;
     const pending = this.inFlight.get(flightKey) ?? (work?.background ? undefined : this.inFlight.get(`${base}|~background`));
     if (pending) {
       // An answer waits for a background read (warming): it is an answer's read from now on.

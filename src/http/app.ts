@@ -220,7 +220,7 @@ export function createHttpApp(options: HttpAppOptions): Hono<Env> {
       surface: 'mcp',
       apps: appsSession !== undefined || isAppsSession(c.req.header('mcp-session-id')),
     });
-    const { transport } = await createStatelessMcpTransport(c.req.header('accept'));
+    const transport = await createStatelessMcpTransport(c.req.header('accept'));
     await server.connect(transport);
     // A body that is not JSON goes to the transport as it came, for the transport's own answer to it.
     const response = await (message === undefined ? transport.handleRequest(new Request(c.req.url, { method: 'POST', headers: c.req.raw.headers, body })) : transport.handleRequest(c.req.raw, { parsedBody: message }));

@@ -248,7 +248,7 @@ export function confirmRoutes(options: ConfirmPageOptions): Hono {
   };
 
   const expiredNow = (engine: ActionsEngine, request: ActionRequest) =>
-    request.state === 'awaiting_confirmation' && (request.confirm_expires_at === null || request.confirm_expires_at <= new Date(engine.requests.now()).toISOString());
+    request.state === 'awaiting_confirmation' && engine.requests.confirmationLapsed(request);
 
   app.get('/:token', async (c) => {
     const found = await resolve(c);

@@ -111,23 +111,12 @@ export function requestsApi(options: RequestsApiOptions): Hono<ApiEnv> {
   const caller = (c: Context<ApiEnv>) => c.get('caller');
   const staffOnly = (c: Context<ApiEnv>) => (caller(c).kind === 'staff' ? undefined : fail(c, 403, 'forbidden', 'The approval queue needs a staff key.'));
   /** This tenant's request (platform mode: never another merchant's, whatever id is sent). */
-  const findRequest = async (id: string): Promise<ActionRequest | undefined> => {
-    if (!REQUEST_ID.test(id)) return undefined;
-    const request = await engine().requests.get(id);
-    return request && request.tenant_id === engine().tenantId ? request : undefined;
-  };
+  const findRequest = async (id: string): Promise<ActionRequest | undefined> => (REQUEST_ID.test(id) ? engine().find(id) : undefined);
 
   // --- The host's own button -------------------------------------------------------------
 
-  /**
-   * A request made through a host key is confirmed through that same host: another chatbot
-   * holding the same customer's identity token cannot press this one's button. (Requests made
-   * over stdio or by staff have no host; their owner check is the engine's.)
-   */
-  const madeByThisHost = async (c: Context<ApiEnv>, id: string): Promise<boolean> => {
-    const request = await findRequest(id);
-    return request !== undefined && (!request.created_by.startsWith('host:') || request.created_by === `host:${caller(c).name}`);
-  };
+  /** A request made through a host key is confirmed through that same host (the engine's findForCaller); the owner check is confirm()'s and cancel()'s. */
+  const madeByThisHost = async (c: Context<ApiEnv>, id: string): Promise<boolean> => REQUEST_ID.test(id) && (await engine().findForCaller(id, `host:${caller(c).name}`)) !== undefined;
 
   app.post('/:id/confirm', async (c) => {
     if (caller(c).kind !== 'host') return fail(c, 403, 'forbidden', 'A staff key’s own action call is its confirmation; this confirms a customer’s request, with the host key that made it.');
@@ -155,7 +144,7 @@ export function requestsApi(options: RequestsApiOptions): Hono<ApiEnv> {
     const body = await readBody(c, emptyBody);
     if (!body.ok) return body.response;
     const id = c.req.param('id');
-    if (!REQUEST_ID.test(id) || !(await madeByThisHost(c, id))) return fail(c, 404, 'not_found', NOT_FOUND);
+    if (!(await madeByThisHost(c, id))) return fail(c, 404, 'not_found', NOT_FOUND);
     const { principal } = await options.identify(c);
     const result = await engine().cancel(id, 'customer', principal);
     if (result.outcome === 'applied') return c.json({ request: customerRequestView(result.request) });

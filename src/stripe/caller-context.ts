@@ -19,13 +19,8 @@ export function withStripeCaller<T>(caller: string | undefined, work: () => Prom
 }
 
 /** Runs `work` as background Stripe work; the returned promise is the work's. */
-export function withBackgroundStripeWork<T>(work: (mark: StripeWork) => Promise<T>): Promise<T> {
-  const mark: StripeWork = { caller: undefined, background: true };
-  return current.run(mark, () => work(mark));
-}
-
-export function currentStripeCaller(): string | undefined {
-  return current.getStore()?.caller;
+export function withBackgroundStripeWork<T>(work: () => Promise<T>): Promise<T> {
+  return current.run({ caller: undefined, background: true }, work);
 }
 
 export function currentStripeWork(): StripeWork | undefined {

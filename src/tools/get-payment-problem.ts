@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ToolError } from '../errors.js';
 import { quoted } from '../format/untrusted-text.js';
-import { day } from './lib/answer-text.js';
+import { day, parts } from './lib/answer-text.js';
 import type { ToolContext } from './lib/context.js';
 import { defineTool } from './lib/define-tool.js';
 import { describePaymentProblems, loadPaymentProblems, paymentProblemSchema, type PaymentProblem } from './lib/payment-problems.js';
@@ -85,7 +85,7 @@ export default defineTool({
       // The ids are what retry_payment and the other tools take; the dates say when it failed.
       const ids = [problem.invoice ? `invoice ${problem.invoice.number ? `${quoted(problem.invoice.number)} ` : ''}${problem.invoice.id}` : '', problem.subscription ? `subscription ${problem.subscription.id}` : ''].filter(Boolean).join(', ');
       const when = [problem.failed_at ? `failed ${day(problem.failed_at)}` : '', problem.attempts ? `${problem.attempts} attempt${problem.attempts === 1 ? '' : 's'}` : ''].filter(Boolean).join(', ');
-      const facts = [ids, when].filter(Boolean).join('; ');
+      const facts = parts(ids, when);
       return `- ${problem.what}${facts ? ` (${facts})` : ''} ${problem.reason}${due} ${problem.retry_note} ${problem.what_to_do}${links ? ` ${links}` : ''}${staff ? ` ${staff}` : ''}`;
     });
     const head = `${output.problems.length} payment problem${output.problems.length === 1 ? '' : 's'}:`;

@@ -3,6 +3,7 @@ import type { ActionRequest } from '../actions/requests.js';
 import { ToolError } from '../errors.js';
 import { quoted } from '../format/untrusted-text.js';
 import { actionsOf, requestViewSchema, viewRequest } from './lib/action-requests.js';
+import { day } from './lib/answer-text.js';
 import { defineTool } from './lib/define-tool.js';
 import { matching, optionalInput } from './lib/schemas.js';
 
@@ -59,7 +60,7 @@ export default defineTool({
     const lines = output.requests.map((request) => {
       const outcome = [request.stripe_object_id ? `Done: ${request.stripe_object_id}.` : '', request.failure_reason ?? '', request.note ? `Merchant's note: ${quoted(request.note)}.` : ''].filter(Boolean).join(' ');
       const next = byNext.get(request.next)!.length === 1 ? ` ${request.next}` : '';
-      return `- ${request.id} ${request.created_at.slice(0, 10)} ${request.kind} (${request.state}): ${request.preview.summary}.${outcome ? ` ${outcome}` : ''}${next}`;
+      return `- ${request.id} ${day(request.created_at)} ${request.kind} (${request.state}): ${request.preview.summary}.${outcome ? ` ${outcome}` : ''}${next}`;
     });
     const shared = [...byNext].filter(([, ids]) => ids.length > 1).map(([next, ids]) => `${ids.join(', ')}: ${next}`);
     return [output.summary, ...lines, ...shared].join('\n');

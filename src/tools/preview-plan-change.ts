@@ -4,6 +4,7 @@ import { projectInvoice } from '../cache/projections.js';
 import { isoDate } from '../format/dates.js';
 import { money } from '../format/money.js';
 import { quoted } from '../format/untrusted-text.js';
+import { day } from './lib/answer-text.js';
 import { subscriptionIdSchema } from './lib/choose-subscription.js';
 import { defineTool } from './lib/define-tool.js';
 import { changeAmounts, intervalLabel, isProration, planChange, previewChange } from './lib/plan-change.js';
@@ -197,7 +198,7 @@ export default defineTool({
     const plans = output.from && output.to ? `From ${output.from.price_id} (${output.from.amount.formatted} per ${output.from.interval}) to ${output.to.price_id} (${output.to.amount.formatted} per ${output.to.interval}), subscription ${output.subscription.id}.` : `Subscription ${output.subscription.id}.`;
     const preview = output.preview;
     const due = preview
-      ? `${preview.billed === 'now' ? 'Invoiced now' : `Next invoice ${preview.date.slice(0, 10)}`}: ${preview.amount_due.formatted} due (subtotal ${preview.subtotal.formatted}, total ${preview.total.formatted}${preview.account_balance ? `, account balance ${preview.account_balance.formatted}` : ''}${preview.credit_kept ? `, credit kept ${preview.credit_kept.formatted}` : ''}).${output.charged_now ? ` Charged now: ${output.charged_now.formatted}.` : ''}${output.credited_now ? ` Credited now: ${output.credited_now.formatted}.` : ''}`
+      ? `${preview.billed === 'now' ? 'Invoiced now' : `Next invoice ${day(preview.date)}`}: ${preview.amount_due.formatted} due (subtotal ${preview.subtotal.formatted}, total ${preview.total.formatted}${preview.account_balance ? `, account balance ${preview.account_balance.formatted}` : ''}${preview.credit_kept ? `, credit kept ${preview.credit_kept.formatted}` : ''}).${output.charged_now ? ` Charged now: ${output.charged_now.formatted}.` : ''}${output.credited_now ? ` Credited now: ${output.credited_now.formatted}.` : ''}`
       : '';
     return [output.summary, plans, ...(due ? [due] : []), output.note, ...(output.url ? [output.url] : [])].join('\n');
   },

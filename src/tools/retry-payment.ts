@@ -9,7 +9,7 @@
  */
 import type Stripe from 'stripe';
 import { z } from 'zod';
-import { projectCustomer, projectSubscription } from '../cache/projections.js';
+import { idOf, projectCustomer, projectSubscription } from '../cache/projections.js';
 import { ToolError, UserInputError } from '../errors.js';
 import { money } from '../format/money.js';
 import type { MaskedPaymentMethod } from '../format/card.js';
@@ -26,8 +26,6 @@ const OPEN_INVOICES = 10;
 
 const NOTHING_FAILED = 'There is no unpaid invoice with a failed payment on this account, so there is nothing to pay now.';
 const NO_CARD = 'There is no card on file to charge. The customer can add one in the billing portal (get_billing_portal_link), then ask again.';
-
-const idOf = (value: string | { id: string } | null | undefined): string | null => (value == null ? null : typeof value === 'string' ? value : value.id);
 
 /** The customer's one open invoice that Stripe tried and failed to collect (the usual "my card was updated, charge it now"). */
 async function failedOpenInvoice(ctx: ToolContext, customerIds: readonly string[]): Promise<Stripe.Invoice> {

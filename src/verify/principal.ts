@@ -67,3 +67,13 @@ export function isCustomerWithEmail(principal: Principal, email: string | null):
 export function isUnprovenCustomer(principal: Principal): boolean {
   return principal.kind === 'customer' && principal.verifiedBy === 'trust-email';
 }
+
+/**
+ * Who a principal is, as one string a stored grant can be compared with: `customer:<email>` or
+ * `staff:<name>`; undefined for a visitor nobody verified.
+ */
+export function principalKey(principal: Principal): string | undefined {
+  if (principal.kind === 'customer') return `customer:${principal.email}`;
+  if (principal.kind === 'staff') return `staff:${principal.name}`;
+  return undefined;
+}

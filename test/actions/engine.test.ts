@@ -244,6 +244,24 @@ describe.each<Kind>(['sqlite', 'postgres'])('actions engine (%s)', (kind) => {
     expect(await engine.approve(approved.request.id, 'staff:lead', 'ok\u0000')).toMatchObject({ outcome: 'applied', request: { state: 'done', note: 'ok' } });
   });
 
+  it('a request a host key made is found for that host only; a staff-made one for any caller; another merchant’s for none', async () => {
+    const { process } = await world();
+    const { engine } = await process();
+    const hostMade = (await engine.propose(refundOf(DEMO.actions.aliceDuplicateCharge, 2900), AS_ALICE)).request;
+    expect(await engine.findForCaller(hostMade.id, 'host:acme-bot')).toMatchObject({ id: hostMade.id });
+    for (const caller of ['host:other-bot', 'staff:acme-bot', 'host:acme-bot2', undefined]) expect(await engine.findForCaller(hostMade.id, caller)).toBeUndefined();
+    const asStaff: Proposer = { principal: staffPrincipal('support'), caller: 'staff:support', conversation: undefined, surface: 'tools' };
+    const old = { check: { kind: 'refund' as const, amount: 1000, currency: 'usd', reason: 'duplicate', payment_created: NOW - 20 * 86_400 } };
+    const staffMade = (await engine.propose(refundOf(DEMO.actions.alicePartlyRefundedCharge, 1000, old), asStaff)).request;
+    for (const caller of ['host:acme-bot', 'host:other-bot', undefined]) expect(await engine.findForCaller(staffMade.id, caller)).toMatchObject({ id: staffMade.id });
+    expect(await engine.findForCaller('req_unknown0000000000000000', 'host:acme-bot')).toBeUndefined();
+    // Platform mode: the same table, another merchant's engine finds neither.
+    const { engine: globex } = await process({ tenantId: 'globex' });
+    expect(await globex.find(hostMade.id)).toBeUndefined();
+    expect(await globex.findForCaller(hostMade.id, 'host:acme-bot')).toBeUndefined();
+    expect(await globex.findForCaller(staffMade.id, 'staff:support')).toBeUndefined();
+  });
+
   it('platform mode: one merchant’s sweep neither expires nor resumes another merchant’s requests (nor calls its own Stripe for them)', async () => {
     const target = kind === 'sqlite' ? join(tempDir(), 'audit.db') : await postgres().createDatabase();
     const store = kind === 'sqlite' ? new SqliteAuditStore(target, TEST_AUDIT_KEYS) : new PostgresAuditStore(target, TEST_AUDIT_KEYS);

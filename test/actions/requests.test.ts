@@ -354,6 +354,7 @@ describe.each<Kind>(['sqlite', 'postgres'])('action requests (%s)', (kind) => {
     const onTime = await requests.create(refundRequest());
     const late = await requests.create(refundRequest());
     const forgotten = await requests.create(refundRequest());
+    const canceledLate = await requests.create(refundRequest());
     const confirmedElsewhere = await requests.create(refundRequest());
     await requests.confirm(confirmedElsewhere.request.id, confirmedElsewhere.secret, { channel: 'email', route: () => 'approval' });
     clock.advance(15 * MINUTE - 1);
@@ -361,6 +362,9 @@ describe.each<Kind>(['sqlite', 'postgres'])('action requests (%s)', (kind) => {
     clock.advance(1);
     expect(await requests.confirm(late.request.id, late.secret, { channel: 'email', route: () => 'execute' })).toMatchObject({ outcome: 'expired', request: { state: 'expired' } });
     expect(await requests.confirm(late.request.id, late.secret, { channel: 'email', route: () => 'execute' })).toMatchObject({ outcome: 'expired' });
+    // The link's Cancel, too late: the request expires on the click (not `canceled`), as the sweep would.
+    expect(await requests.cancelWithSecret(canceledLate.request.id, canceledLate.secret)).toMatchObject({ outcome: 'expired', request: { state: 'expired', state_version: 2 } });
+    expect(await requests.cancelWithSecret(canceledLate.request.id, canceledLate.secret)).toMatchObject({ outcome: 'expired', request: { state: 'expired', state_version: 2 } });
     expect(await requests.expireStale(null)).toEqual([forgotten.request.id]);
     expect(await requests.get(forgotten.request.id)).toMatchObject({ state: 'expired', state_version: 2 });
     expect(await requests.confirm(forgotten.request.id, forgotten.secret, { channel: 'email', route: () => 'execute' })).toMatchObject({ outcome: 'expired' });

@@ -13,6 +13,7 @@
  */
 import type Stripe from 'stripe';
 import { z } from 'zod';
+import { idOf } from '../../cache/projections.js';
 import { cardError, declineForCard, type Decline } from './declines.js';
 import { invalidRequest } from './errors.js';
 import { makeCharge, type CardSpec } from './factories.js';
@@ -29,8 +30,6 @@ export const payInvoiceParams = z.strictObject({
   source: z.string().optional(),
 });
 type PayParams = z.output<typeof payInvoiceParams>;
-
-const idOf = (value: string | { id: string } | null | undefined): string | null => (value == null ? null : typeof value === 'string' ? value : value.id);
 
 interface ResolvedCard {
   id: string;

@@ -47,9 +47,14 @@ export function lineDescription(store: FakeStripeStore, price: Stripe.Price, qua
   return `${quantity} × ${name} (at ${unit}${every})`;
 }
 
-function discountAmount(store: FakeStripeStore, discountId: string, base: number, currency: string): number {
+/** The coupon behind a discount id, if both are still in the store. */
+export function discountCoupon(store: FakeStripeStore, discountId: string): Stripe.Coupon | undefined {
   const coupon = store.discounts.get(discountId)?.source.coupon;
-  const resolved = typeof coupon === 'string' ? store.coupons.get(coupon) : coupon;
+  return typeof coupon === 'string' ? store.coupons.get(coupon) : (coupon ?? undefined);
+}
+
+function discountAmount(store: FakeStripeStore, discountId: string, base: number, currency: string): number {
+  const resolved = discountCoupon(store, discountId);
   if (!resolved) return 0;
   if (resolved.percent_off !== null) return Math.round((base * resolved.percent_off) / 100);
   if (resolved.amount_off !== null && resolved.currency === currency) return Math.min(base, resolved.amount_off);

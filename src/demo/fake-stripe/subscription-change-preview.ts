@@ -20,7 +20,7 @@
 import type Stripe from 'stripe';
 import { invalidRequest, resourceMissing } from './errors.js';
 import { makeInvoiceLineItem } from './factories.js';
-import { addInterval, lineDescription, makePreviewInvoice } from './invoice-preview.js';
+import { addInterval, discountCoupon, lineDescription, makePreviewInvoice } from './invoice-preview.js';
 import type { FakeStripeStore } from './store.js';
 
 export interface ItemChange {
@@ -87,11 +87,6 @@ function planItems(store: FakeStripeStore, subscription: Stripe.Subscription, ch
 }
 
 const cadence = (price: Stripe.Price): string => `${price.recurring?.interval ?? 'month'}/${price.recurring?.interval_count ?? 1}`;
-
-function couponOf(store: FakeStripeStore, discountId: string): Stripe.Coupon | undefined {
-  const coupon = store.discounts.get(discountId)?.source.coupon;
-  return typeof coupon === 'string' ? store.coupons.get(coupon) : (coupon ?? undefined);
-}
 
 const dateWords = (unix: number): string =>
   new Date(unix * 1000).toLocaleDateString('en-GB', { day: '2-digit', month: 'short', year: 'numeric', timeZone: 'UTC' });
@@ -190,7 +185,7 @@ export function previewSubscriptionChange(
   const totalDiscountAmounts: Stripe.Invoice.TotalDiscountAmount[] = [];
   let total = subtotal;
   for (const discount of discountIds) {
-    const coupon = couponOf(store, discount);
+    const coupon = discountCoupon(store, discount);
     if (!coupon) continue;
     let amount = 0;
     if (coupon.percent_off !== null) {

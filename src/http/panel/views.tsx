@@ -4,7 +4,7 @@
  */
 import type { Child } from 'hono/jsx';
 import { approvalBecause, previewSummary } from '../../actions/request-preview.js';
-import type { ActionRequest } from '../../actions/requests.js';
+import type { ActionRequest, RequestKind } from '../../actions/requests.js';
 import type { DisclosureView, Disclosures } from '../../audit/disclosures.js';
 import type { CustomerOverview, OverviewSection } from '../../tools/lib/customer-overview.js';
 import type { Insight, InsightQuery } from '../insight.js';
@@ -573,6 +573,16 @@ function RequestState(props: { request: ActionRequest }) {
   );
 }
 
+/** A waiting request's heading: a Record, so a new kind cannot fall through to another's title. */
+const KIND_TITLES: Record<RequestKind, string> = {
+  refund: 'Refund',
+  credit: 'Account credit',
+  pause: 'Pause',
+  resume: 'Resume',
+  plan_change: 'Plan change',
+  retry_payment: 'Invoice payment',
+};
+
 /** The cells both request tables share: when, what, its state and what came of it. */
 function MinuteCell(props: { label: string; iso: string }) {
   return (
@@ -683,7 +693,7 @@ export function RequestsPage(props: { waiting: ActionRequest[]; recent: ActionRe
           return (
             <article class="card request" id={request.id} data-testid="waiting-request" aria-labelledby={`${request.id}-title`}>
               <h3 id={`${request.id}-title`}>
-                {request.kind === 'refund' ? 'Refund' : request.kind === 'credit' ? 'Account credit' : request.kind === 'pause' ? 'Pause' : request.kind === 'resume' ? 'Resume' : request.kind === 'retry_payment' ? 'Invoice payment' : 'Plan change'}
+                {KIND_TITLES[request.kind]}
                 {amount ? (
                   <>
                     {' '}

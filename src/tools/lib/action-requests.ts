@@ -10,7 +10,8 @@
 import { z } from 'zod';
 import { parseConfirmationToken } from '../../actions/confirmation-secret.js';
 import type { Proposal } from '../../actions/engine.js';
-import type { ActionRequest } from '../../actions/requests.js';
+import { ACTION_KINDS } from '../../actions/policy.js';
+import type { ActionRequest, RequestKind } from '../../actions/requests.js';
 import { REQUEST_STATES } from '../../actions/request-states.js';
 import { ToolError } from '../../errors.js';
 import { quoted } from '../../format/untrusted-text.js';
@@ -21,7 +22,7 @@ export const ACTIONS_NOT_AVAILABLE_MESSAGE = 'Billing actions are not turned on 
 
 export const requestViewSchema = z.object({
   id: z.string(),
-  kind: z.enum(['refund', 'credit', 'pause', 'resume', 'plan_change', 'retry_payment']),
+  kind: z.enum([...ACTION_KINDS, 'resume'] satisfies RequestKind[]),
   state: z.enum(REQUEST_STATES),
   preview: z.object({ summary: z.string(), when: z.string(), amount: moneySchema.optional(), subject: z.string().optional() }),
   approval_because: z.array(z.string()).optional().describe('why a staff member must approve it'),

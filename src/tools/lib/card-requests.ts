@@ -46,10 +46,9 @@ async function decideFromCard(ctx: ToolContext, token: string, decision: 'confir
   const engine = actionsOf(ctx);
   const parsed = parseConfirmationToken(token);
   if (!parsed) throw new ToolError('not_found', CARD_REQUEST_NOT_FOUND);
-  const request = await engine.requests.get(parsed.requestId);
-  // This merchant's request, for this customer, made through this chatbot (as the host's own button).
-  const madeHere = request !== undefined && request.tenant_id === engine.tenantId && (!request.created_by.startsWith('host:') || request.created_by === ctx.caller);
-  if (!request || !madeHere || !engine.owns(ctx.principal, request)) throw new ToolError('not_found', CARD_REQUEST_NOT_FOUND);
+  // This merchant's request, made through this chatbot (as the host's own button), for this customer.
+  const request = await engine.findForCaller(parsed.requestId, ctx.caller);
+  if (!request || !engine.owns(ctx.principal, request)) throw new ToolError('not_found', CARD_REQUEST_NOT_FOUND);
   if (decision === 'confirm') {
     const result = await engine.confirm(parsed.requestId, parsed.secret, 'card', { owner: ctx.principal, by: ctx.caller ?? 'customer', surface: ctx.surface });
     if (result.outcome === 'invalid') throw new ToolError('not_found', CARD_REQUEST_NOT_FOUND);

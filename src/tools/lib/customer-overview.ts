@@ -15,7 +15,7 @@ import type { CustomerTarget, ToolContext } from './context.js';
 import { accountDefaultPaymentMethod, NO_PAYMENT_METHOD, subscriptionOwnPaymentMethod } from './default-payment-method.js';
 import { discountSchema, isoDateSchema, maskedPaymentMethodSchema, moneySchema, nextPaymentBreakdownSchema } from './schemas.js';
 import { catalogIfReadable } from './products.js';
-import { explainDecline } from '../../stripe/decline-reasons.js';
+import { chargeDeclineCode, explainDecline } from '../../stripe/decline-reasons.js';
 import { findPaymentProblems, paymentProblemSchema, recordCharges, type RecordCharge } from './payment-problems.js';
 import { describeSubscriptions, LIVE_STATUSES, listSubscriptions } from './subscriptions.js';
 
@@ -213,7 +213,7 @@ export async function loadCustomerOverview(ctx: ToolContext, target: CustomerTar
     const amount = money(charge.amount, charge.currency);
     const date = isoDate(charge.created);
     if (charge.status === 'failed') {
-      return [{ date, amount, kind: 'failed' as const, detail: explainDecline(charge.outcome?.reason ?? charge.failure_code, audience).reason }];
+      return [{ date, amount, kind: 'failed' as const, detail: explainDecline(chargeDeclineCode(charge), audience).reason }];
     }
     if (charge.amount_refunded > 0) {
       const refunded = money(charge.amount_refunded, charge.currency).formatted;

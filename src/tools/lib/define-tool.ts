@@ -42,7 +42,7 @@ export interface ToolDefinition<Input extends z.ZodRawShape = z.ZodRawShape, Out
   card?: CardView;
   /**
    * `app`: only the billing card calls it (its buttons), through the host; listed only to clients
-   * that declare the Apps extension, and hosts never show it to the model (src/tools/app-tools.ts).
+   * that declare the Apps extension, and hosts never show it to the model (APP_TOOLS, src/tools/registry.ts).
    */
   visibility?: 'app';
   /** The restricted-key permissions it cannot answer without (rak_…): without one it is not listed. */

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { isoDate } from '../../format/dates.js';
 import { money } from '../../format/money.js';
 import { quoted } from '../../format/untrusted-text.js';
-import { explainDecline } from '../../stripe/decline-reasons.js';
+import { chargeDeclineCode, explainDecline } from '../../stripe/decline-reasons.js';
 import type { ToolContext } from './context.js';
 import { productNames } from './products.js';
 import { isoDateSchema, moneySchema } from './schemas.js';
@@ -71,11 +71,6 @@ export function planName(sub: SlimSubscription, nameOf: (price: SlimPrice) => st
 
 const day = (seconds: number) => isoDate(seconds).slice(0, 10);
 
-/** The decline code of a failed charge: the issuer's (outcome.reason), else Stripe's failure code. */
-function declineCode(charge: SlimCharge): string | null {
-  return charge.outcome?.reason ?? charge.failure_code;
-}
-
 function sameRecord(a: string | undefined | null, b: string | undefined | null): boolean {
   return a === undefined || b === undefined || a === null || b === null || a === b;
 }
@@ -100,7 +95,7 @@ function paidSince(failed: RecordCharge, all: readonly RecordCharge[]): boolean 
 }
 
 function explain(failure: RecordCharge | undefined, audience: 'customer' | 'staff') {
-  const decline = explainDecline(failure ? declineCode(failure.charge) : null, audience);
+  const decline = explainDecline(failure ? chargeDeclineCode(failure.charge) : null, audience);
   const staffOnly =
     audience === 'staff' && failure
       ? {

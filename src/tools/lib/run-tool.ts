@@ -5,7 +5,7 @@ import type { AuditSurface } from '../../audit/record.js';
 import { ToolError, UserInputError } from '../../errors.js';
 import { withStripeCaller } from '../../stripe/caller-context.js';
 import { mapStripeError } from '../../stripe/errors.js';
-import { isPlausibleEmail, normalizeEmail, type Principal } from '../../verify/principal.js';
+import { isPlausibleEmail, isUnprovenCustomer, normalizeEmail, type Principal } from '../../verify/principal.js';
 import type { CustomerTarget, PersonQuestion, ToolRuntime } from './context.js';
 import { createToolContext, staffTargetShape, type StaffTarget } from './customer-target.js';
 import type { AnyToolDefinition } from './define-tool.js';
@@ -171,7 +171,7 @@ export async function runTool(
       ...auditedPerson(tool, principal, await ctx?.lookedUp(), rawArgs, output),
     });
   const started = performance.now();
-  const unverified = principal.kind === 'customer' && principal.verifiedBy === 'trust-email';
+  const unverified = isUnprovenCustomer(principal);
   const log = runtime.log.child({ tool: tool.name, principal: principal.kind, ...(unverified ? { identity: 'UNVERIFIED (trust-email)' } : {}) });
   try {
     // Fail closed: with AUDIT_REQUIRED nothing is looked up while the trail cannot be written.
