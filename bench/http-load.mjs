@@ -12,7 +12,8 @@
 //
 // Run: npm run bench:http
 //      BEFORE_DIR=/tmp/sbm-before npm run bench:http
-// Knobs (env): BEFORE_DIR= AFTER_DIR=<this checkout> N=50 (conversations, a list: 50,500) M=60 (calls each per row)
+//      BEFORE_DIR=/tmp/sbm-before HEAD_DIR=/tmp/sbm-head npm run bench:http   (a third build, e.g. the last commit: rows `head`, column `× head`)
+// Knobs (env): BEFORE_DIR= HEAD_DIR= AFTER_DIR=<this checkout> N=50 (conversations, a list: 50,500) M=60 (calls each per row)
 //   ROUNDS=3 TRANSPORTS=/v1/tools,/mcp FLOOR=1 STRIPE_LATENCY_MS=0 AUDIT (passed to serve)
 //   PROFILE=1: the servers run with --cpu-prof; after the rows, each one's top owners and
 //   functions by self time are printed (profiling slows the server: read its CPU figures as
@@ -133,7 +134,11 @@ async function main() {
     CACHE_TTL_SECONDS: '3600',
     ...Object.fromEntries(PASS_THROUGH.filter((name) => process.env[name]).map((name) => [name, process.env[name]])),
   };
-  const builds = [...(process.env.BEFORE_DIR ? [['before', process.env.BEFORE_DIR]] : []), ['after', process.env.AFTER_DIR ?? THIS_CHECKOUT]];
+  const builds = [
+    ...(process.env.BEFORE_DIR ? [['before', process.env.BEFORE_DIR]] : []),
+    ...(process.env.HEAD_DIR ? [['head', process.env.HEAD_DIR]] : []),
+    ['after', process.env.AFTER_DIR ?? THIS_CHECKOUT],
+  ];
   const targets = [];
   let floorChild;
   try {
@@ -189,7 +194,9 @@ async function main() {
     const table = [];
     for (const transport of TRANSPORTS) {
       for (const n of NS) {
-        const beforeCpu = results.has(`${transport}|${n}|before`) ? median(results.get(`${transport}|${n}|before`).map((row) => row.cpuUs)) : undefined;
+        const cpuOf = (name) => (results.has(`${transport}|${n}|${name}`) ? median(results.get(`${transport}|${n}|${name}`).map((row) => row.cpuUs)) : undefined);
+        const beforeCpu = cpuOf('before');
+        const headCpu = cpuOf('head');
         for (const target of targets) {
           const rows = results.get(`${transport}|${n}|${target.name}`);
           const cpu = median(rows.map((row) => row.cpuUs));
@@ -199,6 +206,7 @@ async function main() {
             server: target.name,
             'server CPU µs/call': Math.round(cpu),
             '× before': beforeCpu ? (cpu / beforeCpu).toFixed(2) : '',
+            ...(headCpu ? { '× head': (cpu / headCpu).toFixed(2) } : {}),
             'calls/s': Math.round(median(rows.map((row) => row.callsPerSecond))),
             'p50 ms': median(rows.map((row) => row.p50)).toFixed(1),
             'p99 ms': median(rows.map((row) => row.p99)).toFixed(1),

@@ -31,9 +31,13 @@
 // Knobs (env): ONLY=cold,load,burst,coldcache (which tables) STRIPE_LATENCY_MS=150 STRIPE_JITTER_MS=20 REPS=5
 //   COLD_CUSTOMERS=alice@example.com LOAD=50x20,500x20 (conversations x calls; the Redis row uses
 //   the last) BURST=60x5 BURST_LIMITS=global:25,endpoint:25,search:20 BENCH_MAX_SECONDS=600
-//   COLDCACHE=100x3 COLDCACHE_LATENCY_MS=60 COLDCACHE_JITTER_MS=15 BEFORE_DIR=
+//   COLDCACHE=100x3 COLDCACHE_LATENCY_MS=60 COLDCACHE_JITTER_MS=15 COLDCACHE_RUNS=2 BEFORE_DIR=
+//   Table 4 diagnostics: COLDCACHE_TRACE=/tmp/trace writes each row's calls and the fake's request
+//   log to /tmp/trace-<run>-<build>-<cold|flush>.json; COLDCACHE_PRIME=1 makes one call per process and
+//   flushes Redis before the row, so the row measures cold caches on processes past their first call.
 //   Server settings in PASS_THROUGH below go to the serve processes when set here.
 import { post } from './support/http-client.mjs';
+import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { mintIdentityToken } from '../dist/demo/demo-identity.js';
@@ -56,6 +60,8 @@ const BURST_LIMITS = process.env.BURST_LIMITS ?? 'global:25,endpoint:25,search:2
 const [COLDCACHE_CONVERSATIONS, COLDCACHE_QUESTIONS] = (process.env.COLDCACHE ?? '100x3').split('x').map(Number);
 const COLDCACHE_LATENCY_MS = Number(process.env.COLDCACHE_LATENCY_MS ?? 60);
 const COLDCACHE_JITTER_MS = Number(process.env.COLDCACHE_JITTER_MS ?? 15);
+// The target holds "in every run": each run is the four rows (cold start and flush, before and after) again.
+const COLDCACHE_RUNS = Number(process.env.COLDCACHE_RUNS ?? 2);
 // The "before" build for table 4: a checkout of the commit to compare with, built (npm run build).
 const BEFORE_CLI = process.env.BEFORE_DIR ? join(resolve(process.env.BEFORE_DIR), 'dist', 'cli.js') : undefined;
 const DEADLINE = Date.now() + Number(process.env.BENCH_MAX_SECONDS ?? 600) * 1000;
@@ -92,7 +98,7 @@ const COLDCACHE_EMAILS = [...EMAILS, 'alice+work@example.com'];
 
 const benchStarted = performance.now();
 const progress = (message) => process.stderr.write(`[${((performance.now() - benchStarted) / 1000).toFixed(0).padStart(3)}s] ${message}\n`);
-const tokens = new Map(await Promise.all([...new Set([...EMAILS, ...COLDCACHE_EMAILS, ...COLD_CUSTOMERS])].map(async (email) => [email, await mintIdentityToken(email, IDENTITY_SECRET, 3600)])));
+const tokens = new Map(await Promise.all([...new Set([...EMAILS, ...COLDCACHE_EMAILS, ...COLD_CUSTOMERS, 'bob.alice@example.com'])].map(async (email) => [email, await mintIdentityToken(email, IDENTITY_SECRET, 3600)])));
 
 function checkDeadline() {
   if (Date.now() > DEADLINE) throw new Error('the bench ran longer than BENCH_MAX_SECONDS; stopping (lower LOAD or REPS)');
@@ -384,19 +390,24 @@ async function burstRow(stripe, { budget, settings }) {
 // Table 4: cold caches. Two processes on one Redis, people asking 3 questions 1–2 s apart.
 
 /** One Redis command over a raw connection (FLUSHALL): the bench needs no Redis client. */
-async function coldCacheRow(stripe, { build, cli, flush }) {
+async function coldCacheRow(stripe, { build, cli, flush, run }) {
   checkDeadline();
-  const label = `cold caches, ${build}${flush ? ', Redis flushed mid-run' : ''}`;
+  const label = `cold caches, run ${run}, ${build}${flush ? ', Redis flushed mid-run' : ''}`;
   progress(`table 4: ${label}, ${COLDCACHE_CONVERSATIONS}×${COLDCACHE_QUESTIONS}`);
   const redis = await startRedis();
   const servers = [];
   try {
     for (let i = 0; i < 2; i++) servers.push(await startServe(serveEnv(stripe, { webhooks: false, redis }), { cli }));
+    if (process.env.COLDCACHE_PRIME) {
+      for (const server of servers) await callTool({ server, transport: '/v1/tools', tool: 'get_customer_overview', email: 'bob.alice@example.com', conversationId: 'prime' });
+      await redisCommand(redis.url, 'FLUSHALL');
+    }
     // The start-up probes' requests leave the shared window before the conversations start.
     await sleep(1200);
     await stripe.reset();
     const calls = [];
     let flushedAt;
+    let flushedWall;
     let answered = 0;
     const conversation = async (index) => {
       const email = COLDCACHE_EMAILS[index % COLDCACHE_EMAILS.length];
@@ -405,12 +416,14 @@ async function coldCacheRow(stripe, { build, cli, flush }) {
       for (let question = 0; question < COLDCACHE_QUESTIONS; question++) {
         if (question > 0) await sleep(1000 + Math.random() * 1000);
         const startedAt = performance.now();
+        const wallStart = Date.now();
         const result = await callTool({ server, transport: '/v1/tools', tool: TOOLS[(index + question) % TOOLS.length], email, conversationId: `coldcache-${index}` });
-        calls.push({ ...result, index, afterFlush: flushedAt !== undefined && startedAt >= flushedAt });
+        calls.push({ ...result, index, question, wallStart, afterFlush: flushedAt !== undefined && startedAt >= flushedAt });
         // Mid-run: once every conversation's first question is answered, Redis loses everything.
         if (++answered === COLDCACHE_CONVERSATIONS && flush) {
           await redisCommand(redis.url, 'FLUSHALL');
           flushedAt = performance.now();
+          flushedWall = Date.now();
         }
       }
     };
@@ -419,12 +432,14 @@ async function coldCacheRow(stripe, { build, cli, flush }) {
     const seconds = (performance.now() - started) / 1000;
     const log = await stripe.requests();
     const { stats } = await stripe.rateLimits();
+    if (process.env.COLDCACHE_TRACE) writeFileSync(`${process.env.COLDCACHE_TRACE}-${run}-${build}-${flush ? 'flush' : 'cold'}.json`, JSON.stringify({ flushedWall, calls, log }));
     const busy = (call) => call.status === 429 || /\bbusy\b/.test(call.error ?? '');
     const errors = new Map();
     for (const call of calls) if (call.error) errors.set(call.error, (errors.get(call.error) ?? 0) + 1);
     for (const [kind, count] of errors) errorLog.push(`table 4, ${label}: ${count} × ${kind}`);
     const after = calls.filter((call) => call.afterFlush);
     const row = {
+      run,
       build,
       'Redis flush': flush ? 'after the 1st questions' : 'no',
       calls: calls.length,
@@ -439,6 +454,11 @@ async function coldCacheRow(stripe, { build, cli, flush }) {
       seconds: round1(seconds),
     };
     progress(`  ${row.busy} busy, p99 ${row['p99 ms']} ms, ${row['Stripe req']} Stripe requests, ${row['Stripe 429s']} Stripe 429s`);
+    // For the before/after summary: the cold start is the row without a flush; after a flush, the calls started after it.
+    const figures = flush
+      ? { p99: after.length ? Math.round(percentile(after.map((call) => call.ms), 99)) : undefined, busy: after.filter(busy).length }
+      : { p99: row['p99 ms'], busy: row.busy };
+    Object.defineProperty(row, 'figures', { value: figures, enumerable: false });
     return row;
   } finally {
     await Promise.all(servers.map((server) => server.stop()));
@@ -451,7 +471,9 @@ async function coldCacheTable(rows) {
   progress(`rate-limited fake Stripe at ${stripe.url} (${BURST_LIMITS} per second), ${COLDCACHE_LATENCY_MS} ± ${COLDCACHE_JITTER_MS} ms per request`);
   const builds = [...(BEFORE_CLI ? [{ build: 'before', cli: BEFORE_CLI }] : []), { build: BEFORE_CLI ? 'after' : 'this build', cli: undefined }];
   try {
-    for (const flush of [false, true]) for (const { build, cli } of builds) rows.push(await coldCacheRow(stripe, { build, cli, flush }));
+    for (let run = 1; run <= COLDCACHE_RUNS; run++) {
+      for (const flush of [false, true]) for (const { build, cli } of builds) rows.push(await coldCacheRow(stripe, { build, cli, flush, run }));
+    }
   } finally {
     await stripe.stop();
   }
@@ -511,6 +533,34 @@ async function loadTable(stripe, loadRows) {
   loadRows.push(await loadRow(stripe, { transport: '/v1/tools', webhooks: false, ...LOAD.at(-1), callLimits: 'default' }));
 }
 
+/** Per run: cold start and after a flush, p99 and busy, one column per build, and after ÷ before. */
+function coldCacheSummary(rows) {
+  const summary = [];
+  const runs = [...new Set(rows.map((row) => row.run))];
+  for (const [phase, flush] of [['cold start', false], ['after a flush', true]]) {
+    for (const run of runs) {
+      const of = (build) => rows.find((row) => row.run === run && row.build === build && (row['Redis flush'] !== 'no') === flush)?.figures;
+      const [before, after] = [of('before'), of('after') ?? of('this build')];
+      const met = after !== undefined && after.p99 <= 2000 && after.busy === 0 ? 'yes' : 'no';
+      summary.push(
+        before
+          ? {
+              phase,
+              run,
+              'before p99 ms': before.p99,
+              'after p99 ms': after?.p99,
+              'after ÷ before': after?.p99 && before.p99 ? Math.round((after.p99 / before.p99) * 100) / 100 : '-',
+              'before busy': before.busy,
+              'after busy': after?.busy,
+              'after meets target': met,
+            }
+          : { phase, run, 'p99 ms': after?.p99, busy: after?.busy, 'meets target': met },
+      );
+    }
+  }
+  return summary;
+}
+
 function report({ coldRows, coldPaths, loadRows, burstRows, coldCacheRows }) {
   if (coldRows.length) {
     console.log(`\nTable 1: per customer question, /v1/tools, cold (first call on a fresh server) and warm (the same call right after); ${REPS} repetitions`);
@@ -533,6 +583,8 @@ function report({ coldRows, coldPaths, loadRows, burstRows, coldCacheRows }) {
       `\nTable 4: cold caches, ${COLDCACHE_CONVERSATIONS} conversations over ${COLDCACHE_EMAILS.length} customers starting together, ${COLDCACHE_QUESTIONS} questions each 1–2 s apart, on /v1/tools; 2 fresh processes sharing one fresh Redis (STORE_URL), empty caches; the fake Stripe enforces ${BURST_LIMITS} per second and answers in ${COLDCACHE_LATENCY_MS} ± ${COLDCACHE_JITTER_MS} ms${BEFORE_CLI ? `; before = ${process.env.BEFORE_DIR}` : ''}`,
     );
     console.table(coldCacheRows);
+    console.log('\nTable 4b: the targets, before beside after (p99 ≤ 2,000 ms and 0 busy in every run); cold start = the row without a flush, after a flush = the calls started after FLUSHALL');
+    console.table(coldCacheSummary(coldCacheRows));
   }
   if (errorLog.length) console.log(`\nErrors:\n  ${errorLog.join('\n  ')}`);
 

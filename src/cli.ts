@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { checkFlags } from './cli-flags.js';
 import { commandHelp, isHelpTopic } from './cli-help.js';
 import { ConfigurationError, StartupError } from './errors.js';
+import { flushLogs } from './log.js';
 import { SERVER_VERSION } from './version.js';
 
 const HELP = `stripe-billing-mcp ${SERVER_VERSION}
@@ -234,7 +235,9 @@ async function main(argv: string[]): Promise<void> {
   await runCommand(command as 'stdio' | 'serve' | 'doctor', values);
 }
 
-main(process.argv.slice(2)).catch((error: unknown) => {
+main(process.argv.slice(2)).catch(async (error: unknown) => {
+  // Lines logged before the error (pino loads on the first one) go out first, as they happened.
+  await flushLogs().catch(() => undefined);
   // Not a setting's syntax but the machine (a port in use): the message says what to change.
   if (error instanceof StartupError) {
     process.stderr.write(`stripe-billing-mcp: ${error.message}\n`);

@@ -5,6 +5,7 @@ import type { AuditTrail } from './audit/audit-trail.js';
 import { auditEnabled } from './audit/create-audit-trail.js';
 import { createLogger, type Logger } from './log.js';
 import { createRuntime } from './runtime.js';
+import { loadStripeSdk } from './stripe/sdk.js';
 import { serveStdio } from './server.js';
 import type { ToolRuntime } from './tools/lib/context.js';
 import type { AnyToolDefinition } from './tools/lib/define-tool.js';
@@ -71,6 +72,8 @@ export async function runCommand(command: 'stdio' | 'serve' | 'doctor', values: 
   let firstList = () => {};
   const listed = new Promise<void>((resolve) => (firstList = resolve));
   setTimeout(firstList, PROBE_AFTER_START_MS).unref();
+  // The Stripe SDK too (the first call needs it), but not before that list either; a failed load is the first call's error.
+  void listed.then(() => loadStripeSdk()).catch(() => undefined);
   await startToolAvailability(runtime, tools, settings, lastProbe, listed);
   const conversation = stdioConversationKey();
   // Action requests (only with the trail, where they live): expire the unconfirmed, resume the quiet.

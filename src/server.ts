@@ -2,7 +2,7 @@ import { McpServer, type RegisteredTool } from '@modelcontextprotocol/sdk/server
 import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { ErrorCode, ListToolsRequestSchema, McpError, ReadResourceRequestSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { toJsonSchemaCompat } from '@modelcontextprotocol/sdk/server/zod-json-schema-compat.js';
-import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
+import type { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { jsonSchemaValidator as JsonSchemaValidatorProvider } from '@modelcontextprotocol/sdk/validation/types.js';
 import type { ToolError } from './errors.js';
 import { QUOTED_VALUES_NOTE } from './format/untrusted-text.js';
@@ -54,6 +54,12 @@ export interface McpServerOptions {
    * its availability probe then, so its TLS and DNS do not slow the list a client waits for.
    */
   onFirstList?: (() => void) | undefined;
+  /**
+   * Stateless HTTP, a request that is one `tools/call`: the tool it names. Only that tool is
+   * registered (registering every tool and the card's resource took a good share of each call);
+   * a name this mode does not have registers them all, so the SDK answers it as before.
+   */
+  onlyTool?: string | undefined;
 }
 
 /** Where an action request's confirmation travels in an MCP result: for the host's card or button, never for the model. */
@@ -71,19 +77,28 @@ export const SERVER_INSTRUCTIONS: Record<ServerMode, string> = {
 };
 
 let validator: AjvJsonSchemaValidator | undefined;
-/** HTTP builds a server per request; without this each one builds its own Ajv instance. */
+let loadingValidator: Promise<AjvJsonSchemaValidator> | undefined;
+/**
+ * Ajv, imported and built when a person is first asked something (its only use): not compiled at
+ * start-up (scripts/esbuild-ajv-on-demand.mjs keeps the SDK's own import of it out of the bundle's
+ * start). One for the process: HTTP builds a server per request.
+ */
+function loadValidator(): Promise<AjvJsonSchemaValidator> {
+  return (loadingValidator ??= import('@modelcontextprotocol/sdk/validation/ajv').then(({ AjvJsonSchemaValidator: Validator }) => (validator = new Validator())));
+}
 function sharedValidator(): AjvJsonSchemaValidator {
-  return (validator ??= new AjvJsonSchemaValidator());
+  if (!validator) throw new Error('the JSON Schema validator is used before it was loaded (loadValidator)');
+  return validator;
 }
 
 /**
  * The only module that knows the MCP SDK: a registry of tools becomes an McpServer. Every tool
- * of the mode is registered; those the Stripe key or account rule out are disabled,
+ * of the mode is registered (for one stateless `tools/call`, the one it names: `onlyTool`); those the Stripe key or account rule out are disabled,
  * so they are not listed and cannot be called. Re-applying a later probe makes the SDK tell a
  * connected client that the list changed.
  */
 export function createMcpServer(options: McpServerOptions): McpServer {
-  // Ajv is only needed to check an elicitation answer: built then, not at start-up (about 15 ms).
+  // Ajv is only needed to check an elicitation answer: loaded before one is asked (askPerson).
   const jsonSchemaValidator: JsonSchemaValidatorProvider = { getValidator: (schema) => sharedValidator().getValidator(schema) };
   const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION }, { instructions: SERVER_INSTRUCTIONS[options.mode], jsonSchemaValidator });
   const registered: Array<{ tool: AnyToolDefinition; handle: RegisteredTool }> = [];
@@ -95,23 +110,15 @@ export function createMcpServer(options: McpServerOptions): McpServer {
       syncAvailability();
     };
   }
-  const readCard = async () => ({ contents: [{ uri: BILLING_CARD_URI, mimeType: APP_RESOURCE_MIME_TYPE, text: await billingCardHtml(), _meta: { ui: BILLING_CARD_UI_META } }] });
-  server.registerResource(
-    'billing-card',
-    BILLING_CARD_URI,
-    { title: 'Billing card', description: "The customer's plan, invoices and requests as a card, with buttons the person presses (MCP Apps).", mimeType: APP_RESOURCE_MIME_TYPE },
-    readCard,
-  );
-  // The SDK's own "not found" repeats the URI asked for; ours says nothing of what was sent.
-  server.server.setRequestHandler(ReadResourceRequestSchema, async (request) => {
-    if (request.params.uri !== BILLING_CARD_URI) throw new McpError(ErrorCode.InvalidParams, 'No such resource: resources/list names the one this server has.');
-    return readCard();
-  });
   const modeTools = (tools: readonly AnyToolDefinition[]) => toolsForMode(tools, options.mode, options.runtime.verification !== undefined, options.runtime.actions);
-  for (const tool of [...modeTools(options.tools), ...modeTools(appToolsFor(options.tools, options.mode))]) {
+  const named = (tool: AnyToolDefinition) => tool.name === options.onlyTool;
+  const called = options.onlyTool === undefined ? [] : modeTools([options.tools.find(named) ?? appToolsFor(options.tools, options.mode).find(named)].filter((tool) => tool !== undefined));
+  const tools = called.length > 0 ? called : [...modeTools(options.tools), ...modeTools(appToolsFor(options.tools, options.mode))];
+  if (called.length === 0) registerCard(server);
+  for (const tool of tools) {
     const handle = server.registerTool(
       tool.name,
-      toolRegistration(tool, options.mode),
+      registrationFor(tool, options.mode),
       async (args: Record<string, unknown>, extra): Promise<CallToolResult> => {
         let principal: Principal;
         try {
@@ -124,6 +131,7 @@ export function createMcpServer(options: McpServerOptions): McpServer {
         const askPerson =
           options.elicitation && server.server.getClientCapabilities()?.elicitation?.form !== undefined
             ? async ({ message }: PersonQuestion): Promise<'confirm' | 'cancel' | undefined> => {
+                await loadValidator();
                 const answer = await server.server.elicitInput(
                   { mode: 'form', message, requestedSchema: { type: 'object', properties: { confirm: { type: 'boolean', title: 'Confirm', description: 'Yes to go ahead; no to cancel the request.' } }, required: ['confirm'] } },
                   { relatedRequestId: extra.requestId, timeout: ASK_PERSON_TIMEOUT_MS },
@@ -144,12 +152,15 @@ export function createMcpServer(options: McpServerOptions): McpServer {
           return { isError: true, content: [{ type: 'text', text: outcome.error.message }], ...(retry !== undefined ? { _meta: { retry_after_seconds: retry } } : {}) };
         }
         const card = apps && tool.card ? await cardMeta(tool.card, principal, outcome.customerId) : undefined;
-        const meta = { ...(outcome.confirmation ? { [CONFIRMATION_META_KEY]: outcome.confirmation } : {}), ...(card ? { [CARD_META_KEY]: card } : {}) };
-        return {
-          structuredContent: outcome.output,
-          content: [{ type: 'text', text: outcome.text }],
-          ...(Object.keys(meta).length > 0 ? { _meta: meta } : {}),
-        };
+        const result: CallToolResult = { structuredContent: outcome.output, content: [{ type: 'text', text: outcome.text }] };
+        // Set member by member: conditional object spreads cost microseconds on every call.
+        if (outcome.confirmation || card) {
+          const meta: Record<string, unknown> = {};
+          if (outcome.confirmation) meta[CONFIRMATION_META_KEY] = outcome.confirmation;
+          if (card) meta[CARD_META_KEY] = card;
+          result._meta = meta;
+        }
+        return result;
       },
     );
     registered.push({ tool, handle });
@@ -173,6 +184,36 @@ export function createMcpServer(options: McpServerOptions): McpServer {
     server.server.onclose = () => unsubscribe();
   }
   return server;
+}
+
+/** What the SDK is given per tool and mode, made once: HTTP builds a server per request. */
+const registrations = new WeakMap<AnyToolDefinition, Partial<Record<ServerMode, Omit<ToolRegistration, 'outputSchema'>>>>();
+
+/**
+ * A tool's registration without its output schema: tools/list is answered by `listTools` (which
+ * lists the schema), and runTool has already parsed every output with the tool's full schema, so
+ * the SDK's second check of each result against the listed one could never fail.
+ */
+function registrationFor(tool: AnyToolDefinition, mode: ServerMode): Omit<ToolRegistration, 'outputSchema'> {
+  let byMode = registrations.get(tool);
+  if (!byMode) registrations.set(tool, (byMode = {}));
+  return (byMode[mode] ??= (({ outputSchema: _listedByListTools, ...registration }) => registration)(toolRegistration(tool, mode)));
+}
+
+/** The billing card as an MCP Apps resource (resources/list, resources/read). */
+function registerCard(server: McpServer): void {
+  const readCard = async () => ({ contents: [{ uri: BILLING_CARD_URI, mimeType: APP_RESOURCE_MIME_TYPE, text: await billingCardHtml(), _meta: { ui: BILLING_CARD_UI_META } }] });
+  server.registerResource(
+    'billing-card',
+    BILLING_CARD_URI,
+    { title: 'Billing card', description: "The customer's plan, invoices and requests as a card, with buttons the person presses (MCP Apps).", mimeType: APP_RESOURCE_MIME_TYPE },
+    readCard,
+  );
+  // The SDK's own "not found" repeats the URI asked for; ours says nothing of what was sent.
+  server.server.setRequestHandler(ReadResourceRequestSchema, async (request) => {
+    if (request.params.uri !== BILLING_CARD_URI) throw new McpError(ErrorCode.InvalidParams, 'No such resource: resources/list names the one this server has.');
+    return readCard();
+  });
 }
 
 /** Every tool's tools/list entries, by mode and name, as the bundle carries them. */
@@ -246,13 +287,15 @@ export async function serveStdio(options: McpServerOptions): Promise<McpServer> 
   return server;
 }
 
+let httpTransport: typeof WebStandardStreamableHTTPServerTransport | undefined;
+
 /**
  * Streamable HTTP in stateless mode: no session id, one transport per request. The answer is a
  * JSON body when the client lists application/json first in Accept, else an SSE stream.
  */
 export async function createStatelessMcpTransport(accept: string | undefined): Promise<WebStandardStreamableHTTPServerTransport> {
-  // Imported on first use, so stdio start-up does not pay for the HTTP transport.
-  const { WebStandardStreamableHTTPServerTransport: Transport } = await import('@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js');
+  // Imported on first use, so stdio start-up does not pay for the HTTP transport; kept, so later requests do not import again.
+  const Transport = (httpTransport ??= (await import('@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js')).WebStandardStreamableHTTPServerTransport);
   const first = (accept ?? '').split(',')[0]?.trim().toLowerCase() ?? '';
   return new Transport({ sessionIdGenerator: undefined, enableJsonResponse: first.startsWith('application/json') });
 }

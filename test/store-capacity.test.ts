@@ -82,6 +82,21 @@ describe('MemoryStore at capacity', () => {
   });
 });
 
+describe('MemoryStore below capacity', () => {
+  it('reclaims expired per-conversation keys long before capacity, and keeps every live one', async () => {
+    const store = new MemoryStore();
+    // 3,000 conversations' short-lived keys, which nobody reads again once they expire.
+    for (let i = 0; i < 3_000; i++) await store.set(`code:conversation-${i}`, 'challenge', 20);
+    await sleep(60);
+    for (let i = 0; i < 3_000; i++) await store.set(`grant:conversation-${i}`, 'alice', 60_000);
+    // Far below the 100,000 of capacity, the expired ones are gone (they were 6,000 held).
+    expect(store.size).toBe(3_000);
+    for (let i = 0; i < 3_000; i += 100) expect(await store.get(`grant:conversation-${i}`)).toBe('alice');
+    expect(await store.get('code:conversation-0')).toBeUndefined();
+    await store.close();
+  });
+});
+
 const SECRET = new TextEncoder().encode('store-capacity-test-secret-32-bytes-long!');
 
 function verifierOn(store: Store, limits: CodeLimits) {

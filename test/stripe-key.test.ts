@@ -46,8 +46,9 @@ describe('Stripe key handling', () => {
     expect(quiet).not.toHaveBeenCalled();
   });
 
-  it('pins the SDK API version, a chat-sized timeout and STRIPE_API_BASE', () => {
-    const { stripe } = createStripeClient({ apiKey: 'rk_test_fake_51H_abcdefgh_1234', apiBase: 'http://127.0.0.1:12111' });
+  it('pins the SDK API version, a chat-sized timeout and STRIPE_API_BASE', async () => {
+    const { stripe, load } = createStripeClient({ apiKey: 'rk_test_fake_51H_abcdefgh_1234', apiBase: 'http://127.0.0.1:12111' });
+    await load();
     const internals = stripe as unknown as { getApiField(name: string): unknown };
     expect(internals.getApiField('version')).toBe('2026-10-28.endive');
     expect(internals.getApiField('timeout')).toBe(CHAT_TIMEOUT_MS);

@@ -20,7 +20,8 @@
  *    Stripe saves a 5xx answer too when its endpoint had started: replays of that key answer the
  *    same 5xx, so such a request also ends with a person, after the retries.
  */
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
+import { StripeErrors } from '../stripe/sdk.js';
 import { DECLINE_REASONS, explainDecline } from '../stripe/decline-reasons.js';
 import type { ActionRequest, ExecutionClaim, RequestStore } from './requests.js';
 
@@ -81,22 +82,22 @@ function cardDeclineReason(error: Stripe.errors.StripeCardError): string | undef
 /** Whether an error from a Stripe call is worth the same call again. */
 export function classifyStripeFailure(error: unknown): FailureClass {
   if (error instanceof DefiniteFailure) return { retry: false, definite: true, reason: error.reason };
-  if (error instanceof Stripe.errors.StripeIdempotencyError) {
+  if (error instanceof StripeErrors.StripeIdempotencyError) {
     // 409 "in use": the same key is running elsewhere, wait for it. Any other idempotency error means
     // this key was used with other parameters: what happened then is not known here.
     return error.code === 'idempotency_key_in_use' || error.statusCode === 409 ? { retry: true } : { retry: false, definite: false };
   }
-  if (error instanceof Stripe.errors.StripeConnectionError || error instanceof Stripe.errors.StripeAPIError || error instanceof Stripe.errors.StripeRateLimitError) return { retry: true };
-  if (error instanceof Stripe.errors.StripeError) {
+  if (error instanceof StripeErrors.StripeConnectionError || error instanceof StripeErrors.StripeAPIError || error instanceof StripeErrors.StripeRateLimitError) return { retry: true };
+  if (error instanceof StripeErrors.StripeError) {
     const status = error.statusCode ?? 0;
     if (status >= 500 || status === 429 || status === 409) return { retry: true };
     // A missing permission: Stripe refused before doing anything, so nothing happened. Waiting up to
     // a day for the merchant to fix the key would leave the customer hanging: it fails now, in words
     // that say so, and the customer asks again once the key is fixed.
-    if (error instanceof Stripe.errors.StripePermissionError) return { retry: false, definite: true, reason: MISSING_PERMISSION_REASON };
+    if (error instanceof StripeErrors.StripePermissionError) return { retry: false, definite: true, reason: MISSING_PERMISSION_REASON };
     // A revoked or rolled key is the merchant's set-up, usually fixed soon: it stays for the resumer.
-    if (error instanceof Stripe.errors.StripeAuthenticationError) return { retry: false, definite: false };
-    if (error instanceof Stripe.errors.StripeCardError) {
+    if (error instanceof StripeErrors.StripeAuthenticationError) return { retry: false, definite: false };
+    if (error instanceof StripeErrors.StripeCardError) {
       const declined = cardDeclineReason(error);
       if (declined) return { retry: false, definite: true, reason: declined };
     }

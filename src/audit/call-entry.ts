@@ -1,14 +1,24 @@
-import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { ToolErrorKind } from '../errors.js';
+import { sha256 } from '../sha256.js';
 import type { Principal } from '../verify/principal.js';
 import type { AuditEntry, AuditSurface, AuditWrite, DataCategory } from './record.js';
+
+// Every call of a conversation is recorded under its hash: hashed once per conversation (the ids
+// are in memory anyway, as the call limits' keys), the most recent 10,000 kept.
+const conversationHashes = new LRUCache<string, string>({ max: 10_000 });
 
 /**
  * A conversation key as the trail stores it. The README asks hosts for unguessable conversation
  * ids, so the hash cannot be walked back; `audit --conversation` hashes a key the same way.
  */
 export function conversationHash(conversation: string): string {
-  return createHash('sha256').update(`sbm-conversation\n${conversation}`).digest('hex').slice(0, 32);
+  let hash = conversationHashes.get(conversation);
+  if (hash === undefined) {
+    hash = sha256(`sbm-conversation\n${conversation}`, 'hex').slice(0, 32);
+    conversationHashes.set(conversation, hash);
+  }
+  return hash;
 }
 
 // Refusals are the server saying no (nothing was shown); errors are things that went wrong.
@@ -21,9 +31,16 @@ const REFUSALS: ReadonlySet<string> = new Set<ToolErrorKind | 'audit_unavailable
 export function storable(text: string): string;
 export function storable(text: string | null): string | null;
 export function storable(text: string | null): string | null {
-  // eslint-disable-next-line no-control-regex
-  return text === null ? null : text.toWellFormed().replace(/[\u0000-\u001f\u007f]/g, '').slice(0, 500);
+  if (text === null) return null;
+  // Most text (tool names, callers, emails, ids) is already storable: returned as it is, without a copy.
+  if (text.length <= 500 && !CONTROL.test(text) && text.isWellFormed()) return text;
+  return text.toWellFormed().replace(CONTROLS, '').slice(0, 500);
 }
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+// eslint-disable-next-line no-control-regex
+const CONTROLS = /[\u0000-\u001f\u007f]/g;
 
 export interface CallFacts {
   surface: AuditSurface;

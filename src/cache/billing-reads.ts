@@ -4,12 +4,12 @@
  * customer ids found for it), never from model input, and every key starts with the scope and
  * the entry schema version, so two merchants or two releases never read each other's entries.
  */
-import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type Stripe from 'stripe';
 import { normalizeEmail } from '../verify/principal.js';
 import { findCustomersByEmail } from '../stripe/find-customers.js';
 import { isStripeError, stripeErrorCode } from '../stripe/errors.js';
+import { sha256 } from '../sha256.js';
 import {
   projectBalanceTransaction,
   projectCharge,
@@ -65,7 +65,7 @@ export interface FreshnessPolicy {
   ttlMs: number;
 }
 
-const sha = (value: string) => createHash('sha256').update(value).digest('base64url').slice(0, 22);
+const sha = (value: string) => sha256(value, 'base64url').slice(0, 22);
 
 /** The scope of a Stripe key: a hash, so the key itself never appears in the cache. */
 export function scopeOfKey(apiKey: string): string {
@@ -78,8 +78,15 @@ export class CacheTags {
   customer(id: string): string {
     return `${this.scope}:${CACHE_SCHEMA_VERSION}:t:cus:${id}`;
   }
+  // An email's tag is made on every call (each read's key starts with it): hashed once per address.
+  private readonly emailTags = new LRUCache<string, string>({ max: 10_000 });
   email(email: string): string {
-    return `${this.scope}:${CACHE_SCHEMA_VERSION}:t:email:${sha(normalizeEmail(email))}`;
+    let tag = this.emailTags.get(email);
+    if (tag === undefined) {
+      tag = `${this.scope}:${CACHE_SCHEMA_VERSION}:t:email:${sha(normalizeEmail(email))}`;
+      this.emailTags.set(email, tag);
+    }
+    return tag;
   }
   catalog(): string {
     return `${this.scope}:${CACHE_SCHEMA_VERSION}:t:catalog`;

@@ -8,7 +8,7 @@ import { RedisCacheBackend } from './redis-cache-backend.js';
 /**
  * CACHE_URL (default: STORE_URL) names a Redis shared by every process; none: this process's
  * memory. Either way the cache has a byte budget of its own (CACHE_MAX_MB), apart from grants,
- * sessions and limits.
+ * sessions and limits (in memory, tag tokens and notes have 3/8 of it more: MemoryCacheBackend).
  */
 export function createCacheBackend(settings: Pick<Settings, 'CACHE_URL' | 'STORE_URL' | 'CACHE_MAX_MB'>, log: Logger): CacheBackend {
   const url = settings.CACHE_URL ?? settings.STORE_URL;

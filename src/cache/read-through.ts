@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { Logger } from '../log.js';
-import { currentStripeWork, withBackgroundStripeWork, type StripeWork } from '../stripe/caller-context.js';
+import { currentStripeWork, promoteToAnswer, withBackgroundStripeWork, type StripeWork } from '../stripe/caller-context.js';
 import type { CacheBackend } from './cache-backend.js';
 
 /** Larger values are answered but not cached: an entry is a projection, never a bulk export. */
@@ -13,11 +13,6 @@ const FETCH_LOCK_MS = 6_000;
 /** Polling for another process's result: quick at first (a Stripe read takes 50–300 ms), then slower. */
 const POLL_FIRST_MS = 20;
 const POLL_MAX_MS = 120;
-/**
- * A background read (warming, revalidation) holding the lock may still be waiting for spare
- * budget: an answer waits for it this long, then reads Stripe itself.
- */
-const BACKGROUND_HOLDER_WAIT_MS = 250;
 const HOLDER_ANSWER = 'answer';
 const HOLDER_BACKGROUND = 'background';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -55,6 +50,14 @@ export interface ReadThroughOptions {
   onRevalidated?: (key: string) => void;
 }
 
+/** A Stripe read in flight in this process, shared by its readers here. */
+interface Flight {
+  promise: Promise<unknown>;
+  work: StripeWork | undefined;
+  /** The cross-process lock this read holds as a background read, while it does. */
+  backgroundLock?: string | undefined;
+}
+
 const sameTokens = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((token, i) => token === b[i]);
 
 /** Deep-frozen: a parsed hit is handed to every later reader, so none may change it. */
@@ -78,7 +81,7 @@ function deepFreeze<T>(value: T): T {
  * frozen and shared (parsed once per entry): callers must copy before changing anything.
  */
 export class ReadThroughCache {
-  private readonly inFlight = new Map<string, { promise: Promise<unknown>; work: StripeWork | undefined }>();
+  private readonly inFlight = new Map<string, Flight>();
   private readonly revalidating = new Set<string>();
   private readonly parsed = new LRUCache<string, { raw: string; entry: Entry }>({ maxSize: PARSED_HITS_MAX_BYTES, sizeCalculation: (value, key) => value.raw.length + key.length + 64 });
   private readonly now: () => number;
@@ -117,13 +120,18 @@ export class ReadThroughCache {
     const flightKey = `${base}|${work?.background ? '~background' : (work?.caller ?? '')}`;
     const pending = this.inFlight.get(flightKey) ?? (work?.background ? undefined : this.inFlight.get(`${base}|~background`));
     if (pending) {
-      // An answer waits for a background read (warming): it is an answer's read from now on.
-      if (pending.work?.background && !work?.background) pending.work.background = false;
+      // An answer waits for a background read (warming): it is an answer's read from now on, and
+      // other processes' answers wait for it instead of taking its place.
+      if (pending.work?.background && !work?.background) {
+        promoteToAnswer(pending.work);
+        if (pending.backgroundLock) this.backend.set(pending.backgroundLock, HOLDER_ANSWER, FETCH_LOCK_MS).catch(() => {});
+      }
       return pending.promise as Promise<T>;
     }
-    const promise = this.fetchOnce(spec, tokens).finally(() => this.inFlight.delete(flightKey));
-    this.inFlight.set(flightKey, { promise, work });
-    return promise;
+    const flight: Flight = { promise: Promise.resolve(), work };
+    flight.promise = this.fetchOnce(spec, tokens, flight).finally(() => this.inFlight.delete(flightKey));
+    this.inFlight.set(flightKey, flight);
+    return flight.promise as Promise<T>;
   }
 
   async invalidate(tags: readonly string[]): Promise<void> {
@@ -153,19 +161,26 @@ export class ReadThroughCache {
    * The Stripe read of a miss, made by one process: the lock's holder reads and writes the entry;
    * the others wait for it, then read it from the cache.
    */
-  private async fetchOnce<T>(spec: ReadSpec<T>, tokens: string[] | undefined): Promise<T> {
+  private async fetchOnce<T>(spec: ReadSpec<T>, tokens: string[] | undefined, flight: Flight): Promise<T> {
     if (!tokens) return this.loadAndStore(spec, undefined);
     const deadline = Date.now() + FETCH_LOCK_MS;
     let poll = POLL_FIRST_MS;
     let current = tokens;
     let waited = false;
-    const waitingSince = Date.now();
     const background = currentStripeWork()?.background === true;
     for (;;) {
-      const lock = this.lockKey(spec.key, current);
+      let lock = this.lockKey(spec.key, current);
       let claimed: boolean;
       try {
         claimed = await this.backend.claim(lock, FETCH_LOCK_MS, background ? HOLDER_BACKGROUND : HOLDER_ANSWER);
+        // A background read (warming, revalidation) holds it: it may wait long for spare budget,
+        // while answers everywhere wait. The first answer to come takes its place under a lock of
+        // its own (one Stripe read for every process's answers); the background read still ends
+        // on spare budget, and its entry is the same.
+        if (!claimed && !background && (await this.backend.get(lock)) === HOLDER_BACKGROUND) {
+          lock = `${lock}|answer`;
+          claimed = await this.backend.claim(lock, FETCH_LOCK_MS, HOLDER_ANSWER);
+        }
       } catch (error) {
         this.logFailure(error);
         return this.loadAndStore(spec, undefined);
@@ -182,7 +197,11 @@ export class ReadThroughCache {
             return served.value as T;
           }
         }
-        return this.loadAndStore(spec, current, lock);
+        if (!background) return this.loadAndStore(spec, current, lock);
+        // Only while Stripe is being read: a promotion after that would leave a lock nobody deletes.
+        flight.backgroundLock = lock;
+        const load = () => spec.load().finally(() => (flight.backgroundLock = undefined));
+        return this.loadAndStore({ ...spec, load }, current, lock);
       }
       waited = true;
       // Waited as long as a holder may hold the lock: read Stripe ourselves (its answer is no less fresh).
@@ -198,9 +217,6 @@ export class ReadThroughCache {
       }
       const served = this.serve(spec.key, found.value, found.tokens);
       if (served && !served.stale) return served.value as T;
-      if (!background && Date.now() - waitingSince > BACKGROUND_HOLDER_WAIT_MS && (await this.backend.get(lock).catch(() => undefined)) === HOLDER_BACKGROUND) {
-        return this.loadAndStore(spec, current);
-      }
       // An invalidation meanwhile: the read being waited for is already dead; wait for (or make) the next.
       current = found.tokens;
     }

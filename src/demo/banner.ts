@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Settings } from '../config.js';
 import type { ToolRuntime } from '../tools/lib/context.js';
-import { DEMO } from './fake-stripe/seed.js';
+import { DEMO } from './fake-stripe/demo-account.js';
 import { DEMO_CUSTOMER_EMAIL, DEMO_HOST_KEY, DEMO_IDENTITY_SECRET, DEMO_STAFF_KEY, mintIdentityToken } from './demo-identity.js';
 
 /**

@@ -1,5 +1,5 @@
 import { SignJWT } from 'jose';
-import { DEMO } from './fake-stripe/seed.js';
+import { DEMO } from './fake-stripe/demo-account.js';
 
 /** Fake credentials of the built-in demo account: they open nothing but the fake Stripe. */
 /** The demo account's fake key (one value, kept with the seed). */

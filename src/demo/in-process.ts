@@ -3,7 +3,7 @@ import { createOutboxMailer, type CodeMailer } from '../verify/mailer.js';
 import { demoActionsPolicy } from './actions-policy.js';
 import type { FakeStripe } from './fake-stripe/index.js';
 import { DEMO_CUSTOMER_EMAIL, DEMO_HOST_KEY, DEMO_IDENTITY_SECRET, DEMO_STAFF_KEY, DEMO_STRIPE_KEY, mintIdentityToken } from './demo-identity.js';
-import { DEMO } from './fake-stripe/seed.js';
+import { DEMO } from './fake-stripe/demo-account.js';
 
 export { DEMO_CUSTOMER_EMAIL };
 

@@ -63,19 +63,23 @@ const modeOf = (caller: HttpCaller): ServerMode => (caller.kind === 'staff' ? 's
 
 const callerKey = (caller: HttpCaller): string => `${caller.kind}:${caller.name}`;
 
-/** A batch the server refuses, as a JSON-RPC error; undefined for a single message (or a body the transport will reject itself). */
-function refuseBatch(request: Request, text: string): string | undefined {
-  const body = text.trimStart();
-  if (!body.startsWith('[')) return undefined;
+/**
+ * A batch the server refuses, as a JSON-RPC error; undefined for a single message (or a body the
+ * transport will reject itself). `message` is the body parsed (undefined: not JSON).
+ */
+function refuseBatch(request: Request, text: string, message: unknown): string | undefined {
+  if (!text.trimStart().startsWith('[')) return undefined;
   const version = request.headers.get('mcp-protocol-version');
   if (version !== null && version >= BATCHES_REMOVED_IN) return `JSON-RPC batches are not part of MCP ${version}: send one message per request.`;
-  try {
-    const messages = JSON.parse(body) as unknown[];
-    if (messages.length > MAX_BATCH) return `A batch may hold at most ${MAX_BATCH} messages; this one has ${messages.length}.`;
-  } catch {
-    return undefined;
-  }
+  if (Array.isArray(message) && message.length > MAX_BATCH) return `A batch may hold at most ${MAX_BATCH} messages; this one has ${message.length}.`;
   return undefined;
+}
+
+/** The tool a request that is one `tools/call` names (the server registers just it); else undefined. */
+function calledTool(message: unknown): string | undefined {
+  if (typeof message !== 'object' || message === null || Array.isArray(message)) return undefined;
+  const { method, params } = message as { method?: unknown; params?: { name?: unknown } | null };
+  return method === 'tools/call' && typeof params?.name === 'string' ? params.name : undefined;
 }
 
 function parseJsonOrUndefined(text: string): unknown {
@@ -106,11 +110,12 @@ export function createHttpApp(options: HttpAppOptions): Hono<Env> {
   app.use('*', async (c, next) => {
     const started = performance.now();
     await next();
-    const caller = c.get('caller');
-    runtime.log.info(
-      { method: c.req.method, route: c.req.routePath, status: c.res.status, ms: Math.round(performance.now() - started), ...(caller ? { caller: `${caller.kind}:${caller.name}` } : {}) },
-      'http request',
-    );
+    if (runtime.log.isLevelEnabled('info')) {
+      const caller = c.get('caller');
+      const line: Record<string, unknown> = { method: c.req.method, route: c.req.routePath, status: c.res.status, ms: Math.round(performance.now() - started) };
+      if (caller) line.caller = `${caller.kind}:${caller.name}`;
+      runtime.log.info(line, 'http request');
+    }
     options.metrics?.observeHttp(c.req.routePath, c.res.status);
   });
   app.use('*', originGuard({ allowedOrigins: settings.ALLOWED_ORIGINS, panelOrigins: settings.PANEL_ORIGINS, bindHost: settings.HOST }));
@@ -203,9 +208,9 @@ export function createHttpApp(options: HttpAppOptions): Hono<Env> {
     // Read once, straight from the socket, and handed to the transport parsed: a copy of the
     // request for the transport to read again went through web streams twice.
     const body = await c.req.text();
-    const refusal = refuseBatch(c.req.raw, body);
-    if (refusal) return c.json({ jsonrpc: '2.0', id: null, error: { code: -32600, message: refusal } }, 400);
     const message = parseJsonOrUndefined(body);
+    const refusal = refuseBatch(c.req.raw, body, message);
+    if (refusal) return c.json({ jsonrpc: '2.0', id: null, error: { code: -32600, message: refusal } }, 400);
     const appsSession = appsSessionFor(message);
     const { principal, conversation, mode } = await identify(c);
     const caller = callerKey(c.get('caller'));
@@ -219,6 +224,7 @@ export function createHttpApp(options: HttpAppOptions): Hono<Env> {
       admit: () => callLimits.admit(caller, conversation),
       surface: 'mcp',
       apps: appsSession !== undefined || isAppsSession(c.req.header('mcp-session-id')),
+      onlyTool: calledTool(message),
     });
     const transport = await createStatelessMcpTransport(c.req.header('accept'));
     await server.connect(transport);
@@ -263,7 +269,9 @@ export function createHttpApp(options: HttpAppOptions): Hono<Env> {
     // Tool-level refusals are 200s: a function-calling bot hands them to its model as the result.
     if (!outcome.ok) return c.json({ is_error: true, error: { kind: outcome.error.kind, message: outcome.error.message } });
     // `confirmation` is for the person (the host's own Confirm button), never for the model.
-    return c.json({ is_error: false, result: outcome.output, text: outcome.text, ...(outcome.confirmation ? { confirmation: outcome.confirmation } : {}) });
+    const answer: { is_error: false; result: Record<string, unknown>; text: string; confirmation?: unknown } = { is_error: false, result: outcome.output, text: outcome.text };
+    if (outcome.confirmation) answer.confirmation = outcome.confirmation;
+    return c.json(answer);
   });
 
   return app;

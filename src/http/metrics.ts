@@ -21,10 +21,40 @@ function verificationEventOf(tool: string, outcome: string): VerificationEvent |
   return undefined;
 }
 
+/**
+ * A labelled counter bumped on every call or cache read: counted in a Map of its own and handed
+ * to prom-client when scraped. prom-client's `inc(labels)` hashes and checks the labels on every
+ * bump, also through a `labels()` child (which only binds them), a few microseconds each time.
+ * Label values come from fixed sets (tools, outcomes, route patterns, statuses), as before.
+ */
+class TalliedCounter<Label extends string> {
+  private readonly counts = new Map<string, { labels: Record<Label, string>; count: number }>();
+
+  constructor(registry: Registry, config: { name: string; help: string; labelNames: readonly Label[] }) {
+    const counts = this.counts;
+    new Counter({
+      ...config,
+      labelNames: [...config.labelNames],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const { labels, count } of counts.values()) this.inc(labels, count);
+      },
+    });
+  }
+
+  /** `key` names the label values (joined); `labels` is only read the first time a key is seen. */
+  inc(key: string, labels: () => Record<Label, string>): void {
+    const tally = this.counts.get(key);
+    if (tally) tally.count++;
+    else this.counts.set(key, { labels: labels(), count: 1 });
+  }
+}
+
 /** Prometheus metrics of one process, on its own registry (never the global one). */
 export class Metrics {
   readonly registry = new Registry();
-  private readonly toolCalls = new Counter({ name: 'sbm_tool_calls_total', help: 'Tool calls by tool and outcome (ok or the error kind).', labelNames: ['tool', 'outcome'], registers: [this.registry] });
+  private readonly toolCalls = new TalliedCounter(this.registry, { name: 'sbm_tool_calls_total', help: 'Tool calls by tool and outcome (ok or the error kind).', labelNames: ['tool', 'outcome'] });
   private readonly toolLatency = new Histogram({
     name: 'sbm_tool_call_duration_seconds',
     help: 'Tool call latency, Stripe included.',
@@ -35,7 +65,7 @@ export class Metrics {
   private readonly stripeRequests = new Counter({ name: 'sbm_stripe_requests_total', help: 'Requests to Stripe by method and HTTP status.', labelNames: ['method', 'status'], registers: [this.registry] });
   private readonly verifications = new Counter({ name: 'sbm_verification_events_total', help: 'Email verification outcomes.', labelNames: ['event'], registers: [this.registry] });
   private readonly verificationLocks = new Counter({ name: 'sbm_verification_locks_total', help: 'Email addresses whose code verification was locked after 10 wrong codes in 24 h (identity tokens still work).', registers: [this.registry] });
-  private readonly cacheReads = new Counter({ name: 'sbm_cache_reads_total', help: 'Cached Stripe reads: hit, miss, or error (cache unreachable, answered from Stripe).', labelNames: ['outcome'], registers: [this.registry] });
+  private readonly cacheReads = new TalliedCounter(this.registry, { name: 'sbm_cache_reads_total', help: 'Cached Stripe reads: hit, miss, or error (cache unreachable, answered from Stripe).', labelNames: ['outcome'] });
   private readonly webhookEvents = new Counter({ name: 'sbm_webhook_events_total', help: 'Stripe webhook deliveries: ok, no_match (names nothing cached), duplicate, ignored (signed, but not an event object), bad_signature, error.', labelNames: ['outcome'], registers: [this.registry] });
   private readonly stripeRateLimited = new Counter({
     name: 'sbm_stripe_rate_limited_total',
@@ -49,7 +79,7 @@ export class Metrics {
     labelNames: ['scope'],
     registers: [this.registry],
   });
-  private readonly httpRequests = new Counter({ name: 'sbm_http_requests_total', help: 'HTTP requests by route pattern and status.', labelNames: ['route', 'status'], registers: [this.registry] });
+  private readonly httpRequests = new TalliedCounter(this.registry, { name: 'sbm_http_requests_total', help: 'HTTP requests by route pattern and status.', labelNames: ['route', 'status'] });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'sbm_' });
@@ -57,7 +87,7 @@ export class Metrics {
 
   /** Fed by `ToolRuntime.observe`. */
   observeToolCall(event: ToolCallEvent): void {
-    this.toolCalls.inc({ tool: event.tool, outcome: event.outcome });
+    this.toolCalls.inc(`${event.tool}\n${event.outcome}`, () => ({ tool: event.tool, outcome: event.outcome }));
     this.toolLatency.observe({ tool: event.tool }, event.ms / 1000);
     const verification = verificationEventOf(event.tool, event.outcome);
     if (verification) this.observeVerification(verification);
@@ -74,11 +104,11 @@ export class Metrics {
 
   /** `route` must be the route pattern (`/v1/tools/:name`), never the raw path. */
   observeHttp(route: string, status: number): void {
-    this.httpRequests.inc({ route, status: String(status) });
+    this.httpRequests.inc(`${route}\n${status}`, () => ({ route, status: String(status) }));
   }
 
   observeCacheRead(outcome: string): void {
-    this.cacheReads.inc({ outcome });
+    this.cacheReads.inc(outcome, () => ({ outcome }));
   }
 
   observeStripeRateLimit(event: { reason: string; outcome: string }): void {

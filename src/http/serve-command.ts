@@ -4,6 +4,7 @@ import type { ToolRuntime } from '../tools/lib/context.js';
 import type { AnyToolDefinition } from '../tools/lib/define-tool.js';
 import type { IdentityTokenVerifier } from '../verify/identity-token.js';
 import { serveCallerSummary } from './caller-summary.js';
+import { boundHeapGrowth } from './heap-growth.js';
 import { startHttpServer } from './serve.js';
 import { installSignalHandlers } from './shutdown.js';
 
@@ -17,6 +18,8 @@ export async function serveHttp(options: {
   demo: boolean;
 }): Promise<void> {
   const { settings, log } = options;
+  // A server under steady load would otherwise let garbage grow RSS for minutes (docs/operations.md).
+  boundHeapGrowth();
   const verification = options.runtime.verification;
   const callers = serveCallerSummary(settings, {
     identityTokens: options.verifier !== undefined,

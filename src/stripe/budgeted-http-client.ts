@@ -1,6 +1,6 @@
 import Stripe from 'stripe';
 import { currentStripeWork } from './caller-context.js';
-import { endpointOf, StripeBudgetExhausted, type StripeRateBudget } from './rate-budget.js';
+import { endpointOf, LOCAL_BUDGET_CODE, StripeBudgetExhausted, type StripeRateBudget } from './rate-budget.js';
 
 type HttpClient = ReturnType<typeof Stripe.createNodeHttpClient> | ReturnType<typeof Stripe.createFetchHttpClient>;
 type HttpClientResponse = Awaited<ReturnType<HttpClient['makeRequest']>>;
@@ -28,8 +28,8 @@ class BudgetExhaustedResponse extends Stripe.HttpClientResponse {
   }
 }
 
-/** The error code of a call refused by our own budget, never sent to Stripe. */
-export const LOCAL_BUDGET_CODE = 'local_rate_budget';
+// Kept in rate-budget.ts, so that reading it does not load the Stripe SDK (this module's).
+export { LOCAL_BUDGET_CODE };
 
 const header = (response: HttpClientResponse, name: string): string | undefined => {
   const value = response.getHeaders()[name];

@@ -10,6 +10,15 @@ export interface StripeWork {
   caller: string | undefined;
   /** Mutable: a background read that a waiting answer joins is promoted (see ReadThroughCache). */
   background: boolean;
+  /** Set by the request budget while this work waits there as background: hears of a promotion. */
+  onPromoted?: (() => void) | undefined;
+}
+
+/** An answer now waits for this background work: it is an answer's from now on, and a budget it waits in hears so at once. */
+export function promoteToAnswer(work: StripeWork): void {
+  if (!work.background) return;
+  work.background = false;
+  work.onPromoted?.();
 }
 
 const current = new AsyncLocalStorage<StripeWork>();

@@ -1,9 +1,8 @@
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import { ConfigurationError } from '../errors.js';
-import { SERVER_VERSION } from '../version.js';
-import { BudgetedHttpClient } from './budgeted-http-client.js';
 import { paddedKeyWarning, parseStripeKey, type StripeKeyInfo } from './key.js';
 import type { StripeRateBudget } from './rate-budget.js';
+import { loadStripeSdk } from './sdk.js';
 
 export interface StripeClientOptions {
   apiKey: string | undefined;
@@ -22,8 +21,11 @@ export interface StripeClientOptions {
 }
 
 export interface StripeClient {
+  /** Usable at once; the SDK behind it is loaded on first use (see `deferredClient`). */
   stripe: Stripe;
   key: StripeKeyInfo;
+  /** Loads the SDK and builds the client now (the first use does the same). */
+  load(): Promise<Stripe>;
 }
 
 /** A chat user waits for the answer: fail fast, retry a little (the SDK backs off and honours Stripe-Should-Retry). */
@@ -47,12 +49,6 @@ function apiBaseConfig(apiBase: string): { host: string; port: number; protocol:
   return { host: url.hostname, port: Number(url.port || (protocol === 'http' ? 80 : 443)), protocol };
 }
 
-function httpClientOption(options: StripeClientOptions): { httpClient?: Stripe.HttpClient } {
-  if (!options.budget) return options.fetch ? { httpClient: Stripe.createFetchHttpClient(options.fetch) } : {};
-  const inner = options.fetch ? Stripe.createFetchHttpClient(options.fetch) : Stripe.createNodeHttpClient();
-  return { httpClient: new BudgetedHttpClient(inner, options.budget, options.rateLimitRetries) };
-}
-
 export function createStripeClient(options: StripeClientOptions): StripeClient {
   const key = parseStripeKey(options.apiKey);
   if (key.padded) options.warn?.(paddedKeyWarning());
@@ -61,14 +57,57 @@ export function createStripeClient(options: StripeClientOptions): StripeClient {
       'STRIPE_API_KEY is a live secret key (sk_live_…), which can do anything on the account. Create a restricted key (rk_live_…) with only the permissions this server needs; `stripe-billing-mcp doctor` lists them.',
     );
   }
-  const stripe = new Stripe(options.apiKey!.trim(), {
-    apiVersion: Stripe.API_VERSION,
-    maxNetworkRetries: options.maxNetworkRetries ?? CHAT_MAX_RETRIES,
-    timeout: options.timeoutMs ?? CHAT_TIMEOUT_MS,
-    telemetry: false,
-    appInfo: { name: 'stripe-billing-mcp', version: SERVER_VERSION, url: 'https://github.com/stripe-billing-mcp/stripe-billing-mcp' },
-    ...(options.apiBase ? apiBaseConfig(options.apiBase) : {}),
-    ...httpClientOption(options),
+  // Everything that can be wrong with the settings is found now, at start-up, not at the first call.
+  const apiBase = options.apiBase ? apiBaseConfig(options.apiBase) : undefined;
+  const settings = { ...options, timeoutMs: options.timeoutMs ?? CHAT_TIMEOUT_MS, maxNetworkRetries: options.maxNetworkRetries ?? CHAT_MAX_RETRIES };
+  return deferredClient(key, async () => {
+    const [, { buildStripeClient }] = await Promise.all([loadStripeSdk(), import('./build-client.js')]);
+    return buildStripeClient(options.apiKey!.trim(), apiBase, settings);
   });
-  return { stripe, key };
+}
+
+type Path = readonly PropertyKey[];
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a walk along property names of the SDK's client
+const walk = (object: any, path: Path): any => path.reduce((owner, key) => owner[key], object);
+
+/**
+ * The client, before its SDK is loaded: `stripe.customers.retrieve(id)` and the like load it,
+ * then make the call. A start-up that only lists tools never loads the SDK (a quarter of the
+ * JavaScript a start would compile), and a keyed stdio server loads it with its first probe,
+ * after its first tools/list. Once loaded, every property is the real client's.
+ *
+ * A call made before then returns what the SDK's call returns, once it has: awaited, its result;
+ * iterated with `for await` (a list), every page. Every use of the client is such a call.
+ */
+function deferredClient(key: StripeKeyInfo, build: () => Promise<Stripe>): StripeClient {
+  let client: Stripe | undefined;
+  let loading: Promise<Stripe> | undefined;
+  const load = () => (loading ??= build().then((built) => (client = built)));
+  const deferred = (path: Path): unknown =>
+    new Proxy(function stripeBeforeLoad() {}, {
+      get(_target, name) {
+        if (client) {
+          const owner = walk(client, path);
+          const value = owner[name];
+          return typeof value === 'function' ? value.bind(owner) : value;
+        }
+        // Not a promise itself: `await` of a resource would otherwise wait for a call never made.
+        if (name === 'then') return undefined;
+        return deferred([...path, name]);
+      },
+      apply(_target, _this, args: unknown[]) {
+        // Boxed, so that a list's own promise (which is also its pager) is not resolved on the way.
+        const made = load().then((loaded) => ({ returned: walk(loaded, path.slice(0, -1))[path.at(-1)!](...args) as unknown }));
+        const settled = () => made.then(({ returned }) => returned);
+        return {
+          then: (onFulfilled?: (value: unknown) => unknown, onRejected?: (reason: unknown) => unknown) => settled().then(onFulfilled, onRejected),
+          catch: (onRejected?: (reason: unknown) => unknown) => settled().catch(onRejected),
+          finally: (onFinally?: () => void) => settled().finally(onFinally),
+          async *[Symbol.asyncIterator]() {
+            yield* (await made).returned as AsyncIterable<unknown>;
+          },
+        };
+      },
+    });
+  return { stripe: deferred([]) as Stripe, key, load };
 }

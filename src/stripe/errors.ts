@@ -1,11 +1,12 @@
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import { BUSY_MESSAGE, ToolError } from '../errors.js';
-import { LOCAL_BUDGET_CODE } from './budgeted-http-client.js';
+import { LOCAL_BUDGET_CODE } from './rate-budget.js';
+import { StripeErrors } from './sdk.js';
 
 const PERMISSION_PATTERN = /\b(rak_[a-z_]+)\b/;
 
 export function isStripeError(error: unknown): error is InstanceType<typeof Stripe.errors.StripeError> {
-  return error instanceof Stripe.errors.StripeError;
+  return error instanceof StripeErrors.StripeError;
 }
 
 /** Stripe's error `code` (e.g. `invoice_upcoming_none`), for tools that turn one into an answer. */
@@ -15,7 +16,7 @@ export function stripeErrorCode(error: unknown): string | undefined {
 
 /** The `rak_…` permission a 403 names, for logs and the doctor; never for the model. */
 export function missingPermission(error: unknown): string | undefined {
-  if (!(error instanceof Stripe.errors.StripePermissionError)) return undefined;
+  if (!(error instanceof StripeErrors.StripePermissionError)) return undefined;
   return PERMISSION_PATTERN.exec(error.message)?.[1];
 }
 
@@ -40,32 +41,32 @@ export function mapStripeError(error: unknown, operation: string): ToolError {
     requestId: error.requestId,
     stripeMessage: error.message,
   };
-  if (error instanceof Stripe.errors.StripePermissionError) {
+  if (error instanceof StripeErrors.StripePermissionError) {
     return new ToolError(
       'not_available',
       'This information is not available: the billing system is not set up to share it. The merchant can fix this; do not retry.',
       { ...logDetail, permission: missingPermission(error) },
     );
   }
-  if (error instanceof Stripe.errors.StripeRateLimitError && error.code === LOCAL_BUDGET_CODE) {
+  if (error instanceof StripeErrors.StripeRateLimitError && error.code === LOCAL_BUDGET_CODE) {
     return new ToolError('busy', BUSY_MESSAGE, logDetail, 2);
   }
-  if (error instanceof Stripe.errors.StripeRateLimitError) {
+  if (error instanceof StripeErrors.StripeRateLimitError) {
     return new ToolError('temporarily_unavailable', 'The billing system is temporarily unavailable (too many requests). Try again in a minute.', logDetail);
   }
-  if (error instanceof Stripe.errors.StripeConnectionError || error instanceof Stripe.errors.StripeAPIError) {
+  if (error instanceof StripeErrors.StripeConnectionError || error instanceof StripeErrors.StripeAPIError) {
     return new ToolError('temporarily_unavailable', 'The billing system is temporarily unavailable. Try again in a minute.', logDetail);
   }
   if ((error.statusCode ?? 0) >= 500) {
     return new ToolError('temporarily_unavailable', 'The billing system is temporarily unavailable. Try again in a minute.', logDetail);
   }
-  if (error instanceof Stripe.errors.StripeAuthenticationError) {
+  if (error instanceof StripeErrors.StripeAuthenticationError) {
     return new ToolError('configuration', 'The billing system is not reachable with the current set-up. The merchant needs to check the Stripe key; do not retry.', logDetail);
   }
-  if (error instanceof Stripe.errors.StripeInvalidRequestError && error.statusCode === 404) {
+  if (error instanceof StripeErrors.StripeInvalidRequestError && error.statusCode === 404) {
     return new ToolError('not_found', 'That billing record was not found.', logDetail);
   }
-  if (error instanceof Stripe.errors.StripeIdempotencyError) {
+  if (error instanceof StripeErrors.StripeIdempotencyError) {
     return new ToolError('temporarily_unavailable', 'That request is already being processed. Wait a moment and check the result before trying again.', logDetail);
   }
   return new ToolError('internal', 'The billing system could not complete this request.', logDetail);

@@ -9,7 +9,8 @@
  * the permission, a probe would read "granted" wrongly: the tool then stays listed and answers
  * "not available" with the permission in the log, as it did before the probe existed.
  */
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
+import { StripeErrors } from './sdk.js';
 
 /** A permission the probe knows how to test, with what the Dashboard calls it. */
 export interface PermissionInfo {
@@ -69,13 +70,13 @@ export interface ProbeOutcome {
 }
 
 export function classifyProbeError(error: unknown): ProbeOutcome {
-  if (error instanceof Stripe.errors.StripePermissionError) return { state: 'missing' };
-  if (error instanceof Stripe.errors.StripeAuthenticationError) return { state: 'unknown', keyRefused: true, reason: 'Stripe refused the key' };
-  if (error instanceof Stripe.errors.StripeRateLimitError) return { state: 'unknown', reason: 'Stripe rate-limited the check' };
-  if (error instanceof Stripe.errors.StripeConnectionError) return { state: 'unknown', reason: 'Stripe could not be reached' };
-  if (error instanceof Stripe.errors.StripeError && (error.statusCode ?? 0) >= 500) return { state: 'unknown', reason: 'Stripe is unavailable' };
+  if (error instanceof StripeErrors.StripePermissionError) return { state: 'missing' };
+  if (error instanceof StripeErrors.StripeAuthenticationError) return { state: 'unknown', keyRefused: true, reason: 'Stripe refused the key' };
+  if (error instanceof StripeErrors.StripeRateLimitError) return { state: 'unknown', reason: 'Stripe rate-limited the check' };
+  if (error instanceof StripeErrors.StripeConnectionError) return { state: 'unknown', reason: 'Stripe could not be reached' };
+  if (error instanceof StripeErrors.StripeError && (error.statusCode ?? 0) >= 500) return { state: 'unknown', reason: 'Stripe is unavailable' };
   // 400/404 on a made-up id: Stripe let the request past its permission check.
-  if (error instanceof Stripe.errors.StripeInvalidRequestError) return { state: 'granted' };
+  if (error instanceof StripeErrors.StripeInvalidRequestError) return { state: 'granted' };
   return { state: 'unknown', reason: 'the check failed unexpectedly' };
 }
 

@@ -7,17 +7,23 @@
  *
  * A request waits briefly for room (MAX_WAIT_MS), then fails as "busy" instead of drawing a 429.
  * Each caller (host key, staff key) also has a share of the budget, so one caller's flood leaves
- * room for everyone else. Requests waiting in this process are admitted round-robin by caller, and
- * background reads (warming, revalidation) only when no answer is waiting here or in any other
- * process sharing the windows, and only while a reserve of the global limit stays free.
+ * room for everyone else: the share holds as soon as another caller waits for room, here or in any
+ * process sharing the windows; until then a lone caller is lent the whole budget. Requests waiting
+ * in this process are admitted round-robin by caller, and background reads (warming, revalidation)
+ * only when no answer is waiting here or in any other process sharing the windows, and only while
+ * a reserve of the global limit stays free.
  */
-import { LazyRedisClient } from '../redis-client.js';
+import { WINDOW_MS, type Bucket, type TakeOptions, type WindowBackend } from './budget-windows.js';
 import type { StripeWork } from './caller-context.js';
 
-export const WINDOW_MS = 1_100;
+export { MemoryWindows, RedisWindows, WINDOW_MS, type Bucket, type WindowBackend } from './budget-windows.js';
+
 const MAX_WAIT_MS = 5_000;
 const SEARCH_LIMIT = 20;
 const ENDPOINT_LIMIT = 25;
+
+/** The error code of a call refused by our own budget, never sent to Stripe. */
+export const LOCAL_BUDGET_CODE = 'local_rate_budget';
 
 /** The budget ran out for longer than a caller may wait. */
 export class StripeBudgetExhausted extends Error {
@@ -30,13 +36,6 @@ export class StripeBudgetExhausted extends Error {
   }
 }
 
-export interface Bucket {
-  key: string;
-  limit: number;
-  /** For logs and errors: which limit it is, without ids. */
-  label: string;
-}
-
 /**
  * Share of the global limit background reads leave free for answers (of other processes too): a
  * slot taken now is gone for a whole window, so background reads stay well clear of the limit.
@@ -44,153 +43,12 @@ export interface Bucket {
 const BACKGROUND_RESERVE = 0.5;
 /** How long an answer's request (made or waiting) holds background reads back, in every process: a window. */
 const ANSWERS_ACTIVE_MS = WINDOW_MS;
-
-/** Where the windows live: one atomic "take one from each, or say how long to wait". */
-export interface WindowBackend {
-  /**
-   * 0: taken from every bucket; otherwise ms until all of them have room (nothing taken).
-   * `unlessMarked`: take nothing while that mark (see `mark`) is set.
-   */
-  tryTake(buckets: readonly Bucket[], unlessMarked?: string): Promise<number>;
-  /** Sets a mark for `ttlMs` (answers are waiting: see StripeRateBudget). */
-  mark(key: string, ttlMs: number): Promise<void>;
-  /** Fills a bucket for one window: Stripe said it is over this limit. */
-  fill(bucket: Bucket): Promise<void>;
-  close(): Promise<void>;
-}
-
-export class MemoryWindows implements WindowBackend {
-  private readonly logs = new Map<string, number[]>();
-  private readonly marks = new Map<string, number>();
-
-  async mark(key: string, ttlMs: number): Promise<void> {
-    this.marks.set(key, Date.now() + ttlMs);
-  }
-
-  async tryTake(buckets: readonly Bucket[], unlessMarked?: string): Promise<number> {
-    const now = Date.now();
-    if (unlessMarked !== undefined) {
-      const until = this.marks.get(unlessMarked) ?? 0;
-      if (until > now) return until - now;
-    }
-    this.forgetIdle(now);
-    const logs = buckets.map((bucket) => this.prune(bucket.key, now));
-    let wait = 0;
-    buckets.forEach((bucket, i) => {
-      const log = logs[i]!;
-      if (log.length >= bucket.limit) wait = Math.max(wait, log[log.length - bucket.limit]! + WINDOW_MS - now);
-    });
-    if (wait > 0) return Math.max(1, wait);
-    for (const log of logs) log.push(now);
-    return 0;
-  }
-
-  async fill(bucket: Bucket): Promise<void> {
-    const now = Date.now();
-    const log = this.prune(bucket.key, now);
-    while (log.length < bucket.limit) log.push(now);
-  }
-
-  async close(): Promise<void> {
-    this.logs.clear();
-  }
-
-  private prune(key: string, now: number): number[] {
-    let log = this.logs.get(key);
-    if (!log) this.logs.set(key, (log = []));
-    let drop = 0;
-    while (drop < log.length && log[drop]! <= now - WINDOW_MS) drop++;
-    if (drop > 0) log.splice(0, drop);
-    return log;
-  }
-
-  /** Buckets of callers and endpoints gone quiet do not stay in memory: swept once a window. */
-  private lastSweep = 0;
-  private forgetIdle(now: number): void {
-    if (now - this.lastSweep < WINDOW_MS) return;
-    this.lastSweep = now;
-    for (const [key, log] of this.logs) if (log.length === 0 || log[log.length - 1]! <= now - WINDOW_MS) this.logs.delete(key);
-  }
-}
-
 /**
- * KEYS: buckets; ARGV: window, member, limit per bucket. Redis's clock, so every process agrees.
- * The marked variant has the mark as its last key: while it exists, nothing is taken.
+ * How long a listing "this caller waits for room" lasts unless renewed (a process that dies while
+ * waiting holds other callers to their shares this long at most), and how often it is renewed.
  */
-const takeScript = (marked: boolean) => `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local window = tonumber(ARGV[1])
-local n = #KEYS
-${marked ? `n = n - 1
-local held = redis.call('PTTL', KEYS[#KEYS])
-if held > 0 then return held end` : ''}
-local wait = 0
-for i = 1, n do
-  local key = KEYS[i]
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
-  local limit = tonumber(ARGV[i + 2])
-  local count = redis.call('ZCARD', key)
-  if count >= limit then
-    local freeing = redis.call('ZRANGE', key, count - limit, count - limit, 'WITHSCORES')
-    local until_free = tonumber(freeing[2]) + window - now
-    if until_free > wait then wait = until_free end
-  end
-end
-if wait > 0 then return math.max(1, wait) end
-for i = 1, n do
-  redis.call('ZADD', KEYS[i], now, ARGV[2] .. ':' .. i)
-  redis.call('PEXPIRE', KEYS[i], window * 2)
-end
-return 0
-`;
-const TAKE_SCRIPT = takeScript(false);
-const TAKE_UNLESS_MARKED_SCRIPT = takeScript(true);
-
-/** KEYS: bucket; ARGV: window, member prefix, limit. */
-const FILL_SCRIPT = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local window = tonumber(ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-local missing = tonumber(ARGV[3]) - redis.call('ZCARD', KEYS[1])
-for i = 1, missing do redis.call('ZADD', KEYS[1], now, ARGV[2] .. ':' .. i) end
-redis.call('PEXPIRE', KEYS[1], window * 2)
-return missing
-`;
-
-let sequence = 0;
-const member = () => `${process.pid}.${Date.now().toString(36)}.${(sequence++).toString(36)}.${Math.random().toString(36).slice(2, 6)}`;
-
-export class RedisWindows implements WindowBackend {
-  private readonly redis: LazyRedisClient;
-
-  constructor(url: string, private readonly keyPrefix = 'sbm:rl:') {
-    this.redis = new LazyRedisClient(url, { connectTimeout: 2_000, maxRetriesPerRequest: 1, commandTimeout: 1_000 });
-  }
-
-  async tryTake(buckets: readonly Bucket[], unlessMarked?: string): Promise<number> {
-    const keys = buckets.map((b) => this.keyPrefix + b.key);
-    const redis = await this.redis.get();
-    const reply =
-      unlessMarked === undefined
-        ? await redis.eval(TAKE_SCRIPT, keys.length, ...keys, WINDOW_MS, member(), ...buckets.map((b) => b.limit))
-        : await redis.eval(TAKE_UNLESS_MARKED_SCRIPT, keys.length + 1, ...keys, this.keyPrefix + unlessMarked, WINDOW_MS, member(), ...buckets.map((b) => b.limit));
-    return Number(reply);
-  }
-
-  async mark(key: string, ttlMs: number): Promise<void> {
-    await (await this.redis.get()).set(this.keyPrefix + key, '1', 'PX', Math.max(1, Math.ceil(ttlMs)));
-  }
-
-  async fill(bucket: Bucket): Promise<void> {
-    await (await this.redis.get()).eval(FILL_SCRIPT, 1, this.keyPrefix + bucket.key, WINDOW_MS, member(), bucket.limit);
-  }
-
-  async close(): Promise<void> {
-    await this.redis.close();
-  }
-}
+const WAITING_LISTED_MS = 2 * WINDOW_MS;
+const WAITING_RENEW_MS = WINDOW_MS / 4;
 
 export interface BudgetLimits {
   /** Requests per second this deployment may spend on the key (STRIPE_RATE_LIMIT). */
@@ -251,8 +109,8 @@ export class StripeRateBudget {
     ];
     if (search) buckets.push({ key: `${this.scope}:search`, limit: searchLimit, label: 'search' });
     if (caller && this.limits.callerSharePercent < 100) {
-      buckets.push({ key: `${this.scope}:caller:${caller}`, limit: share(global), label: 'caller share' });
-      if (search) buckets.push({ key: `${this.scope}:caller-search:${caller}`, limit: share(searchLimit), label: 'caller search share' });
+      buckets.push({ key: `${this.scope}:caller:${caller}`, limit: share(global), label: 'caller share', share: true });
+      if (search) buckets.push({ key: `${this.scope}:caller-search:${caller}`, limit: share(searchLimit), label: 'caller search share', share: true });
     }
     return buckets;
   }
@@ -260,7 +118,8 @@ export class StripeRateBudget {
   /**
    * Waits for room in every bucket, at most MAX_WAIT_MS; then StripeBudgetExhausted. Waiting
    * requests are admitted round-robin by caller; background work only when no answer's request
-   * was made or waited for within the last window, in any process sharing the windows.
+   * was made or waited for within the last window, in any process sharing the windows. A caller's
+   * share holds only while another caller is waiting (see `syncWaiting`).
    */
   async acquire(method: string, path: string, caller: string | undefined, work?: StripeWork): Promise<void> {
     const buckets = this.bucketsFor(method, path, caller);
@@ -269,7 +128,9 @@ export class StripeRateBudget {
     if (!background) this.noteAnswersActive();
     // Nobody waits here: no turn to keep, take room at once if there is some.
     if (this.waiting === 0) {
-      const wait = background ? await this.windows.tryTake(this.backgroundBuckets(buckets), this.answersWaitingMark) : await this.windows.tryTake(buckets);
+      const wait = background
+        ? await this.windows.tryTake(this.backgroundBuckets(buckets), { unlessMarked: this.answersWaitingMark })
+        : await this.windows.tryTake(buckets, this.lendingTo(caller));
       if (wait === 0) return;
       if (!background && wait > this.maxWaitMs) throw new StripeBudgetExhausted(buckets.map((b) => b.label).join(', '), wait);
     }
@@ -288,9 +149,44 @@ export class StripeRateBudget {
   private pumping = false;
   private wake: (() => void) | undefined;
   private lastMarked = 0;
+  /** This budget's name in the waiting list: processes (and platform tenants) list callers apart. */
+  private readonly id = `${process.pid}.${Math.random().toString(36).slice(2, 10)}`;
+  /** Callers this budget listed as waiting, and when it last renewed each listing. */
+  private readonly listed = new Map<string, number>();
 
   private get answersWaitingMark(): string {
     return `${this.scope}:answers-waiting`;
+  }
+
+  private get waitersKey(): string {
+    return `${this.scope}:waiting`;
+  }
+
+  /** A caller with a share is lent the rest of the budget unless another caller is listed as waiting. */
+  private lendingTo(caller: string | undefined): TakeOptions {
+    return caller && this.limits.callerSharePercent < 100 ? { lending: { waiters: this.waitersKey, caller } } : {};
+  }
+
+  /**
+   * Lists the callers with answers waiting here, renewed while they wait and taken off once they
+   * no longer do, so every process holds the other callers to their shares exactly then.
+   */
+  private async syncWaiting(): Promise<void> {
+    if (this.limits.callerSharePercent >= 100) return;
+    const now = Date.now();
+    const updates: Promise<void>[] = [];
+    for (const caller of this.listed.keys()) {
+      if (this.answers.has(caller)) continue;
+      this.listed.delete(caller);
+      updates.push(this.windows.listWaiting(this.waitersKey, `${this.id}|${caller}`, 0));
+    }
+    for (const caller of this.answers.keys()) {
+      if (!caller || now - (this.listed.get(caller) ?? -Infinity) < WAITING_RENEW_MS) continue;
+      this.listed.set(caller, now);
+      updates.push(this.windows.listWaiting(this.waitersKey, `${this.id}|${caller}`, WAITING_LISTED_MS));
+    }
+    // Unreachable windows (Redis down) admit anyway (see tryTake): nothing to share then.
+    await Promise.all(updates).catch(() => {});
   }
 
   /** Marks "answers active" for a window, at most a few times a window (one Redis write each). */
@@ -308,6 +204,8 @@ export class StripeRateBudget {
   private enqueue(caller: string, waiter: Waiter): void {
     this.waiting++;
     if (waiter.work?.background) {
+      // Promoted (an answer joined it): the pump moves it to the answers at once, not after its nap.
+      waiter.work.onPromoted = () => this.wake?.();
       this.background.push(waiter);
       return;
     }
@@ -321,6 +219,7 @@ export class StripeRateBudget {
     this.pumping = true;
     try {
       while (this.waiting > 0) {
+        await this.syncWaiting();
         // A background read an answer now waits for (it joined it) is an answer.
         for (let i = this.background.length - 1; i >= 0; i--) {
           const waiter = this.background[i]!;
@@ -334,7 +233,7 @@ export class StripeRateBudget {
         let admitted = false;
         for (const [caller, queue] of this.answers) {
           const waiter = queue[0]!;
-          const wait = await this.tryTake(waiter.buckets);
+          const wait = await this.tryTake(waiter.buckets, this.lendingTo(caller));
           if (wait === 0) {
             queue.shift();
             this.answers.delete(caller);
@@ -353,7 +252,7 @@ export class StripeRateBudget {
           this.noteAnswersActive();
         } else if (this.background.length > 0) {
           const waiter = this.background[0]!;
-          const wait = await this.tryTake(this.backgroundBuckets(waiter.buckets), this.answersWaitingMark);
+          const wait = await this.tryTake(this.backgroundBuckets(waiter.buckets), { unlessMarked: this.answersWaitingMark });
           if (wait === 0) {
             this.background.shift();
             this.admit(waiter);
@@ -364,8 +263,10 @@ export class StripeRateBudget {
         }
         if (this.waiting === 0) break;
         // A little jitter, so processes spread over the freed slots instead of racing for the first.
+        // While callers are listed as waiting, at most WAITING_RENEW_MS: their listing stays current.
+        const nap = Math.min(Number.isFinite(soonest) ? soonest : 1, this.listed.size > 0 ? WAITING_RENEW_MS : Infinity);
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, (Number.isFinite(soonest) ? soonest : 1) + Math.floor(Math.random() * 25));
+          const timer = setTimeout(resolve, nap + Math.floor(Math.random() * 25));
           this.wake = () => {
             clearTimeout(timer);
             resolve();
@@ -375,13 +276,15 @@ export class StripeRateBudget {
       }
     } finally {
       this.pumping = false;
+      // Nothing waits here any more: this budget's callers are off the waiting list.
+      await this.syncWaiting();
     }
   }
 
   /** The windows unreachable (Redis down): admit; Stripe's own limit and our 429 retries still hold. */
-  private async tryTake(buckets: Bucket[], unlessMarked?: string): Promise<number> {
+  private async tryTake(buckets: Bucket[], options: TakeOptions): Promise<number> {
     try {
-      return await this.windows.tryTake(buckets, unlessMarked);
+      return await this.windows.tryTake(buckets, options);
     } catch {
       return 0;
     }

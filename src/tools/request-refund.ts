@@ -1,4 +1,5 @@
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
+import { StripeErrors } from '../stripe/sdk.js';
 import type { SlimCustomer } from '../cache/projections.js';
 import { REFUND_REASONS } from '../actions/policy.js';
 import { ToolError } from '../errors.js';
@@ -19,7 +20,7 @@ import { z } from 'zod';
 export const PAYMENT_NOT_FOUND_MESSAGE =
   "That payment is not on this customer's account, so it cannot be refunded here. Call get_payment_history or get_invoice_history to see this customer's payments.";
 
-const isMissing = (error: unknown) => error instanceof Stripe.errors.StripeInvalidRequestError && (error.statusCode === 404 || error.code === 'resource_missing');
+const isMissing = (error: unknown) => error instanceof StripeErrors.StripeInvalidRequestError && (error.statusCode === 404 || error.code === 'resource_missing');
 
 const customerOf = (charge: Stripe.Charge): string | null => (typeof charge.customer === 'string' ? charge.customer : (charge.customer?.id ?? null));
 

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, decodeJwt, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { LRUCache } from 'lru-cache';
 import { ConfigurationError } from '../errors.js';
+import { sha256 } from '../sha256.js';
 import { customerPrincipal, isPlausibleEmail, type CustomerPrincipal } from './principal.js';
 
 export interface IdentityTokenSettings {
@@ -82,7 +82,7 @@ export function createIdentityTokenVerifier(
 
   return {
     async verify(token: string): Promise<CustomerPrincipal> {
-      const cacheKey = createHash('sha256').update(token).digest('base64url');
+      const cacheKey = sha256(token, 'base64url');
       const known = verified.get(cacheKey);
       if (known && Date.now() < known.expMs) return known.principal;
       let payload: Record<string, unknown>;

@@ -7,6 +7,12 @@ export const DEFAULT_MEMORY_STORE_CAPACITY = 100_000;
 
 /** A full store looks for expired entries at most this often (a purge walks every entry). */
 const PURGE_INTERVAL_MS = 1_000;
+/**
+ * Below capacity, expired entries are reclaimed each time the store has doubled since the last
+ * reclaim (from at least this many): each walk is paid for by as many new keys as it visits, and
+ * entries whose TTL passed never outnumber the live ones for long, however far capacity is.
+ */
+const RECLAIM_FROM_ENTRIES = 1_000;
 
 /**
  * The store cannot take a NEW key right now (the memory store is at capacity with live entries, a
@@ -47,6 +53,8 @@ interface MemoryState {
   /** No entry expires before this (a lower bound): a purge before it would find nothing. */
   earliestExpiry: number;
   lastPurge: number;
+  /** Entries held at which expired ones are next reclaimed, below capacity. */
+  reclaimAt: number;
 }
 
 export interface MemoryStoreOptions {
@@ -62,7 +70,7 @@ export interface MemoryStoreOptions {
  * `ownedBy` charges the keys it creates to its owners, each refused beyond its quota.
  */
 export class MemoryStore implements Store {
-  private state: MemoryState = { entries: new Map(), accounts: new Map(), earliestExpiry: Number.POSITIVE_INFINITY, lastPurge: Number.NEGATIVE_INFINITY };
+  private state: MemoryState = { entries: new Map(), accounts: new Map(), earliestExpiry: Number.POSITIVE_INFINITY, lastPurge: Number.NEGATIVE_INFINITY, reclaimAt: RECLAIM_FROM_ENTRIES };
   readonly capacity: number;
   /** Who pays for the keys this view creates, outermost first (none: the store itself). */
   private owners: readonly StoreOwner[] = [];
@@ -170,6 +178,7 @@ export class MemoryStore implements Store {
     this.entries.clear();
     this.state.accounts.clear();
     this.state.earliestExpiry = Number.POSITIVE_INFINITY;
+    this.state.reclaimAt = RECLAIM_FROM_ENTRIES;
   }
 
   /** The key's entry if it has not expired; an expired one is dropped. */
@@ -206,6 +215,7 @@ export class MemoryStore implements Store {
       existing.expiresAt = expiresAt;
     } else {
       for (const owner of this.owners) this.makeRoomFor(owner);
+      this.reclaimExpired();
       this.makeRoom();
       const owners = this.ownerIds;
       this.entries.set(key, { value, expiresAt, owners });
@@ -216,6 +226,12 @@ export class MemoryStore implements Store {
       }
     }
     if (expiresAt < this.state.earliestExpiry) this.state.earliestExpiry = expiresAt;
+  }
+
+  /** Keeps what expired from piling up to capacity (a store of per-conversation keys mostly holds the dead). */
+  private reclaimExpired(): void {
+    if (this.entries.size < this.state.reclaimAt) return;
+    if (this.purgeExpired()) this.state.reclaimAt = Math.max(RECLAIM_FROM_ENTRIES, 2 * this.entries.size);
   }
 
   private makeRoom(): void {
@@ -236,10 +252,11 @@ export class MemoryStore implements Store {
     if (account.keys.size >= owner.limit) throw new StoreFullError({ owner: owner.id, quota: owner.limit });
   }
 
-  /** Drops every expired entry, unless none can have expired yet or a purge ran just now. */
-  private purgeExpired(): void {
+  /** Drops every expired entry, unless none can have expired yet or a purge ran just now (then false). */
+  private purgeExpired(): boolean {
     const now = performance.now();
-    if (now < this.state.earliestExpiry || now - this.state.lastPurge < PURGE_INTERVAL_MS) return;
+    if (now < this.state.earliestExpiry) return true;
+    if (now - this.state.lastPurge < PURGE_INTERVAL_MS) return false;
     this.state.lastPurge = now;
     let earliest = Number.POSITIVE_INFINITY;
     for (const [key, entry] of this.entries) {
@@ -247,5 +264,6 @@ export class MemoryStore implements Store {
       else if (entry.expiresAt < earliest) earliest = entry.expiresAt;
     }
     this.state.earliestExpiry = earliest;
+    return true;
   }
 }

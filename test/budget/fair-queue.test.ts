@@ -3,14 +3,15 @@
  * caller, and background reads (warming, revalidation) only when no answer waits.
  */
 import { describe, expect, it } from 'vitest';
-import type { StripeWork } from '../../src/stripe/caller-context.js';
+import { promoteToAnswer, type StripeWork } from '../../src/stripe/caller-context.js';
+import type { TakeOptions } from '../../src/stripe/budget-windows.js';
 import { StripeRateBudget, type Bucket, type WindowBackend } from '../../src/stripe/rate-budget.js';
 
 /** Windows the test opens one slot at a time; marks work as the real ones do. */
 class SlotWindows implements WindowBackend {
   free = 0;
   private readonly marks = new Map<string, number>();
-  async tryTake(_buckets: readonly Bucket[], unlessMarked?: string): Promise<number> {
+  async tryTake(_buckets: readonly Bucket[], { unlessMarked }: TakeOptions = {}): Promise<number> {
     if (unlessMarked !== undefined && (this.marks.get(unlessMarked) ?? 0) > Date.now()) return 5;
     if (this.free === 0) return 5;
     this.free--;
@@ -19,13 +20,15 @@ class SlotWindows implements WindowBackend {
   async mark(key: string, ttlMs: number): Promise<void> {
     this.marks.set(key, Date.now() + ttlMs);
   }
+  async listWaiting(): Promise<void> {}
   async fill(): Promise<void> {}
   async close(): Promise<void> {}
 }
 
 function queue() {
   const windows = new SlotWindows();
-  const budget = new StripeRateBudget(windows, 'fair', { global: 25, callerSharePercent: 100 }, 60_000);
+  // A share below 100 %: callers are lent what no other caller waits for, and listed while they wait.
+  const budget = new StripeRateBudget(windows, 'fair', { global: 25, callerSharePercent: 80 }, 60_000);
   const admitted: string[] = [];
   const ask = (label: string, caller: string | undefined, work?: StripeWork) => {
     void budget.acquire('GET', '/v1/subscriptions', caller, work).then(() => admitted.push(label));
@@ -65,7 +68,7 @@ describe('the Stripe budget admits waiting calls', () => {
     await queued();
     await openSlot();
     // A tool call now needs what `warm 2` reads (ReadThroughCache promotes it).
-    joined.background = false;
+    promoteToAnswer(joined);
     for (let i = 0; i < 2; i++) await openSlot();
     expect(admitted).toEqual(['A1', 'warm 2', 'warm 1']);
   });

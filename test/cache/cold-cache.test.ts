@@ -13,6 +13,7 @@ import { mintIdentityToken } from '../../src/demo/demo-identity.js';
 import { DEMO, FakeStripe } from '../../src/demo/fake-stripe/index.js';
 import { serveFakeStripe } from '../../src/demo/serve-fake-stripe.js';
 import { silentLogger } from '../../src/log.js';
+import { withBackgroundStripeWork } from '../../src/stripe/caller-context.js';
 import { createRuntime } from '../../src/runtime.js';
 import { runTool } from '../../src/tools/lib/run-tool.js';
 import { ALL_TOOLS } from '../../src/tools/registry.js';
@@ -130,6 +131,54 @@ describe.each<[string, () => CacheBackend]>([
     const second = b.read(spec(load));
     open();
     expect(await Promise.all([first, second])).toEqual(['Pro', 'Pro']);
+    expect(calls).toBe(1);
+  });
+
+  it('held by a background read (warming) waiting for spare budget: the first answer takes its place, and other answers wait for that one', async () => {
+    const [a, b, c] = [0, 1, 2].map(() => new ReadThroughCache(backend(), silentLogger()));
+    const key = { key: 'cus:4:subs', tags: ['t:cus:4'], ttlMs: () => 60_000 };
+    // a's warming read holds the lock and never gets budget (answers keep the budget busy).
+    let warmingCalls = 0;
+    const warming = withBackgroundStripeWork(() => a!.read({ ...key, load: () => (warmingCalls++, new Promise<string>(() => {})) }));
+    void warming.catch(() => {});
+    await expect.poll(() => warmingCalls).toBe(1);
+    let answerCalls = 0;
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const load = async () => {
+      answerCalls++;
+      await gate;
+      return 'Plus';
+    };
+    const first = b!.read({ ...key, load });
+    await expect.poll(() => answerCalls).toBe(1);
+    const second = c!.read({ ...key, load });
+    // Longer than an answer ever waited for a background holder before reading itself.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    open();
+    expect(await Promise.all([first, second])).toEqual(['Plus', 'Plus']);
+    expect(answerCalls).toBe(1);
+  });
+
+  it('held by a background read an answer of its own runtime joined: answers elsewhere wait for it', async () => {
+    const [a, b] = [new ReadThroughCache(backend(), silentLogger()), new ReadThroughCache(backend(), silentLogger())];
+    const key = { key: 'cus:5:subs', tags: ['t:cus:5'], ttlMs: () => 60_000 };
+    let calls = 0;
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const load = async () => {
+      calls++;
+      await gate;
+      return 'Team';
+    };
+    const warming = withBackgroundStripeWork(() => a.read({ ...key, load }));
+    await expect.poll(() => calls).toBe(1);
+    // A tool call in a's runtime needs the same read: it joins (and promotes) the warming read.
+    const joined = a.read({ ...key, load });
+    const elsewhere = b.read({ ...key, load });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    open();
+    expect(await Promise.all([warming, joined, elsewhere])).toEqual(['Team', 'Team', 'Team']);
     expect(calls).toBe(1);
   });
 

@@ -7,9 +7,10 @@
  * (fixtures3.json).
  */
 import Stripe from 'stripe';
+import { FAKE_ACCOUNT_ID } from './demo-account.js';
 import { chargeOutcome } from './declines.js';
 
-export const FAKE_ACCOUNT_ID = 'acct_1DemoFakeAccount';
+export { FAKE_ACCOUNT_ID };
 
 const emptyAddress = (): Stripe.Address => ({
   city: null,

