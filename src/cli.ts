@@ -112,8 +112,8 @@ Settings (environment variables):
   CACHE_MAX_MB            The cache's own memory budget, in memory or in Redis (default 64).
   STRIPE_RATE_LIMIT       Stripe requests per second for this key, all processes together (default
                           25 for test keys, 100 live). Two keys of one account: split the limit.
-  CALLER_STRIPE_SHARE     Percent of that budget one host or staff key may use (default 80:
-                          the rest always stays free for the other keys).
+  CALLER_STRIPE_SHARE     Percent of that budget one host or staff key may use while another key
+                          waits (default 80); a key alone may use all of it.
   HOST_CALLS_PER_MINUTE   Tool calls per minute per host or staff key (default 6000).
   CONVERSATION_CALLS_PER_MINUTE   Tool calls per minute per conversation (default 60).
   AUDIT                   on or off. Default: on for serve, off for stdio unless AUDIT_DB or
