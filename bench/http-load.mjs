@@ -7,14 +7,21 @@
 // Side by side in one run: this checkout's build ("after"), and with BEFORE_DIR a build of the
 // code to compare with ("before": `git archive <commit> | tar -x -C <dir>`, node_modules linked,
 // `npm run build`), plus a floor: a bare Hono app on @hono/node-server (the same adapter) that
-// answers every call with a canned copy of a real answer, i.e. what HTTP and JSON alone cost.
+// answers every call with a canned copy of a real answer, i.e. what HTTP and JSON alone cost;
+// and for /mcp a second floor, the MCP SDK's own cost (bench/support/mcp-sdk-floor.mjs): per call a
+// fresh stateless McpServer with one zod-typed tool + the SDK's web-standard Streamable HTTP
+// transport, as the product builds them, the tool answering a saved copy of a real answer. Column
+// `beyond floor µs`: a build's CPU per call minus the floor of its transport (the MCP SDK floor
+// for /mcp, the Hono floor for /v1/tools), i.e. what our own code adds.
 // Rows are interleaved round by round, in rotated order; the table shows medians over rounds.
 //
 // Run: npm run bench:http
 //      BEFORE_DIR=/tmp/sbm-before npm run bench:http
 //      BEFORE_DIR=/tmp/sbm-before HEAD_DIR=/tmp/sbm-head npm run bench:http   (a third build, e.g. the last commit: rows `head`, column `× head`)
 // Knobs (env): BEFORE_DIR= HEAD_DIR= AFTER_DIR=<this checkout> N=50 (conversations, a list: 50,500) M=60 (calls each per row)
-//   ROUNDS=3 TRANSPORTS=/v1/tools,/mcp FLOOR=1 STRIPE_LATENCY_MS=0 AUDIT (passed to serve)
+//   ROUNDS=3 TRANSPORTS=/v1/tools,/mcp FLOOR=1 (0: neither floor) SDK_FLOOR=1 (0: no MCP SDK floor)
+//   MCP_FLOOR_VALIDATOR=default (the SDK floor's servers each build the SDK's default Ajv validator)
+//   STRIPE_LATENCY_MS=0 AUDIT (passed to serve)
 //   PROFILE=1: the servers run with --cpu-prof; after the rows, each one's top owners and
 //   functions by self time are printed (profiling slows the server: read its CPU figures as
 //   relative only).
@@ -57,7 +64,7 @@ async function serveFloor() {
 
 async function main() {
   const { post } = await import('./support/http-client.mjs');
-  const { processStats, startFakeStripe, stopAll } = await import('./support/processes.mjs');
+  const { processStats, startFakeStripe, startForked, stopAll } = await import('./support/processes.mjs');
   const { startServeFrom, THIS_CHECKOUT } = await import('./support/serve-build.mjs');
   const { summarizeProfile } = await import('./support/cpu-profile.mjs');
   const { mintIdentityToken } = await import('../dist/demo/demo-identity.js');
@@ -67,6 +74,8 @@ async function main() {
   const ROUNDS = Number(process.env.ROUNDS ?? 3);
   const TRANSPORTS = (process.env.TRANSPORTS ?? '/v1/tools,/mcp').split(',');
   const FLOOR = process.env.FLOOR !== '0';
+  const SDK_FLOOR = FLOOR && process.env.SDK_FLOOR !== '0' && TRANSPORTS.includes('/mcp');
+  const SDK_FLOOR_NAME = 'floor: MCP SDK stateless, one tool';
   const PROFILE = ['1', 'true', 'yes'].includes(process.env.PROFILE ?? '');
   const LATENCY_MS = Number(process.env.STRIPE_LATENCY_MS ?? 0);
   const STRIPE_KEY = 'rk_test_fake_bench_0000000000000000';
@@ -141,6 +150,7 @@ async function main() {
   ];
   const targets = [];
   let floorChild;
+  let sdkFloor;
   try {
     for (const [name, dir] of builds) {
       const nodeArgs = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(profileRoot, name)}`] : [];
@@ -173,14 +183,26 @@ async function main() {
       const floor = { name: 'floor', dir: 'Hono + @hono/node-server, canned answer', url, pid: floorChild.pid };
       for (const transport of TRANSPORTS) await loadRow(floor, transport, Math.max(...NS));
       targets.push(floor);
+      if (SDK_FLOOR) {
+        // The same saved /mcp answer, as the tool's result: the SDK wraps it in JSON-RPC itself.
+        const { result } = JSON.parse(answers['/mcp'].body);
+        sdkFloor = await startForked(fileURLToPath(new URL('./support/mcp-sdk-floor.mjs', import.meta.url)), { FLOOR_MCP_RESULT: JSON.stringify(result) }, 'the MCP SDK floor');
+        const target = { name: SDK_FLOOR_NAME, dir: 'McpServer + WebStandardStreamableHTTPServerTransport on Hono', url: sdkFloor.ready.url, pid: sdkFloor.child.pid, transports: ['/mcp'] };
+        const check = await callTool(target.url, '/mcp', 'get_subscription_status', EMAILS[0], 'floor');
+        if (!check.ok || JSON.parse(check.text).result?.structuredContent === undefined) throw new Error(`the MCP SDK floor's answer is not a tool result: ${check.text.slice(0, 300)}`);
+        progress(`MCP SDK floor up: answers ${check.text.length} bytes to get_subscription_status (ours: ${answers['/mcp'].body.length})`);
+        await loadRow(target, '/mcp', Math.max(...NS));
+        targets.push(target);
+      }
     }
+    const servesTransport = (target, transport) => !target.transports || target.transports.includes(transport);
 
     const results = new Map();
     for (let round = 0; round < ROUNDS; round++) {
       for (const n of NS) {
         for (const transport of TRANSPORTS) {
           // Rotated each round, so no server always runs first (or right after another's GC).
-          const order = targets.map((_, i) => targets[(i + round) % targets.length]);
+          const order = targets.map((_, i) => targets[(i + round) % targets.length]).filter((target) => servesTransport(target, transport));
           for (const target of order) {
             const key = `${transport}|${n}|${target.name}`;
             const row = await loadRow(target, transport, n);
@@ -197,7 +219,10 @@ async function main() {
         const cpuOf = (name) => (results.has(`${transport}|${n}|${name}`) ? median(results.get(`${transport}|${n}|${name}`).map((row) => row.cpuUs)) : undefined);
         const beforeCpu = cpuOf('before');
         const headCpu = cpuOf('head');
+        // What our code adds: the floor of this transport (the MCP SDK's for /mcp when measured).
+        const floorCpu = cpuOf(transport === '/mcp' && SDK_FLOOR ? SDK_FLOOR_NAME : 'floor');
         for (const target of targets) {
+          if (!servesTransport(target, transport)) continue;
           const rows = results.get(`${transport}|${n}|${target.name}`);
           const cpu = median(rows.map((row) => row.cpuUs));
           table.push({
@@ -207,6 +232,7 @@ async function main() {
             'server CPU µs/call': Math.round(cpu),
             '× before': beforeCpu ? (cpu / beforeCpu).toFixed(2) : '',
             ...(headCpu ? { '× head': (cpu / headCpu).toFixed(2) } : {}),
+            ...(FLOOR ? { 'beyond floor µs': floorCpu !== undefined && !target.name.startsWith('floor') ? Math.round(cpu - floorCpu) : '' } : {}),
             'calls/s': Math.round(median(rows.map((row) => row.callsPerSecond))),
             'p50 ms': median(rows.map((row) => row.p50)).toFixed(1),
             'p99 ms': median(rows.map((row) => row.p99)).toFixed(1),
@@ -218,10 +244,12 @@ async function main() {
     }
     console.table(table);
     console.log(`${ROUNDS} rounds of N conversations × ${M} calls per server and transport (medians; errors summed), warm caches, fake Stripe at ${LATENCY_MS} ms in its own process, ${cpus().length} cores, Node ${process.version}.`);
+    if (FLOOR) console.log(`beyond floor µs: a build's server CPU per call minus ${SDK_FLOOR ? "the MCP SDK floor's for /mcp (ours beyond the SDK) and " : ''}the Hono floor's${SDK_FLOOR ? ' for /v1/tools' : ''} (ours beyond HTTP and JSON), medians.`);
     console.log('server CPU: the server process\'s user + system time over the row (/proc/<pid>/stat) per call; the load generator is this process, the fake Stripe another.');
     if (PROFILE) console.log('PROFILE=1: the servers ran with --cpu-prof, which slows them; compare the CPU figures with each other only.');
   } finally {
     if (floorChild?.connected) floorChild.disconnect();
+    await sdkFloor?.stop();
     for (const target of targets) await target.stop?.();
     await stripe.stop();
     await stopAll();

@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import type { LogFn, Logger as PinoLogger } from 'pino';
 
 /**
@@ -70,6 +71,17 @@ class PinoOnDemand {
         (line.logger.on(this.pino)[line.method] as (...written: unknown[]) => void)(...line.args);
       }
       this.writtenAt = undefined;
+    }, (error: unknown) => {
+      // Without pino nothing can be redacted, so the waiting lines are not written: say so once,
+      // in a line of our own, and let the next line try again.
+      const lost = this.waiting.splice(0).length;
+      this.loading = undefined;
+      const code = typeof (error as { code?: unknown })?.code === 'string' ? (error as { code: string }).code : 'import failed';
+      try {
+        writeSync(this.destination, `${JSON.stringify({ level: 'error', time: Date.now(), service: 'stripe-billing-mcp', msg: `logging could not start (${code}); ${lost} line(s) not written` })}\n`);
+      } catch {
+        // stderr itself is gone: nothing left to tell.
+      }
     });
   }
 }

@@ -3,7 +3,7 @@ import { loadSettings, type Settings } from './config.js';
 import { ConfigurationError } from './errors.js';
 import type { AuditTrail } from './audit/audit-trail.js';
 import { auditEnabled } from './audit/create-audit-trail.js';
-import { createLogger, type Logger } from './log.js';
+import { createLogger, flushLogs, type Logger } from './log.js';
 import { createRuntime } from './runtime.js';
 import { loadStripeSdk } from './stripe/sdk.js';
 import { serveStdio } from './server.js';
@@ -84,7 +84,7 @@ export async function runCommand(command: 'stdio' | 'serve' | 'doctor', values: 
       void (runtime.actions?.close() ?? Promise.resolve())
         .catch(() => undefined)
         .then(() => audit.close())
-        .finally(() => process.exit(0));
+        .finally(() => void flushLogs().catch(() => undefined).then(() => process.exit(0)));
     process.stdin.once('end', finish);
     process.once('SIGTERM', finish);
     process.once('SIGINT', finish);

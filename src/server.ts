@@ -4,6 +4,7 @@ import { ErrorCode, ListToolsRequestSchema, McpError, ReadResourceRequestSchema,
 import { toJsonSchemaCompat } from '@modelcontextprotocol/sdk/server/zod-json-schema-compat.js';
 import type { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { jsonSchemaValidator as JsonSchemaValidatorProvider } from '@modelcontextprotocol/sdk/validation/types.js';
+import { loadOnce } from './load-once.js';
 import type { ToolError } from './errors.js';
 import { QUOTED_VALUES_NOTE } from './format/untrusted-text.js';
 import type { PersonQuestion, ToolRuntime } from './tools/lib/context.js';
@@ -77,15 +78,14 @@ export const SERVER_INSTRUCTIONS: Record<ServerMode, string> = {
 };
 
 let validator: AjvJsonSchemaValidator | undefined;
-let loadingValidator: Promise<AjvJsonSchemaValidator> | undefined;
 /**
  * Ajv, imported and built when a person is first asked something (its only use): not compiled at
  * start-up (scripts/esbuild-ajv-on-demand.mjs keeps the SDK's own import of it out of the bundle's
  * start). One for the process: HTTP builds a server per request.
  */
-function loadValidator(): Promise<AjvJsonSchemaValidator> {
-  return (loadingValidator ??= import('@modelcontextprotocol/sdk/validation/ajv').then(({ AjvJsonSchemaValidator: Validator }) => (validator = new Validator())));
-}
+const loadValidator: () => Promise<AjvJsonSchemaValidator> = loadOnce(() =>
+  import('@modelcontextprotocol/sdk/validation/ajv').then(({ AjvJsonSchemaValidator: Validator }) => (validator = new Validator())),
+);
 function sharedValidator(): AjvJsonSchemaValidator {
   if (!validator) throw new Error('the JSON Schema validator is used before it was loaded (loadValidator)');
   return validator;

@@ -5,8 +5,9 @@ import type { Principal } from '../verify/principal.js';
 import type { AuditEntry, AuditSurface, AuditWrite, DataCategory } from './record.js';
 
 // Every call of a conversation is recorded under its hash: hashed once per conversation (the ids
-// are in memory anyway, as the call limits' keys), the most recent 10,000 kept.
-const conversationHashes = new LRUCache<string, string>({ max: 10_000 });
+// are in memory anyway, as the call limits' keys), the most recent 1 MB of them kept (by bytes, not
+// `max`, which reserves every slot up front).
+const conversationHashes = new LRUCache<string, string>({ maxSize: 1024 * 1024, sizeCalculation: (hash, conversation) => hash.length + conversation.length + 64 });
 
 /**
  * A conversation key as the trail stores it. The README asks hosts for unguessable conversation

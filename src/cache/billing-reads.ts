@@ -79,7 +79,8 @@ export class CacheTags {
     return `${this.scope}:${CACHE_SCHEMA_VERSION}:t:cus:${id}`;
   }
   // An email's tag is made on every call (each read's key starts with it): hashed once per address.
-  private readonly emailTags = new LRUCache<string, string>({ max: 10_000 });
+  // Bounded by bytes, not `max`, which reserves every slot up front (one of these per tenant).
+  private readonly emailTags = new LRUCache<string, string>({ maxSize: 1024 * 1024, sizeCalculation: (tag, email) => tag.length + email.length + 64 });
   email(email: string): string {
     let tag = this.emailTags.get(email);
     if (tag === undefined) {

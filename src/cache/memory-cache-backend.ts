@@ -15,11 +15,12 @@ export class MemoryCacheBackend implements CacheBackend {
   /** Tag tokens' share: two tags per customer and the catalogue (~100 bytes each). */
   static readonly TOKENS_SHARE = 1 / 8;
   /**
-   * Notes' share (event ids, objects' owners, the last event): an owner is noted for each object an
-   * entry names, so notes are a fraction of the entries' bytes, and must outlive the entries they
-   * help invalidate.
+   * Notes' share (event ids, objects' owners, the last event). An owner is noted for each object an
+   * entry names, in about a tenth of that object's bytes in the entry, and must outlive the entries
+   * it helps invalidate (an event about an object whose owner was dropped invalidates nothing):
+   * half the entries' budget holds the owners of about five full caches of entries.
    */
-  static readonly NOTES_SHARE = 1 / 4;
+  static readonly NOTES_SHARE = 1 / 2;
   private readonly maxBytes: number;
   private lrus: { entries: LRUCache<string, string>; tokens: LRUCache<string, string>; notes: LRUCache<string, string> } | undefined;
 

@@ -69,7 +69,12 @@ export class BearerKeys {
     return match ? this.authenticateSecret(match[1]!) : undefined;
   }
 
-  /** The caller a presented secret belongs to; every key is compared, so timing says nothing. */
+  /**
+   * The caller a presented secret belongs to. A configured key is found by the secret itself in a
+   * Map: V8 compares contents only when the per-process seeded hash matches, so timing tells
+   * nothing of how much of a key was guessed. Any other secret is compared with every stored
+   * digest in constant time.
+   */
   authenticateSecret(secret: string): HttpCaller | undefined {
     const known = this.configured.get(secret.trim());
     if (known) return { kind: known.kind, name: known.name };

@@ -1,6 +1,6 @@
 import type { ServerType } from '@hono/node-server';
 import type { MiddlewareHandler } from 'hono';
-import type { Logger } from '../log.js';
+import { flushLogs, type Logger } from '../log.js';
 
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 /** How often idle keep-alive connections are swept while in-flight requests finish. */
@@ -106,10 +106,9 @@ export function refuseWhileDraining(isDraining: () => boolean): MiddlewareHandle
 export function installSignalHandlers(shutdown: (signal?: string) => Promise<void>, exit: (code: number) => void = (code) => process.exit(code)): () => void {
   const handlers = (['SIGTERM', 'SIGINT'] as const).map((signal) => {
     const handler = () => {
-      shutdown(signal).then(
-        () => exit(0),
-        () => exit(1),
-      );
+      // The last lines (a drain that timed out, records not written) are written before the exit.
+      const exitAfterLogs = (code: number) => () => void flushLogs().catch(() => undefined).then(() => exit(code));
+      shutdown(signal).then(exitAfterLogs(0), exitAfterLogs(1));
     };
     process.once(signal, handler);
     return [signal, handler] as const;

@@ -1,5 +1,6 @@
 import type Stripe from 'stripe';
 import { ConfigurationError } from '../errors.js';
+import { loadOnce } from '../load-once.js';
 import { paddedKeyWarning, parseStripeKey, type StripeKeyInfo } from './key.js';
 import type { StripeRateBudget } from './rate-budget.js';
 import { loadStripeSdk } from './sdk.js';
@@ -81,8 +82,7 @@ const walk = (object: any, path: Path): any => path.reduce((owner, key) => owner
  */
 function deferredClient(key: StripeKeyInfo, build: () => Promise<Stripe>): StripeClient {
   let client: Stripe | undefined;
-  let loading: Promise<Stripe> | undefined;
-  const load = () => (loading ??= build().then((built) => (client = built)));
+  const load = loadOnce(() => build().then((built) => (client = built)));
   const deferred = (path: Path): unknown =>
     new Proxy(function stripeBeforeLoad() {}, {
       get(_target, name) {
@@ -92,12 +92,20 @@ function deferredClient(key: StripeKeyInfo, build: () => Promise<Stripe>): Strip
           return typeof value === 'function' ? value.bind(owner) : value;
         }
         // Not a promise itself: `await` of a resource would otherwise wait for a call never made.
-        if (name === 'then') return undefined;
+        // Nor serialisable or a class: JSON.stringify, a logger or a symbol lookup must not call it.
+        if (name === 'then' || name === 'toJSON' || name === 'constructor' || typeof name === 'symbol') return undefined;
         return deferred([...path, name]);
       },
       apply(_target, _this, args: unknown[]) {
         // Boxed, so that a list's own promise (which is also its pager) is not resolved on the way.
-        const made = load().then((loaded) => ({ returned: walk(loaded, path.slice(0, -1))[path.at(-1)!](...args) as unknown }));
+        const made = load().then((loaded) => {
+          const owner = walk(loaded, path.slice(0, -1));
+          const method: unknown = owner?.[path.at(-1)!];
+          if (typeof method !== 'function') throw new TypeError(`stripe.${path.map(String).join('.')} is not a function of the Stripe client`);
+          return { returned: method.apply(owner, args) as unknown };
+        });
+        // Whoever awaits the call sees its failure; a call nobody awaits must not stop the process.
+        made.catch(() => undefined);
         const settled = () => made.then(({ returned }) => returned);
         return {
           then: (onFulfilled?: (value: unknown) => unknown, onRejected?: (reason: unknown) => unknown) => settled().then(onFulfilled, onRejected),

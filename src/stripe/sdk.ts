@@ -1,18 +1,16 @@
 import type Stripe from 'stripe';
+import { loadOnce } from '../load-once.js';
 
 type StripeSdk = typeof Stripe;
 
 let sdk: StripeSdk | undefined;
-let loading: Promise<StripeSdk> | undefined;
 
 /**
  * The Stripe SDK, imported on first need rather than with the server: it is about a quarter of
  * the JavaScript a start would otherwise compile before its first tools/list. The bundle keeps
  * it in a chunk of its own (scripts/bundle.mjs).
  */
-export function loadStripeSdk(): Promise<StripeSdk> {
-  return (loading ??= import('stripe').then((module) => (sdk = module.default)));
-}
+export const loadStripeSdk: () => Promise<StripeSdk> = loadOnce(() => import('stripe').then((module) => (sdk = module.default)));
 
 /** What `StripeErrors.X` is before the SDK is loaded: nothing is an instance of it. */
 class NoStripeErrorYet {

@@ -51,7 +51,7 @@ describe('the in-memory cache backend is bounded by bytes', () => {
     expect(await cache.claim('event:evt_1', 600_000)).toBe(false);
     expect(await cache.get('owner:pm_1')).toBe('cus_1');
 
-    // Notes have 256 KB of a 1 MB budget: 10,000 owners of about 90 bytes each do not fit.
+    // Notes have 512 KB of a 1 MB budget: 10,000 owners of about 100 bytes each do not fit.
     for (let i = 0; i < 10_000; i++) await cache.set(`owner:pm_${String(i).padStart(8, '0')}`, 'cus_0000000000000', 600_000);
     expect(await cache.get('owner:pm_00009999')).toBe('cus_0000000000000');
     expect(await cache.get('owner:pm_00008000')).toBe('cus_0000000000000');
