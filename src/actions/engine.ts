@@ -132,6 +132,11 @@ export class ActionsEngine {
 
   constructor(private readonly options: ActionsEngineOptions) {}
 
+  /** The engine as one tool call uses it: its Stripe requests are that call's (see stripeFor); a cheap view of this one. */
+  withStripe(stripe: Stripe): ActionsEngine {
+    return stripe === this.options.stripe ? this : (Object.create(this, { options: { value: { ...this.options, stripe } } }) as ActionsEngine);
+  }
+
   get requests(): RequestStore {
     return this.options.requests;
   }

@@ -8,6 +8,7 @@ import { LRUCache } from 'lru-cache';
 import type Stripe from 'stripe';
 import { normalizeEmail } from '../verify/principal.js';
 import { findCustomersByEmail } from '../stripe/find-customers.js';
+import { stripeFor, type StripeWork } from '../stripe/caller-context.js';
 import { isStripeError, stripeErrorCode } from '../stripe/errors.js';
 import { sha256 } from '../sha256.js';
 import {
@@ -113,6 +114,8 @@ interface SubscriptionExpansions {
 
 export class BillingReads {
   readonly tags: CacheTags;
+  /** Whose reads these are (see forWork); the runtime's own: nobody's. */
+  readonly work: StripeWork | undefined = undefined;
 
   constructor(
     private readonly stripe: Stripe,
@@ -131,8 +134,8 @@ export class BillingReads {
       tags: [tag],
       ttlMs: (found) => (found.length === 0 ? this.freshness.ttlMs : this.entryTtl()),
       staleMs: () => this.staleWindow(),
-      load: async () => (await findCustomersByEmail(this.stripe, email)).map(projectCustomer),
-    });
+      load: async (work) => (await findCustomersByEmail(this.client(work), email)).map(projectCustomer),
+    }, this.work);
   }
 
   /** One record by id (staff), or null when it was deleted. */
@@ -142,19 +145,19 @@ export class BillingReads {
       tags: [this.tags.customer(id)],
       ttlMs: () => this.entryTtl(),
       staleMs: () => this.staleWindow(),
-      load: async () => {
-        const customer = await this.stripe.customers.retrieve(id);
+      load: async (work) => {
+        const customer = await this.client(work).customers.retrieve(id);
         return customer.deleted ? null : projectCustomer(customer);
       },
-    });
+    }, this.work);
   }
 
   /** The record with its default payment method (and legacy default source) expanded. */
   customerWithPaymentMethod(record: SlimCustomer): Promise<SlimCustomer | null> {
     // default_source is only expanded when set: most accounts have none, and sources are legacy.
     const expand = ['invoice_settings.default_payment_method', ...(record.default_source ? ['default_source'] : [])];
-    return this.forCustomer(record.id, `record+pm:${expand.length}`, async () => {
-      const customer = await this.stripe.customers.retrieve(record.id, { expand });
+    return this.forCustomer(record.id, `record+pm:${expand.length}`, async (work) => {
+      const customer = await this.client(work).customers.retrieve(record.id, { expand });
       if (customer.deleted) return null;
       const slim = projectCustomer(customer);
       const pm = slim.invoice_settings.default_payment_method;
@@ -167,14 +170,14 @@ export class BillingReads {
   subscriptions(customerId: string, expansions: SubscriptionExpansions = {}): Promise<SlimSubscription[]> {
     const extraTags = expansions.discounts ? [this.tags.catalog()] : [];
     const what = `subs:${expansions.discounts ? 'd' : ''}${expansions.paymentMethod ? 'p' : ''}`;
-    return this.forCustomer(customerId, what, () => this.subscriptionsFromStripe(customerId, expansions), extraTags);
+    return this.forCustomer(customerId, what, (work) => this.subscriptionsFromStripe(customerId, expansions, work), extraTags);
   }
 
   /** The same, read from Stripe now: for actions and the checks before them. */
-  async subscriptionsFromStripe(customerId: string, expansions: SubscriptionExpansions = {}): Promise<SlimSubscription[]> {
+  async subscriptionsFromStripe(customerId: string, expansions: SubscriptionExpansions = {}, work: StripeWork | undefined = this.work): Promise<SlimSubscription[]> {
     const expand = [...(expansions.discounts ? ['data.discounts.source.coupon'] : []), ...(expansions.paymentMethod ? ['data.default_payment_method'] : [])];
     // Without status: 'all', Stripe omits canceled subscriptions.
-    const page = await this.stripe.subscriptions.list({ customer: customerId, status: 'all', limit: 100, ...(expand.length ? { expand } : {}) });
+    const page = await this.client(work).subscriptions.list({ customer: customerId, status: 'all', limit: 100, ...(expand.length ? { expand } : {}) });
     const subs = page.data.map(projectSubscription);
     for (const sub of subs) if (sub.default_payment_method) this.recordOwner(typeof sub.default_payment_method === 'string' ? sub.default_payment_method : sub.default_payment_method.id, customerId);
     return subs;
@@ -185,8 +188,8 @@ export class BillingReads {
    * status whatever the limit asked, so the overview, the history and every limit share it.
    */
   async invoices(customerId: string, options: { limit: number; status?: Stripe.InvoiceListParams.Status | undefined }): Promise<{ data: SlimInvoice[]; has_more: boolean }> {
-    const page = await this.forCustomer(customerId, `invoices:${options.status ?? 'any'}`, async () => {
-      const listed = await this.stripe.invoices.list({ customer: customerId, limit: PAGE_SIZE, ...(options.status ? { status: options.status } : {}) });
+    const page = await this.forCustomer(customerId, `invoices:${options.status ?? 'any'}`, async (work) => {
+      const listed = await this.client(work).invoices.list({ customer: customerId, limit: PAGE_SIZE, ...(options.status ? { status: options.status } : {}) });
       for (const invoice of listed.data) if (invoice.id) this.recordOwner(invoice.id, customerId);
       return { data: listed.data.map(projectInvoice), has_more: listed.has_more };
     });
@@ -195,8 +198,8 @@ export class BillingReads {
 
   /** The newest charges, as `invoices` does: one entry per record. */
   async charges(customerId: string, limit: number): Promise<{ data: SlimCharge[]; has_more: boolean }> {
-    const page = await this.forCustomer(customerId, 'charges', async () => {
-      const listed = await this.stripe.charges.list({ customer: customerId, limit: PAGE_SIZE });
+    const page = await this.forCustomer(customerId, 'charges', async (work) => {
+      const listed = await this.client(work).charges.list({ customer: customerId, limit: PAGE_SIZE });
       for (const charge of listed.data) this.recordOwner(charge.id, customerId);
       return { data: listed.data.map(projectCharge), has_more: listed.has_more };
     });
@@ -208,9 +211,9 @@ export class BillingReads {
     return this.forCustomer(
       customerId,
       `preview:${subscriptionId ?? ''}`,
-      async () => {
+      async (work) => {
         try {
-          return projectInvoice(await this.stripe.invoices.createPreview({ customer: customerId, ...(subscriptionId ? { subscription: subscriptionId } : {}) }));
+          return projectInvoice(await this.client(work).invoices.createPreview({ customer: customerId, ...(subscriptionId ? { subscription: subscriptionId } : {}) }));
         } catch (error) {
           if (stripeErrorCode(error) === 'invoice_upcoming_none') return null;
           throw error;
@@ -222,8 +225,8 @@ export class BillingReads {
   }
 
   balanceTransactions(customerId: string, limit: number): Promise<SlimBalanceTransaction[]> {
-    return this.forCustomer(customerId, `balance:${limit}`, async () => {
-      const page = await this.stripe.customers.listBalanceTransactions(customerId, { limit });
+    return this.forCustomer(customerId, `balance:${limit}`, async (work) => {
+      const page = await this.client(work).customers.listBalanceTransactions(customerId, { limit });
       return page.data.map(projectBalanceTransaction);
     });
   }
@@ -236,9 +239,9 @@ export class BillingReads {
       tags: [tag],
       ttlMs: () => this.entryTtl(),
       staleMs: () => this.staleWindow(),
-      load: async () => {
+      load: async (work) => {
         const prices: CatalogPrice[] = [];
-        for await (const price of this.stripe.prices.list({ active: true, type: 'recurring', limit: 100, expand: ['data.product'] })) {
+        for await (const price of this.client(work).prices.list({ active: true, type: 'recurring', limit: 100, expand: ['data.product'] })) {
           const product = price.product;
           if (typeof product === 'string' || product.deleted || !product.active) continue;
           prices.push({ price: projectPrice(price), product: projectProduct(product) });
@@ -246,7 +249,7 @@ export class BillingReads {
         }
         return prices;
       },
-    });
+    }, this.work);
   }
 
   /** A product outside the catalogue (a legacy or archived plan's), or null when it was deleted. */
@@ -257,11 +260,11 @@ export class BillingReads {
       tags: [tag],
       ttlMs: () => this.entryTtl(),
       staleMs: () => this.staleWindow(),
-      load: async () => {
-        const product = await this.stripe.products.retrieve(id);
+      load: async (work) => {
+        const product = await this.client(work).products.retrieve(id);
         return product.deleted ? null : projectProduct(product);
       },
-    });
+    }, this.work);
   }
 
   /**
@@ -276,11 +279,11 @@ export class BillingReads {
       tags: [tag],
       ttlMs: (plans) => (plans === null ? this.freshness.ttlMs : this.entryTtl()),
       staleMs: () => this.staleWindow(),
-      load: async () => {
+      load: async (work) => {
         try {
           const configuration = configurationId
-            ? await this.stripe.billingPortal.configurations.retrieve(configurationId, { expand })
-            : (await this.stripe.billingPortal.configurations.list({ is_default: true, limit: 1, expand: expand.map((path) => `data.${path}`) })).data[0];
+            ? await this.client(work).billingPortal.configurations.retrieve(configurationId, { expand })
+            : (await this.client(work).billingPortal.configurations.list({ is_default: true, limit: 1, expand: expand.map((path) => `data.${path}`) })).data[0];
           return configuration ? projectSwitchablePlans(configuration) : null;
         } catch (error) {
           // No permission or no such configuration: plans are then not narrowed (doctor says so).
@@ -288,7 +291,7 @@ export class BillingReads {
           throw error;
         }
       },
-    });
+    }, this.work);
   }
 
   /** The customer an earlier read recorded as owning this object (a payment method, charge or invoice). */
@@ -335,6 +338,19 @@ export class BillingReads {
   private readonly warmedRecently = new LRUCache<string, true>({ max: 10_000, ttl: WARM_AGAIN_AFTER_MS });
   private readonly warming = new Set<Promise<void>>();
 
+  /**
+   * These reads as made for `work` (a tool call's caller, a warming read): a cheap view with this
+   * object as its prototype. No work: this object.
+   */
+  forWork(work: StripeWork | undefined): BillingReads {
+    return work ? (Object.create(this, { work: { value: work } }) as BillingReads) : this;
+  }
+
+  /** The client as seen by a read's work (the answer's, or a revalidation's in the background). */
+  private client(work: StripeWork | undefined): Stripe {
+    return stripeFor(this.stripe, work);
+  }
+
   close(): Promise<void> {
     return this.cache.backend.close();
   }
@@ -344,9 +360,9 @@ export class BillingReads {
     await this.cache.invalidate([this.tags.customer(customerId)]).catch(() => {});
   }
 
-  private forCustomer<T>(customerId: string, what: string, load: () => Promise<T>, extraTags: string[] = []): Promise<T> {
+  private forCustomer<T>(customerId: string, what: string, load: (work: StripeWork | undefined) => Promise<T>, extraTags: string[] = []): Promise<T> {
     const tag = this.tags.customer(customerId);
-    return this.cache.read({ key: `${tag}:${what}`, tags: [tag, ...extraTags], ttlMs: () => this.entryTtl(), staleMs: () => this.staleWindow(), load });
+    return this.cache.read({ key: `${tag}:${what}`, tags: [tag, ...extraTags], ttlMs: () => this.entryTtl(), staleMs: () => this.staleWindow(), load }, this.work);
   }
 
   private entryTtl(): number {

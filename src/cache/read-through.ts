@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { Logger } from '../log.js';
-import { currentStripeWork, promoteToAnswer, withBackgroundStripeWork, type StripeWork } from '../stripe/caller-context.js';
+import { backgroundWork, promoteToAnswer, type StripeWork } from '../stripe/caller-context.js';
 import type { CacheBackend } from './cache-backend.js';
 
 /** Larger values are answered but not cached: an entry is a projection, never a bulk export. */
@@ -38,7 +38,8 @@ export interface ReadSpec<T> {
    * while a background read refreshes it (only where events invalidate entries: webhooks).
    */
   staleMs?: (value: T) => number;
-  load: () => Promise<T>;
+  /** Reads Stripe for `work`: the reader's who started the read, or a revalidation's (background). */
+  load: (work: StripeWork | undefined) => Promise<T>;
 }
 
 export type CacheOutcome = 'hit' | 'stale' | 'miss' | 'error';
@@ -97,7 +98,8 @@ export class ReadThroughCache {
     this.now = options.now ?? Date.now;
   }
 
-  async read<T>(spec: ReadSpec<T>): Promise<T> {
+  /** `work`: whose read this is (a tool call's caller, a warming read); none: nobody's. */
+  async read<T>(spec: ReadSpec<T>, work?: StripeWork): Promise<T> {
     let tokens: string[] | undefined;
     try {
       const found = await this.backend.read(spec.key, spec.tags);
@@ -113,7 +115,6 @@ export class ReadThroughCache {
       this.observe('error');
       this.logFailure(error);
     }
-    const work = currentStripeWork();
     // Per caller too: the shared read spends its starter's share of the Stripe budget, so a caller
     // whose share is used up must not make another caller's identical read fail as busy.
     const base = `${spec.key}|${tokens ? tokens.join(',') : 'uncached'}`;
@@ -162,12 +163,12 @@ export class ReadThroughCache {
    * the others wait for it, then read it from the cache.
    */
   private async fetchOnce<T>(spec: ReadSpec<T>, tokens: string[] | undefined, flight: Flight): Promise<T> {
-    if (!tokens) return this.loadAndStore(spec, undefined);
+    if (!tokens) return this.loadAndStore(spec, flight.work, undefined);
     const deadline = Date.now() + FETCH_LOCK_MS;
     let poll = POLL_FIRST_MS;
     let current = tokens;
     let waited = false;
-    const background = currentStripeWork()?.background === true;
+    const background = flight.work?.background === true;
     for (;;) {
       let lock = this.lockKey(spec.key, current);
       let claimed: boolean;
@@ -183,7 +184,7 @@ export class ReadThroughCache {
         }
       } catch (error) {
         this.logFailure(error);
-        return this.loadAndStore(spec, undefined);
+        return this.loadAndStore(spec, flight.work, undefined);
       }
       if (claimed) {
         // The holder we waited for may have written its entry just before letting go.
@@ -197,15 +198,15 @@ export class ReadThroughCache {
             return served.value as T;
           }
         }
-        if (!background) return this.loadAndStore(spec, current, lock);
+        if (!background) return this.loadAndStore(spec, flight.work, current, lock);
         // Only while Stripe is being read: a promotion after that would leave a lock nobody deletes.
         flight.backgroundLock = lock;
-        const load = () => spec.load().finally(() => (flight.backgroundLock = undefined));
-        return this.loadAndStore({ ...spec, load }, current, lock);
+        const load = (work: StripeWork | undefined) => spec.load(work).finally(() => (flight.backgroundLock = undefined));
+        return this.loadAndStore({ ...spec, load }, flight.work, current, lock);
       }
       waited = true;
       // Waited as long as a holder may hold the lock: read Stripe ourselves (its answer is no less fresh).
-      if (Date.now() >= deadline) return this.loadAndStore(spec, current);
+      if (Date.now() >= deadline) return this.loadAndStore(spec, flight.work, current);
       await sleep(poll);
       poll = Math.min(POLL_MAX_MS, poll * 2);
       let found: { value: string | undefined; tokens: string[] };
@@ -213,7 +214,7 @@ export class ReadThroughCache {
         found = await this.backend.read(spec.key, spec.tags);
       } catch (error) {
         this.logFailure(error);
-        return this.loadAndStore(spec, undefined);
+        return this.loadAndStore(spec, flight.work, undefined);
       }
       const served = this.serve(spec.key, found.value, found.tokens);
       if (served && !served.stale) return served.value as T;
@@ -227,12 +228,12 @@ export class ReadThroughCache {
     const flight = `${spec.key}|${tokens.join(',')}`;
     if (this.revalidating.has(flight)) return;
     this.revalidating.add(flight);
-    void withBackgroundStripeWork(async () => {
+    void (async () => {
       const lock = this.lockKey(spec.key, tokens);
       // Another process refreshes it already.
       if (!(await this.backend.claim(lock, FETCH_LOCK_MS, HOLDER_BACKGROUND))) return;
-      await this.loadAndStore(spec, tokens, lock);
-    })
+      await this.loadAndStore(spec, backgroundWork(), tokens, lock);
+    })()
       .catch(() => {})
       .finally(() => {
         this.revalidating.delete(flight);
@@ -245,9 +246,9 @@ export class ReadThroughCache {
   }
 
   /** Reads Stripe and writes the entry; with a lock, the entry is written before the lock is let go, so waiters find it. */
-  private async loadAndStore<T>(spec: ReadSpec<T>, tokens: string[] | undefined, lock?: string): Promise<T> {
+  private async loadAndStore<T>(spec: ReadSpec<T>, work: StripeWork | undefined, tokens: string[] | undefined, lock?: string): Promise<T> {
     try {
-      const value = await spec.load();
+      const value = await spec.load(work);
       const ttlMs = spec.ttlMs(value);
       if (tokens && ttlMs > 0) {
         const now = this.now();

@@ -11,7 +11,7 @@ import { ASSISTANT_SURFACES, findDisclosures, type Disclosures } from '../audit/
 import type { DataCategory } from '../audit/record.js';
 import type { ToolError, ToolErrorKind } from '../errors.js';
 import { isoDate } from '../format/dates.js';
-import { withStripeCaller } from '../stripe/caller-context.js';
+import { answerWork } from '../stripe/caller-context.js';
 import { mapStripeError } from '../stripe/errors.js';
 import { PERMISSIONS } from '../stripe/permission-probes.js';
 import type { CustomerTarget, ToolRuntime } from '../tools/lib/context.js';
@@ -206,15 +206,19 @@ async function lookUpInsight(runtime: ToolRuntime, staffName: string, query: Ins
   // Read alongside Stripe; findDisclosures answers "unavailable" rather than throwing.
   const disclosuresLoading = runtime.audit ? findDisclosures(runtime.audit, { email: base.email, surfaces: ASSISTANT_SURFACES, limit: 20, ...(runtime.tenantId ? { tenant_id: runtime.tenantId } : {}) }, runtime.log) : undefined;
   try {
-    const [customers, conversation, codeLock] = await withStripeCaller(`staff:${staffName}`, () =>
-      Promise.all([runtime.reads.customersByEmail(query.email), checkConversation(runtime, query), codeVerificationLock(runtime, base.email)]),
-    );
+    // The staff member's Stripe requests are charged to their share of the request budget.
+    const work = answerWork(`staff:${staffName}`);
+    const [customers, conversation, codeLock] = await Promise.all([
+      runtime.reads.forWork(work).customersByEmail(query.email),
+      checkConversation(runtime, query),
+      codeVerificationLock(runtime, base.email),
+    ]);
     if (customers.length === 0) return { ...base, status: 'not_found', message: NO_CUSTOMER_MESSAGE };
     found(customers.map((customer) => customer.id));
     const chosen = customers.find((customer) => customer.id === query.customer) ?? customers[0]!;
     const target: CustomerTarget = { email: base.email, customers: [chosen], unverified: false };
-    const ctx = createToolContext(runtime, staffPrincipal(staffName), { customer_id: chosen.id }, undefined);
-    const { unavailable, ...overview } = await withStripeCaller(`staff:${staffName}`, () => loadCustomerOverview(ctx, target, { partial: true }));
+    const ctx = createToolContext(runtime, staffPrincipal(staffName), { customer_id: chosen.id }, undefined, undefined, undefined, work);
+    const { unavailable, ...overview } = await loadCustomerOverview(ctx, target, { partial: true });
     for (const failure of unavailable) runtime.log.warn({ section: failure.section, outcome: failure.error.kind, detail: failure.error.logDetail, staff: staffName }, 'insight section unavailable');
     const notices = unavailable.map((failure) => ({ section: failure.section, message: agentMessage(failure.error) }));
     const disclosures = await disclosuresLoading;

@@ -1,5 +1,5 @@
 import Stripe from 'stripe';
-import { currentStripeWork } from './caller-context.js';
+import { takeStripeWork } from './caller-context.js';
 import { endpointOf, LOCAL_BUDGET_CODE, StripeBudgetExhausted, type StripeRateBudget } from './rate-budget.js';
 
 type HttpClient = ReturnType<typeof Stripe.createNodeHttpClient> | ReturnType<typeof Stripe.createFetchHttpClient>;
@@ -70,7 +70,8 @@ export class BudgetedHttpClient extends Stripe.HttpClient {
     protocol: string,
     timeout: number,
   ): Promise<HttpClientResponse> {
-    const work = currentStripeWork();
+    // Whose request this is travels in its headers (stripeFor); it never goes on to Stripe.
+    const work = takeStripeWork(headers as Record<string, unknown> | undefined);
     const started = Date.now();
     for (let attempt = 0; ; attempt++) {
       try {

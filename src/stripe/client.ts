@@ -1,5 +1,6 @@
 import type Stripe from 'stripe';
 import { ConfigurationError } from '../errors.js';
+import { placePendingWork } from './caller-context.js';
 import { loadOnce } from '../load-once.js';
 import { paddedKeyWarning, parseStripeKey, type StripeKeyInfo } from './key.js';
 import type { StripeRateBudget } from './rate-budget.js';
@@ -102,7 +103,7 @@ function deferredClient(key: StripeKeyInfo, build: () => Promise<Stripe>): Strip
           const owner = walk(loaded, path.slice(0, -1));
           const method: unknown = owner?.[path.at(-1)!];
           if (typeof method !== 'function') throw new TypeError(`stripe.${path.map(String).join('.')} is not a function of the Stripe client`);
-          return { returned: method.apply(owner, args) as unknown };
+          return { returned: method.apply(owner, placePendingWork(method, args)) as unknown };
         });
         // Whoever awaits the call sees its failure; a call nobody awaits must not stop the process.
         made.catch(() => undefined);

@@ -35,7 +35,7 @@ export default defineTool({
         message: 'Email accepted WITHOUT verification (trust-email mode): billing tools now answer for this address, and say so in every result.',
       };
     }
-    const started = await verification.codes.start(conversation, input.email);
+    const started = await verification.codes.start(conversation, input.email, ctx.reads.work);
     return { status: 'code_sent' as const, expires_in_minutes: started.expiresInMinutes, message: started.message };
   },
   summarize(output) {

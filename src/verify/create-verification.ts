@@ -45,7 +45,7 @@ export function createVerification(options: VerificationOptions): Verification |
     grants,
     secret,
     log,
-    customerExists: async (email) => (await options.reads.customersByEmail(email)).length > 0,
+    customerExists: async (email, work) => (await options.reads.forWork(work).customersByEmail(email)).length > 0,
     sendCode: (message) => mailer.sendCode(message),
     ...(mailer.verify ? { checkMailServer: () => mailer.verify!() } : {}),
   });

@@ -1,6 +1,7 @@
 import { createHmac, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
 import { BUSY_MESSAGE, ToolError, UserInputError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { StripeWork } from '../stripe/caller-context.js';
 import type { GrantStore, Grant } from './grants.js';
 import { isPlausibleEmail, normalizeEmail } from './principal.js';
 import type { Store } from './store.js';
@@ -50,7 +51,8 @@ export interface EmailCodeDependencies {
   /** HMAC key: codes are stored only as keyed hashes. Shared by every process of one deployment. */
   secret: Uint8Array;
   /** Does a Stripe customer use this email? Decides only whether mail is sent. */
-  customerExists(email: string): Promise<boolean>;
+  /** `work`: whose look-up it is (the tool call's), for the Stripe request budget. */
+  customerExists(email: string, work?: StripeWork): Promise<boolean>;
   /** Sends the code; rejects on delivery failure. */
   sendCode(message: { to: string; code: string; expiresInMinutes: number }): Promise<void>;
   /** Connects and logs in to the mail server, without a recipient; rejects when it cannot. */
@@ -173,7 +175,7 @@ export class EmailCodeVerifier {
     for (const listener of this.lockListeners) listener();
   }
 
-  async start(conversation: string, rawEmail: string): Promise<{ message: string; expiresInMinutes: number }> {
+  async start(conversation: string, rawEmail: string, work?: StripeWork): Promise<{ message: string; expiresInMinutes: number }> {
     const trimmed = rawEmail.trim();
     if (!isPlausibleEmail(trimmed)) throw new UserInputError('That does not look like an email address. Ask the customer to check it (for example name@example.com).');
     const email = normalizeEmail(trimmed);
@@ -233,7 +235,7 @@ export class EmailCodeVerifier {
 
     // Neither the lookup nor the mail is awaited: the answer must not reveal, by content or by
     // timing, whether the address belongs to a customer.
-    void this.deliver(email, code);
+    void this.deliver(email, code, work);
     return { message: CODE_SENT_MESSAGE, expiresInMinutes: Math.round(limits.codeTtlMs / 60_000) };
   }
 
@@ -266,20 +268,20 @@ export class EmailCodeVerifier {
    * retried, and neither is the mail: the mailer reports its own failures and the mail-server
    * check then refuses new starts.
    */
-  private async deliver(email: string, code: string): Promise<void> {
+  private async deliver(email: string, code: string, work: StripeWork | undefined): Promise<void> {
     try {
-      if (!(await this.lookUpWithRetries(email))) return;
+      if (!(await this.lookUpWithRetries(email, work))) return;
       await this.deps.sendCode({ to: email, code, expiresInMinutes: Math.round(this.limits.codeTtlMs / 60_000) });
     } catch (error) {
       this.deps.log.error({ err: describeError(error) }, 'verification code could not be delivered');
     }
   }
 
-  private async lookUpWithRetries(email: string): Promise<boolean> {
+  private async lookUpWithRetries(email: string, work: StripeWork | undefined): Promise<boolean> {
     const delays = this.deps.deliveryRetryDelaysMs ?? DELIVERY_RETRY_DELAYS_MS;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.deps.customerExists(email);
+        return await this.deps.customerExists(email, work);
       } catch (error) {
         const lasting = error instanceof ToolError && (error.kind === 'configuration' || error.kind === 'not_available' || error.kind === 'input');
         const delay = delays[attempt];

@@ -13,7 +13,7 @@ import { mintIdentityToken } from '../../src/demo/demo-identity.js';
 import { DEMO, FakeStripe } from '../../src/demo/fake-stripe/index.js';
 import { serveFakeStripe } from '../../src/demo/serve-fake-stripe.js';
 import { silentLogger } from '../../src/log.js';
-import { withBackgroundStripeWork } from '../../src/stripe/caller-context.js';
+import { backgroundWork } from '../../src/stripe/caller-context.js';
 import { createRuntime } from '../../src/runtime.js';
 import { runTool } from '../../src/tools/lib/run-tool.js';
 import { ALL_TOOLS } from '../../src/tools/registry.js';
@@ -139,7 +139,7 @@ describe.each<[string, () => CacheBackend]>([
     const key = { key: 'cus:4:subs', tags: ['t:cus:4'], ttlMs: () => 60_000 };
     // a's warming read holds the lock and never gets budget (answers keep the budget busy).
     let warmingCalls = 0;
-    const warming = withBackgroundStripeWork(() => a!.read({ ...key, load: () => (warmingCalls++, new Promise<string>(() => {})) }));
+    const warming = a!.read({ ...key, load: () => (warmingCalls++, new Promise<string>(() => {})) }, backgroundWork());
     void warming.catch(() => {});
     await expect.poll(() => warmingCalls).toBe(1);
     let answerCalls = 0;
@@ -171,7 +171,7 @@ describe.each<[string, () => CacheBackend]>([
       await gate;
       return 'Team';
     };
-    const warming = withBackgroundStripeWork(() => a.read({ ...key, load }));
+    const warming = a.read({ ...key, load }, backgroundWork());
     await expect.poll(() => calls).toBe(1);
     // A tool call in a's runtime needs the same read: it joins (and promotes) the warming read.
     const joined = a.read({ ...key, load });

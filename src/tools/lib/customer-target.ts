@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ToolError, UserInputError } from '../../errors.js';
+import { answerWork, stripeFor, type StripeWork } from '../../stripe/caller-context.js';
 import { mapStripeError } from '../../stripe/errors.js';
 import { isPlausibleEmail, normalizeEmail, type Principal, type UnverifiedVisitor } from '../../verify/principal.js';
 import type { CustomerTarget, ToolContext, ToolRuntime } from './context.js';
@@ -35,7 +36,7 @@ export const NO_BILLING_ACCOUNT_MESSAGE =
   'No billing account was found for this email address. The customer may have signed up with a different email; they can check the address on their receipts.';
 
 /** Undefined when there is nobody to look up, or nobody found. */
-async function resolveTarget(runtime: ToolRuntime, principal: Principal, staffTarget: StaffTarget | undefined): Promise<CustomerTarget | undefined> {
+async function resolveTarget(runtime: Pick<ToolRuntime, 'reads'>, principal: Principal, staffTarget: StaffTarget | undefined): Promise<CustomerTarget | undefined> {
   if (principal.kind === 'unverified') return undefined;
   if (principal.kind === 'customer') {
     const customers = await runtime.reads.customersByEmail(principal.email).catch((error: unknown) => {
@@ -47,7 +48,7 @@ async function resolveTarget(runtime: ToolRuntime, principal: Principal, staffTa
   return resolveStaffTarget(runtime, staffTarget);
 }
 
-async function resolveStaffTarget(runtime: ToolRuntime, staffTarget: StaffTarget | undefined): Promise<CustomerTarget | undefined> {
+async function resolveStaffTarget(runtime: Pick<ToolRuntime, 'reads'>, staffTarget: StaffTarget | undefined): Promise<CustomerTarget | undefined> {
   const customerId = staffTarget?.customer_id;
   const email = staffTarget?.email?.trim();
   if (customerId) {
@@ -78,12 +79,21 @@ export function createToolContext(
   optionalPermissions?: Readonly<Record<string, string>>,
   /** Who asked and through which surface, and the person's channels (runTool); the panel: none. */
   call: Pick<ToolContext, 'caller' | 'surface' | 'handOff' | 'askPerson'> = { caller: undefined, surface: 'panel', handOff: () => undefined },
+  /** Whose Stripe requests the call's are (the request budget's shares); default: the caller's answer. */
+  work: StripeWork | undefined = answerWork(call.caller),
 ): ToolContext {
   let lookup: Promise<CustomerTarget | undefined> | undefined;
-  const load = () => (lookup ??= resolveTarget(runtime, principal, staffTarget));
+  // The call's Stripe client, reads and actions carry its work to the request budget.
+  const stripe = stripeFor(runtime.stripe, work);
+  const reads = work ? runtime.reads.forWork(work) : runtime.reads;
+  const actions = runtime.actions?.withStripe(stripe);
+  const load = () => (lookup ??= resolveTarget({ reads }, principal, staffTarget));
   // The runtime is the context's prototype, not copied into it: spreading its members into every
   // call's context took about 20 µs a call. The per-call members are the context's own.
   return Object.assign(Object.create(runtime) as ToolRuntime, {
+    stripe,
+    reads,
+    actions,
     principal,
     conversation,
     async customer() {

@@ -3,7 +3,6 @@ import type { ConfirmationHandoff } from '../../actions/engine.js';
 import { callEntry } from '../../audit/call-entry.js';
 import type { AuditSurface } from '../../audit/record.js';
 import { ToolError, UserInputError } from '../../errors.js';
-import { withStripeCaller } from '../../stripe/caller-context.js';
 import { mapStripeError } from '../../stripe/errors.js';
 import { isPlausibleEmail, isUnprovenCustomer, normalizeEmail, type Principal } from '../../verify/principal.js';
 import type { CustomerTarget, PersonQuestion, ToolRuntime } from './context.js';
@@ -198,7 +197,7 @@ export async function runTool(
       handOff: (handed) => void (confirmation = handed),
       askPerson: options.askPerson,
     }));
-    const raw = await withStripeCaller(options.caller, () => tool.handler(handlerInput, context));
+    const raw = await tool.handler(handlerInput, context);
     // zod's output is already a fresh copy holding only declared fields; dropping its `undefined` members makes it what every transport's JSON carries.
     const output = dropUndefined((compiledFor(tool).result ??= z.object(tool.outputSchema)).parse(raw)) as Record<string, unknown>;
     if (unverified) output.identity_notice = UNVERIFIED_IDENTITY_NOTICE;
