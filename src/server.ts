@@ -178,7 +178,7 @@ export function createMcpServer(options: McpServerOptions): McpServer {
     }
   };
   syncAvailability();
-  listTools(server, registered, options);
+  listTools(server, registered, options, () => apps);
   if (options.followAvailability && options.runtime.availability) {
     const unsubscribe = options.runtime.availability.onChange(syncAvailability);
     server.server.onclose = () => unsubscribe();
@@ -251,6 +251,9 @@ export function prebuiltToolList(): PrebuiltToolList {
   return list;
 }
 
+/** Entries for clients that render no cards: without the card's `_meta`, once per tool and mode. */
+const entriesWithoutMeta = new WeakMap<AnyToolDefinition, Partial<Record<ServerMode, Tool>>>();
+
 /** Entries converted at run time (src, dist), once per tool and mode: HTTP builds a server per request. */
 const convertedEntries = new WeakMap<AnyToolDefinition, Partial<Record<ServerMode, Tool>>>();
 
@@ -258,15 +261,24 @@ const convertedEntries = new WeakMap<AnyToolDefinition, Partial<Record<ServerMod
  * tools/list, in place of the SDK's handler: the same entries (`listedTool`), taken from
  * the list the bundle carries when it has the tool, else converted once and kept.
  */
-function listTools(server: McpServer, registered: ReadonlyArray<{ tool: AnyToolDefinition; handle: RegisteredTool }>, options: McpServerOptions): void {
+function listTools(server: McpServer, registered: ReadonlyArray<{ tool: AnyToolDefinition; handle: RegisteredTool }>, options: McpServerOptions, clientRendersCards: () => boolean): void {
   const { mode } = options;
   const prebuilt = PREBUILT_TOOL_LIST?.[mode];
-  const entry = (tool: AnyToolDefinition): Tool => {
+  const withMeta = (tool: AnyToolDefinition): Tool => {
     const ready = prebuilt?.[tool.name];
     if (ready) return ready;
     let converted = convertedEntries.get(tool);
     if (!converted) convertedEntries.set(tool, (converted = {}));
     return (converted[mode] ??= listedTool(tool.name, toolRegistration(tool, mode)));
+  };
+  // The card's `_meta` (which resource renders a result) means nothing to a client that renders no
+  // cards, and its model would read it in every list: such a client gets each entry without it.
+  const entry = (tool: AnyToolDefinition): Tool => {
+    const listed = withMeta(tool);
+    if (listed._meta === undefined || clientRendersCards()) return listed;
+    let plain = entriesWithoutMeta.get(tool);
+    if (!plain) entriesWithoutMeta.set(tool, (plain = {}));
+    return (plain[mode] ??= (({ _meta: _forCardsOnly, ...rest }) => rest)(listed));
   };
   let onFirstList = options.onFirstList;
   server.server.setRequestHandler(ListToolsRequestSchema, () => {

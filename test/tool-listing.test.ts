@@ -10,6 +10,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { APP_RESOURCE_MIME_TYPE, APPS_EXTENSION_ID } from '../src/apps/billing-card.js';
 import { prebuiltToolList } from '../src/server.js';
 import { toolRegistration } from '../src/tool-listing.js';
 import { ALL_TOOLS, APP_TOOLS } from '../src/tools/registry.js';
@@ -38,10 +39,11 @@ async function sdkList(mode: 'customer' | 'staff', names: readonly string[]): Pr
   }
 }
 
-/** tools/list as the built bundle answers it over stdio, on the demo account. */
-async function bundleList(args: string[]): Promise<Record<string, Tool>> {
+/** tools/list as the built bundle answers it over stdio, on the demo account, to a client that renders cards or not. */
+async function bundleList(args: string[], apps: boolean): Promise<Record<string, Tool>> {
   const transport = new StdioClientTransport({ command: process.execPath, args: [BUNDLE_CLI, ...args], env: cleanEnv({ LOG_LEVEL: 'silent' }), stderr: 'ignore' });
-  const client = new Client({ name: 'tool-listing-test', version: '1.0.0' });
+  const capabilities = { extensions: { [APPS_EXTENSION_ID]: { mimeTypes: [APP_RESOURCE_MIME_TYPE] } } };
+  const client = new Client({ name: 'tool-listing-test', version: '1.0.0' }, apps ? { capabilities } : {});
   await client.connect(transport);
   try {
     const { tools } = await client.listTools();
@@ -65,9 +67,16 @@ describe('the listed tools are what the MCP SDK would list', () => {
     ['staff', ['--demo', '--staff']],
   ] as const) {
     it(`the built bundle's tools/list (${label}) equals the SDK's for the same tools`, async () => {
-      const listed = await bundleList([...args]);
+      const listed = await bundleList([...args], true);
       expect(listed.get_subscription_status?.inputSchema.type).toBe('object');
       expect(listed).toEqual(await sdkList(label, Object.keys(listed)));
+    });
+
+    it(`the built bundle's tools/list (${label}) to a client that renders no cards is the SDK's without the card's _meta`, async () => {
+      const listed = await bundleList([...args], false);
+      const withoutMeta = Object.fromEntries(Object.entries(await sdkList(label, Object.keys(listed))).map(([name, { _meta, ...tool }]) => [name, tool]));
+      expect(Object.values(listed).some((tool) => tool._meta !== undefined)).toBe(false);
+      expect(listed).toEqual(withoutMeta);
     });
   }
 });

@@ -63,7 +63,7 @@ describe('the billing card over MCP', () => {
     expect([APPS_EXTENSION_ID, APP_RESOURCE_MIME_TYPE, LEGACY_RESOURCE_URI_KEY]).toEqual([EXTENSION_ID, RESOURCE_MIME_TYPE, RESOURCE_URI_META_KEY]);
   });
 
-  it('a client without Apps support lists the same tools as before, with the card only in _meta, and no buttons', async () => {
+  it('a client without Apps support lists the same tools, without the card’s _meta, and no buttons', async () => {
     fx = await fixture();
     const plain = await connect(fx, { email: ALICE }, false);
     expect(plain.sessionId).toBeUndefined();
@@ -71,8 +71,9 @@ describe('the billing card over MCP', () => {
     const names = tools.map((tool) => tool.name);
     expect(names.filter((name) => APP_TOOLS.includes(name))).toEqual([]);
     const overview = tools.find((tool) => tool.name === 'get_customer_overview')!;
-    expect(overview._meta).toEqual({ ui: { resourceUri: BILLING_CARD_URI }, [LEGACY_RESOURCE_URI_KEY]: BILLING_CARD_URI });
-    expect(tools.find((tool) => tool.name === 'get_payment_history')!._meta).toBeUndefined();
+    // Which resource renders a result means nothing to a client that renders none: its model is not made to read it.
+    expect(overview._meta).toBeUndefined();
+    expect(tools.every((tool) => tool._meta === undefined)).toBe(true);
     // Its answers carry no card data, and a button it is not offered cannot be pressed.
     const answer = await plain.call('get_customer_overview');
     expect(cardOf(answer)).toBeUndefined();
@@ -91,8 +92,10 @@ describe('the billing card over MCP', () => {
       await client.close();
       await server.close();
     });
-    const names = (await client.listTools()).tools.map((tool) => tool.name);
+    const { tools } = await client.listTools();
+    const names = tools.map((tool) => tool.name);
     expect(names.filter((name) => APP_TOOLS.includes(name))).toEqual(apps ? APP_TOOLS : []);
+    expect(tools.find((tool) => tool.name === 'get_customer_overview')?._meta?.ui).toEqual(apps ? { resourceUri: BILLING_CARD_URI } : undefined);
     const overview = (await client.callTool({ name: 'get_customer_overview', arguments: {} })) as CallToolResult;
     expect(cardOf(overview)?.view).toBe(apps ? 'overview' : undefined);
   });
@@ -103,6 +106,7 @@ describe('the billing card over MCP', () => {
     expect(host.sessionId).toMatch(/^sbm-apps-1\./);
     const { tools } = await host.client.listTools();
     for (const name of APP_TOOLS) expect(tools.find((tool) => tool.name === name)?._meta).toEqual({ ui: { visibility: ['app'] } });
+    expect(tools.find((tool) => tool.name === 'get_customer_overview')?._meta).toEqual({ ui: { resourceUri: BILLING_CARD_URI }, [LEGACY_RESOURCE_URI_KEY]: BILLING_CARD_URI });
     const { contents } = await host.client.readResource({ uri: BILLING_CARD_URI });
     expect(contents).toHaveLength(1);
     const [card] = contents as Array<{ uri: string; mimeType: string; text: string; _meta?: Record<string, unknown> }>;
