@@ -1,4 +1,5 @@
 import type { Settings } from '../config.js';
+import { loadOnce } from '../load-once.js';
 import { createOutboxMailer, type CodeMailer } from '../verify/mailer.js';
 import { demoActionsPolicy } from './actions-policy.js';
 import type { FakeStripe } from './fake-stripe/index.js';
@@ -19,8 +20,7 @@ export async function inProcessDemo(
   // Built on the first request to it (the probe runs after the first tools/list), so a start
   // does not wait for the fake account; with the payments the action tools are demonstrated on
   // (alice's duplicate charge).
-  let fake: Promise<FakeStripe> | undefined;
-  const account = () => (fake ??= import('./fake-stripe/index.js').then(({ FakeStripe: Fake }) => new Fake({ actionFixtures: true })));
+  const account: () => Promise<FakeStripe> = loadOnce(() => import('./fake-stripe/index.js').then(({ FakeStripe: Fake }) => new Fake({ actionFixtures: true })));
   const demoSettings: Settings = {
     ...settings,
     STRIPE_API_KEY: DEMO_STRIPE_KEY,

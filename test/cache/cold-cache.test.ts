@@ -22,6 +22,19 @@ import { connectClient, structured, testMailer, testSettings } from '../support/
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { startServer, stopProcess, type ServerProcess } from '../support/serve-process.js';
 
+/** A Stripe read held until `open()`: counts its calls, answers `value` once opened. */
+function gatedLoad<T>(value: T) {
+  let calls = 0;
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  const load = async () => {
+    calls++;
+    await gate;
+    return value;
+  };
+  return { load, open, calls: () => calls };
+}
+
 let redis: RedisServer;
 beforeAll(async () => {
   redis = await startRedisServer();
@@ -117,21 +130,14 @@ describe.each<[string, () => CacheBackend]>([
 
   it('is waited for, not made again', async () => {
     const [a, b] = [new ReadThroughCache(backend(), silentLogger()), new ReadThroughCache(backend(), silentLogger())];
-    let calls = 0;
-    let open!: () => void;
-    const gate = new Promise<void>((resolve) => (open = resolve));
-    const load = async () => {
-      calls++;
-      await gate;
-      return 'Pro';
-    };
+    const { load, open, calls: calls } = gatedLoad('Pro');
     const first = a.read(spec(load));
     // b asks while a's read is still waiting for Stripe.
-    await expect.poll(() => calls).toBe(1);
+    await expect.poll(calls).toBe(1);
     const second = b.read(spec(load));
     open();
     expect(await Promise.all([first, second])).toEqual(['Pro', 'Pro']);
-    expect(calls).toBe(1);
+    expect(calls()).toBe(1);
   });
 
   it('held by a background read (warming) waiting for spare budget: the first answer takes its place, and other answers wait for that one', async () => {
@@ -142,44 +148,30 @@ describe.each<[string, () => CacheBackend]>([
     const warming = a!.read({ ...key, load: () => (warmingCalls++, new Promise<string>(() => {})) }, backgroundWork());
     void warming.catch(() => {});
     await expect.poll(() => warmingCalls).toBe(1);
-    let answerCalls = 0;
-    let open!: () => void;
-    const gate = new Promise<void>((resolve) => (open = resolve));
-    const load = async () => {
-      answerCalls++;
-      await gate;
-      return 'Plus';
-    };
+    const { load, open, calls: answerCalls } = gatedLoad('Plus');
     const first = b!.read({ ...key, load });
-    await expect.poll(() => answerCalls).toBe(1);
+    await expect.poll(answerCalls).toBe(1);
     const second = c!.read({ ...key, load });
     // Longer than an answer ever waited for a background holder before reading itself.
     await new Promise((resolve) => setTimeout(resolve, 400));
     open();
     expect(await Promise.all([first, second])).toEqual(['Plus', 'Plus']);
-    expect(answerCalls).toBe(1);
+    expect(answerCalls()).toBe(1);
   });
 
   it('held by a background read an answer of its own runtime joined: answers elsewhere wait for it', async () => {
     const [a, b] = [new ReadThroughCache(backend(), silentLogger()), new ReadThroughCache(backend(), silentLogger())];
     const key = { key: 'cus:5:subs', tags: ['t:cus:5'], ttlMs: () => 60_000 };
-    let calls = 0;
-    let open!: () => void;
-    const gate = new Promise<void>((resolve) => (open = resolve));
-    const load = async () => {
-      calls++;
-      await gate;
-      return 'Team';
-    };
+    const { load, open, calls: calls } = gatedLoad('Team');
     const warming = a.read({ ...key, load }, backgroundWork());
-    await expect.poll(() => calls).toBe(1);
+    await expect.poll(calls).toBe(1);
     // A tool call in a's runtime needs the same read: it joins (and promotes) the warming read.
     const joined = a.read({ ...key, load });
     const elsewhere = b.read({ ...key, load });
     await new Promise((resolve) => setTimeout(resolve, 400));
     open();
     expect(await Promise.all([warming, joined, elsewhere])).toEqual(['Team', 'Team', 'Team']);
-    expect(calls).toBe(1);
+    expect(calls()).toBe(1);
   });
 
   it('is made again by the waiter when its maker fails or dies holding the lock', async () => {
