@@ -22,7 +22,7 @@
 //   ROUNDS=3 TRANSPORTS=/v1/tools,/mcp FLOOR=1 (0: neither floor) SDK_FLOOR=1 (0: no MCP SDK floor)
 //   MCP_FLOOR_VALIDATOR=default (the SDK floor's servers each build the SDK's default Ajv validator)
 //   STRIPE_LATENCY_MS=0 AUDIT (passed to serve)
-//   PROFILE=1: the servers run with --cpu-prof; after the rows, each one's top owners and
+//   PROFILE=1: the servers (and the MCP SDK floor) run with --cpu-prof; after the rows, each one's top owners and
 //   functions by self time are printed (profiling slows the server: read its CPU figures as
 //   relative only).
 //
@@ -186,7 +186,8 @@ async function main() {
       if (SDK_FLOOR) {
         // The same saved /mcp answer, as the tool's result: the SDK wraps it in JSON-RPC itself.
         const { result } = JSON.parse(answers['/mcp'].body);
-        sdkFloor = await startForked(fileURLToPath(new URL('./support/mcp-sdk-floor.mjs', import.meta.url)), { FLOOR_MCP_RESULT: JSON.stringify(result) }, 'the MCP SDK floor');
+        const execArgv = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(profileRoot, 'sdk-floor')}`] : undefined;
+        sdkFloor = await startForked(fileURLToPath(new URL('./support/mcp-sdk-floor.mjs', import.meta.url)), { FLOOR_MCP_RESULT: JSON.stringify(result) }, 'the MCP SDK floor', { execArgv });
         const target = { name: SDK_FLOOR_NAME, dir: 'McpServer + WebStandardStreamableHTTPServerTransport on Hono', url: sdkFloor.ready.url, pid: sdkFloor.child.pid, transports: ['/mcp'] };
         const check = await callTool(target.url, '/mcp', 'get_subscription_status', EMAILS[0], 'floor');
         if (!check.ok || JSON.parse(check.text).result?.structuredContent === undefined) throw new Error(`the MCP SDK floor's answer is not a tool result: ${check.text.slice(0, 300)}`);
@@ -256,7 +257,7 @@ async function main() {
   }
 
   if (PROFILE) {
-    for (const [name] of builds) {
+    for (const name of [...builds.map(([build]) => build), ...(SDK_FLOOR ? ['sdk-floor'] : [])]) {
       const dir = join(profileRoot, name);
       const file = readdirSync(dir).find((entry) => entry.endsWith('.cpuprofile'));
       if (!file) continue;

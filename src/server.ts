@@ -1,9 +1,24 @@
 import { McpServer, type RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import { ErrorCode, ListToolsRequestSchema, McpError, ReadResourceRequestSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import { isJsonContentType } from '@modelcontextprotocol/sdk/shared/mediaType.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import {
+  ErrorCode,
+  JSONRPCRequestSchema,
+  ListToolsRequestSchema,
+  McpError,
+  ReadResourceRequestSchema,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  type CallToolResult,
+  type JSONRPCMessage,
+  type JSONRPCRequest,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
 import { toJsonSchemaCompat } from '@modelcontextprotocol/sdk/server/zod-json-schema-compat.js';
 import type { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { jsonSchemaValidator as JsonSchemaValidatorProvider } from '@modelcontextprotocol/sdk/validation/types.js';
+import { z } from 'zod';
 import { loadOnce } from './load-once.js';
 import type { ToolError } from './errors.js';
 import { QUOTED_VALUES_NOTE } from './format/untrusted-text.js';
@@ -61,6 +76,34 @@ export interface McpServerOptions {
    * a name this mode does not have registers them all, so the SDK answers it as before.
    */
   onlyTool?: string | undefined;
+  /**
+   * A server kept to answer many stateless requests (`createMcpCallDispatcher`): each call's
+   * principal, conversation, caller and limits come with its message (`CallScope`), never from
+   * these options; a message without one is refused.
+   */
+  scoped?: boolean;
+}
+
+/** Who one stateless `tools/call` is for, handed with its message to a kept server. */
+export interface CallScope {
+  principal: Principal;
+  conversation: string | undefined;
+  caller: string | undefined;
+  admit: (() => Promise<ToolError | undefined>) | undefined;
+}
+
+/**
+ * Each dispatched message's scope, by the AuthInfo object the dispatcher hands the SDK with it
+ * (the SDK passes it to the handler as `extra.authInfo`). Only this module makes those objects:
+ * nothing a client sends can name a scope.
+ */
+const callScopes = new WeakMap<AuthInfo, CallScope>();
+
+/** The tool of this name a server of the mode registers (app-only buttons included), if any. */
+function modeToolNamed(options: Pick<McpServerOptions, 'tools' | 'runtime' | 'mode'>, name: string): AnyToolDefinition | undefined {
+  const named = (tool: AnyToolDefinition) => tool.name === name;
+  const tool = options.tools.find(named) ?? appToolsFor(options.tools, options.mode).find(named);
+  return tool ? toolsForMode([tool], options.mode, options.runtime.verification !== undefined, options.runtime.actions)[0] : undefined;
 }
 
 /** Where an action request's confirmation travels in an MCP result: for the host's card or button, never for the model. */
@@ -111,8 +154,8 @@ export function createMcpServer(options: McpServerOptions): McpServer {
     };
   }
   const modeTools = (tools: readonly AnyToolDefinition[]) => toolsForMode(tools, options.mode, options.runtime.verification !== undefined, options.runtime.actions);
-  const named = (tool: AnyToolDefinition) => tool.name === options.onlyTool;
-  const called = options.onlyTool === undefined ? [] : modeTools([options.tools.find(named) ?? appToolsFor(options.tools, options.mode).find(named)].filter((tool) => tool !== undefined));
+  const onlyTool = options.onlyTool === undefined ? undefined : modeToolNamed(options, options.onlyTool);
+  const called = onlyTool ? [onlyTool] : [];
   const tools = called.length > 0 ? called : [...modeTools(options.tools), ...modeTools(appToolsFor(options.tools, options.mode))];
   if (called.length === 0) registerCard(server);
   for (const tool of tools) {
@@ -120,9 +163,13 @@ export function createMcpServer(options: McpServerOptions): McpServer {
       tool.name,
       registrationFor(tool, options.mode),
       async (args: Record<string, unknown>, extra): Promise<CallToolResult> => {
+        // A kept server's call is for the scope its message came with; with none it is refused below.
+        const scope = options.scoped && extra.authInfo ? callScopes.get(extra.authInfo) : undefined;
+        const conversation = scope ? scope.conversation : options.conversation;
         let principal: Principal;
         try {
-          principal = await options.resolvePrincipal();
+          if (options.scoped && !scope) throw new Error('a call reached a kept server without its scope');
+          principal = scope ? scope.principal : await options.resolvePrincipal();
         } catch (error) {
           // E.g. the grant store is down: its text names hosts, and the SDK would return it verbatim.
           options.runtime.log.warn({ tool: tool.name, err: error instanceof Error ? { name: error.name, message: error.message } : String(error) }, 'could not resolve the principal');
@@ -142,16 +189,25 @@ export function createMcpServer(options: McpServerOptions): McpServer {
             : undefined;
         // A staff card's button acts on the customer the card showed, as its grant says, not on an argument.
         if (tool.visibility === 'app' && options.mode === 'staff') {
-          const grant = await cardGrantFor(options.runtime, principal, options.conversation, args.card);
+          const grant = await cardGrantFor(options.runtime, principal, conversation, args.card);
           args = { ...args, email: null, customer_id: grant?.customer_id ?? null };
         }
-        const outcome = await runTool(tool, args, { runtime: options.runtime, principal, mode: options.mode, conversation: options.conversation, caller: options.caller, admit: options.admit, surface: options.surface ?? 'stdio', askPerson });
+        const outcome = await runTool(tool, args, {
+          runtime: options.runtime,
+          principal,
+          mode: options.mode,
+          conversation,
+          caller: scope ? scope.caller : options.caller,
+          admit: scope ? scope.admit : options.admit,
+          surface: options.surface ?? 'stdio',
+          askPerson,
+        });
         if (!outcome.ok) {
           // A busy refusal carries when to retry, as /v1/tools does in Retry-After.
           const retry = outcome.error.retryAfterSeconds;
           return { isError: true, content: [{ type: 'text', text: outcome.error.message }], ...(retry !== undefined ? { _meta: { retry_after_seconds: retry } } : {}) };
         }
-        const card = apps && tool.card ? await cardMeta(tool.card, principal, outcome.customerId) : undefined;
+        const card = apps && tool.card ? await cardMeta(tool.card, principal, conversation, outcome.customerId) : undefined;
         const result: CallToolResult = { structuredContent: outcome.output, content: [{ type: 'text', text: outcome.text }] };
         // Set member by member: conditional object spreads cost microseconds on every call.
         if (outcome.confirmation || card) {
@@ -166,8 +222,8 @@ export function createMcpServer(options: McpServerOptions): McpServer {
     registered.push({ tool, handle });
   }
   /** What the card is handed beside a result: its view, and the grant its portal buttons send back. */
-  const cardMeta = async (view: CardMeta['view'], principal: Principal, customerId: string | undefined): Promise<CardMeta | undefined> => {
-    const grant = await issueCardGrant(options.runtime, principal, options.conversation, customerId).catch(() => undefined);
+  const cardMeta = async (view: CardMeta['view'], principal: Principal, conversation: string | undefined, customerId: string | undefined): Promise<CardMeta | undefined> => {
+    const grant = await issueCardGrant(options.runtime, principal, conversation, customerId).catch(() => undefined);
     return grant ? { view, token: grant.token, test_mode: options.runtime.key.mode === 'test', expires_at: grant.expires_at } : undefined;
   };
   const syncAvailability = () => {
@@ -190,14 +246,21 @@ export function createMcpServer(options: McpServerOptions): McpServer {
 const registrations = new WeakMap<AnyToolDefinition, Partial<Record<ServerMode, Omit<ToolRegistration, 'outputSchema'>>>>();
 
 /**
- * A tool's registration without its output schema: tools/list is answered by `listTools` (which
- * lists the schema), and runTool has already parsed every output with the tool's full schema, so
- * the SDK's second check of each result against the listed one could never fail.
+ * What the SDK checks arguments with: any object. runTool parses them with the mode's schema (a
+ * customer's `email` or `customer_id` stripped) and answers what it refuses as every transport
+ * does ("Invalid arguments. …"); the SDK's own parse of the same schema came first, on every call.
+ */
+const ARGUMENTS_RUN_TOOL_CHECKS = z.looseObject({});
+
+/**
+ * A tool's registration without its schemas: tools/list is answered by `listTools` (which lists
+ * them), runTool parses the arguments (above), and it has already parsed every output with the
+ * tool's full schema, so the SDK's second check of each result could never fail.
  */
 function registrationFor(tool: AnyToolDefinition, mode: ServerMode): Omit<ToolRegistration, 'outputSchema'> {
   let byMode = registrations.get(tool);
   if (!byMode) registrations.set(tool, (byMode = {}));
-  return (byMode[mode] ??= (({ outputSchema: _listedByListTools, ...registration }) => registration)(toolRegistration(tool, mode)));
+  return (byMode[mode] ??= (({ outputSchema: _listedByListTools, ...registration }) => ({ ...registration, inputSchema: ARGUMENTS_RUN_TOOL_CHECKS }))(toolRegistration(tool, mode)));
 }
 
 /** The billing card as an MCP Apps resource (resources/list, resources/read). */
@@ -310,4 +373,112 @@ export async function createStatelessMcpTransport(accept: string | undefined): P
   const Transport = (httpTransport ??= (await import('@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js')).WebStandardStreamableHTTPServerTransport);
   const first = (accept ?? '').split(',')[0]?.trim().toLowerCase() ?? '';
   return new Transport({ sessionIdGenerator: undefined, enableJsonResponse: first.startsWith('application/json') });
+}
+
+/** The HTTP head of a `/mcp` POST, as far as choosing how to answer it goes. */
+export interface McpRequestHead {
+  accept: string | undefined;
+  contentType: string | undefined;
+  protocolVersion: string | undefined;
+}
+
+/**
+ * Answers stateless `/mcp` requests that are one `tools/call` from McpServers kept per mode, MCP
+ * Apps support and tool, instead of building a server and a transport for each request (their
+ * construction, the transport's checks and its web Request were a third of a warm call's CPU).
+ */
+export interface McpCallDispatcher {
+  /**
+   * The JSON-RPC answer to a request the SDK's stateless transport would answer with one JSON
+   * body: a single valid `tools/call` request (the transport's own schema) of a tool this mode
+   * can call now, with the headers the transport accepts and asking for JSON first. Anything
+   * else is undefined, for `createStatelessMcpTransport` to answer exactly as before.
+   */
+  answer(message: unknown, head: McpRequestHead, call: { mode: ServerMode; apps: boolean; scope: CallScope }): Promise<JSONRPCMessage> | undefined;
+}
+
+/**
+ * What a kept server is connected to: many requests at once, each under an id this transport
+ * hands out (clients all number theirs from 1), its answer handed back under the client's own id.
+ * Notifications and requests to the client have nowhere to go, as with the stateless transport's
+ * JSON answers, which drop them too.
+ */
+class KeptServerTransport implements Transport {
+  onmessage?: Transport['onmessage'];
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  private lastId = 0;
+  private readonly waiting = new Map<number, { clientId: JSONRPCRequest['id']; resolve: (answer: JSONRPCMessage) => void }>();
+
+  async start(): Promise<void> {}
+
+  async close(): Promise<void> {
+    this.onclose?.();
+  }
+
+  async send(message: JSONRPCMessage): Promise<void> {
+    if (!('id' in message) || typeof message.id !== 'number' || !('result' in message || 'error' in message)) return;
+    const waiting = this.waiting.get(message.id);
+    if (!waiting) return;
+    this.waiting.delete(message.id);
+    waiting.resolve({ ...message, id: waiting.clientId });
+  }
+
+  dispatch(request: JSONRPCRequest, scope: CallScope): Promise<JSONRPCMessage> {
+    const id = ++this.lastId;
+    const authInfo: AuthInfo = { token: '', clientId: scope.caller ?? '', scopes: [] };
+    callScopes.set(authInfo, scope);
+    return new Promise((resolve) => {
+      this.waiting.set(id, { clientId: request.id, resolve });
+      this.onmessage?.({ ...request, id }, { authInfo });
+    });
+  }
+}
+
+/** Whether the SDK's stateless transport (createStatelessMcpTransport) would take this head and answer in JSON. */
+function answeredInJson(head: McpRequestHead): boolean {
+  const accept = head.accept;
+  if (accept === undefined || !accept.includes('application/json') || !accept.includes('text/event-stream')) return false;
+  if (!(accept.split(',')[0]?.trim().toLowerCase() ?? '').startsWith('application/json')) return false;
+  if (!isJsonContentType(head.contentType ?? null)) return false;
+  return head.protocolVersion === undefined || SUPPORTED_PROTOCOL_VERSIONS.includes(head.protocolVersion);
+}
+
+export function createMcpCallDispatcher(options: { tools: readonly AnyToolDefinition[]; runtime: ToolRuntime }): McpCallDispatcher {
+  const kept = new Map<string, { transport: KeptServerTransport; connected: Promise<void> }>();
+  const serverFor = (mode: ServerMode, apps: boolean, tool: AnyToolDefinition) => {
+    const key = `${mode}\n${apps ? 'apps' : ''}\n${tool.name}`;
+    let entry = kept.get(key);
+    if (!entry) {
+      const server = createMcpServer({
+        tools: options.tools,
+        runtime: options.runtime,
+        mode,
+        apps,
+        onlyTool: tool.name,
+        scoped: true,
+        surface: 'mcp',
+        resolvePrincipal: () => Promise.reject(new Error('a kept server has no principal of its own')),
+      });
+      const transport = new KeptServerTransport();
+      entry = { transport, connected: server.connect(transport) };
+      kept.set(key, entry);
+    }
+    return entry;
+  };
+  return {
+    answer(message, head, call) {
+      if (typeof message !== 'object' || message === null || Array.isArray(message) || (message as { method?: unknown }).method !== 'tools/call') return undefined;
+      if (!answeredInJson(head)) return undefined;
+      const parsed = JSONRPCRequestSchema.safeParse(message);
+      const name = parsed.success ? parsed.data.params?.name : undefined;
+      if (!parsed.success || typeof name !== 'string') return undefined;
+      // Callable now, as a server built for this request would register and enable it: the
+      // merchant's policy and the Stripe key's probe can change while kept servers live.
+      const tool = modeToolNamed({ ...options, mode: call.mode }, name);
+      if (!tool || (tool.visibility === 'app' && !call.apps) || !(options.runtime.availability?.isListed(tool) ?? true)) return undefined;
+      const { transport, connected } = serverFor(call.mode, call.apps, tool);
+      return connected.then(() => transport.dispatch(parsed.data, call.scope));
+    },
+  };
 }

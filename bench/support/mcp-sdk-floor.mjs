@@ -47,3 +47,5 @@ app.post('/mcp', async (c) => {
 
 const listener = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => process.send({ url: `http://127.0.0.1:${info.port}` }));
 process.on('disconnect', () => listener.close(() => process.exit(0)));
+// Stopped with SIGTERM: exit normally, so a --cpu-prof profile (PROFILE=1) is written.
+process.on('SIGTERM', () => process.exit(0));

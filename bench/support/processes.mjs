@@ -88,8 +88,8 @@ async function waitUntil(child, what, ready, stderrTail, timeoutMs = START_TIMEO
  * it sends when ready) arrives, with that message. `stderrTail()` is the last of what it wrote to
  * stderr; `stop()` disconnects the IPC channel, the script's signal to close and exit.
  */
-export async function startForked(file, env, what) {
-  const child = track(fork(file, [], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'pipe', 'ipc'] }));
+export async function startForked(file, env, what, { execArgv } = {}) {
+  const child = track(fork(file, [], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'pipe', 'ipc'], ...(execArgv ? { execArgv } : {}) }));
   const stderrTail = captureStderr(child);
   const ready = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${what} did not start:\n${stderrTail()}`)), START_TIMEOUT_MS);

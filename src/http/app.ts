@@ -1,10 +1,9 @@
 import { auditRoute } from './audit-route.js';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { timeout } from 'hono/timeout';
 import type { Settings } from '../config.js';
 import { ToolError } from '../errors.js';
-import { createMcpServer, createStatelessMcpTransport } from '../server.js';
+import { createMcpCallDispatcher, createMcpServer, createStatelessMcpTransport } from '../server.js';
 import { appsSessionFor, isAppsSession } from './apps-session.js';
 import type { ToolRuntime } from '../tools/lib/context.js';
 import type { AnyToolDefinition } from '../tools/lib/define-tool.js';
@@ -15,8 +14,8 @@ import { ConversationIdError, conversationKey, resolveRequestPrincipal, type Htt
 import type { Principal } from '../verify/principal.js';
 import type { Store } from '../verify/store.js';
 import { BearerKeys } from './auth.js';
-import { bodyLimitFromHead } from './body-limit.js';
 import { CallLimits } from './call-limits.js';
+import { guardedApi, type GuardedEnv } from './guarded-api.js';
 import { isToolFormat, TOOL_FORMATS, toolCatalog, toolsInFormat } from './tool-formats.js';
 import { healthRoutes } from './health.js';
 import { webhookRoutes } from './webhooks.js';
@@ -57,7 +56,7 @@ export interface HttpAppOptions {
   confirmLinkStore?: Store | undefined;
 }
 
-type Env = { Variables: { caller: HttpCaller } };
+type Env = GuardedEnv;
 
 const modeOf = (caller: HttpCaller): ServerMode => (caller.kind === 'staff' ? 'staff' : 'customer');
 
@@ -126,28 +125,14 @@ export function createHttpApp(options: HttpAppOptions): Hono<Env> {
   // The emailed confirmation link: the token in the path is the person's proof, no bearer key.
   app.route('/confirm', confirmRoutes({ engine: () => runtime.actions, store: options.confirmLinkStore ?? runtime.store, settings }));
 
-  const guarded = ['/mcp', '/v1/*', '/metrics'] as const;
-  for (const path of guarded) {
-    app.use(path, timeout(options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS));
-    // Answers carry one customer's billing data: no browser or proxy may keep a copy.
-    // Set before the answer exists: set after `next()`, Hono rebuilds the finished response to add it.
-    app.use(path, async (c, next) => {
-      c.header('Cache-Control', 'no-store');
-      await next();
-      // An answer a handler built itself (the MCP transport's) skipped the prepared header: set it in place, copying nothing.
-      if (c.res.headers.get('cache-control') !== 'no-store') c.res.headers.set('Cache-Control', 'no-store');
-    });
-    app.use(path, bodyLimitFromHead({ maxSize: MAX_BODY_BYTES, onError: (c) => jsonError(c, 413, 'body_too_large', `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`) }));
-    app.use(path, async (c, next) => {
-      const caller = keys.authenticate(c.req.header('authorization'));
-      if (!caller) {
-        c.header('WWW-Authenticate', 'Bearer realm="stripe-billing-mcp"');
-        return jsonError(c, 401, 'unauthorized', 'Send Authorization: Bearer <host or staff key>.');
-      }
-      c.set('caller', caller);
-      await next();
-    });
-  }
+  const guarded = guardedApi({
+    keys,
+    timeoutMs: options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
+    maxBodyBytes: MAX_BODY_BYTES,
+    tooLarge: (c) => jsonError(c, 413, 'body_too_large', `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`),
+    unauthorized: (c) => jsonError(c, 401, 'unauthorized', 'Send Authorization: Bearer <host or staff key>.'),
+  });
+  for (const path of ['/mcp', '/v1/*', '/metrics']) app.use(path, guarded);
 
   /** The request's principal and conversation, or an HTTP error for a bad conversation id. */
   async function identify(c: Context<Env>): Promise<{ principal: Principal; conversation: string | undefined; mode: ServerMode }> {
@@ -161,6 +146,7 @@ export function createHttpApp(options: HttpAppOptions): Hono<Env> {
   }
 
   const toolsFor = (mode: ServerMode) => listedTools(options.tools, mode, runtime);
+  const mcpCalls = createMcpCallDispatcher({ tools: options.tools, runtime });
 
   app.onError((error, c) => {
     if (error instanceof ConversationIdError) return jsonError(c, 400, 'bad_conversation_id', error.message);
@@ -214,6 +200,15 @@ export function createHttpApp(options: HttpAppOptions): Hono<Env> {
     const appsSession = appsSessionFor(message);
     const { principal, conversation, mode } = await identify(c);
     const caller = callerKey(c.get('caller'));
+    const apps = appsSession !== undefined || isAppsSession(c.req.header('mcp-session-id'));
+    const admit = () => callLimits.admit(caller, conversation);
+    // One tools/call asking for JSON: a kept server answers it (its body is the transport's, byte for byte).
+    const answer = mcpCalls.answer(
+      message,
+      { accept: c.req.header('accept'), contentType: c.req.header('content-type'), protocolVersion: c.req.header('mcp-protocol-version') },
+      { mode, apps, scope: { principal, conversation, caller, admit } },
+    );
+    if (answer) return c.body(JSON.stringify(await answer), 200, { 'Content-Type': 'application/json' });
     const server = createMcpServer({
       tools: options.tools,
       runtime,
@@ -221,9 +216,9 @@ export function createHttpApp(options: HttpAppOptions): Hono<Env> {
       resolvePrincipal: async () => principal,
       conversation,
       caller,
-      admit: () => callLimits.admit(caller, conversation),
+      admit,
       surface: 'mcp',
-      apps: appsSession !== undefined || isAppsSession(c.req.header('mcp-session-id')),
+      apps,
       onlyTool: calledTool(message),
     });
     const transport = await createStatelessMcpTransport(c.req.header('accept'));

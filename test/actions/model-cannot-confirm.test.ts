@@ -47,7 +47,8 @@ describe('the model cannot confirm a request', () => {
   it('no tool or method confirms, nothing the model reads carries the token, and the person’s button does', async () => {
     const logged: string[] = [];
     const log = pino({ level: 'debug' }, new Writable({ write: (chunk: Buffer, _encoding, done) => void (logged.push(chunk.toString()), done()) }));
-    const fx = await fixture({ log });
+    // Every listed tool × four values, in one conversation: more calls than its default minute allows (every call counts, malformed or not).
+    const fx = await fixture({ log, env: { CONVERSATION_CALLS_PER_MINUTE: '1000' } });
     open.push(fx);
     const token = await fx.token(ALICE);
     const headers = { authorization: `Bearer ${HOST_A}`, 'x-customer-token': token, 'x-conversation-id': 'conv-model-cannot-confirm' };
