@@ -284,20 +284,25 @@ export type PrebuiltToolList = Record<ServerMode, Record<string, Tool>>;
 
 /**
  * The entry the SDK's own tools/list handler (McpServer, @modelcontextprotocol/sdk/server/mcp.js)
- * makes of a registration (src/tool-listing.ts), with the same conversion and options; as JSON,
- * so that a copy made at build time is the same value. Converting every schema took a good share
- * of each start, so the published bundle lists a copy of `prebuiltToolList()` made when it was
- * built (scripts/esbuild-prebuilt-tool-list.mjs); src and dist convert at run time.
+ * makes of a registration (src/tool-listing.ts), with the same conversion and options, less two
+ * members that only restate defaults every client applies to a tool without them, and that every
+ * client kept in context with every tool (about 20 tokens a tool):
+ * - the input schema's `$schema` (draft-07): MCP reads a schema without one as JSON Schema
+ *   2020-12, and ours use nothing the two drafts read differently (types, enums, anyOf,
+ *   properties, required, additionalProperties, items, bounds). Gemini refuses the member.
+ * - `execution: { taskSupport: 'forbidden' }`: MCP's default for a tool that does not say.
+ * As JSON, so that a copy made at build time is the same value. Converting every schema took a
+ * good share of each start, so the published bundle lists a copy of `prebuiltToolList()` made
+ * when it was built (scripts/esbuild-prebuilt-tool-list.mjs); src and dist convert at run time.
  */
 export function listedTool(name: string, registration: ToolRegistration): Tool {
+  const { $schema: _defaultDialect, ...inputSchema } = toJsonSchemaCompat(registration.inputSchema, { strictUnions: true, pipeStrategy: 'input' });
   const entry = {
     name,
     title: registration.title,
     description: registration.description,
-    inputSchema: toJsonSchemaCompat(registration.inputSchema, { strictUnions: true, pipeStrategy: 'input' }),
+    inputSchema,
     annotations: registration.annotations,
-    // registerTool gives every tool this; only registerToolTask's tools run as tasks.
-    execution: { taskSupport: 'forbidden' },
     _meta: registration._meta,
     outputSchema: toJsonSchemaCompat(registration.outputSchema, { strictUnions: true, pipeStrategy: 'output' }),
   };

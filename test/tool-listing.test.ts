@@ -19,8 +19,23 @@ import { cleanEnv } from './support/cli.js';
 const BUNDLE_CLI = fileURLToPath(new URL('../bundle/cli.js', import.meta.url));
 const EVERY_TOOL = [...ALL_TOOLS, ...APP_TOOLS];
 
-/** What the SDK's own tools/list handler lists for these tools, registered as src/server.ts registers them. */
+/**
+ * What the SDK's own tools/list handler lists for these tools, registered as src/server.ts
+ * registers them, less the two members ours leaves to the client's defaults (src/server.ts
+ * `listedTool`): the input schema's `$schema`, and `execution: { taskSupport: 'forbidden' }`.
+ */
 async function sdkList(mode: 'customer' | 'staff', names: readonly string[]): Promise<Record<string, Tool>> {
+  const listed = await sdkOwnList(mode, names);
+  for (const tool of Object.values(listed)) {
+    expect(tool.inputSchema.$schema).toBe('http://json-schema.org/draft-07/schema#');
+    expect(tool.execution).toEqual({ taskSupport: 'forbidden' });
+    delete tool.inputSchema.$schema;
+    delete tool.execution;
+  }
+  return listed;
+}
+
+async function sdkOwnList(mode: 'customer' | 'staff', names: readonly string[]): Promise<Record<string, Tool>> {
   const server = new McpServer({ name: 'sdk-reference', version: '1.0.0' });
   for (const name of names) {
     const tool = EVERY_TOOL.find((candidate) => candidate.name === name);
