@@ -433,9 +433,14 @@ class KeptServerTransport implements Transport {
     const id = ++this.lastId;
     const authInfo: AuthInfo = { token: '', clientId: scope.caller ?? '', scopes: [] };
     callScopes.set(authInfo, scope);
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       this.waiting.set(id, { clientId: request.id, resolve });
-      this.onmessage?.({ ...request, id }, { authInfo });
+      try {
+        this.onmessage?.({ ...request, id }, { authInfo });
+      } catch (error) {
+        this.waiting.delete(id);
+        reject(error);
+      }
     });
   }
 }
@@ -466,7 +471,10 @@ export function createMcpCallDispatcher(options: { tools: readonly AnyToolDefini
         resolvePrincipal: () => Promise.reject(new Error('a kept server has no principal of its own')),
       });
       const transport = new KeptServerTransport();
-      entry = { transport, connected: server.connect(transport) };
+      const connected = server.connect(transport);
+      // A server that failed to connect is not kept: the next call builds another.
+      connected.catch(() => kept.delete(key));
+      entry = { transport, connected };
       kept.set(key, entry);
     }
     return entry;

@@ -9,6 +9,7 @@
  * - a tool the merchant's policy or the Stripe key's probe takes away while its kept server lives
  *   is refused as a server built for the request would refuse it.
  */
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEMO } from '../src/demo/fake-stripe/index.js';
 import { actionsFixtures, ALICE } from './support/actions.js';
@@ -59,6 +60,9 @@ describe('/mcp tools/call through kept servers', () => {
       { key: HOST_B, email: DEMO.emails.bob, customer: DEMO.customers.bob, other: DEMO.customers.alice },
     ];
     const tokens = await Promise.all(people.map((person) => fx.token(person.email)));
+    // Kept, not built per request: once its server exists, no call connects another.
+    await post(call('get_customer_overview'), { 'x-customer-token': tokens[0]! });
+    const connects = vi.spyOn(McpServer.prototype, 'connect');
     const ids: Array<number | string> = [1, 1, 'call-1', 0, 7];
     // One tool, so every call goes to the same kept server; both host keys are customer mode.
     const answers = await Promise.all(
@@ -79,6 +83,7 @@ describe('/mcp tools/call through kept servers', () => {
       expect(seen).toContain(person.customer);
       expect(seen).not.toContain(person.other);
     }
+    expect(connects).not.toHaveBeenCalled();
   });
 
   it("answers each call with the message the SDK's own transport sends for it", async () => {
@@ -96,7 +101,8 @@ describe('/mcp tools/call through kept servers', () => {
       const transport = await post(body, { ...headers, accept: STREAM_FIRST });
       expect(kept.type).toBe('application/json');
       expect(transport.type).toMatch(/^text\/event-stream/);
-      expect(messageOf(kept), JSON.stringify(body)).toEqual(messageOf(transport));
+      // The same bytes: the transport's JSON answer is JSON.stringify of the same message.
+      expect(kept.text, JSON.stringify(body)).toBe(JSON.stringify(messageOf(transport)));
     }
     expect(messageOf(await post(calls[2], headers)).result?.content?.[0]?.text).toMatch(/^Invalid arguments\. /);
   });

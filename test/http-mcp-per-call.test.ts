@@ -79,6 +79,8 @@ describe('/mcp, a server per request', () => {
     expect(staffVerify.result?.content?.[0]?.text).toBe('MCP error -32602: Tool verify_email_start not found');
     // A customer's call cannot choose whom it is about: the staff-only argument is dropped.
     const chosen = await rpc(HOST_A, call('get_customer_overview', { customer_id: DEMO.customers.bob }), headers);
+    expect(chosen.result?.isError, JSON.stringify(chosen)).toBeFalsy();
+    expect(JSON.stringify(chosen.result)).toContain(DEMO.customers.alice);
     expect(JSON.stringify(chosen.result)).not.toContain(DEMO.customers.bob);
   });
 

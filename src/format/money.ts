@@ -1,3 +1,5 @@
+import { memoized } from './memo.js';
+
 /** Money as the model sees it: integer minor units, ISO currency, and a string a person reads. */
 export interface Money {
   amount: number;
@@ -34,8 +36,16 @@ function formatterFor(code: string): Intl.NumberFormat {
   return formatter;
 }
 
+/** Amounts as formatted, by currency and amount, kept: warm answers format the same amounts every call. */
+const formattedMoney = memoized((key: string): string => {
+  const split = key.indexOf(':');
+  const code = key.slice(0, split);
+  return formatterFor(code).format(Number(key.slice(split + 1)) / 10 ** minorUnitDigits(code));
+}, 20_000);
+
 export function money(amount: number, currency: string): Money {
   const code = currency.toLowerCase();
-  const formatted = formatterFor(code).format(amount / 10 ** minorUnitDigits(code));
+  // -0 would be kept as 0 (its text is "0"), and Intl writes it "-$0.00".
+  const formatted = Object.is(amount, -0) ? formatterFor(code).format(-0) : formattedMoney(`${code}:${amount}`);
   return { amount, currency: code, formatted };
 }

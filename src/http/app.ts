@@ -15,7 +15,7 @@ import type { Principal } from '../verify/principal.js';
 import type { Store } from '../verify/store.js';
 import { BearerKeys } from './auth.js';
 import { CallLimits } from './call-limits.js';
-import { guardedApi, type GuardedEnv } from './guarded-api.js';
+import { guardedApi, noStoreJson, type GuardedEnv } from './guarded-api.js';
 import { isToolFormat, TOOL_FORMATS, toolCatalog, toolsInFormat } from './tool-formats.js';
 import { healthRoutes } from './health.js';
 import { webhookRoutes } from './webhooks.js';
@@ -164,6 +164,8 @@ export function createHttpApp(options: HttpAppOptions): Hono<Env> {
       return jsonError(c, 503, 'busy', error.message);
     }
     runtime.log.error({ err: { name: error.name, message: error.message } }, 'unhandled HTTP error');
+    // Also when the API guard itself failed (e.g. a chunked body cut off while counted): it marks answers only after the route.
+    c.header('Cache-Control', 'no-store');
     return c.json({ error: 'internal', message: 'Something went wrong on our side.' }, 500);
   });
 
@@ -208,7 +210,7 @@ export function createHttpApp(options: HttpAppOptions): Hono<Env> {
       { accept: c.req.header('accept'), contentType: c.req.header('content-type'), protocolVersion: c.req.header('mcp-protocol-version') },
       { mode, apps, scope: { principal, conversation, caller, admit } },
     );
-    if (answer) return c.body(JSON.stringify(await answer), 200, { 'Content-Type': 'application/json' });
+    if (answer) return noStoreJson(JSON.stringify(await answer));
     const server = createMcpServer({
       tools: options.tools,
       runtime,

@@ -15,20 +15,32 @@ export interface GuardedApiOptions {
   unauthorized: (c: Context) => Response | Promise<Response>;
 }
 
+/** Answers made with `noStoreJson`: marked already, so their headers stay a plain object. */
+const markedNoStore = new WeakSet<Response>();
+
+/**
+ * A JSON answer that carries `Cache-Control: no-store` from the start. Its headers are a plain
+ * object, which @hono/node-server writes as they are; marking an answer afterwards builds a web
+ * Headers object for it (and the adapter then copies that back into Node's).
+ */
+export function noStoreJson(body: string, status = 200): Response {
+  const response = new Response(body, { status, headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' } });
+  markedNoStore.add(response);
+  return response;
+}
+
 /**
  * What every API route (/mcp, /v1/*, /metrics) passes through, in this order: the request
- * timeout (hono's), `Cache-Control: no-store`, the body limit, then the bearer key, which sets
- * `caller`. One middleware rather than four: each Hono layer costs every request a dispatch, a
- * closure and a promise.
+ * timeout (hono's), the body limit, the bearer key (which sets `caller`), and on every answer
+ * `Cache-Control: no-store`. One middleware rather than four: each Hono layer costs every request
+ * a dispatch, a closure and a promise. (A timeout's 504 is answered by the app's onError, which
+ * marks it too.)
  */
 export function guardedApi(options: GuardedApiOptions): MiddlewareHandler<GuardedEnv> {
   const timed = timeout(options.timeoutMs);
   const limited = bodyLimitFromHead({ maxSize: options.maxBodyBytes, onError: options.tooLarge });
   return (c, next) =>
     timed(c, async () => {
-      // Answers carry one customer's billing data: no browser or proxy may keep a copy. Set
-      // before the answer exists: set after `next()`, Hono rebuilds the finished response to add it.
-      c.header('Cache-Control', 'no-store');
       const refused = await limited(c, async () => {
         const caller = options.keys.authenticate(c.req.header('authorization'));
         if (!caller) {
@@ -40,7 +52,8 @@ export function guardedApi(options: GuardedApiOptions): MiddlewareHandler<Guarde
         await next();
       });
       if (refused) c.res = refused;
-      // An answer a handler built itself (the MCP transport's) skipped the prepared header: set it in place, copying nothing.
-      if (c.res.headers.get('cache-control') !== 'no-store') c.res.headers.set('Cache-Control', 'no-store');
+      // Answers carry one customer's billing data: no browser or proxy may keep a copy. Set on
+      // the finished answer in place (c.header would now rebuild it), copying nothing.
+      if (!markedNoStore.has(c.res)) c.res.headers.set('Cache-Control', 'no-store');
     });
 }
