@@ -18,6 +18,7 @@ import {
 import { toJsonSchemaCompat } from '@modelcontextprotocol/sdk/server/zod-json-schema-compat.js';
 import type { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { jsonSchemaValidator as JsonSchemaValidatorProvider } from '@modelcontextprotocol/sdk/validation/types.js';
+import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { loadOnce } from './load-once.js';
 import type { ToolError } from './errors.js';
@@ -454,8 +455,16 @@ function answeredInJson(head: McpRequestHead): boolean {
   return head.protocolVersion === undefined || SUPPORTED_PROTOCOL_VERSIONS.includes(head.protocolVersion);
 }
 
-export function createMcpCallDispatcher(options: { tools: readonly AnyToolDefinition[]; runtime: ToolRuntime }): McpCallDispatcher {
-  const kept = new Map<string, { transport: KeptServerTransport; connected: Promise<void> }>();
+/**
+ * How many servers one HTTP app keeps (about 6 KiB each): every tool of both modes, with and
+ * without Apps, for one merchant; platform mode keeps this many per tenant at most, the least
+ * recently called ones rebuilt when needed.
+ */
+const KEPT_SERVERS_PER_APP = 64;
+
+export function createMcpCallDispatcher(options: { tools: readonly AnyToolDefinition[]; runtime: ToolRuntime; keep?: number }): McpCallDispatcher {
+  // A server dropped here finishes the calls it has; the next call builds another.
+  const kept = new LRUCache<string, { transport: KeptServerTransport; connected: Promise<void> }>({ max: options.keep ?? KEPT_SERVERS_PER_APP });
   const serverFor = (mode: ServerMode, apps: boolean, tool: AnyToolDefinition) => {
     const key = `${mode}\n${apps ? 'apps' : ''}\n${tool.name}`;
     let entry = kept.get(key);
@@ -471,11 +480,11 @@ export function createMcpCallDispatcher(options: { tools: readonly AnyToolDefini
         resolvePrincipal: () => Promise.reject(new Error('a kept server has no principal of its own')),
       });
       const transport = new KeptServerTransport();
-      const connected = server.connect(transport);
+      const made = { transport, connected: server.connect(transport) };
       // A server that failed to connect is not kept: the next call builds another.
-      connected.catch(() => kept.delete(key));
-      entry = { transport, connected };
-      kept.set(key, entry);
+      made.connected.catch(() => kept.get(key) === made && kept.delete(key));
+      kept.set(key, made);
+      entry = made;
     }
     return entry;
   };

@@ -12,6 +12,8 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEMO } from '../src/demo/fake-stripe/index.js';
+import { createMcpCallDispatcher } from '../src/server.js';
+import { ALL_TOOLS } from '../src/tools/registry.js';
 import { actionsFixtures, ALICE } from './support/actions.js';
 import { HOST_A, HOST_B, startHttpFixture, type HttpFixture } from './support/http-harness.js';
 
@@ -159,5 +161,26 @@ describe('/mcp tools/call through kept servers', () => {
     } finally {
       await fixture.close();
     }
+  });
+
+  it('keeps a bounded number of servers: one dropped finishes its calls, and the next call builds another', async () => {
+    const dispatcher = createMcpCallDispatcher({ tools: ALL_TOOLS, runtime: fx.runtime, keep: 2 });
+    const head = { accept: JSON_FIRST, contentType: 'application/json', protocolVersion: undefined };
+    const scope = { principal: { kind: 'customer' as const, email: DEMO.emails.alice, verifiedBy: 'identity-token' as const }, conversation: 'kept-bounded', caller: 'host:host-a', admit: undefined };
+    const connects = vi.spyOn(McpServer.prototype, 'connect');
+    const ask = async (tool: string, id: number) => (await dispatcher.answer(call(tool, {}, id), head, { mode: 'customer', apps: false, scope })) as RpcMessage;
+    // Three tools through two places, the first one in flight while the third pushes it out.
+    const first = dispatcher.answer(call('get_billing_info', {}, 1), head, { mode: 'customer', apps: false, scope });
+    await ask('get_credit_balance', 2);
+    await ask('get_subscription_status', 3);
+    expect(connects).toHaveBeenCalledTimes(3);
+    const answers = [(await first) as RpcMessage, await ask('get_billing_info', 4), await ask('get_subscription_status', 5)];
+    expect(connects).toHaveBeenCalledTimes(4);
+    expect(answers.map((answer) => [answer.id, answer.result?.isError ?? false])).toEqual([
+      [1, false],
+      [4, false],
+      [5, false],
+    ]);
+    expect(JSON.stringify(answers)).toContain(DEMO.customers.alice);
   });
 });

@@ -94,9 +94,10 @@ function jsonError(c: Context, status: 400 | 401 | 403 | 404 | 405 | 413 | 503 |
 }
 
 /**
- * The HTTP surface: `/mcp` (Streamable HTTP, stateless: a fresh server and transport per
- * request) and `/v1/tools` (plain JSON), both authenticated on every request and running the
- * same tool code for the principal the server resolves.
+ * The HTTP surface: `/mcp` (Streamable HTTP, stateless: one `tools/call` asking for JSON goes to
+ * a server kept for its tool, every other request to a fresh server and transport) and
+ * `/v1/tools` (plain JSON), both authenticated on every request and running the same tool code
+ * for the principal the server resolves.
  */
 export function createHttpApp(options: HttpAppOptions): Hono<Env> {
   const { runtime, settings, verifier } = options;
