@@ -20,6 +20,7 @@ import type { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validatio
 import type { jsonSchemaValidator as JsonSchemaValidatorProvider } from '@modelcontextprotocol/sdk/validation/types.js';
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
+import { memoized } from './format/memo.js';
 import { loadOnce } from './load-once.js';
 import type { ToolError } from './errors.js';
 import { QUOTED_VALUES_NOTE } from './format/untrusted-text.js';
@@ -30,7 +31,7 @@ import { PREBUILT_TOOL_LIST } from './tool-list-prebuilt.js';
 import { toolRegistration, type ToolRegistration } from './tool-listing.js';
 import { APP_RESOURCE_MIME_TYPE, BILLING_CARD_UI_META, BILLING_CARD_URI, billingCardHtml, CARD_META_KEY, declaresApps, type CardMeta } from './apps/billing-card.js';
 import { cardGrantFor, issueCardGrant } from './apps/card-grant.js';
-import { ALL_TOOLS, appToolsFor, toolsForMode } from './tools/registry.js';
+import { ALL_TOOLS, appToolsFor, offeredInMode, toolsForMode } from './tools/registry.js';
 import type { Principal } from './verify/principal.js';
 import { SERVER_VERSION } from './version.js';
 
@@ -100,11 +101,17 @@ export interface CallScope {
  */
 const callScopes = new WeakMap<AuthInfo, CallScope>();
 
-/** The tool of this name a server of the mode registers (app-only buttons included), if any. */
+/** Each tool list's tools by name, per mode, app-only buttons included (a list never changes). */
+const toolsByName = new WeakMap<readonly AnyToolDefinition[], Partial<Record<ServerMode, Map<string, AnyToolDefinition>>>>();
+
+/** The tool of this name a server of the mode registers now (app-only buttons included), if any. */
 function modeToolNamed(options: Pick<McpServerOptions, 'tools' | 'runtime' | 'mode'>, name: string): AnyToolDefinition | undefined {
-  const named = (tool: AnyToolDefinition) => tool.name === name;
-  const tool = options.tools.find(named) ?? appToolsFor(options.tools, options.mode).find(named);
-  return tool ? toolsForMode([tool], options.mode, options.runtime.verification !== undefined, options.runtime.actions)[0] : undefined;
+  let byMode = toolsByName.get(options.tools);
+  if (!byMode) toolsByName.set(options.tools, (byMode = {}));
+  // A tool and a button of one name: the tool (set last), as `find` over the tools first gave.
+  const named = (byMode[options.mode] ??= new Map([...appToolsFor(options.tools, options.mode), ...options.tools].map((tool) => [tool.name, tool])));
+  const tool = named.get(name);
+  return tool && offeredInMode(tool, options.mode, options.runtime.verification !== undefined, options.runtime.actions) ? tool : undefined;
 }
 
 /** Where an action request's confirmation travels in an MCP result: for the host's card or button, never for the model. */
@@ -448,12 +455,19 @@ class KeptServerTransport implements Transport {
 
 /** Whether the SDK's stateless transport (createStatelessMcpTransport) would take this head and answer in JSON. */
 function answeredInJson(head: McpRequestHead): boolean {
-  const accept = head.accept;
-  if (accept === undefined || !accept.includes('application/json') || !accept.includes('text/event-stream')) return false;
-  if (!(accept.split(',')[0]?.trim().toLowerCase() ?? '').startsWith('application/json')) return false;
+  if (head.accept === undefined || !acceptsJsonFirst(head.accept)) return false;
   if (!isJsonContentType(head.contentType ?? null)) return false;
   return head.protocolVersion === undefined || SUPPORTED_PROTOCOL_VERSIONS.includes(head.protocolVersion);
 }
+
+/** An Accept the transport takes (both types) that lists JSON first; a client sends the same one every time. */
+const acceptsJsonFirst = memoized(
+  (accept: string) => accept.includes('application/json') && accept.includes('text/event-stream') && (accept.split(',')[0]?.trim().toLowerCase() ?? '').startsWith('application/json'),
+  100,
+);
+
+/** The SDK's own JSON-RPC request schema, compiled once (zod's `z.compile`: the same answers). */
+let jsonRpcRequest: typeof JSONRPCRequestSchema | undefined;
 
 /**
  * How many servers one HTTP app keeps (about 6 KiB each): every tool of both modes, with and
@@ -492,7 +506,7 @@ export function createMcpCallDispatcher(options: { tools: readonly AnyToolDefini
     answer(message, head, call) {
       if (typeof message !== 'object' || message === null || Array.isArray(message) || (message as { method?: unknown }).method !== 'tools/call') return undefined;
       if (!answeredInJson(head)) return undefined;
-      const parsed = JSONRPCRequestSchema.safeParse(message);
+      const parsed = (jsonRpcRequest ??= z.compile(JSONRPCRequestSchema)).safeParse(message);
       const name = parsed.success ? parsed.data.params?.name : undefined;
       if (!parsed.success || typeof name !== 'string') return undefined;
       // Callable now, as a server built for this request would register and enable it: the

@@ -265,11 +265,11 @@ export function createHttpApp(options: HttpAppOptions): Hono<Env> {
       return c.json({ is_error: true, error: { kind: outcome.error.kind, message: outcome.error.message } }, 429);
     }
     // Tool-level refusals are 200s: a function-calling bot hands them to its model as the result.
-    if (!outcome.ok) return c.json({ is_error: true, error: { kind: outcome.error.kind, message: outcome.error.message } });
+    if (!outcome.ok) return noStoreJson(JSON.stringify({ is_error: true, error: { kind: outcome.error.kind, message: outcome.error.message } }));
     // `confirmation` is for the person (the host's own Confirm button), never for the model.
     const answer: { is_error: false; result: Record<string, unknown>; text: string; confirmation?: unknown } = { is_error: false, result: outcome.output, text: outcome.text };
     if (outcome.confirmation) answer.confirmation = outcome.confirmation;
-    return c.json(answer);
+    return noStoreJson(JSON.stringify(answer));
   });
 
   return app;

@@ -111,11 +111,15 @@ export function selectTools(selection: ToolSelection, tools: readonly AnyToolDef
  * verification is set up; staff choose customers directly.
  */
 export function toolsForMode(tools: readonly AnyToolDefinition[], mode: 'customer' | 'staff', verificationEnabled: boolean, actions?: Pick<ActionsEngine, 'enabled'>): AnyToolDefinition[] {
-  return tools.filter(
-    (tool) =>
-      (tool.audience !== 'verification' || (mode === 'customer' && verificationEnabled)) &&
-      // Read-only is the default: an action's tools exist only where the merchant's policy turns it on.
-      (tool.action === undefined || (tool.action === 'any' ? ACTION_KINDS.some((kind) => actions?.enabled(kind) === true) : actions?.enabled(tool.action) === true)),
+  return tools.filter((tool) => offeredInMode(tool, mode, verificationEnabled, actions));
+}
+
+/** Whether a server of this mode offers this tool now (`toolsForMode`, for one tool). */
+export function offeredInMode(tool: AnyToolDefinition, mode: 'customer' | 'staff', verificationEnabled: boolean, actions?: Pick<ActionsEngine, 'enabled'>): boolean {
+  return (
+    (tool.audience !== 'verification' || (mode === 'customer' && verificationEnabled)) &&
+    // Read-only is the default: an action's tools exist only where the merchant's policy turns it on.
+    (tool.action === undefined || (tool.action === 'any' ? ACTION_KINDS.some((kind) => actions?.enabled(kind) === true) : actions?.enabled(tool.action) === true))
   );
 }
 
