@@ -83,7 +83,7 @@ async function main() {
   const IDENTITY_SECRET = 'bench-identity-secret-at-least-32-bytes!!';
   const EMAILS = ['alice@example.com', 'bob@example.com', 'carol@example.com', 'dave@example.com', 'erin@example.jp', 'frank@example.com', 'heidi@example.com'];
   const TOOLS = ['get_subscription_status', 'get_upcoming_invoice', 'get_invoice_history', 'get_payment_history', 'get_billing_info', 'get_credit_balance', 'get_available_plans', 'get_customer_overview'];
-  const PASS_THROUGH = ['AUDIT', 'DATABASE_URL', 'CACHE_MAX_MB'];
+  const PASS_THROUGH = ['AUDIT', 'DATABASE_URL', 'CACHE_MAX_MB', 'LOG_LEVEL'];
 
   const started = performance.now();
   const progress = (message) => process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(0).padStart(3)}s] ${message}\n`);

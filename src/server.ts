@@ -1,9 +1,9 @@
 import { McpServer, type RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { isJsonContentType } from '@modelcontextprotocol/sdk/shared/mediaType.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
+  CallToolRequestSchema,
+  CallToolResultSchema,
   ErrorCode,
   JSONRPCRequestSchema,
   ListToolsRequestSchema,
@@ -18,7 +18,6 @@ import {
 import { toJsonSchemaCompat } from '@modelcontextprotocol/sdk/server/zod-json-schema-compat.js';
 import type { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { jsonSchemaValidator as JsonSchemaValidatorProvider } from '@modelcontextprotocol/sdk/validation/types.js';
-import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { memoized } from './format/memo.js';
 import { loadOnce } from './load-once.js';
@@ -78,28 +77,73 @@ export interface McpServerOptions {
    * a name this mode does not have registers them all, so the SDK answers it as before.
    */
   onlyTool?: string | undefined;
-  /**
-   * A server kept to answer many stateless requests (`createMcpCallDispatcher`): each call's
-   * principal, conversation, caller and limits come with its message (`CallScope`), never from
-   * these options; a message without one is refused.
-   */
-  scoped?: boolean;
 }
 
-/** Who one stateless `tools/call` is for, handed with its message to a kept server. */
-export interface CallScope {
-  principal: Principal;
+/** Who one call is for, and how it is made: the same for every tool a server registers. */
+interface ToolCall {
+  runtime: ToolRuntime;
+  mode: ServerMode;
+  surface: 'stdio' | 'mcp';
+  principal: () => Promise<Principal>;
   conversation: string | undefined;
   caller: string | undefined;
   admit: (() => Promise<ToolError | undefined>) | undefined;
+  /** Whether the client renders the billing card (its `_meta` and grant come with card tools' results). */
+  apps: boolean;
+  askPerson?: ((question: PersonQuestion) => Promise<'confirm' | 'cancel' | undefined>) | undefined;
 }
 
 /**
- * Each dispatched message's scope, by the AuthInfo object the dispatcher hands the SDK with it
- * (the SDK passes it to the handler as `extra.authInfo`). Only this module makes those objects:
- * nothing a client sends can name a scope.
+ * One tool's `tools/call`, as the handler the McpServer registers for it and as a stateless
+ * request's direct answer (createMcpCallDispatcher): the principal the server resolved (never an
+ * argument), runTool, and the result for MCP (the card's `_meta` for clients that render it).
  */
-const callScopes = new WeakMap<AuthInfo, CallScope>();
+async function callTool(tool: AnyToolDefinition, args: Record<string, unknown>, call: ToolCall): Promise<CallToolResult> {
+  let principal: Principal;
+  try {
+    principal = await call.principal();
+  } catch (error) {
+    // E.g. the grant store is down: its text names hosts, and the SDK would return it verbatim.
+    call.runtime.log.warn({ tool: tool.name, err: error instanceof Error ? { name: error.name, message: error.message } : String(error) }, 'could not resolve the principal');
+    return { isError: true, content: [{ type: 'text', text: 'The billing assistant is temporarily unavailable. Try again in a minute.' }] };
+  }
+  // A staff card's button acts on the customer the card showed, as its grant says, not on an argument.
+  if (tool.visibility === 'app' && call.mode === 'staff') {
+    const grant = await cardGrantFor(call.runtime, principal, call.conversation, args.card);
+    args = { ...args, email: null, customer_id: grant?.customer_id ?? null };
+  }
+  const outcome = await runTool(tool, args, {
+    runtime: call.runtime,
+    principal,
+    mode: call.mode,
+    conversation: call.conversation,
+    caller: call.caller,
+    admit: call.admit,
+    surface: call.surface,
+    askPerson: call.askPerson,
+  });
+  if (!outcome.ok) {
+    // A busy refusal carries when to retry, as /v1/tools does in Retry-After.
+    const retry = outcome.error.retryAfterSeconds;
+    return { isError: true, content: [{ type: 'text', text: outcome.error.message }], ...(retry !== undefined ? { _meta: { retry_after_seconds: retry } } : {}) };
+  }
+  const card = call.apps && tool.card ? await cardMeta(call, tool.card, principal, outcome.customerId) : undefined;
+  const result: CallToolResult = { structuredContent: outcome.output, content: [{ type: 'text', text: outcome.text }] };
+  // Set member by member: conditional object spreads cost microseconds on every call.
+  if (outcome.confirmation || card) {
+    const meta: Record<string, unknown> = {};
+    if (outcome.confirmation) meta[CONFIRMATION_META_KEY] = outcome.confirmation;
+    if (card) meta[CARD_META_KEY] = card;
+    result._meta = meta;
+  }
+  return result;
+}
+
+/** What the card is handed beside a result: its view, and the grant its portal buttons send back. */
+async function cardMeta(call: ToolCall, view: CardMeta['view'], principal: Principal, customerId: string | undefined): Promise<CardMeta | undefined> {
+  const grant = await issueCardGrant(call.runtime, principal, call.conversation, customerId).catch(() => undefined);
+  return grant ? { view, token: grant.token, test_mode: call.runtime.key.mode === 'test', expires_at: grant.expires_at } : undefined;
+}
 
 /** Each tool list's tools by name, per mode, app-only buttons included (a list never changes). */
 const toolsByName = new WeakMap<readonly AnyToolDefinition[], Partial<Record<ServerMode, Map<string, AnyToolDefinition>>>>();
@@ -170,70 +214,32 @@ export function createMcpServer(options: McpServerOptions): McpServer {
     const handle = server.registerTool(
       tool.name,
       registrationFor(tool, options.mode),
-      async (args: Record<string, unknown>, extra): Promise<CallToolResult> => {
-        // A kept server's call is for the scope its message came with; with none it is refused below.
-        const scope = options.scoped && extra.authInfo ? callScopes.get(extra.authInfo) : undefined;
-        const conversation = scope ? scope.conversation : options.conversation;
-        let principal: Principal;
-        try {
-          if (options.scoped && !scope) throw new Error('a call reached a kept server without its scope');
-          principal = scope ? scope.principal : await options.resolvePrincipal();
-        } catch (error) {
-          // E.g. the grant store is down: its text names hosts, and the SDK would return it verbatim.
-          options.runtime.log.warn({ tool: tool.name, err: error instanceof Error ? { name: error.name, message: error.message } : String(error) }, 'could not resolve the principal');
-          return { isError: true, content: [{ type: 'text', text: 'The billing assistant is temporarily unavailable. Try again in a minute.' }] };
-        }
-        const askPerson =
-          options.elicitation && server.server.getClientCapabilities()?.elicitation?.form !== undefined
-            ? async ({ message }: PersonQuestion): Promise<'confirm' | 'cancel' | undefined> => {
-                await loadValidator();
-                const answer = await server.server.elicitInput(
-                  { mode: 'form', message, requestedSchema: { type: 'object', properties: { confirm: { type: 'boolean', title: 'Confirm', description: 'Yes to go ahead; no to cancel the request.' } }, required: ['confirm'] } },
-                  { relatedRequestId: extra.requestId, timeout: ASK_PERSON_TIMEOUT_MS },
-                );
-                if (answer.action === 'accept') return answer.content?.confirm === true ? 'confirm' : 'cancel';
-                return answer.action === 'decline' ? 'cancel' : undefined;
-              }
-            : undefined;
-        // A staff card's button acts on the customer the card showed, as its grant says, not on an argument.
-        if (tool.visibility === 'app' && options.mode === 'staff') {
-          const grant = await cardGrantFor(options.runtime, principal, conversation, args.card);
-          args = { ...args, email: null, customer_id: grant?.customer_id ?? null };
-        }
-        const outcome = await runTool(tool, args, {
+      async (args: Record<string, unknown>, extra): Promise<CallToolResult> =>
+        callTool(tool, args, {
           runtime: options.runtime,
-          principal,
           mode: options.mode,
-          conversation,
-          caller: scope ? scope.caller : options.caller,
-          admit: scope ? scope.admit : options.admit,
           surface: options.surface ?? 'stdio',
-          askPerson,
-        });
-        if (!outcome.ok) {
-          // A busy refusal carries when to retry, as /v1/tools does in Retry-After.
-          const retry = outcome.error.retryAfterSeconds;
-          return { isError: true, content: [{ type: 'text', text: outcome.error.message }], ...(retry !== undefined ? { _meta: { retry_after_seconds: retry } } : {}) };
-        }
-        const card = apps && tool.card ? await cardMeta(tool.card, principal, conversation, outcome.customerId) : undefined;
-        const result: CallToolResult = { structuredContent: outcome.output, content: [{ type: 'text', text: outcome.text }] };
-        // Set member by member: conditional object spreads cost microseconds on every call.
-        if (outcome.confirmation || card) {
-          const meta: Record<string, unknown> = {};
-          if (outcome.confirmation) meta[CONFIRMATION_META_KEY] = outcome.confirmation;
-          if (card) meta[CARD_META_KEY] = card;
-          result._meta = meta;
-        }
-        return result;
-      },
+          principal: options.resolvePrincipal,
+          conversation: options.conversation,
+          caller: options.caller,
+          admit: options.admit,
+          apps,
+          askPerson:
+            options.elicitation && server.server.getClientCapabilities()?.elicitation?.form !== undefined
+              ? async ({ message }: PersonQuestion): Promise<'confirm' | 'cancel' | undefined> => {
+                  await loadValidator();
+                  const answer = await server.server.elicitInput(
+                    { mode: 'form', message, requestedSchema: { type: 'object', properties: { confirm: { type: 'boolean', title: 'Confirm', description: 'Yes to go ahead; no to cancel the request.' } }, required: ['confirm'] } },
+                    { relatedRequestId: extra.requestId, timeout: ASK_PERSON_TIMEOUT_MS },
+                  );
+                  if (answer.action === 'accept') return answer.content?.confirm === true ? 'confirm' : 'cancel';
+                  return answer.action === 'decline' ? 'cancel' : undefined;
+                }
+              : undefined,
+        }),
     );
     registered.push({ tool, handle });
   }
-  /** What the card is handed beside a result: its view, and the grant its portal buttons send back. */
-  const cardMeta = async (view: CardMeta['view'], principal: Principal, conversation: string | undefined, customerId: string | undefined): Promise<CardMeta | undefined> => {
-    const grant = await issueCardGrant(options.runtime, principal, conversation, customerId).catch(() => undefined);
-    return grant ? { view, token: grant.token, test_mode: options.runtime.key.mode === 'test', expires_at: grant.expires_at } : undefined;
-  };
   const syncAvailability = () => {
     for (const { tool, handle } of registered) {
       const listed = (tool.visibility !== 'app' || apps) && (options.runtime.availability?.isListed(tool) ?? true);
@@ -396,61 +402,28 @@ export interface McpRequestHead {
 }
 
 /**
- * Answers stateless `/mcp` requests that are one `tools/call` from McpServers kept per mode, MCP
- * Apps support and tool, instead of building a server and a transport for each request (their
- * construction, the transport's checks and its web Request were a third of a warm call's CPU).
+ * Answers a stateless `/mcp` request that is one `tools/call` asking for JSON directly: the tool's
+ * handler (`callTool`, the one its McpServer registers) under the SDK's own request and result
+ * schemas, without building an McpServer and a transport for the request (with them, the server's
+ * construction, the transport's checks and its web Request, and the SDK's dispatch of one call
+ * were over half of a warm call's CPU).
  */
 export interface McpCallDispatcher {
   /**
    * The JSON-RPC answer to a request the SDK's stateless transport would answer with one JSON
-   * body: a single valid `tools/call` request (the transport's own schema) of a tool this mode
-   * can call now, with the headers the transport accepts and asking for JSON first. Anything
-   * else is undefined, for `createStatelessMcpTransport` to answer exactly as before.
+   * body: a single valid `tools/call` request (the SDK's own schemas), not task-augmented, of a
+   * tool this mode can call now, with the headers the transport accepts and asking for JSON
+   * first. Anything else is undefined, for `createStatelessMcpTransport` to answer as before.
    */
   answer(message: unknown, head: McpRequestHead, call: { mode: ServerMode; apps: boolean; scope: CallScope }): Promise<JSONRPCMessage> | undefined;
 }
 
-/**
- * What a kept server is connected to: many requests at once, each under an id this transport
- * hands out (clients all number theirs from 1), its answer handed back under the client's own id.
- * Notifications and requests to the client have nowhere to go, as with the stateless transport's
- * JSON answers, which drop them too.
- */
-class KeptServerTransport implements Transport {
-  onmessage?: Transport['onmessage'];
-  onclose?: () => void;
-  onerror?: (error: Error) => void;
-  private lastId = 0;
-  private readonly waiting = new Map<number, { clientId: JSONRPCRequest['id']; resolve: (answer: JSONRPCMessage) => void }>();
-
-  async start(): Promise<void> {}
-
-  async close(): Promise<void> {
-    this.onclose?.();
-  }
-
-  async send(message: JSONRPCMessage): Promise<void> {
-    if (!('id' in message) || typeof message.id !== 'number' || !('result' in message || 'error' in message)) return;
-    const waiting = this.waiting.get(message.id);
-    if (!waiting) return;
-    this.waiting.delete(message.id);
-    waiting.resolve({ ...message, id: waiting.clientId });
-  }
-
-  dispatch(request: JSONRPCRequest, scope: CallScope): Promise<JSONRPCMessage> {
-    const id = ++this.lastId;
-    const authInfo: AuthInfo = { token: '', clientId: scope.caller ?? '', scopes: [] };
-    callScopes.set(authInfo, scope);
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { clientId: request.id, resolve });
-      try {
-        this.onmessage?.({ ...request, id }, { authInfo });
-      } catch (error) {
-        this.waiting.delete(id);
-        reject(error);
-      }
-    });
-  }
+/** Who one stateless `tools/call` is for: what the server resolved from the request. */
+export interface CallScope {
+  principal: Principal;
+  conversation: string | undefined;
+  caller: string | undefined;
+  admit: (() => Promise<ToolError | undefined>) | undefined;
 }
 
 /** Whether the SDK's stateless transport (createStatelessMcpTransport) would take this head and answer in JSON. */
@@ -466,55 +439,53 @@ const acceptsJsonFirst = memoized(
   100,
 );
 
-/** The SDK's own JSON-RPC request schema, compiled once (zod's `z.compile`: the same answers). */
-let jsonRpcRequest: typeof JSONRPCRequestSchema | undefined;
+/** The SDK's schemas a direct answer is held to, compiled once (zod's `z.compile`: the same answers, faster). */
+let schemas: { request: typeof JSONRPCRequestSchema; call: typeof CallToolRequestSchema; result: typeof CallToolResultSchema } | undefined;
+const sdkSchemas = () => (schemas ??= { request: z.compile(JSONRPCRequestSchema), call: z.compile(CallToolRequestSchema), result: z.compile(CallToolResultSchema) });
 
-/**
- * How many servers one HTTP app keeps (about 6 KiB each): every tool of both modes, with and
- * without Apps, for one merchant; platform mode keeps this many per tenant at most, the least
- * recently called ones rebuilt when needed.
- */
-const KEPT_SERVERS_PER_APP = 64;
-
-export function createMcpCallDispatcher(options: { tools: readonly AnyToolDefinition[]; runtime: ToolRuntime; keep?: number }): McpCallDispatcher {
-  // A server dropped here finishes the calls it has; the next call builds another.
-  const kept = new LRUCache<string, { transport: KeptServerTransport; connected: Promise<void> }>({ max: options.keep ?? KEPT_SERVERS_PER_APP });
-  const serverFor = (mode: ServerMode, apps: boolean, tool: AnyToolDefinition) => {
-    const key = `${mode}\n${apps ? 'apps' : ''}\n${tool.name}`;
-    let entry = kept.get(key);
-    if (!entry) {
-      const server = createMcpServer({
-        tools: options.tools,
-        runtime: options.runtime,
-        mode,
-        apps,
-        onlyTool: tool.name,
-        scoped: true,
-        surface: 'mcp',
-        resolvePrincipal: () => Promise.reject(new Error('a kept server has no principal of its own')),
-      });
-      const transport = new KeptServerTransport();
-      const made = { transport, connected: server.connect(transport) };
-      // A server that failed to connect is not kept: the next call builds another.
-      made.connected.catch(() => kept.get(key) === made && kept.delete(key));
-      kept.set(key, made);
-      entry = made;
-    }
-    return entry;
-  };
+export function createMcpCallDispatcher(options: { tools: readonly AnyToolDefinition[]; runtime: ToolRuntime }): McpCallDispatcher {
   return {
     answer(message, head, call) {
       if (typeof message !== 'object' || message === null || Array.isArray(message) || (message as { method?: unknown }).method !== 'tools/call') return undefined;
       if (!answeredInJson(head)) return undefined;
-      const parsed = (jsonRpcRequest ??= z.compile(JSONRPCRequestSchema)).safeParse(message);
-      const name = parsed.success ? parsed.data.params?.name : undefined;
-      if (!parsed.success || typeof name !== 'string') return undefined;
+      const { request: requestSchema, call: callSchema } = sdkSchemas();
+      // The transport's check of the message, then the server's of the call.
+      const envelope = requestSchema.safeParse(message);
+      const parsed = envelope.success ? callSchema.safeParse(envelope.data) : undefined;
+      if (!envelope.success || !parsed?.success || parsed.data.params.task !== undefined) return undefined;
       // Callable now, as a server built for this request would register and enable it: the
-      // merchant's policy and the Stripe key's probe can change while kept servers live.
-      const tool = modeToolNamed({ ...options, mode: call.mode }, name);
+      // merchant's policy and the Stripe key's probe can change between calls.
+      const tool = modeToolNamed({ ...options, mode: call.mode }, parsed.data.params.name);
       if (!tool || (tool.visibility === 'app' && !call.apps) || !(options.runtime.availability?.isListed(tool) ?? true)) return undefined;
-      const { transport, connected } = serverFor(call.mode, call.apps, tool);
-      return connected.then(() => transport.dispatch(parsed.data, call.scope));
+      const { scope } = call;
+      return answerCall(envelope.data.id, tool, parsed.data.params.arguments ?? {}, {
+        runtime: options.runtime,
+        mode: call.mode,
+        surface: 'mcp',
+        principal: () => Promise.resolve(scope.principal),
+        conversation: scope.conversation,
+        caller: scope.caller,
+        admit: scope.admit,
+        apps: call.apps,
+      });
     },
   };
+}
+
+/**
+ * The JSON-RPC answer McpServer and the SDK's protocol give a call of a registered, enabled tool:
+ * a handler that throws becomes an error result, the result is checked (and copied) by the SDK's
+ * result schema, and a result it refuses is an invalid-params error, in the SDK's own words.
+ */
+async function answerCall(id: JSONRPCRequest['id'], tool: AnyToolDefinition, args: Record<string, unknown>, call: ToolCall): Promise<JSONRPCMessage> {
+  let result: CallToolResult;
+  try {
+    // A copy, as the SDK's argument check hands the handler one.
+    result = await callTool(tool, { ...args }, call);
+  } catch (error) {
+    result = { content: [{ type: 'text', text: error instanceof Error ? error.message : String(error) }], isError: true };
+  }
+  const checked = sdkSchemas().result.safeParse(result);
+  if (!checked.success) return { jsonrpc: '2.0', id, error: { code: ErrorCode.InvalidParams, message: new McpError(ErrorCode.InvalidParams, `Invalid tools/call result: ${checked.error.message}`).message } };
+  return { result: checked.data, jsonrpc: '2.0', id };
 }

@@ -94,8 +94,8 @@ function jsonError(c: Context, status: 400 | 401 | 403 | 404 | 405 | 413 | 503 |
 }
 
 /**
- * The HTTP surface: `/mcp` (Streamable HTTP, stateless: one `tools/call` asking for JSON goes to
- * a server kept for its tool, every other request to a fresh server and transport) and
+ * The HTTP surface: `/mcp` (Streamable HTTP, stateless: one `tools/call` asking for JSON is
+ * answered directly by its tool's handler, every other request by a fresh server and transport) and
  * `/v1/tools` (plain JSON), both authenticated on every request and running the same tool code
  * for the principal the server resolves.
  */
@@ -205,7 +205,7 @@ export function createHttpApp(options: HttpAppOptions): Hono<Env> {
     const caller = callerKey(c.get('caller'));
     const apps = appsSession !== undefined || isAppsSession(c.req.header('mcp-session-id'));
     const admit = () => callLimits.admit(caller, conversation);
-    // One tools/call asking for JSON: a kept server answers it (its body is the transport's, byte for byte).
+    // One tools/call asking for JSON: answered directly (the body the transport would send, byte for byte).
     const answer = mcpCalls.answer(
       message,
       { accept: c.req.header('accept'), contentType: c.req.header('content-type'), protocolVersion: c.req.header('mcp-protocol-version') },

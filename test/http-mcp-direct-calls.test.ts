@@ -1,19 +1,18 @@
 /**
- * A stateless `/mcp` request that is one `tools/call` asking for JSON is answered by an McpServer
- * kept per mode, MCP Apps support and tool (src/server.ts `createMcpCallDispatcher`), every other
- * request by a server and transport built for it, as before. Neither may change what anyone sees:
+ * A stateless `/mcp` request that is one `tools/call` asking for JSON is answered directly by the
+ * tool's handler under the SDK's own request and result schemas (src/server.ts
+ * `createMcpCallDispatcher`), every other request by an McpServer and transport built for it, as
+ * before. Neither may change what anyone sees:
  * - calls from two customers at once, numbered alike (every client starts at id 1), each get
- *   their own records under their own id;
- * - the kept server's answer is the JSON-RPC message the SDK's own transport sends for the call;
- * - a request the SDK's transport would refuse is still refused by it, in its words;
- * - a tool the merchant's policy or the Stripe key's probe takes away while its kept server lives
- *   is refused as a server built for the request would refuse it.
+ *   their own records under their own id, and no server is built for them;
+ * - the direct answer is, byte for byte, the JSON-RPC message the SDK's own transport sends;
+ * - a request the SDK would refuse or answer otherwise is still answered by it, in its words;
+ * - a tool the merchant's policy or the Stripe key's probe takes away is refused as a server
+ *   built for the request would refuse it.
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEMO } from '../src/demo/fake-stripe/index.js';
-import { createMcpCallDispatcher } from '../src/server.js';
-import { ALL_TOOLS } from '../src/tools/registry.js';
 import { actionsFixtures, ALICE } from './support/actions.js';
 import { HOST_A, HOST_B, startHttpFixture, type HttpFixture } from './support/http-harness.js';
 
@@ -55,18 +54,17 @@ function messageOf(answer: { type: string | null; text: string }): RpcMessage {
   return JSON.parse(answer.text) as RpcMessage;
 }
 
-describe('/mcp tools/call through kept servers', () => {
+describe('/mcp tools/call answered directly', () => {
   it('two customers calling at once with the same request ids each get their own records under their own id', async () => {
     const people = [
       { key: HOST_A, email: DEMO.emails.alice, customer: DEMO.customers.alice, other: DEMO.customers.bob },
       { key: HOST_B, email: DEMO.emails.bob, customer: DEMO.customers.bob, other: DEMO.customers.alice },
     ];
     const tokens = await Promise.all(people.map((person) => fx.token(person.email)));
-    // Kept, not built per request: once its server exists, no call connects another.
-    await post(call('get_customer_overview'), { 'x-customer-token': tokens[0]! });
+    // Answered directly: no McpServer is connected for any of these calls.
     const connects = vi.spyOn(McpServer.prototype, 'connect');
     const ids: Array<number | string> = [1, 1, 'call-1', 0, 7];
-    // One tool, so every call goes to the same kept server; both host keys are customer mode.
+    // Both host keys are customer mode: the same tool and handler for both people.
     const answers = await Promise.all(
       ids.flatMap((id, round) =>
         people.map(async (person, index) => {
@@ -96,10 +94,13 @@ describe('/mcp tools/call through kept servers', () => {
       call('get_invoice_history', { limit: 2 }, 'inv'),
       // Refused arguments: the same tool error either way.
       call('get_invoice_history', { status: 'bogus', limit: 'x' }, 4),
+      // Not a call the server takes (arguments that are no object; a task-augmented call): the SDK answers both ways.
+      { ...call('get_billing_info', {}, 5), params: { name: 'get_billing_info', arguments: [] } },
+      { ...call('get_billing_info', {}, 6), params: { name: 'get_billing_info', arguments: {}, task: { ttl: 60_000 } } },
     ];
     for (const body of calls) {
       const kept = await post(body, { ...headers, accept: JSON_FIRST });
-      // Server-sent events first: the SDK's transport answers (a kept server only answers JSON).
+      // Server-sent events first: the SDK's transport answers (only JSON is answered directly).
       const transport = await post(body, { ...headers, accept: STREAM_FIRST });
       expect(kept.type).toBe('application/json');
       expect(transport.type).toMatch(/^text\/event-stream/);
@@ -127,7 +128,7 @@ describe('/mcp tools/call through kept servers', () => {
     expect(messageOf(await post(body, headers)).result?.isError).toBeFalsy();
   });
 
-  it("refuses a tool the Stripe key's probe takes away while its kept server lives, and answers it again once it is back", async () => {
+  it("refuses a tool the Stripe key's probe takes away, and answers it again once it is back", async () => {
     const probed = await startHttpFixture({}, { probeTools: true });
     try {
       const token = await probed.token(DEMO.emails.alice);
@@ -147,7 +148,7 @@ describe('/mcp tools/call through kept servers', () => {
     }
   });
 
-  it("refuses an action the merchant's policy turns off while its kept server lives, as a tool it does not have", async () => {
+  it("refuses an action the merchant's policy turns off, as a tool it does not have", async () => {
     const fixture = await actionsFixtures()();
     try {
       const token = await fixture.token(ALICE);
@@ -161,26 +162,5 @@ describe('/mcp tools/call through kept servers', () => {
     } finally {
       await fixture.close();
     }
-  });
-
-  it('keeps a bounded number of servers: one dropped finishes its calls, and the next call builds another', async () => {
-    const dispatcher = createMcpCallDispatcher({ tools: ALL_TOOLS, runtime: fx.runtime, keep: 2 });
-    const head = { accept: JSON_FIRST, contentType: 'application/json', protocolVersion: undefined };
-    const scope = { principal: { kind: 'customer' as const, email: DEMO.emails.alice, verifiedBy: 'identity-token' as const }, conversation: 'kept-bounded', caller: 'host:host-a', admit: undefined };
-    const connects = vi.spyOn(McpServer.prototype, 'connect');
-    const ask = async (tool: string, id: number) => (await dispatcher.answer(call(tool, {}, id), head, { mode: 'customer', apps: false, scope })) as RpcMessage;
-    // Three tools through two places, the first one in flight while the third pushes it out.
-    const first = dispatcher.answer(call('get_billing_info', {}, 1), head, { mode: 'customer', apps: false, scope });
-    await ask('get_credit_balance', 2);
-    await ask('get_subscription_status', 3);
-    expect(connects).toHaveBeenCalledTimes(3);
-    const answers = [(await first) as RpcMessage, await ask('get_billing_info', 4), await ask('get_subscription_status', 5)];
-    expect(connects).toHaveBeenCalledTimes(4);
-    expect(answers.map((answer) => [answer.id, answer.result?.isError ?? false])).toEqual([
-      [1, false],
-      [4, false],
-      [5, false],
-    ]);
-    expect(JSON.stringify(answers)).toContain(DEMO.customers.alice);
   });
 });
