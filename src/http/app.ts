@@ -8,7 +8,7 @@ import { appsSessionFor, isAppsSession } from './apps-session.js';
 import type { ToolRuntime } from '../tools/lib/context.js';
 import type { AnyToolDefinition } from '../tools/lib/define-tool.js';
 import { runTool, type ServerMode } from '../tools/lib/run-tool.js';
-import { listedTools } from '../tools/registry.js';
+import { listedToolNamed, listedTools } from '../tools/registry.js';
 import type { IdentityTokenVerifier } from '../verify/identity-token.js';
 import { ConversationIdError, conversationKey, resolveRequestPrincipal, type HttpCaller } from '../verify/request-principal.js';
 import type { Principal } from '../verify/principal.js';
@@ -247,7 +247,7 @@ export function createHttpApp(options: HttpAppOptions): Hono<Env> {
 
   app.post('/v1/tools/:name', async (c) => {
     const { principal, conversation, mode } = await identify(c);
-    const tool = toolsFor(mode).find((candidate) => candidate.name === c.req.param('name'));
+    const tool = listedToolNamed(options.tools, mode, runtime, c.req.param('name'));
     if (!tool) return jsonError(c, 404, 'unknown_tool', 'No such tool for this key. GET /v1/tools lists them.');
     let args: unknown;
     try {

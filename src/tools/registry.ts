@@ -123,6 +123,17 @@ export function offeredInMode(tool: AnyToolDefinition, mode: 'customer' | 'staff
   );
 }
 
+/** Each tool list's tools by name (a list never changes). */
+const byName = new WeakMap<readonly AnyToolDefinition[], Map<string, AnyToolDefinition>>();
+
+/** The tool of this name if `listedTools` has it now, without filtering the whole list. */
+export function listedToolNamed(tools: readonly AnyToolDefinition[], mode: 'customer' | 'staff', runtime: Pick<ToolRuntime, 'verification' | 'availability' | 'actions'>, name: string): AnyToolDefinition | undefined {
+  let named = byName.get(tools);
+  if (!named) byName.set(tools, (named = new Map(tools.map((tool) => [tool.name, tool]))));
+  const tool = named.get(name);
+  return tool && offeredInMode(tool, mode, runtime.verification !== undefined, runtime.actions) && (runtime.availability?.isListed(tool) ?? true) ? tool : undefined;
+}
+
 /** What is listed now: the mode's tools less those the Stripe key or account rule out. */
 export function listedTools(tools: readonly AnyToolDefinition[], mode: 'customer' | 'staff', runtime: Pick<ToolRuntime, 'verification' | 'availability' | 'actions'>): AnyToolDefinition[] {
   return toolsForMode(tools, mode, runtime.verification !== undefined, runtime.actions).filter((tool) => runtime.availability?.isListed(tool) ?? true);
