@@ -10,7 +10,8 @@
 // answers every call with a canned copy of a real answer, i.e. what HTTP and JSON alone cost;
 // and for /mcp a second floor, the MCP SDK's own cost (bench/support/mcp-sdk-floor.mjs): per call a
 // fresh stateless McpServer with one zod-typed tool + the SDK's web-standard Streamable HTTP
-// transport, as the product builds them, the tool answering a saved copy of a real answer. Column
+// transport, as the SDK documents stateless servers (the product answers a lone tools/call without
+// them), the tool answering a saved copy of a real answer. Column
 // `beyond floor µs`: a build's CPU per call minus the floor of its transport (the MCP SDK floor
 // for /mcp, the Hono floor for /v1/tools), i.e. what our own code adds.
 // Rows are interleaved round by round, in rotated order; the table shows medians over rounds.
@@ -21,7 +22,7 @@
 // Knobs (env): BEFORE_DIR= HEAD_DIR= AFTER_DIR=<this checkout> N=50 (conversations, a list: 50,500) M=60 (calls each per row)
 //   ROUNDS=3 TRANSPORTS=/v1/tools,/mcp FLOOR=1 (0: neither floor) SDK_FLOOR=1 (0: no MCP SDK floor)
 //   MCP_FLOOR_VALIDATOR=default (the SDK floor's servers each build the SDK's default Ajv validator)
-//   STRIPE_LATENCY_MS=0 AUDIT (passed to serve)
+//   STRIPE_LATENCY_MS=0 AUDIT LOG_LEVEL (passed to serve)
 //   PROFILE=1: the servers (and the MCP SDK floor) run with --cpu-prof; after the rows, each one's top owners and
 //   functions by self time are printed (profiling slows the server: read its CPU figures as
 //   relative only).

@@ -1,10 +1,11 @@
 // The MCP SDK floor of bench/http-load.mjs: what the required MCP SDK itself costs per stateless
 // `tools/call`, on the product's HTTP stack (Hono on @hono/node-server). Per request, as the SDK
-// documents stateless servers: a fresh McpServer with ONE tool (the one the call names, as the
-// product registers only the called tool) and a fresh WebStandardStreamableHTTPServerTransport
-// with the product's options (no session id; a JSON answer when Accept lists application/json
-// first). The tool's input schema is zod, like ours (an optional string, an optional integer);
-// its handler returns a saved copy of a real answer (content + structuredContent), so no billing
+// documents stateless servers: a fresh McpServer with ONE tool (the one the call names) and a
+// fresh WebStandardStreamableHTTPServerTransport with the product's options (no session id; a
+// JSON answer when Accept lists application/json first). The product builds these for every
+// /mcp request but a lone tools/call asking for JSON, which it answers directly (src/server.ts).
+// The tool's input schema is zod, like ours (an optional string, an optional integer); its
+// handler returns a saved copy of a real answer (content + structuredContent), so no billing
 // work is done here. Forked by http-load.mjs (FLOOR_MCP_RESULT: that answer's JSON-RPC `result`);
 // sends { url } when listening and exits when the IPC channel closes.
 //
