@@ -30,7 +30,7 @@ import { PREBUILT_TOOL_LIST } from './tool-list-prebuilt.js';
 import { toolRegistration, type ToolRegistration } from './tool-listing.js';
 import { APP_RESOURCE_MIME_TYPE, BILLING_CARD_UI_META, BILLING_CARD_URI, billingCardHtml, CARD_META_KEY, declaresApps, type CardMeta } from './apps/billing-card.js';
 import { cardGrantFor, issueCardGrant } from './apps/card-grant.js';
-import { ALL_TOOLS, appToolsFor, offeredInMode, toolsForMode } from './tools/registry.js';
+import { ALL_TOOLS, appToolsFor, firstOfEachName, offeredInMode, toolsForMode } from './tools/registry.js';
 import type { Principal } from './verify/principal.js';
 import { SERVER_VERSION } from './version.js';
 
@@ -152,8 +152,7 @@ const toolsByName = new WeakMap<readonly AnyToolDefinition[], Partial<Record<Ser
 function modeToolNamed(options: Pick<McpServerOptions, 'tools' | 'runtime' | 'mode'>, name: string): AnyToolDefinition | undefined {
   let byMode = toolsByName.get(options.tools);
   if (!byMode) toolsByName.set(options.tools, (byMode = {}));
-  // A tool and a button of one name: the tool (set last), as `find` over the tools first gave.
-  const named = (byMode[options.mode] ??= new Map([...appToolsFor(options.tools, options.mode), ...options.tools].map((tool) => [tool.name, tool])));
+  const named = (byMode[options.mode] ??= firstOfEachName([...options.tools, ...appToolsFor(options.tools, options.mode)]));
   const tool = named.get(name);
   return tool && offeredInMode(tool, options.mode, options.runtime.verification !== undefined, options.runtime.actions) ? tool : undefined;
 }
@@ -483,6 +482,10 @@ async function answerCall(id: JSONRPCRequest['id'], tool: AnyToolDefinition, arg
     // A copy, as the SDK's argument check hands the handler one.
     result = await callTool(tool, { ...args }, call);
   } catch (error) {
+    // As McpServer: a URL elicitation the person must complete is a JSON-RPC error, anything else an error result.
+    if (error instanceof McpError && error.code === ErrorCode.UrlElicitationRequired) {
+      return { jsonrpc: '2.0', id, error: error.data === undefined ? { code: error.code, message: error.message } : { code: error.code, message: error.message, data: error.data } };
+    }
     result = { content: [{ type: 'text', text: error instanceof Error ? error.message : String(error) }], isError: true };
   }
   const checked = sdkSchemas().result.safeParse(result);

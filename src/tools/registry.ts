@@ -123,13 +123,20 @@ export function offeredInMode(tool: AnyToolDefinition, mode: 'customer' | 'staff
   );
 }
 
+/** Tools by name, the first of a name winning, as `find` over the list would. */
+export function firstOfEachName(tools: readonly AnyToolDefinition[]): Map<string, AnyToolDefinition> {
+  const named = new Map<string, AnyToolDefinition>();
+  for (const tool of tools) if (!named.has(tool.name)) named.set(tool.name, tool);
+  return named;
+}
+
 /** Each tool list's tools by name (a list never changes). */
 const byName = new WeakMap<readonly AnyToolDefinition[], Map<string, AnyToolDefinition>>();
 
 /** The tool of this name if `listedTools` has it now, without filtering the whole list. */
 export function listedToolNamed(tools: readonly AnyToolDefinition[], mode: 'customer' | 'staff', runtime: Pick<ToolRuntime, 'verification' | 'availability' | 'actions'>, name: string): AnyToolDefinition | undefined {
   let named = byName.get(tools);
-  if (!named) byName.set(tools, (named = new Map(tools.map((tool) => [tool.name, tool]))));
+  if (!named) byName.set(tools, (named = firstOfEachName(tools)));
   const tool = named.get(name);
   return tool && offeredInMode(tool, mode, runtime.verification !== undefined, runtime.actions) && (runtime.availability?.isListed(tool) ?? true) ? tool : undefined;
 }
