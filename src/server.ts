@@ -19,7 +19,7 @@ import { toJsonSchemaCompat } from '@modelcontextprotocol/sdk/server/zod-json-sc
 import type { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { jsonSchemaValidator as JsonSchemaValidatorProvider } from '@modelcontextprotocol/sdk/validation/types.js';
 import { z } from 'zod';
-import { memoized } from './format/memo.js';
+import { memoized } from './memo.js';
 import { loadOnce } from './load-once.js';
 import type { ToolError } from './errors.js';
 import { QUOTED_VALUES_NOTE } from './format/untrusted-text.js';
@@ -389,8 +389,7 @@ let httpTransport: typeof WebStandardStreamableHTTPServerTransport | undefined;
 export async function createStatelessMcpTransport(accept: string | undefined): Promise<WebStandardStreamableHTTPServerTransport> {
   // Imported on first use, so stdio start-up does not pay for the HTTP transport; kept, so later requests do not import again.
   const Transport = (httpTransport ??= (await import('@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js')).WebStandardStreamableHTTPServerTransport);
-  const first = (accept ?? '').split(',')[0]?.trim().toLowerCase() ?? '';
-  return new Transport({ sessionIdGenerator: undefined, enableJsonResponse: first.startsWith('application/json') });
+  return new Transport({ sessionIdGenerator: undefined, enableJsonResponse: listsJsonFirst(accept ?? '') });
 }
 
 /** The HTTP head of a `/mcp` POST, as far as choosing how to answer it goes. */
@@ -432,11 +431,13 @@ function answeredInJson(head: McpRequestHead): boolean {
   return head.protocolVersion === undefined || SUPPORTED_PROTOCOL_VERSIONS.includes(head.protocolVersion);
 }
 
+/** Whether an Accept lists JSON first: the stateless transport then answers with one JSON body, not a stream. */
+function listsJsonFirst(accept: string): boolean {
+  return (accept.split(',')[0]?.trim().toLowerCase() ?? '').startsWith('application/json');
+}
+
 /** An Accept the transport takes (both types) that lists JSON first; a client sends the same one every time. */
-const acceptsJsonFirst = memoized(
-  (accept: string) => accept.includes('application/json') && accept.includes('text/event-stream') && (accept.split(',')[0]?.trim().toLowerCase() ?? '').startsWith('application/json'),
-  100,
-);
+const acceptsJsonFirst = memoized((accept: string) => accept.includes('application/json') && accept.includes('text/event-stream') && listsJsonFirst(accept), 100);
 
 /** The SDK's schemas a direct answer is held to, compiled once (zod's `z.compile`: the same answers, faster). */
 let schemas: { request: typeof JSONRPCRequestSchema; call: typeof CallToolRequestSchema; result: typeof CallToolResultSchema } | undefined;

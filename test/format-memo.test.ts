@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { isoDate } from '../src/format/dates.js';
-import { memoized } from '../src/format/memo.js';
+import { memoized } from '../src/memo.js';
 import { money } from '../src/format/money.js';
 import { quoted } from '../src/format/untrusted-text.js';
 

@@ -1,26 +1,16 @@
-import { LRUCache } from 'lru-cache';
 import type { ToolErrorKind } from '../errors.js';
+import { memoizedByBytes } from '../memo.js';
 import { sha256 } from '../sha256.js';
 import type { Principal } from '../verify/principal.js';
 import type { AuditEntry, AuditSurface, AuditWrite, DataCategory } from './record.js';
 
-// Every call of a conversation is recorded under its hash: hashed once per conversation (the ids
-// are in memory anyway, as the call limits' keys), the most recent 1 MB of them kept (by bytes, not
-// `max`, which reserves every slot up front).
-const conversationHashes = new LRUCache<string, string>({ maxSize: 1024 * 1024, sizeCalculation: (hash, conversation) => hash.length + conversation.length + 64 });
-
 /**
  * A conversation key as the trail stores it. The README asks hosts for unguessable conversation
  * ids, so the hash cannot be walked back; `audit --conversation` hashes a key the same way.
+ * Every call of a conversation is recorded under it: hashed once per conversation (the ids are in
+ * memory anyway, as the call limits' keys), the most recent 1 MB of them kept.
  */
-export function conversationHash(conversation: string): string {
-  let hash = conversationHashes.get(conversation);
-  if (hash === undefined) {
-    hash = sha256(`sbm-conversation\n${conversation}`, 'hex').slice(0, 32);
-    conversationHashes.set(conversation, hash);
-  }
-  return hash;
-}
+export const conversationHash: (conversation: string) => string = memoizedByBytes((conversation) => sha256(`sbm-conversation\n${conversation}`, 'hex').slice(0, 32), 1024 * 1024);
 
 // Refusals are the server saying no (nothing was shown); errors are things that went wrong.
 const REFUSALS: ReadonlySet<string> = new Set<ToolErrorKind | 'audit_unavailable'>(['not_verified', 'input', 'not_found', 'busy', 'refused', 'audit_unavailable']);

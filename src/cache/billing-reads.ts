@@ -10,6 +10,7 @@ import { normalizeEmail } from '../verify/principal.js';
 import { findCustomersByEmail } from '../stripe/find-customers.js';
 import { stripeFor, type StripeWork } from '../stripe/caller-context.js';
 import { isStripeError, stripeErrorCode } from '../stripe/errors.js';
+import { memoizedByBytes } from '../memo.js';
 import { sha256 } from '../sha256.js';
 import {
   projectBalanceTransaction,
@@ -80,15 +81,10 @@ export class CacheTags {
     return `${this.scope}:${CACHE_SCHEMA_VERSION}:t:cus:${id}`;
   }
   // An email's tag is made on every call (each read's key starts with it): hashed once per address.
-  // Bounded by bytes, not `max`, which reserves every slot up front (one of these per tenant).
-  private readonly emailTags = new LRUCache<string, string>({ maxSize: 1024 * 1024, sizeCalculation: (tag, email) => tag.length + email.length + 64 });
+  // The most recent 1 MB kept (one of these per tenant).
+  private readonly emailTag = memoizedByBytes((email) => `${this.scope}:${CACHE_SCHEMA_VERSION}:t:email:${sha(normalizeEmail(email))}`, 1024 * 1024);
   email(email: string): string {
-    let tag = this.emailTags.get(email);
-    if (tag === undefined) {
-      tag = `${this.scope}:${CACHE_SCHEMA_VERSION}:t:email:${sha(normalizeEmail(email))}`;
-      this.emailTags.set(email, tag);
-    }
-    return tag;
+    return this.emailTag(email);
   }
   catalog(): string {
     return `${this.scope}:${CACHE_SCHEMA_VERSION}:t:catalog`;

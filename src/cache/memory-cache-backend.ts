@@ -1,8 +1,7 @@
 import { LRUCache } from 'lru-cache';
+import { entryBytes } from '../memo.js';
 import { newToken, TAG_TTL_MS, type CacheBackend } from './cache-backend.js';
 
-/** What one key and value cost in the budget: as the Redis backend counts them. */
-const sizeOf = (value: string, key: string) => key.length + value.length + 64;
 
 /**
  * The single-process cache: bounded in bytes, in LRUs of its own, apart from the security store.
@@ -31,11 +30,11 @@ export class MemoryCacheBackend implements CacheBackend {
   /** Made on first use: a stdio launch that never reads Stripe holds nothing. */
   private get caches() {
     return (this.lrus ??= {
-      entries: new LRUCache<string, string>({ maxSize: this.maxBytes, sizeCalculation: sizeOf }),
+      entries: new LRUCache<string, string>({ maxSize: this.maxBytes, sizeCalculation: entryBytes }),
       // An evicted token only makes its entries miss: a new random one never matches them.
-      tokens: new LRUCache<string, string>({ maxSize: Math.ceil(this.maxBytes * MemoryCacheBackend.TOKENS_SHARE), sizeCalculation: sizeOf, ttl: TAG_TTL_MS }),
+      tokens: new LRUCache<string, string>({ maxSize: Math.ceil(this.maxBytes * MemoryCacheBackend.TOKENS_SHARE), sizeCalculation: entryBytes, ttl: TAG_TTL_MS }),
       // Small facts with their own TTL: never pushed out by entries.
-      notes: new LRUCache<string, string>({ maxSize: Math.ceil(this.maxBytes * MemoryCacheBackend.NOTES_SHARE), sizeCalculation: sizeOf }),
+      notes: new LRUCache<string, string>({ maxSize: Math.ceil(this.maxBytes * MemoryCacheBackend.NOTES_SHARE), sizeCalculation: entryBytes }),
     });
   }
 

@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { Logger } from '../log.js';
+import { entryBytes } from '../memo.js';
 import { backgroundWork, promoteToAnswer, type StripeWork } from '../stripe/caller-context.js';
 import type { CacheBackend } from './cache-backend.js';
 
@@ -84,7 +85,7 @@ function deepFreeze<T>(value: T): T {
 export class ReadThroughCache {
   private readonly inFlight = new Map<string, Flight>();
   private readonly revalidating = new Set<string>();
-  private readonly parsed = new LRUCache<string, { raw: string; entry: Entry }>({ maxSize: PARSED_HITS_MAX_BYTES, sizeCalculation: (value, key) => value.raw.length + key.length + 64 });
+  private readonly parsed = new LRUCache<string, { raw: string; entry: Entry }>({ maxSize: PARSED_HITS_MAX_BYTES, sizeCalculation: (value, key) => entryBytes(value.raw, key) });
   private readonly now: () => number;
   private lastFailureLog = 0;
   /** Told of every read's outcome (metrics). */

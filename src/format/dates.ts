@@ -1,4 +1,4 @@
-import { memoized } from './memo.js';
+import { memoized } from '../memo.js';
 
 /** Stripe timestamps are unix seconds; the model gets ISO 8601 (UTC) or nothing. */
 export function isoDate(unixSeconds: number): string;

@@ -1,4 +1,4 @@
-import { memoized } from './memo.js';
+import { memoized } from '../memo.js';
 
 /** Money as the model sees it: integer minor units, ISO currency, and a string a person reads. */
 export interface Money {

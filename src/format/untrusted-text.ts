@@ -1,4 +1,4 @@
-import { memoized } from './memo.js';
+import { memoized } from '../memo.js';
 
 /**
  * Text that merchants and customers write into Stripe (a customer's own name, product names,

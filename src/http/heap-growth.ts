@@ -23,8 +23,7 @@ export function heapGrowthFlag(execArgv: readonly string[], nodeOptions: string 
  * Bounds heap growth for a long-running `serve`. V8 reads this flag each time it sizes the heap
  * after a collection, so setting it at run time takes effect from the next full collection.
  */
-export function boundHeapGrowth(execArgv: readonly string[] = process.execArgv, nodeOptions = process.env.NODE_OPTIONS): boolean {
+export function boundHeapGrowth(execArgv: readonly string[] = process.execArgv, nodeOptions = process.env.NODE_OPTIONS): void {
   const flag = heapGrowthFlag(execArgv, nodeOptions);
   if (flag) setFlagsFromString(flag);
-  return flag !== undefined;
 }

@@ -28,9 +28,6 @@ class BudgetExhaustedResponse extends Stripe.HttpClientResponse {
   }
 }
 
-// Kept in rate-budget.ts, so that reading it does not load the Stripe SDK (this module's).
-export { LOCAL_BUDGET_CODE };
-
 const header = (response: HttpClientResponse, name: string): string | undefined => {
   const value = response.getHeaders()[name];
   return Array.isArray(value) ? value[0] : value;

@@ -86,13 +86,19 @@ export function stripeFor(stripe: Stripe, work: StripeWork | undefined): Stripe 
  * walked and called through the view: before the SDK is loaded, resources are functions too
  * (src/stripe/client.ts). Calls from depth 2 on are resource methods: they carry the work.
  */
+/**
+ * Members a proxy of the client leaves alone: not a promise (`await` would wait for a call never
+ * made), not serialisable or a class (JSON.stringify, a logger or a symbol lookup must not call it).
+ */
+export const inertMember = (name: PropertyKey): boolean => typeof name === 'symbol' || name === 'then' || name === 'toJSON' || name === 'constructor';
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a walk along the SDK client's resources
 function view(target: any, owner: unknown, work: StripeWork, depth: number): unknown {
   const members = new Map<PropertyKey, unknown>();
   return new Proxy(target, {
     get(self, name) {
       const value = self[name];
-      if (typeof name === 'symbol' || name === 'then' || name === 'toJSON' || name === 'constructor' || value === null || (typeof value !== 'object' && typeof value !== 'function')) return value;
+      if (inertMember(name) || value === null || (typeof value !== 'object' && typeof value !== 'function')) return value;
       // Signature checks make no request, and take no request options.
       if (depth === 0 && name === 'webhooks') return value;
       let member = members.get(name);

@@ -1,6 +1,6 @@
 import type Stripe from 'stripe';
 import { ConfigurationError } from '../errors.js';
-import { placePendingWork } from './caller-context.js';
+import { inertMember, placePendingWork } from './caller-context.js';
 import { loadOnce } from '../load-once.js';
 import { paddedKeyWarning, parseStripeKey, type StripeKeyInfo } from './key.js';
 import type { StripeRateBudget } from './rate-budget.js';
@@ -92,9 +92,7 @@ function deferredClient(key: StripeKeyInfo, build: () => Promise<Stripe>): Strip
           const value = owner[name];
           return typeof value === 'function' ? value.bind(owner) : value;
         }
-        // Not a promise itself: `await` of a resource would otherwise wait for a call never made.
-        // Nor serialisable or a class: JSON.stringify, a logger or a symbol lookup must not call it.
-        if (name === 'then' || name === 'toJSON' || name === 'constructor' || typeof name === 'symbol') return undefined;
+        if (inertMember(name)) return undefined;
         return deferred([...path, name]);
       },
       apply(_target, _this, args: unknown[]) {

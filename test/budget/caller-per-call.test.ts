@@ -9,6 +9,8 @@ import { mintIdentityToken } from '../../src/demo/demo-identity.js';
 import { DEMO, FakeStripe } from '../../src/demo/fake-stripe/index.js';
 import { silentLogger } from '../../src/log.js';
 import { createRuntime } from '../../src/runtime.js';
+import { loadInsight } from '../../src/http/insight.js';
+import { answerWork, stripeFor } from '../../src/stripe/caller-context.js';
 import { createRateBudget } from '../../src/stripe/create-rate-budget.js';
 import { createToolContext } from '../../src/tools/lib/customer-target.js';
 import { runTool } from '../../src/tools/lib/run-tool.js';
@@ -46,6 +48,23 @@ function chargingRuntime() {
 }
 
 describe('the Stripe request budget, per tool call', () => {
+  it("charges the insight panel's Stripe reads to the staff member who asked", async () => {
+    const { runtime, charged, leaked } = chargingRuntime();
+    const insight = await loadInsight(runtime, 'support', { email: DEMO.emails.alice }, 'insight');
+    expect(insight.status).toBe('found');
+    expect(charged.length).toBeGreaterThan(3);
+    expect(new Set(charged.map((request) => [request.caller, request.background].join(' ')))).toEqual(new Set(['staff:support false']));
+    expect(leaked).toEqual([]);
+  });
+
+  it("charges a call made before the SDK behind the client has loaded to its caller, and Stripe never sees how", async () => {
+    const { runtime, charged, leaked } = chargingRuntime();
+    // The first use of this runtime's client: the SDK client is built by this very call.
+    await stripeFor(runtime.stripe, answerWork('host:a')).customers.retrieve(DEMO.customers.alice);
+    expect(charged).toEqual([{ path: `/v1/customers/${DEMO.customers.alice}`, caller: 'host:a', background: false }]);
+    expect(leaked).toEqual([]);
+  });
+
   it('charges two concurrent calls of different callers each to its own caller, and Stripe never sees how', async () => {
     const { runtime, charged, leaked } = chargingRuntime();
     const verifier = createIdentityTokenVerifier({ IDENTITY_SECRET: SECRET })!;

@@ -3,7 +3,8 @@
  * traps: two customer records for one email in different case, `+tag` and word-sequence
  * look-alikes that Stripe search also returns, secrets (metadata, card fingerprint) that must
  * never reach a chat, a JPY (zero-decimal) customer, a credit balance, and promotion codes that
- * fail each of Stripe's restrictions, and an old account still paying with a legacy card source. Ids are fixed and all times are relative to `now`.
+ * fail each of Stripe's restrictions, and an old account still paying with a legacy card source. The fixed ids
+ * are in demo-account.ts (loaded without the Stripe SDK); all times are relative to `now`.
  */
 import type Stripe from 'stripe';
 import {

@@ -82,7 +82,7 @@ function listedOutputObject(tool: AnyToolDefinition): z.ZodObject {
 // Building a zod object (and its compiled parser) costs more than parsing with it: once per tool and mode.
 const compiled = new WeakMap<
   AnyToolDefinition,
-  { customer?: z.ZodObject; staff?: z.ZodObject; output?: z.ZodObject; result?: z.ZodObject; customerArgs?: z.ZodObject; staffArgs?: z.ZodObject }
+  { customer?: z.ZodObject; staff?: z.ZodObject; output?: z.ZodObject; result?: z.ZodObject; args?: Partial<Record<ServerMode, z.ZodObject>> }
 >();
 
 function compiledFor(tool: AnyToolDefinition) {
@@ -103,8 +103,8 @@ export function inputSchemaFor(tool: AnyToolDefinition, mode: ServerMode): z.Zod
  * own parser, so the issues and messages are zod's), several times faster on the warm path.
  */
 function argsParserFor(tool: AnyToolDefinition, mode: ServerMode): z.ZodObject {
-  const entry = compiledFor(tool);
-  return mode === 'staff' ? (entry.staffArgs ??= z.compile(inputSchemaFor(tool, mode))) : (entry.customerArgs ??= z.compile(inputSchemaFor(tool, mode)));
+  const args = (compiledFor(tool).args ??= {});
+  return (args[mode] ??= z.compile(inputSchemaFor(tool, mode)));
 }
 
 function resultParserFor(tool: AnyToolDefinition): z.ZodObject {
